@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { API_PREFIX, ROUTES } from '@toa/api/routes';
+import express, { type Express } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { pinoHttp } from 'pino-http';
+import { AppError } from './errors.js';
+import { devIdentity } from './http/auth.js';
+import type { AppContext } from './http/context.js';
+import { errorHandler } from './http/problem.js';
+import { adminRoutes } from './http/routes/admin-routes.js';
+import { importRoutes } from './http/routes/import-routes.js';
+import { systemRoutes } from './http/routes/system-routes.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** Builds the Express app from its dependencies; never listens (tests start it on port 0). */
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.use(
+    pinoHttp({
+      logger: ctx.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  const api = express.Router();
+  api.use(express.json({ limit: '1mb' }));
+  api.get(ROUTES.health, async (_req, res) => {
+    const health = await ctx.health();
+    res.status(health.status === 'failing' ? 503 : 200).json(health);
+  });
+  api.use(devIdentity(ctx.config));
+  api.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: ctx.config.limits.requestsPerMinute,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      keyGenerator: (req) => req.identity?.userId ?? 'anonymous',
+      handler: (_req, _res, next) => next(new AppError('RATE_LIMITED', `more than ${ctx.config.limits.requestsPerMinute} requests in a minute; wait a moment`)),
+    }),
+  );
+  api.use(systemRoutes(ctx), importRoutes(ctx), adminRoutes(ctx));
+  api.use((req) => {
+    throw new AppError('NOT_FOUND', `there is no route ${req.method} ${req.baseUrl}${req.path}`);
+  });
+  app.use(API_PREFIX, api);
+
+  // the built task pane, on the same origin as the API (the URL the manifest points at)
+  const taskpaneDir = ctx.config.taskpaneDir;
+  if (taskpaneDir && existsSync(path.join(taskpaneDir, 'taskpane.html'))) {
+    app.use(express.static(taskpaneDir, { index: false, fallthrough: true }));
+  }
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,27 @@
+/** First retry waits about this long; each further retry doubles it. */
+export const BACKOFF_BASE_MS = 500;
+/** No pause between attempts is longer, whatever the archive asks for in Retry-After. */
+export const MAX_RETRY_DELAY_MS = 30_000;
+
+/**
+ * Pause before retry number `retry` (1 = the first retry): exponential, capped,
+ * with "equal jitter" — half fixed, half random — so that servers retrying
+ * after the same outage spread out without any of them retrying at once.
+ */
+export function backoffDelay(retry: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_RETRY_DELAY_MS, BACKOFF_BASE_MS * 2 ** (retry - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * A `Retry-After` header as a pause in milliseconds: delta-seconds or an HTTP
+ * date, capped; `undefined` when absent or unreadable.
+ */
+export function retryAfterDelay(header: string | null, now: number = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  // an HTTP date always names a month; a bare "-5" would otherwise parse as a year
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : /[a-z]/i.test(value) ? Date.parse(value) - now : Number.NaN;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(MAX_RETRY_DELAY_MS, Math.max(0, ms));
+}

@@ -1,0 +1,188 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ArchiveError } from './archive-client.js';
+import { ArchiveCallLog } from './call-log.js';
+import { FilesystemArchiveClient, filesystemBatchId, MANIFEST_FILE, publishStaged, STAGING_FOLDER } from './filesystem-archive-client.js';
+import { buildManifest, publishedManifestSchema } from './manifest.js';
+import { DOMAIN, IMPORT_ID, samplePages, sha256, writeBatch } from '../../test/support/batch-fixture.js';
+
+let dir: string;
+let root: string;
+let importDir: string;
+let callLog: ArchiveCallLog;
+let client: FilesystemArchiveClient;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'toa-fs-archive-'));
+  root = path.join(dir, 'archive');
+  importDir = path.join(dir, 'import');
+  callLog = new ArchiveCallLog(path.join(dir, 'logs'));
+  client = new FilesystemArchiveClient(DOMAIN, root, callLog);
+});
+
+afterEach(async () => {
+  await callLog.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function filesUnder(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(folder, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+/** Every entry under the archive root with its modification time and inode: "nothing written" means this does not change. */
+async function snapshot(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true });
+  const described = await Promise.all(
+    entries.map(async (entry) => {
+      const stats = await stat(path.join(folder, entry));
+      return `${entry} ${stats.ino} ${stats.mtimeMs} ${stats.size}`;
+    }),
+  );
+  return described.sort();
+}
+
+async function callLogLines(): Promise<Record<string, unknown>[]> {
+  await callLog.close();
+  const text = await readFile(path.join(dir, 'logs', 'archive-calls.log'), 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('FilesystemArchiveClient', () => {
+  it('publishes exactly the pages, with their bytes, and a manifest describing them', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+
+    const { batchId } = await client.submit(batch);
+
+    expect(batchId).toBe(filesystemBatchId(IMPORT_ID));
+    const published = path.join(root, IMPORT_ID);
+    expect(await filesUnder(published)).toEqual(['doc-1/page-1.eml', 'doc-2/page-1.pdf', 'doc-2/page-2.bin', MANIFEST_FILE]);
+    const manifest = publishedManifestSchema.parse(JSON.parse(await readFile(path.join(published, MANIFEST_FILE), 'utf8')));
+    expect(manifest).toEqual({ batchId, ...buildManifest(batch) });
+    for (const document of manifest.documents) {
+      for (const page of document.pages) {
+        const bytes = await readFile(path.join(published, page.file));
+        const original = await readFile(path.join(importDir, `doc-${document.n}`, 'pages', `page-${page.m}.bin`));
+        expect(bytes.equals(original)).toBe(true);
+        expect(sha256(bytes)).toBe(page.sha256);
+        expect(bytes.length).toBe(page.size);
+      }
+    }
+    expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([]);
+    expect(await callLogLines()).toEqual([
+      expect.objectContaining({ domain: DOMAIN, importId: IMPORT_ID, client: 'filesystem', target: root, attempt: 1, outcome: 'ok', batchId }),
+    ]);
+  });
+
+  it('answers a second submit with the same batch and writes nothing', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const first = await client.submit(batch);
+    const before = await snapshot(root);
+    // the pages are not even read again
+    await rm(importDir, { recursive: true });
+
+    const second = await client.submit(batch);
+
+    expect(second).toEqual(first);
+    expect(await snapshot(root)).toEqual(before);
+  });
+
+  it('removes a staging folder a crashed run of the same import left behind, and only that one', async () => {
+    const leftover = path.join(root, STAGING_FOLDER, `${IMPORT_ID}-0123456789ab`);
+    const otherImport = path.join(root, STAGING_FOLDER, '2026-11-21_0943-00000000-0123456789ab');
+    for (const folder of [leftover, otherImport]) {
+      await mkdir(path.join(folder, 'doc-1'), { recursive: true });
+      await writeFile(path.join(folder, 'doc-1', 'page-1.eml'), 'half a page');
+    }
+
+    await client.submit(await writeBatch(importDir, samplePages()));
+
+    expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([path.basename(otherImport)]);
+  });
+
+  it('sweeps staging folders older than an hour', async () => {
+    const stale = path.join(root, STAGING_FOLDER, `${IMPORT_ID}-0123456789ab`);
+    const fresh = path.join(root, STAGING_FOLDER, '2026-11-21_0943-00000000-0123456789ab');
+    await mkdir(stale, { recursive: true });
+    await mkdir(fresh, { recursive: true });
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(stale, twoHoursAgo, twoHoursAgo);
+
+    expect(await client.sweepStaging()).toEqual([path.basename(stale)]);
+    expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([path.basename(fresh)]);
+  });
+
+  it('refuses a page whose bytes do not match the recorded hash and publishes nothing', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const damaged = batch.documents[1]?.pages[0];
+    if (!damaged) throw new Error('fixture without a second document');
+    const bytes = await readFile(damaged.path);
+    bytes[1000] = (bytes[1000] ?? 0) ^ 0xff;
+    await writeFile(damaged.path, bytes);
+
+    const failure = await client.submit(batch).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ArchiveError);
+    expect(failure).toMatchObject({ retryable: false, message: expect.stringContaining('Page 1 ("invoice.PDF") of document 2 is damaged') });
+    expect(await readdir(root)).toEqual([STAGING_FOLDER]);
+    expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([]);
+    expect(await callLogLines()).toEqual([expect.objectContaining({ outcome: 'error', error: (failure as Error).message })]);
+  });
+
+  it('refuses a page that is missing from the import', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    await rm(path.join(importDir, 'doc-1'), { recursive: true });
+
+    await expect(client.submit(batch)).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('the file is missing') });
+    expect(await readdir(root)).toEqual([STAGING_FOLDER]);
+  });
+
+  it('makes one batch of two concurrent submits of one import, even from two clients', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const twin = new FilesystemArchiveClient(DOMAIN, root, callLog);
+
+    const [first, second] = await Promise.all([client.submit(batch), twin.submit(batch)]);
+
+    expect(second).toEqual(first);
+    expect((await readdir(root)).sort()).toEqual([STAGING_FOLDER, IMPORT_ID]);
+    expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([]);
+  });
+
+  it('keeps the batch another writer published first when its own rename loses the race', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const { batchId } = await client.submit(batch);
+    const target = path.join(root, IMPORT_ID);
+    const published = await snapshot(target);
+    const staging = path.join(root, STAGING_FOLDER, `${IMPORT_ID}-0123456789ab`);
+    await mkdir(staging);
+    const manifest = { batchId: 'FS-late-writer', ...buildManifest(batch) };
+    await writeFile(path.join(staging, MANIFEST_FILE), JSON.stringify(manifest));
+
+    expect(await publishStaged(staging, target, manifest)).toBe(batchId);
+    expect(await snapshot(target)).toEqual(published);
+  });
+
+  it('never overwrites a folder for the import that is not a valid batch', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    await mkdir(path.join(root, IMPORT_ID), { recursive: true });
+    await writeFile(path.join(root, IMPORT_ID, MANIFEST_FILE), '{"batchId": "x"}');
+
+    await expect(client.submit(batch)).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('not a valid batch') });
+    expect(await filesUnder(path.join(root, IMPORT_ID))).toEqual([MANIFEST_FILE]);
+  });
+
+  it('refuses an import id that is not one before touching the file system', async () => {
+    const batch = { ...(await writeBatch(importDir, samplePages())), importId: '../escape' };
+
+    await expect(client.submit(batch)).rejects.toMatchObject({ retryable: false });
+    await expect(stat(root)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

@@ -1,0 +1,228 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { IMPORT_ID_PATTERN } from '@toa/api/ids';
+import { errnoCode } from '../errors.js';
+import { fsyncDir, writeFileDurable } from '../storage/atomic-fs.js';
+import { KeyedLock } from '../storage/keyed-lock.js';
+import { type ArchiveBatch, type ArchiveClient, ArchiveError, type ArchivePage, interruptedError } from './archive-client.js';
+import type { ArchiveCallLog } from './call-log.js';
+import { parseJson } from './json.js';
+import { assertValidBatch, buildManifest, damagedPageError, pageFile, type PublishedManifest, publishedManifestSchema } from './manifest.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+/** Batches are assembled here, beside the published ones, so that publishing is one rename on one file system. */
+export const STAGING_FOLDER = '.staging';
+/** A staging folder untouched for this long belongs to a run that crashed. */
+const STALE_STAGING_MS = 60 * 60 * 1000;
+
+/** Derived from the import id, so that submitting an import again names the same batch. */
+export function filesystemBatchId(importId: string): string {
+  return `FS-${importId}`;
+}
+
+/**
+ * Serialises the publication of one batch folder. Shared by every client in
+ * the process because two domains may point at the same archive root.
+ */
+const publishing = new KeyedLock();
+
+/**
+ * The embedded archive: each batch is a folder `<root>/<importId>/` holding
+ * `manifest.json` and the page files. A batch folder appears complete or not
+ * at all, and its existence is what makes a repeated submit idempotent.
+ */
+export class FilesystemArchiveClient implements ArchiveClient {
+  readonly kind = 'filesystem';
+  readonly honoursIdempotencyKey = true;
+  private readonly stagingRoot: string;
+
+  constructor(
+    private readonly domain: string,
+    private readonly root: string,
+    private readonly callLog: ArchiveCallLog,
+  ) {
+    this.stagingRoot = path.join(root, STAGING_FOLDER);
+  }
+
+  async submit(batch: ArchiveBatch, signal?: AbortSignal): Promise<{ batchId: string }> {
+    const record = this.callLog.begin({
+      domain: this.domain,
+      importId: batch.importId,
+      client: this.kind,
+      target: this.root,
+      attempt: 1,
+    });
+    try {
+      assertValidBatch(batch, this.domain);
+      const target = path.join(this.root, batch.importId);
+      const batchId = await publishing.run(target, () => this.publish(batch, target, signal));
+      await record({ outcome: 'ok', batchId });
+      return { batchId };
+    } catch (error) {
+      const failure = toArchiveError(error, signal);
+      await record({ outcome: 'error', error: failure.message });
+      throw failure;
+    }
+  }
+
+  async sweepStaging(): Promise<string[]> {
+    const cutoff = Date.now() - STALE_STAGING_MS;
+    return this.removeStaging((name, modifiedMs) => {
+      const importId = stagingImportId(name);
+      const inUse = importId !== undefined && publishing.isLocked(path.join(this.root, importId));
+      return modifiedMs < cutoff && !inUse;
+    });
+  }
+
+  private async publish(batch: ArchiveBatch, target: string, signal: AbortSignal | undefined): Promise<string> {
+    const existing = await readPublishedBatchId(target, batch.importId);
+    if (existing !== undefined) return existing;
+
+    // we hold the lock for this import, so any staging folder of it is a crashed run's
+    await this.removeStaging((name) => stagingImportId(name) === batch.importId);
+    await mkdir(this.stagingRoot, { recursive: true });
+    const staging = path.join(this.stagingRoot, `${batch.importId}-${randomBytes(6).toString('hex')}`);
+    await mkdir(staging);
+    try {
+      const manifest: PublishedManifest = { batchId: filesystemBatchId(batch.importId), ...buildManifest(batch) };
+      await stageBatch(staging, batch, manifest, signal);
+      return await publishStaged(staging, target, manifest);
+    } finally {
+      // after a successful rename there is nothing left to remove
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** Removes the staging folders `select` picks; returns their names. */
+  private async removeStaging(select: (name: string, modifiedMs: number) => boolean): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.stagingRoot);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return [];
+      throw error;
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      const stats = await lstat(path.join(this.stagingRoot, name));
+      if (!select(name, stats.mtimeMs)) continue;
+      await rm(path.join(this.stagingRoot, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+}
+
+/** Staging folders are named `<importId>-<12 hex>`. */
+function stagingImportId(name: string): string | undefined {
+  const importId = name.slice(0, name.lastIndexOf('-'));
+  return IMPORT_ID_PATTERN.test(importId) ? importId : undefined;
+}
+
+/** Copies and verifies every page, then writes the manifest; everything flushed. */
+async function stageBatch(staging: string, batch: ArchiveBatch, manifest: PublishedManifest, signal: AbortSignal | undefined): Promise<void> {
+  for (const document of batch.documents) {
+    const folders = new Set<string>();
+    for (const page of document.pages) {
+      signal?.throwIfAborted();
+      const file = path.join(staging, ...pageFile(document.n, page).split('/'));
+      await mkdir(path.dirname(file), { recursive: true });
+      folders.add(path.dirname(file));
+      await copyVerified(document.n, page, file);
+    }
+    for (const folder of folders) await fsyncDir(folder);
+  }
+  await writeFileDurable(path.join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  await fsyncDir(staging);
+}
+
+/**
+ * Streams the page into the batch, hashing the bytes as they are written, and
+ * compares size and hash with what the import recorded: a difference means the
+ * import on disk is damaged, which no retry will mend.
+ */
+async function copyVerified(n: number, page: ArchivePage, to: string): Promise<void> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    await pipeline(
+      createReadStream(page.path),
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          hash.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      createWriteStream(to, { flags: 'wx', flush: true }),
+    );
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' && !(await exists(page.path))) throw damagedPageError(n, page, 'the file is missing', error);
+    throw error;
+  }
+  if (size !== page.size) throw damagedPageError(n, page, `${size} bytes instead of ${page.size}`);
+  if (hash.digest('hex') !== page.sha256) throw damagedPageError(n, page, 'its SHA-256 hash does not match');
+}
+
+/**
+ * Publishes the staged folder with one rename. Losing a race to another
+ * writer of the same import is fine: the batch it published is the answer.
+ */
+export async function publishStaged(staging: string, target: string, manifest: PublishedManifest): Promise<string> {
+  try {
+    await rename(staging, target);
+  } catch (error) {
+    const existing = await readPublishedBatchId(target, manifest.importId).catch(() => undefined);
+    if (existing !== undefined) return existing;
+    throw error;
+  }
+  await fsyncDir(path.dirname(target));
+  await fsyncDir(path.dirname(staging));
+  return manifest.batchId;
+}
+
+/**
+ * The batch id of an already published batch, `undefined` when there is none.
+ * A folder that is there but is not a valid batch of this import blocks the
+ * submit: overwriting what someone put into the archive is never safe.
+ */
+export async function readPublishedBatchId(batchDir: string, importId: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(batchDir, MANIFEST_FILE), 'utf8');
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' && !(await exists(batchDir))) return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw notABatchError(error);
+    throw error;
+  }
+  const parsed = publishedManifestSchema.safeParse(parseJson(text));
+  if (!parsed.success || parsed.data.importId !== importId) throw notABatchError(parsed.error);
+  return parsed.data.batchId;
+}
+
+function notABatchError(cause: unknown): ArchiveError {
+  return new ArchiveError('The archive already holds a folder for this import that is not a valid batch; ask an administrator to check the archive.', false, {
+    cause,
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+function toArchiveError(error: unknown, signal: AbortSignal | undefined): ArchiveError {
+  if (error instanceof ArchiveError) return error;
+  if (signal?.aborted) return interruptedError(error);
+  const code = errnoCode(error) ?? 'unexpected error';
+  return new ArchiveError(`The archive folder could not be written (${code}); try again later or ask an administrator.`, true, { cause: error });
+}

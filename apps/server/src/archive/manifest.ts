@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { IMPORT_ID_PATTERN } from '@toa/api/ids';
+import { z } from 'zod';
+import { type ArchiveBatch, ArchiveError, type ArchivePage } from './archive-client.js';
+
+/**
+ * The manifest describes a batch the same way for both clients; only `file`
+ * changes meaning: a path inside the batch folder (filesystem) or the name of
+ * the multipart part holding the bytes (http). Both are `doc-N/page-M.ext`.
+ */
+const pageEntrySchema = z.object({
+  m: z.number().int().positive(),
+  filename: z.string(),
+  contentType: z.string(),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  file: z.string().min(1),
+});
+
+const documentEntrySchema = z.object({
+  n: z.number().int().positive(),
+  templateId: z.string(),
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  pages: z.array(pageEntrySchema),
+});
+
+const manifestSchema = z.object({
+  manifestVersion: z.literal(1),
+  importId: z.string().regex(IMPORT_ID_PATTERN),
+  domain: z.string(),
+  submittedAt: z.string(),
+  submitter: z.object({ userId: z.string(), name: z.string(), email: z.string() }),
+  source: z.object({
+    internetMessageId: z.string().optional(),
+    subject: z.string().optional(),
+    from: z.string().optional(),
+    receivedAt: z.string().optional(),
+  }),
+  documents: z.array(documentEntrySchema),
+});
+export type BatchManifest = z.infer<typeof manifestSchema>;
+
+/** `manifest.json` of a published filesystem batch. */
+export const publishedManifestSchema = manifestSchema.extend({ batchId: z.string().min(1) });
+export type PublishedManifest = z.infer<typeof publishedManifestSchema>;
+
+/** The `manifest` field of an http upload. */
+export const uploadManifestSchema = manifestSchema.extend({ targetDomain: z.string().min(1) });
+export type UploadManifest = z.infer<typeof uploadManifestSchema>;
+
+const SAFE_EXTENSION = /^\.[a-z0-9]{1,10}$/;
+
+/**
+ * Readable name of a page's bytes in the batch: the extension comes from the
+ * original filename when it is tame, so an operator browsing the archive can
+ * open the files; the filename itself stays in the manifest only, because it
+ * may hold anything a mail client allows.
+ */
+export function pageFile(n: number, page: Pick<ArchivePage, 'm' | 'filename' | 'contentType'>): string {
+  const fromName = path.posix.extname(page.filename.replaceAll('\\', '/')).toLowerCase();
+  const isMessage = page.contentType.split(';')[0]?.trim().toLowerCase() === 'message/rfc822';
+  const extension = SAFE_EXTENSION.test(fromName) ? fromName : isMessage ? '.eml' : '.bin';
+  return `doc-${n}/page-${page.m}${extension}`;
+}
+
+export function buildManifest(batch: ArchiveBatch): BatchManifest {
+  return {
+    manifestVersion: 1,
+    importId: batch.importId,
+    domain: batch.domain,
+    submittedAt: batch.submittedAt,
+    submitter: batch.submitter,
+    source: batch.source,
+    documents: batch.documents.map((document) => ({
+      n: document.n,
+      templateId: document.templateId,
+      attributes: document.attributes,
+      pages: document.pages.map((page) => ({
+        m: page.m,
+        filename: page.filename,
+        contentType: page.contentType,
+        size: page.size,
+        sha256: page.sha256,
+        file: pageFile(document.n, page),
+      })),
+    })),
+  };
+}
+
+/**
+ * Guards what ends up in file and part names: the import id, and document and
+ * page numbers that are positive and unique. A failure here is a bug in the
+ * caller, never something a retry fixes.
+ */
+export function assertValidBatch(batch: ArchiveBatch, domain: string): void {
+  const problem = batchProblem(batch, domain);
+  if (problem) throw new ArchiveError(`The import cannot be archived: ${problem}.`, false);
+}
+
+function batchProblem(batch: ArchiveBatch, domain: string): string | undefined {
+  if (!IMPORT_ID_PATTERN.test(batch.importId)) return 'its id is not valid';
+  if (batch.domain !== domain) return `it belongs to domain "${batch.domain}", not "${domain}"`;
+  const documents = new Set<number>();
+  for (const document of batch.documents) {
+    if (!isOrdinal(document.n) || documents.has(document.n)) return `document number ${document.n} is not valid`;
+    documents.add(document.n);
+    const pages = new Set<number>();
+    for (const page of document.pages) {
+      if (!isOrdinal(page.m) || pages.has(page.m)) return `page number ${page.m} of document ${document.n} is not valid`;
+      pages.add(page.m);
+    }
+  }
+  return undefined;
+}
+
+function isOrdinal(value: number): boolean {
+  return Number.isSafeInteger(value) && value > 0;
+}
+
+/** The error for a page whose bytes on disk are not what the import recorded. */
+export function damagedPageError(n: number, page: Pick<ArchivePage, 'm' | 'filename'>, detail: string, cause?: unknown): ArchiveError {
+  return new ArchiveError(
+    `Page ${page.m} ("${page.filename}") of document ${n} is damaged on the server (${detail}); the import cannot be archived as it is.`,
+    false,
+    { cause },
+  );
+}

@@ -1,0 +1,123 @@
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import type { Config } from './config/schema.js';
+import { isAppError } from './errors.js';
+import { createLogger } from './logging/logger.js';
+import { startServer } from './server.js';
+import { fsck } from './cli/fsck.js';
+import { locate } from './cli/locate.js';
+import { retentionCommand } from './cli/retention.js';
+import { stats } from './cli/stats.js';
+import { templatesCheck } from './cli/templates.js';
+import { type Output, printer } from './cli/output.js';
+
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
+function config(options: { config?: string }): Config {
+  return loadConfig(options.config ? { file: options.config } : {});
+}
+
+async function serve(options: { config?: string }): Promise<void> {
+  const loaded = config(options);
+  const logger = createLogger({ logDir: loaded.logDir, level: loaded.logLevel });
+  const running = await startServer(loaded, { logger });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new requests, waiting for requests and archive calls in flight');
+    const deadline = setTimeout(() => {
+      logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting`);
+      running.server.closeAllConnections();
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    running.close().then(
+      () => logger.flush(() => process.exit(0)),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush(() => process.exit(1));
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+const jsonOption = new Option('--json', 'print JSON for scripts');
+const configOption = new Option('-c, --config <file>', 'configuration file (JSON); default: $TOA_CONFIG, else the embedded default');
+
+const program = new Command()
+  .name('toa-server')
+  .description('TOA storage server and admin tools')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+program.command('serve').description('run the server').addOption(configOption).action(serve);
+
+program
+  .command('locate <id>')
+  .description('print the folder of an import id')
+  .addOption(configOption)
+  .addOption(new Option('-d, --domain <code>', 'the domain (default: search every domain)'))
+  .addOption(jsonOption)
+  .action(async (id: string, options: { config?: string; domain?: string; json?: boolean }) => {
+    await locate(config(options), id, options.domain, printer(options));
+  });
+
+program
+  .command('retention')
+  .description('delete date folders older than dataRetention, as the server does every 24 h')
+  .addOption(configOption)
+  .option('--dry-run', 'only list what would be deleted')
+  .addOption(jsonOption)
+  .action(async (options: { config?: string; dryRun?: boolean; json?: boolean }) => {
+    await retentionCommand(config(options), options.dryRun === true, printer(options));
+  });
+
+program
+  .command('fsck')
+  .description('check every import: leftovers, unreadable import.json, missing or damaged pages, stale sidecars')
+  .addOption(configOption)
+  .option('--repair', 'remove leftovers and rebuild stale sidecars (the server must be stopped)')
+  .addOption(jsonOption)
+  .action(async (options: { config?: string; repair?: boolean; json?: boolean }) => {
+    process.exitCode = await fsck(config(options), options.repair === true, printer(options));
+  });
+
+program
+  .command('stats')
+  .description('imports per domain, day and status, and bytes')
+  .addOption(configOption)
+  .addOption(jsonOption)
+  .action(async (options: { config?: string; json?: boolean }) => {
+    await stats(config(options), printer(options));
+  });
+
+const templates = program.command('templates').description('template catalogues');
+for (const [name, description, download] of [
+  ['check', 'load every catalogue (the URL ones from their cache) and report problems', false],
+  ['refresh', 'download every URL catalogue now and update its cache', true],
+] as const) {
+  templates
+    .command(name)
+    .description(description)
+    .addOption(configOption)
+    .addOption(jsonOption)
+    .action(async (options: { config?: string; json?: boolean }) => {
+      process.exitCode = await templatesCheck(config(options), download, printer(options));
+    });
+}
+
+function report(error: unknown, out: Output): void {
+  if (error instanceof ConfigError) out.error(error.problems.join('\n'));
+  else if (isAppError(error)) out.error(error.message);
+  else out.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+}
+
+program.parseAsync().catch((error: unknown) => {
+  report(error, printer({}));
+  pino({ level: 'silent' }).flush();
+  process.exitCode = 1;
+});

@@ -1,0 +1,25 @@
+import { access } from 'node:fs/promises';
+import { splitImportId } from '@toa/api/ids';
+import type { Config } from '../config/schema.js';
+import { AppError } from '../errors.js';
+import { Layout } from '../storage/layout.js';
+import type { Output } from './output.js';
+
+/** Prints the folder of an import id: the id maps to the path, the domain is looked up. */
+export async function locate(config: Config, id: string, domain: string | undefined, out: Output): Promise<void> {
+  if (!splitImportId(id)) throw new AppError('VALIDATION_FAILED', `"${id}" is not an import id (yyyy-MM-dd_HHmm-xxxxxxxx)`);
+  const layout = new Layout(config.dataRoot);
+  const candidates = domain ? [domain] : config.domains.map((d) => d.code);
+  const found: Array<{ domain: string; path: string }> = [];
+  for (const code of candidates) {
+    const dir = layout.importDir(code, id);
+    try {
+      await access(dir);
+      found.push({ domain: code, path: dir });
+    } catch {
+      // not in this domain
+    }
+  }
+  if (found.length === 0) throw new AppError('IMPORT_NOT_FOUND', `no folder for ${id} in ${candidates.join(', ')}`);
+  out.result(found, () => found.map((f) => f.path));
+}

@@ -1,0 +1,114 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load-config.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toa-config-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+async function file(content: unknown): Promise<string> {
+  const target = path.join(dir, 'toa.json');
+  await writeFile(target, typeof content === 'string' ? content : JSON.stringify(content));
+  return target;
+}
+
+const minimal = {
+  timeZone: 'Europe/Prague',
+  domains: [{ code: 'acme', name: 'ACME', templates: { file: './acme.xml' }, archive: { type: 'filesystem', root: './archive' } }],
+};
+
+function problems(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('fills documented defaults and resolves paths against the file’s folder', async () => {
+    const config = loadConfig({ file: await file(minimal), env: {} });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 3100, dataRetention: '30d', retentionDays: 30, timeZone: 'Europe/Prague', auth: { mode: 'dev' } });
+    expect(config.limits).toEqual({ pageSizeMb: 100, pagesPerDocument: 100, documentsPerImport: 100, requestsPerMinute: 600, attributeLength: 4000 });
+    expect(config.dataRoot).toBe(path.join(dir, 'data'));
+    expect(config.domains[0]?.templates).toEqual({ file: path.join(dir, 'acme.xml') });
+  });
+
+  it('applies environment overrides', async () => {
+    const config = loadConfig({
+      file: await file(minimal),
+      env: { TOA_PORT: '4000', TOA_TIME_ZONE: 'Asia/Tokyo', TOA_DATA_RETENTION: '0d', TOA_DATA_ROOT: '/srv/toa' },
+    });
+    expect(config).toMatchObject({ port: 4000, timeZone: 'Asia/Tokyo', retentionDays: 0, dataRoot: '/srv/toa' });
+  });
+
+  it('reads TOA_CONFIG when no file is given, else the embedded default', async () => {
+    expect(loadConfig({ env: { TOA_CONFIG: await file(minimal) } }).domains[0]?.code).toBe('acme');
+    const embedded = loadConfig({ env: {}, cwd: dir });
+    expect(embedded.domains.map((d) => d.code)).toEqual(['sample']);
+    expect(embedded.dataRoot).toBe(path.join(dir, 'data'));
+  });
+
+  it('lists every problem, one line each', async () => {
+    const found = problems(() =>
+      loadConfig({
+        file: 'toa.json',
+        cwd: dir,
+        env: {},
+      }),
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/cannot be read/);
+    const bad = await file({
+      port: 'eighty',
+      timeZone: 'Mars/Olympus',
+      dataRetention: '30 days',
+      surprise: true,
+      domains: [
+        { code: 'Bad Code', name: '', templates: {}, archive: { type: 'ftp' } },
+        { code: 'ok', name: 'OK', templates: { url: 'ftp://x' }, archive: { type: 'filesystem', root: './a' } },
+      ],
+    });
+    const lines = problems(() => loadConfig({ file: bad, env: {} }));
+    expect(lines.length).toBeGreaterThanOrEqual(7);
+    for (const fragment of [
+      'port',
+      'timeZone',
+      'dataRetention',
+      'surprise',
+      'domains[0].code',
+      'domains[0].name',
+      'domains[0].archive',
+      'domains[1].templates',
+    ]) {
+      expect(
+        lines.some((l) => l.includes(fragment)),
+        fragment,
+      ).toBe(true);
+    }
+  });
+
+  it('refuses dev identity on a non-loopback host and in production, and production without a zone', async () => {
+    const path1 = await file({ ...minimal, host: '0.0.0.0' });
+    expect(problems(() => loadConfig({ file: path1, env: {} }))[0]).toMatch(/loopback/);
+    const path2 = await file({ ...minimal, production: true });
+    expect(problems(() => loadConfig({ file: path2, env: {} }))[0]).toMatch(/production/);
+    const { timeZone: _zone, ...zoneless } = minimal;
+    const path3 = await file({ ...zoneless, production: true });
+    expect(problems(() => loadConfig({ file: path3, env: {} })).some((l) => l.includes('timeZone'))).toBe(true);
+    expect(problems(() => loadConfig({ file: path2, env: { NODE_ENV: 'production' } }))[0]).toMatch(/production/);
+  });
+
+  it('refuses duplicate domain codes and a file that is not JSON', async () => {
+    const dup = await file({ ...minimal, domains: [minimal.domains[0], minimal.domains[0]] });
+    expect(problems(() => loadConfig({ file: dup, env: {} }))[0]).toMatch(/duplicate domain code "acme"/);
+    const broken = await file('{ nope');
+    expect(problems(() => loadConfig({ file: broken, env: {} }))[0]).toMatch(/not valid JSON/);
+  });
+});

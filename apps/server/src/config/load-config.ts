@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { type Config, type ConfigInput, configSchema } from './schema.js';
+
+/** Raised with every problem of a configuration, one line each. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const serverPackageDir = path.resolve(import.meta.dirname, '..', '..');
+
+/** The embedded default `npm start` runs on: a local data root, one sample domain, the filesystem archive. */
+export function embeddedDefaultConfig(): ConfigInput {
+  return {
+    host: '127.0.0.1',
+    port: 3100,
+    dataRoot: './data',
+    logDir: './logs',
+    dataRetention: '30d',
+    auth: { mode: 'dev' },
+    domains: [
+      {
+        code: 'sample',
+        name: 'Sample archive',
+        templates: { file: path.join(serverPackageDir, 'samples', 'catalogue.xml') },
+        archive: { type: 'filesystem', root: './archive/sample' },
+      },
+    ],
+  };
+}
+
+/** Environment variables that override single keys (documented in docs/configuration.md). */
+const ENV_OVERRIDES: Record<string, { key: keyof ConfigInput; parse: (raw: string) => unknown }> = {
+  TOA_HOST: { key: 'host', parse: (raw) => raw },
+  TOA_PORT: { key: 'port', parse: (raw) => (/^\d+$/.test(raw) ? Number(raw) : raw) },
+  TOA_DATA_ROOT: { key: 'dataRoot', parse: (raw) => raw },
+  TOA_LOG_DIR: { key: 'logDir', parse: (raw) => raw },
+  TOA_LOG_LEVEL: { key: 'logLevel', parse: (raw) => raw },
+  TOA_TIME_ZONE: { key: 'timeZone', parse: (raw) => raw },
+  TOA_DATA_RETENTION: { key: 'dataRetention', parse: (raw) => raw },
+  TOA_TASKPANE_DIR: { key: 'taskpaneDir', parse: (raw) => raw },
+  TOA_PRODUCTION: { key: 'production', parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : raw) },
+};
+
+function formatIssues(error: z.ZodError, origin: string): string[] {
+  return error.issues.map((issue) => {
+    const where =
+      issue.path.length > 0
+        ? issue.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+            .join('')
+            .replace(/^\./, '')
+        : '(root)';
+    return `${origin}: ${where}: ${issue.message}`;
+  });
+}
+
+const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/;
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.test(host);
+}
+
+function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/**
+ * Reads the configuration: the file named by `--config` or `TOA_CONFIG`, else
+ * the embedded default; then environment overrides; then one validation that
+ * reports every problem at once. Relative paths are resolved against the
+ * configuration file's folder (the working directory for the default).
+ */
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.file ?? env.TOA_CONFIG;
+  let raw: Record<string, unknown>;
+  let baseDir = cwd;
+  const origin = file ? path.resolve(cwd, file) : 'embedded default';
+  if (file) {
+    const full = path.resolve(cwd, file);
+    baseDir = path.dirname(full);
+    let text: string;
+    try {
+      text = readFileSync(full, 'utf8');
+    } catch (error) {
+      throw new ConfigError([`${full}: cannot be read (${(error as Error).message})`]);
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError([`${full}: is not valid JSON (${(error as Error).message})`]);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError([`${full}: must hold a JSON object`]);
+  } else {
+    raw = { ...embeddedDefaultConfig() };
+  }
+  for (const [name, { key, parse }] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = parse(value);
+  }
+  if (raw.production === undefined && env.NODE_ENV === 'production') raw.production = true;
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatIssues(result.error, origin));
+  const parsed = result.data;
+
+  const problems: string[] = [];
+  if (parsed.auth.mode === 'dev' && !isLoopbackHost(parsed.host)) {
+    problems.push(`${origin}: auth.mode: "dev" trusts identity headers and is only allowed on a loopback host, not "${parsed.host}"`);
+  }
+  if (parsed.auth.mode === 'dev' && parsed.production) {
+    problems.push(`${origin}: auth.mode: "dev" is not allowed in production`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const resolve = (p: string): string => path.resolve(baseDir, p);
+  return {
+    ...parsed,
+    timeZone: parsed.timeZone ?? systemTimeZone(),
+    retentionDays: Number.parseInt(parsed.dataRetention, 10),
+    baseDir,
+    dataRoot: resolve(parsed.dataRoot),
+    logDir: resolve(parsed.logDir),
+    taskpaneDir: parsed.taskpaneDir ? resolve(parsed.taskpaneDir) : path.resolve(serverPackageDir, '..', 'addin', 'dist'),
+    domains: parsed.domains.map((domain) => ({
+      ...domain,
+      templates: 'file' in domain.templates ? { file: resolve(domain.templates.file) } : domain.templates,
+      archive: domain.archive.type === 'filesystem' ? { ...domain.archive, root: resolve(domain.archive.root) } : domain.archive,
+    })),
+  };
+}

@@ -1,0 +1,138 @@
+import { domainCodeSchema } from '@toa/api/ids';
+import { z } from 'zod';
+
+/** `30d`, `7d`, `0d` (0 disables retention). */
+export const retentionSchema = z.string().regex(/^\d{1,5}d$/, 'must be a number of days such as "30d" ("0d" disables)');
+
+/** `24h`, `30m`, `1d`, `45s`. */
+export const intervalSchema = z.string().regex(/^\d{1,6}(s|m|h|d)$/, 'must be a duration such as "24h", "30m" or "1d"');
+
+export function intervalMs(value: string): number {
+  const amount = Number.parseInt(value, 10);
+  const unit = value.at(-1) as 's' | 'm' | 'h' | 'd';
+  return amount * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
+}
+
+const timeZoneSchema = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as "Europe/Prague"');
+
+const templatesSchema = z.union([
+  z.object({ file: z.string().min(1) }).strict(),
+  z
+    .object({
+      url: z.url({ protocol: /^https?$/ }),
+      refresh: intervalSchema.default('24h'),
+      timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+    })
+    .strict(),
+]);
+
+const filesystemArchiveSchema = z.object({ type: z.literal('filesystem'), root: z.string().min(1) }).strict();
+
+const httpArchiveSchema = z
+  .object({
+    type: z.literal('http'),
+    url: z.url({ protocol: /^https?$/ }).refine((url) => {
+      const parsed = new URL(url);
+      return parsed.username === '' && parsed.password === '';
+    }, 'must not contain credentials; name the variable holding the token in tokenEnv'),
+    targetDomain: z.string().min(1).optional(),
+    /** name of the environment variable holding the bearer token (never the token itself) */
+    tokenEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .optional(),
+    timeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+    retries: z.number().int().min(0).max(10).default(3),
+  })
+  .strict();
+
+export const archiveConfigSchema = z.discriminatedUnion('type', [filesystemArchiveSchema, httpArchiveSchema]);
+
+export const domainConfigSchema = z
+  .object({
+    code: domainCodeSchema,
+    name: z.string().min(1).max(200),
+    users: z
+      .object({
+        mailDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'must be a mail domain such as "acme.example"')).min(1),
+      })
+      .strict()
+      .optional(),
+    templates: templatesSchema,
+    archive: archiveConfigSchema,
+  })
+  .strict();
+
+export const limitsSchema = z
+  .object({
+    pageSizeMb: z.number().positive().max(10_240).default(100),
+    pagesPerDocument: z.number().int().positive().default(100),
+    documentsPerImport: z.number().int().positive().default(100),
+    requestsPerMinute: z.number().int().positive().default(600),
+    attributeLength: z.number().int().positive().default(4000),
+  })
+  .strict();
+
+const authSchema = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('dev'),
+      /** e-mail addresses that get the admin role */
+      admins: z.array(z.string()).default([]),
+    })
+    .strict(),
+]);
+
+export const configSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(3100),
+    dataRoot: z.string().min(1).default('./data'),
+    logDir: z.string().min(1).default('./logs'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    timeZone: timeZoneSchema.optional(),
+    dataRetention: retentionSchema.default('30d'),
+    production: z.boolean().default(false),
+    auth: authSchema.default({ mode: 'dev', admins: [] }),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    /** folder with the built task pane; served at /taskpane.html when it exists */
+    taskpaneDir: z.string().optional(),
+    domains: z.array(domainConfigSchema).min(1, 'configure at least one domain'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.domains.forEach((domain, index) => {
+      if (seen.has(domain.code)) {
+        ctx.addIssue({ code: 'custom', path: ['domains', index, 'code'], message: `duplicate domain code "${domain.code}"` });
+      }
+      seen.add(domain.code);
+    });
+    if (config.production && !config.timeZone) {
+      ctx.addIssue({ code: 'custom', path: ['timeZone'], message: 'is required in production' });
+    }
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type DomainConfig = z.output<typeof domainConfigSchema>;
+export type ArchiveConfig = z.output<typeof archiveConfigSchema>;
+export type Limits = z.output<typeof limitsSchema>;
+
+/**
+ * The configuration the server runs on: every path absolute, the zone settled,
+ * the retention in days.
+ */
+export interface Config extends Omit<ParsedConfig, 'timeZone'> {
+  timeZone: string;
+  retentionDays: number;
+  /** where relative paths were resolved from */
+  baseDir: string;
+}

@@ -1,0 +1,30 @@
+import { ERRORS, type ErrorCode, type FieldError } from '@toa/api/errors';
+
+/**
+ * The one error type services throw. It knows nothing of HTTP beyond the
+ * stable code, which the shared package maps to a status.
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly fieldErrors: FieldError[] | undefined;
+
+  constructor(code: ErrorCode, detail: string, options: { fieldErrors?: FieldError[]; cause?: unknown } = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.fieldErrors = options.fieldErrors;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** Node's errno codes, for the few places that branch on them. */
+export function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}

@@ -1,0 +1,18 @@
+import type { Health } from '@toa/api/identity';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { AuditLog } from '../logging/audit-log.js';
+import type { DomainDirectory } from '../services/domain-directory.js';
+import type { ImportService } from '../services/import-service.js';
+import type { TemplateRegistry } from '../templates/template-registry.js';
+
+/** Everything the HTTP layer needs, built once by the composition root. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  domains: DomainDirectory;
+  imports: ImportService;
+  templates: TemplateRegistry;
+  audit: AuditLog;
+  health(): Promise<Health>;
+}

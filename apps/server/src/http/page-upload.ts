@@ -1,0 +1,83 @@
+import { rm } from 'node:fs/promises';
+import { PAGE_UPLOAD_FIELD } from '@toa/api/routes';
+import type { Request, Response } from 'express';
+import multer, { type StorageEngine } from 'multer';
+import type { Limits } from '../config/schema.js';
+import { safeFilename } from '../mail/attachment-filename.js';
+import { AppError } from '../errors.js';
+import type { StagedUpload } from '../storage/domain-storage.js';
+import { writeNewFileDurable } from '../storage/durable-stream.js';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** where the page body of this request streams to (set before multer runs) */
+      uploadTmpPath?: string;
+      pageSizeLimit?: string;
+    }
+  }
+}
+
+/**
+ * Streams the one file part straight to the temporary the storage chose,
+ * hashing on the way and flushing at the end; the body is never held in
+ * memory. Removal on any failure is multer's contract with the engine.
+ */
+const tmpFileEngine: StorageEngine = {
+  _handleFile(req, file, callback) {
+    const target = req.uploadTmpPath;
+    if (!target) {
+      callback(new Error('no upload target was prepared'));
+      return;
+    }
+    writeNewFileDurable(target, [file.stream]).then(
+      (digest) => callback(null, { path: target, ...digest }),
+      (error: unknown) => callback(error as Error),
+    );
+  },
+  _removeFile(_req, file, callback) {
+    rm(file.path, { force: true }).then(() => callback(null), callback);
+  },
+};
+
+const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+/** Filenames are metadata only: the same cleaning as attachment names, with a fallback. */
+export function cleanFilename(raw: string | undefined): string {
+  return safeFilename(raw) ?? 'page.bin';
+}
+
+export function cleanContentType(raw: string | undefined, filename: string): string {
+  const type = (raw ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (/\.eml$/i.test(filename) && (type === '' || type === 'application/octet-stream')) return 'message/rfc822';
+  return CONTENT_TYPE.test(type) ? type : 'application/octet-stream';
+}
+
+export function createPageReceiver(limits: Limits) {
+  const fileSize = Math.floor(limits.pageSizeMb * 1024 * 1024);
+  const middleware = multer({
+    storage: tmpFileEngine,
+    limits: { fileSize, files: 1, fields: 5, parts: 6, fieldNameSize: 100, fieldSize: 8 * 1024, headerPairs: 50 },
+  }).single(PAGE_UPLOAD_FIELD);
+
+  /** Receives the page body into `tmpPath`; resolves with what was staged, or rejects with nothing left behind. */
+  return async function receivePage(req: Request, res: Response, tmpPath: string): Promise<StagedUpload> {
+    if (!req.is('multipart/form-data')) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send the page as multipart/form-data with one file field named "${PAGE_UPLOAD_FIELD}"`);
+    }
+    req.uploadTmpPath = tmpPath;
+    req.pageSizeLimit = `${limits.pageSizeMb} MB`;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        middleware(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
+      });
+    } catch (error) {
+      await rm(tmpPath, { force: true });
+      throw error;
+    }
+    const file = req.file as (Express.Multer.File & { sha256: string }) | undefined;
+    if (!file) throw new AppError('VALIDATION_FAILED', `the body has no file in the field "${PAGE_UPLOAD_FIELD}"`);
+    const filename = cleanFilename(file.originalname);
+    return { tmpPath, filename, contentType: cleanContentType(file.mimetype, filename), size: file.size, sha256: file.sha256 };
+  };
+}

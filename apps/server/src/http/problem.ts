@@ -1,0 +1,69 @@
+import { ERRORS, type ErrorCode, type FieldError, type Problem, problemType } from '@toa/api/errors';
+import type { ErrorRequestHandler, Request } from 'express';
+import { MulterError } from 'multer';
+import { ZodError } from 'zod';
+import { AppError } from '../errors.js';
+
+export function problem(code: ErrorCode, detail: string, instance?: string, errors?: FieldError[]): Problem {
+  return {
+    type: problemType(code),
+    title: ERRORS[code].title,
+    status: ERRORS[code].status,
+    detail,
+    code,
+    ...(instance ? { instance } : {}),
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  };
+}
+
+const MULTER_DETAILS: Record<string, { code: ErrorCode; detail: (limit: string) => string }> = {
+  LIMIT_FILE_SIZE: { code: 'PAYLOAD_TOO_LARGE', detail: (limit) => `the file is larger than the page size limit of ${limit}` },
+  LIMIT_PART_COUNT: { code: 'VALIDATION_FAILED', detail: () => 'the multipart body has too many parts; send one file field named "file"' },
+  LIMIT_FILE_COUNT: { code: 'VALIDATION_FAILED', detail: () => 'send exactly one file, in the field named "file"' },
+  LIMIT_FIELD_COUNT: { code: 'VALIDATION_FAILED', detail: () => 'the multipart body has too many fields' },
+  LIMIT_FIELD_KEY: { code: 'VALIDATION_FAILED', detail: () => 'a multipart field name is too long' },
+  LIMIT_FIELD_VALUE: { code: 'VALIDATION_FAILED', detail: () => 'a multipart field value is too long' },
+  LIMIT_UNEXPECTED_FILE: { code: 'VALIDATION_FAILED', detail: () => 'unexpected file field; send one file field named "file"' },
+  MISSING_FIELD_NAME: { code: 'VALIDATION_FAILED', detail: () => 'a multipart part has no field name' },
+};
+
+/** Maps any error to a problem response; nothing else in the server writes error bodies. */
+export function toProblem(error: unknown, req: Pick<Request, 'originalUrl'> & { pageSizeLimit?: string }): Problem {
+  const instance = req.originalUrl;
+  if (error instanceof AppError) return problem(error.code, error.message, instance, error.fieldErrors);
+  if (error instanceof ZodError) {
+    const errors = error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', code: issue.code, message: issue.message }));
+    return problem('VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), instance, errors);
+  }
+  if (error instanceof MulterError) {
+    const known = MULTER_DETAILS[error.code];
+    return known
+      ? problem(known.code, known.detail(req.pageSizeLimit ?? 'the configured size'), instance)
+      : problem('VALIDATION_FAILED', `the multipart body is not acceptable: ${error.message}`, instance);
+  }
+  const httpError = error as { status?: unknown; type?: unknown; expose?: unknown; message?: unknown };
+  if (httpError.type === 'entity.too.large') return problem('PAYLOAD_TOO_LARGE', 'the JSON body is too large', instance);
+  if (httpError.type === 'entity.parse.failed') return problem('VALIDATION_FAILED', 'the body is not valid JSON', instance);
+  if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500 && httpError.expose === true) {
+    return problem('VALIDATION_FAILED', String(httpError.message), instance);
+  }
+  // busboy's complaints about a malformed body are plain Errors
+  if (error instanceof Error && /^(Malformed|Unexpected end of form|Multipart: Boundary not found|Unsupported content type)/i.test(error.message)) {
+    return problem('VALIDATION_FAILED', `the multipart body is malformed: ${error.message}`, instance);
+  }
+  if (error instanceof Error && /^Request (aborted|closed)$/.test(error.message)) {
+    return problem('VALIDATION_FAILED', 'the upload was interrupted', instance);
+  }
+  return problem('INTERNAL', 'something went wrong on the server; the request id in X-Request-Id helps the administrator find it', instance);
+}
+
+export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  const body = toProblem(error, req as Request & { pageSizeLimit?: string });
+  if (body.status >= 500) req.log.error({ err: error }, body.detail);
+  else req.log.warn({ code: body.code, detail: body.detail }, 'request refused');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+};

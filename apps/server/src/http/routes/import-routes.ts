@@ -1,0 +1,85 @@
+import { createReadStream } from 'node:fs';
+import { createImportRequestSchema, extractRequestSchema, listImportsQuerySchema, updateDocumentRequestSchema } from '@toa/api/imports';
+import { ROUTES } from '@toa/api/routes';
+import { Router } from 'express';
+import type { AppContext } from '../context.js';
+import { createPageReceiver } from '../page-upload.js';
+import { scope } from '../params.js';
+
+export function importRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const receivePage = createPageReceiver(ctx.config.limits);
+
+  router.post(ROUTES.imports, async (req, res) => {
+    const { identity, domain } = scope(ctx, req);
+    const body = createImportRequestSchema.parse(req.body ?? {});
+    const created = await ctx.imports.create(identity, domain, body.source);
+    res.status(201).location(`${req.baseUrl}/import/${domain}/${created.id}`).json(created);
+  });
+
+  router.get(ROUTES.imports, async (req, res) => {
+    const { identity, domain } = scope(ctx, req);
+    res.json(await ctx.imports.list(identity, domain, listImportsQuerySchema.parse(req.query)));
+  });
+
+  router.get(ROUTES.import, async (req, res) => {
+    const { identity, domain, id } = scope(ctx, req);
+    res.json(await ctx.imports.get(identity, domain, id));
+  });
+
+  router.delete(ROUTES.import, async (req, res) => {
+    const { identity, domain, id } = scope(ctx, req);
+    await ctx.imports.delete(identity, domain, id);
+    res.status(204).end();
+  });
+
+  router.post(ROUTES.submit, async (req, res) => {
+    const { identity, domain, id } = scope(ctx, req);
+    res.status(202).json(await ctx.imports.submit(identity, domain, id));
+  });
+
+  router.put(ROUTES.document, async (req, res) => {
+    const { identity, domain, id, n } = scope(ctx, req);
+    res.json(await ctx.imports.updateDocument(identity, domain, id, n, updateDocumentRequestSchema.parse(req.body)));
+  });
+
+  router.delete(ROUTES.document, async (req, res) => {
+    const { identity, domain, id, n } = scope(ctx, req);
+    await ctx.imports.deleteDocument(identity, domain, id, n);
+    res.status(204).end();
+  });
+
+  router.post(ROUTES.pages, async (req, res) => {
+    const { identity, domain, id, n } = scope(ctx, req);
+    const tmpPath = await ctx.imports.uploadTarget(identity, domain, id, n);
+    const staged = await receivePage(req, res, tmpPath);
+    const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, staged);
+    res.status(201).json(meta ? { ...page, meta } : page);
+  });
+
+  router.get(ROUTES.page, async (req, res) => {
+    const { identity, domain, id, n, m } = scope(ctx, req);
+    const { page, file } = await ctx.imports.page(identity, domain, id, n, m);
+    res.attachment(page.filename);
+    res.setHeader('Content-Type', page.contentType);
+    res.setHeader('Content-Length', String(page.size));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('ETag', `"${page.sha256}"`);
+    const stream = createReadStream(file);
+    stream.on('error', (error) => res.destroy(error));
+    stream.pipe(res);
+  });
+
+  router.get(ROUTES.pageMeta, async (req, res) => {
+    const { identity, domain, id, n, m } = scope(ctx, req);
+    res.json(await ctx.imports.meta(identity, domain, id, n, m));
+  });
+
+  router.post(ROUTES.extract, async (req, res) => {
+    const { identity, domain, id, n, m } = scope(ctx, req);
+    const body = extractRequestSchema.parse(req.body ?? {});
+    res.status(201).json(await ctx.imports.extract(identity, domain, id, n, m, body.attachments));
+  });
+
+  return router;
+}

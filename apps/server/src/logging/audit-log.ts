@@ -1,0 +1,65 @@
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { DOMAIN_CODE_PATTERN } from '@toa/api/ids';
+import { type AuditEntry, type AuditQuery, auditEntrySchema } from '@toa/api/identity';
+import { errnoCode } from '../errors.js';
+
+/**
+ * `audit-<domain>.log`: one JSON line per import action, appended in order.
+ * Appends of one file are chained so lines never interleave.
+ */
+export class AuditLog {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(private readonly logDir: string) {}
+
+  file(domain: string): string {
+    if (!DOMAIN_CODE_PATTERN.test(domain)) throw new Error(`not a domain code: ${domain}`);
+    return path.join(this.logDir, `audit-${domain}.log`);
+  }
+
+  append(entry: Omit<AuditEntry, 'at'> & { at?: string }): Promise<void> {
+    const line = `${JSON.stringify(auditEntrySchema.parse({ at: new Date().toISOString(), ...entry }))}\n`;
+    const file = this.file(entry.domain);
+    const next = (this.tails.get(file) ?? mkdir(this.logDir, { recursive: true }).then(() => undefined)).then(() => appendFile(file, line));
+    const settled = next.catch(() => {});
+    this.tails.set(file, settled);
+    void settled.then(() => {
+      if (this.tails.get(file) === settled) this.tails.delete(file);
+    });
+    return next;
+  }
+
+  /** Entries matching the query, oldest first, at most `limit` (the newest ones). */
+  async query(domain: string, query: AuditQuery): Promise<AuditEntry[]> {
+    await this.tails.get(this.file(domain));
+    const from = query.from ? Date.parse(query.from) : Number.NEGATIVE_INFINITY;
+    const to = query.to ? Date.parse(query.to) : Number.POSITIVE_INFINITY;
+    const found: AuditEntry[] = [];
+    const lines = createInterface({ input: createReadStream(this.file(domain)), crlfDelay: Number.POSITIVE_INFINITY });
+    try {
+      for await (const line of lines) {
+        if (line.trim() === '') continue;
+        let parsed: ReturnType<typeof auditEntrySchema.safeParse>;
+        try {
+          parsed = auditEntrySchema.safeParse(JSON.parse(line));
+        } catch {
+          continue; // a torn last line after a crash
+        }
+        if (!parsed.success) continue;
+        const entry = parsed.data;
+        const at = Date.parse(entry.at);
+        if (query.importId && entry.importId !== query.importId) continue;
+        if (at < from || at > to) continue;
+        found.push(entry);
+        if (found.length > query.limit) found.shift();
+      }
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return [];
+      throw error;
+    }
+    return found;
+  }
+}

@@ -1,0 +1,53 @@
+import { extension } from 'mime-types';
+
+/** Longest filename we hand on, in characters; room for the longest names file systems allow. */
+export const MAX_FILENAME_LENGTH = 200;
+
+/** An extension this long or longer is kept out of truncation (it is probably not one). */
+const MAX_EXTENSION_LENGTH = 16;
+
+// C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const PATH_SEPARATORS = /[/\\]/g;
+
+/**
+ * A filename as metadata, safe to show and to offer as a download name: no
+ * control characters, no path separators (a name is never a path), no
+ * surrounding blanks, at most MAX_FILENAME_LENGTH characters with the
+ * extension kept. Undefined when nothing usable is left.
+ */
+export function safeFilename(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const cleaned = name.normalize('NFC').replace(CONTROL_CHARACTERS, '').replace(PATH_SEPARATORS, '_').replace(/\s+/g, ' ').trim();
+  if (cleaned === '' || /^\.+$/.test(cleaned)) return undefined;
+  return truncateKeepingExtension(cleaned);
+}
+
+function truncateKeepingExtension(name: string): string {
+  const chars = Array.from(name); // by code point, never splitting a surrogate pair
+  if (chars.length <= MAX_FILENAME_LENGTH) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 ? Array.from(name.slice(dot)) : [];
+  const keep = ext.length > 0 && ext.length <= MAX_EXTENSION_LENGTH ? ext : [];
+  return (
+    chars
+      .slice(0, MAX_FILENAME_LENGTH - keep.length)
+      .join('')
+      .trimEnd() + keep.join('')
+  );
+}
+
+/**
+ * The name an attachment without one is given: an attached message is called
+ * after its own subject (as mail clients save it), anything else
+ * `attachment-<partId>` with the usual extension of its content type.
+ */
+export function fallbackFilename(args: { partId: string; contentType: string; isMessage: boolean; subject?: string }): string {
+  if (args.isMessage) {
+    const fromSubject = safeFilename(args.subject === undefined ? undefined : `${args.subject}.eml`);
+    return fromSubject ?? `message-${args.partId}.eml`;
+  }
+  const ext = extension(args.contentType);
+  return ext === false ? `attachment-${args.partId}` : `attachment-${args.partId}.${ext}`;
+}

@@ -1,0 +1,106 @@
+import type { Transform as DecoderStream } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { MessageChunk, MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
+import { AppError } from '../errors.js';
+import { partIdOf } from './part-numbering.js';
+
+/** Receives the decoded content stream of a chosen part as soon as the part begins. */
+export type PartSink = (index: number, decoded: DecoderStream) => void;
+
+/**
+ * Sits between mailsplit's Splitter and Joiner and drops the chosen parts
+ * from the stream while decoding their bodies into `sink`.
+ *
+ * A part's bytes, as the splitter emits them, are: the `data` chunk of its
+ * delimiter line (the splitter attaches to it the line break in front, which
+ * RFC 2046 counts as part of the delimiter), the `node` (its header block) and
+ * its `body` chunks. Dropping exactly those leaves the enclosing multipart
+ * valid: its other delimiters, preamble and epilogue stay as they were, and
+ * removing its last part leaves the close delimiter in place. The delimiter
+ * chunk comes before the node it opens, so `data` chunks are held back by one
+ * step until the next chunk tells whether they open a chosen part (the
+ * splitter gives a delimiter chunk the node it opens).
+ *
+ * Everything that passes through unchanged is counted, and the count must
+ * equal the source size: the Joiner then wrote every other byte as it was
+ * (mailsplit rebuilds an unchanged header block from its original bytes).
+ */
+export class PartCutter extends Transform {
+  private held: MessageChunk | undefined;
+  private current: { node: MimeNode; decoder: DecoderStream } | undefined;
+  private readonly found = new Set<string>();
+  private bytesSeen = 0;
+
+  constructor(
+    private readonly chosen: ReadonlyMap<string, number>,
+    private readonly sourceSize: number,
+    private readonly sink: PartSink,
+  ) {
+    super({ objectMode: true });
+  }
+
+  override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (chunk.type === 'node') this.bytesSeen += chunk._headerlen;
+    else this.bytesSeen += chunk.value.length;
+
+    if (chunk.type === 'body' && this.current?.node === chunk.node) {
+      if (this.current.decoder.write(chunk.value)) callback();
+      else this.current.decoder.once('drain', () => callback());
+      return;
+    }
+    this.endCurrent();
+
+    if (chunk.type === 'node') {
+      const partId = partIdOf(chunk);
+      const index = partId === undefined ? undefined : this.chosen.get(partId);
+      if (partId !== undefined && index !== undefined) {
+        if (this.held?.node !== chunk) {
+          callback(new AppError('MESSAGE_UNPARSEABLE', `The start of part ${partId} cannot be located in the message.`));
+          return;
+        }
+        this.held = undefined;
+        const decoder = chunk.getDecoder();
+        this.current = { node: chunk, decoder };
+        this.found.add(partId);
+        this.sink(index, decoder);
+        callback();
+        return;
+      }
+    }
+
+    this.releaseHeld();
+    if (chunk.type === 'data') this.held = chunk;
+    else this.push(chunk);
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.endCurrent();
+    this.releaseHeld();
+    const missing = [...this.chosen.keys()].filter((partId) => !this.found.has(partId));
+    if (missing.length > 0) {
+      callback(new AppError('MESSAGE_UNPARSEABLE', `Part ${missing.join(', ')} was not found when the message was read again.`));
+    } else if (this.bytesSeen !== this.sourceSize) {
+      // mailsplit drops the header lines of a part cut short by the next
+      // delimiter; a rewrite would then lose bytes that are not ours to drop
+      callback(new AppError('MESSAGE_UNPARSEABLE', 'The MIME structure of the message is too broken to take parts out of it.'));
+    } else {
+      callback();
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.current?.decoder.destroy(error ?? undefined);
+    callback(error);
+  }
+
+  private endCurrent(): void {
+    this.current?.decoder.end();
+    this.current = undefined;
+  }
+
+  private releaseHeld(): void {
+    if (this.held !== undefined) this.push(this.held);
+    this.held = undefined;
+  }
+}

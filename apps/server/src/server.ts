@@ -1,0 +1,184 @@
+import { access, constants } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Health } from '@toa/api/identity';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import type { ArchiveClient } from './archive/archive-client.js';
+import { ArchiveCallLog } from './archive/call-log.js';
+import { createArchiveClient } from './archive/create-archive-client.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config/schema.js';
+import type { AppContext } from './http/context.js';
+import { AuditLog } from './logging/audit-log.js';
+import { createLogger } from './logging/logger.js';
+import { extractParts } from './mail/extract-parts.js';
+import { summarizeMessage } from './mail/summarize-message.js';
+import { DomainDirectory } from './services/domain-directory.js';
+import { ImportService } from './services/import-service.js';
+import { type RetentionDeps, runRetention } from './services/retention.js';
+import { openDataRoot } from './storage/data-root.js';
+import { DomainStorage } from './storage/domain-storage.js';
+import { KeyedLock } from './storage/keyed-lock.js';
+import { Layout } from './storage/layout.js';
+import type { SweepReport } from './storage/recovery.js';
+import { TemplateRegistry } from './templates/template-registry.js';
+import { ZonedTime } from './zoned-time.js';
+
+const DAY_MS = 86_400_000;
+const VERSION = '0.1.0';
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+  fetch?: typeof fetch;
+  /** how long `submit` waits for a quick archive before answering 202 */
+  submitWaitMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  context: AppContext;
+  sweep: SweepReport;
+  retention(options?: { dryRun?: boolean }): ReturnType<typeof runRetention>;
+  /** Stops accepting requests, waits for archive calls in flight, releases the data root. */
+  close(): Promise<void>;
+}
+
+/** The composition root: builds every part from the configuration and starts listening. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ logDir: config.logDir, level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const time = new ZonedTime(config.timeZone);
+  logger.info(
+    { timeZone: config.timeZone, dataRoot: config.dataRoot, logDir: config.logDir, domains: config.domains.map((d) => d.code) },
+    `TOA server starting; dates and retention use the time zone ${config.timeZone}`,
+  );
+
+  const layout = new Layout(config.dataRoot);
+  const codes = config.domains.map((d) => d.code);
+  const dataRoot = await openDataRoot(layout, codes, logger);
+  const cleanups: Array<() => Promise<void> | void> = [dataRoot.release];
+  const cleanup = async (): Promise<void> => {
+    for (const step of cleanups.reverse()) await step();
+  };
+
+  try {
+    const templates = new TemplateRegistry({ domains: config.domains, dataRoot: layout.root, logger, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    await templates.start();
+    cleanups.push(() => templates.stop());
+
+    const callLog = new ArchiveCallLog(config.logDir, logger);
+    cleanups.push(() => callLog.close());
+    const archives = new Map<string, ArchiveClient>(
+      config.domains.map((d) => [d.code, createArchiveClient(d.code, d.archive, { callLog, ...(options.fetch ? { fetch: options.fetch } : {}) })]),
+    );
+
+    for (const [code, client] of archives) {
+      const removed = (await client.sweepStaging?.()) ?? [];
+      if (removed.length > 0) logger.warn({ domain: code, removed }, 'stale archive staging folders removed');
+    }
+
+    const locks = new KeyedLock();
+    const mail = { summarizeMessage, extractParts };
+    const storages = new Map(codes.map((code) => [code, new DomainStorage({ layout, domain: code, clock, time, locks, mail, logger })]));
+    const audit = new AuditLog(config.logDir);
+    const imports = new ImportService({
+      storages,
+      archives,
+      templates,
+      audit,
+      limits: config.limits,
+      clock,
+      time,
+      logger,
+      ...(options.submitWaitMs === undefined ? {} : { submitWaitMs: options.submitWaitMs }),
+    });
+    cleanups.push(() => imports.drain());
+    await imports.resumePending(dataRoot.sweep.pending);
+
+    const retentionDeps: RetentionDeps = { storages: storages.values(), retentionDays: config.retentionDays, time, clock, audit, logger };
+    const retention = (runOptions?: { dryRun?: boolean }) => runRetention({ ...retentionDeps, storages: storages.values() }, runOptions);
+    if (config.retentionDays === 0) {
+      logger.info('retention is disabled (dataRetention "0d"): date folders are kept until removed by hand');
+    } else {
+      await retention();
+      const timer = setInterval(() => {
+        retention().catch((error: unknown) => logger.error({ err: error }, 'retention sweep failed'));
+      }, DAY_MS);
+      timer.unref();
+      cleanups.push(() => clearInterval(timer));
+    }
+
+    const health = async (): Promise<Health> => {
+      let writable = true;
+      let detail: string | undefined;
+      try {
+        await access(layout.root, constants.W_OK);
+      } catch (error) {
+        writable = false;
+        detail = (error as Error).message;
+      }
+      const catalogues = Object.fromEntries(
+        codes.map((code) => {
+          const state = templates.state(code);
+          return [code, state.available ? { available: true } : { available: false, detail: state.reason }];
+        }),
+      );
+      const allCatalogues = Object.values(catalogues).every((c) => c.available);
+      return {
+        status: !writable ? 'failing' : allCatalogues ? 'ok' : 'degraded',
+        version: VERSION,
+        timeZone: config.timeZone,
+        checks: { dataRoot: detail ? { writable, detail } : { writable }, catalogues },
+      };
+    };
+
+    const context: AppContext = {
+      config,
+      logger,
+      domains: new DomainDirectory(config.domains, (code) => templates.state(code).available),
+      imports,
+      templates,
+      audit,
+      health,
+    };
+    const app = createApp(context);
+    const server = await new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(config.port, config.host, () => resolve(listening));
+      listening.once('error', reject);
+    });
+    // slow-loris protection; uploads of large pages still have ten minutes
+    server.headersTimeout = 30_000;
+    server.requestTimeout = 600_000;
+    server.keepAliveTimeout = 5_000;
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    logger.info({ url }, `TOA server listening on ${url}`);
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      server,
+      context,
+      sweep: dataRoot.sweep,
+      retention,
+      close: () => {
+        closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          });
+          await cleanup();
+          logger.info('TOA server stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,380 @@
+import { validateAttributes } from '@toa/api/attributes';
+import type { FieldError } from '@toa/api/errors';
+import {
+  type Attributes,
+  type Document,
+  EDITABLE_STATUSES,
+  type Import,
+  type ImportSummary,
+  type ListImportsQuery,
+  type ListImportsResponse,
+  type Page,
+  type Sidecar,
+  type Source,
+  type UpdateDocumentRequest,
+} from '@toa/api/imports';
+import type { Template } from '@toa/api/templates';
+import type { Logger } from 'pino';
+import type { ArchiveBatch, ArchiveClient } from '../archive/archive-client.js';
+import type { Limits } from '../config/schema.js';
+import { AppError, isAppError } from '../errors.js';
+import type { Identity } from '../identity.js';
+import type { AuditLog } from '../logging/audit-log.js';
+import { type DomainStorage, findDocument, findPage, type Guard, type StagedUpload } from '../storage/domain-storage.js';
+import type { TemplateRegistry } from '../templates/template-registry.js';
+import type { ZonedTime } from '../zoned-time.js';
+import type { Clock } from '../clock.js';
+
+export interface ImportServiceDeps {
+  storages: ReadonlyMap<string, DomainStorage>;
+  archives: ReadonlyMap<string, ArchiveClient>;
+  templates: TemplateRegistry;
+  audit: AuditLog;
+  limits: Limits;
+  clock: Clock;
+  time: ZonedTime;
+  logger: Logger;
+  /** how long `submit` waits for the archive before answering 202 with PENDING */
+  submitWaitMs?: number;
+}
+
+const ownedBy =
+  (identity: Identity): Guard =>
+  (current) => {
+    // another user's import answers exactly like a missing one
+    if (current.userId !== identity.userId) throw new AppError('IMPORT_NOT_FOUND', `import ${current.id} does not exist`);
+  };
+
+const editableBy =
+  (identity: Identity): Guard =>
+  (current) => {
+    ownedBy(identity)(current);
+    if (!EDITABLE_STATUSES.includes(current.status)) {
+      throw new AppError('IMPORT_NOT_EDITABLE', `import ${current.id} is ${current.status} and can no longer be changed`);
+    }
+  };
+
+function summarize(current: Import): ImportSummary {
+  return {
+    id: current.id,
+    domain: current.domain,
+    status: current.status,
+    createdAt: current.createdAt,
+    updatedAt: current.updatedAt,
+    source: current.source,
+    ...(current.error === undefined ? {} : { error: current.error }),
+    ...(current.damisBatchId === undefined ? {} : { damisBatchId: current.damisBatchId }),
+    documentCount: current.documents.length,
+    pageCount: current.documents.reduce((sum, d) => sum + d.pages.length, 0),
+  };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The import use cases: ownership, status rules, limits, template validation,
+ * submission and the audit trail. Knows nothing of HTTP; talks to the disk
+ * only through DomainStorage.
+ */
+export class ImportService {
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: ImportServiceDeps) {}
+
+  private storage(domain: string): DomainStorage {
+    const storage = this.deps.storages.get(domain);
+    if (!storage) throw new AppError('DOMAIN_NOT_FOUND', `there is no domain "${domain}"`);
+    return storage;
+  }
+
+  private audit(identity: Identity | undefined, domain: string, action: string, importId: string, details?: Record<string, unknown>): void {
+    this.deps.audit
+      .append({
+        domain,
+        action,
+        importId,
+        ...(identity ? { userId: identity.userId, userEmail: identity.email } : {}),
+        ...(details ? { details } : {}),
+      })
+      .catch((error: unknown) => this.deps.logger.error({ err: error, domain, importId, action }, 'audit log write failed'));
+  }
+
+  async create(identity: Identity, domain: string, source: Source): Promise<Import> {
+    const created = await this.storage(domain).create({ userId: identity.userId, userName: identity.name, userEmail: identity.email }, source);
+    this.audit(identity, domain, 'import.created', created.id, { internetMessageId: source.internetMessageId });
+    return created;
+  }
+
+  async get(identity: Identity, domain: string, id: string): Promise<Import> {
+    const current = await this.storage(domain).read(id);
+    ownedBy(identity)(current);
+    return current;
+  }
+
+  /** The caller's imports, newest first; with `messageId`, only earlier imports of that message. */
+  async list(identity: Identity, domain: string, query: ListImportsQuery): Promise<ListImportsResponse> {
+    const storage = this.storage(domain);
+    const items: ImportSummary[] = [];
+    let total = 0;
+    for (const id of await storage.ids()) {
+      let current: Import;
+      try {
+        current = await storage.read(id);
+      } catch (error) {
+        if (isAppError(error) && (error.code === 'IMPORT_NOT_FOUND' || error.code === 'IMPORT_UNREADABLE')) continue;
+        throw error;
+      }
+      if (current.userId !== identity.userId) continue;
+      if (query.messageId !== undefined && current.source.internetMessageId !== query.messageId) continue;
+      total += 1;
+      if (total > query.offset && items.length < query.limit) items.push(summarize(current));
+    }
+    return { items, total, limit: query.limit, offset: query.offset };
+  }
+
+  async delete(identity: Identity, domain: string, id: string): Promise<void> {
+    await this.storage(domain).deleteImport(id, editableBy(identity));
+    this.audit(identity, domain, 'import.deleted', id);
+  }
+
+  /** Checks before a body streams in, and where it streams to. */
+  async uploadTarget(identity: Identity, domain: string, id: string, n: number): Promise<string> {
+    const storage = this.storage(domain);
+    const current = await storage.read(id);
+    this.pageGuard(identity, n)(current);
+    return storage.uploadTmpPath(id, n);
+  }
+
+  private pageGuard(identity: Identity, n: number): Guard {
+    return (current) => {
+      editableBy(identity)(current);
+      const doc = findDocument(current, n);
+      if (doc.pages.length >= this.deps.limits.pagesPerDocument) {
+        throw new AppError('LIMIT_EXCEEDED', `document ${n} already has ${doc.pages.length} pages, the most allowed`);
+      }
+    };
+  }
+
+  async addPage(identity: Identity, domain: string, id: string, n: number, upload: StagedUpload): Promise<{ page: Page; meta?: Sidecar }> {
+    const storage = this.storage(domain);
+    const sidecar = await storage.summarizeUpload(upload);
+    const { page } = await storage.addPage(id, n, upload, sidecar, this.pageGuard(identity, n));
+    this.audit(identity, domain, 'page.added', id, { document: n, page: page.m, filename: page.filename, size: page.size, sha256: page.sha256 });
+    return sidecar ? { page, meta: sidecar } : { page };
+  }
+
+  async page(identity: Identity, domain: string, id: string, n: number, m: number): Promise<{ page: Page; file: string }> {
+    const current = await this.get(identity, domain, id);
+    const page = findPage(current, n, m);
+    return { page, file: this.storage(domain).pageFile(id, n, m) };
+  }
+
+  async meta(identity: Identity, domain: string, id: string, n: number, m: number): Promise<Sidecar> {
+    return this.storage(domain).sidecar(id, n, m, ownedBy(identity));
+  }
+
+  private template(domain: string, templateId: string): Template {
+    const state = this.deps.templates.state(domain);
+    if (!state.available) throw new AppError('CATALOGUE_UNAVAILABLE', `the domain "${domain}" has no template catalogue: ${state.reason}`);
+    const template = state.catalogue.templates.find((t) => t.id === templateId);
+    if (!template) {
+      throw new AppError('TEMPLATE_UNKNOWN', `the domain "${domain}" has no template "${templateId}"`, {
+        fieldErrors: [{ field: 'templateId', code: 'unknown', message: `There is no template "${templateId}"` }],
+      });
+    }
+    return template;
+  }
+
+  /** Blank optional values mean "no value": they are not stored, so the archive never gets "". */
+  private withoutBlanks(attributes: Attributes): Attributes {
+    return Object.fromEntries(Object.entries(attributes).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')));
+  }
+
+  private checkAttributes(template: Template, attributes: Attributes, fieldPrefix = ''): FieldError[] {
+    return validateAttributes(template, attributes, { maxLength: this.deps.limits.attributeLength }).map((e) => ({ ...e, field: `${fieldPrefix}${e.field}` }));
+  }
+
+  async updateDocument(identity: Identity, domain: string, id: string, n: number, request: UpdateDocumentRequest): Promise<Document> {
+    const template = this.template(domain, request.templateId);
+    const attributes = request.attributes ?? {};
+    const errors = this.checkAttributes(template, attributes);
+    if (errors.length > 0)
+      throw new AppError('ATTRIBUTES_INVALID', `${errors.length} attribute value(s) of document ${n} are not valid`, { fieldErrors: errors });
+    let updated: Document | undefined;
+    await this.storage(domain).update(id, editableBy(identity), (draft) => {
+      const doc = findDocument(draft, n);
+      doc.templateId = template.id;
+      doc.attributes = this.withoutBlanks(attributes);
+      updated = doc;
+    });
+    this.audit(identity, domain, 'document.updated', id, { document: n, templateId: template.id });
+    return updated as Document;
+  }
+
+  async extract(identity: Identity, domain: string, id: string, n: number, m: number, partIds: string[] | undefined): Promise<Document> {
+    const guard: Guard = (current) => {
+      editableBy(identity)(current);
+      if (current.documents.length >= this.deps.limits.documentsPerImport) {
+        throw new AppError('LIMIT_EXCEEDED', `import ${id} already has ${current.documents.length} documents, the most allowed`);
+      }
+    };
+    const { document } = await this.storage(domain).extract(id, n, m, partIds, guard);
+    this.audit(identity, domain, 'attachments.extracted', id, { from: { document: n, page: m }, document: document.n, partIds: document.origin?.partIds });
+    return document;
+  }
+
+  async deleteDocument(identity: Identity, domain: string, id: string, n: number): Promise<void> {
+    await this.storage(domain).deleteDocument(id, n, editableBy(identity));
+    this.audit(identity, domain, 'document.deleted', id, { document: n });
+  }
+
+  /** Every document complete and valid against its template, or one 422 listing every problem. */
+  private checkSubmittable(domain: string, current: Import): void {
+    const errors: FieldError[] = [];
+    for (const doc of current.documents) {
+      const prefix = `documents.${doc.n}.`;
+      if (doc.pages.length === 0) errors.push({ field: `${prefix}pages`, code: 'required', message: `Document ${doc.n} has no pages` });
+      if (doc.templateId === null) {
+        errors.push({ field: `${prefix}templateId`, code: 'required', message: `Document ${doc.n} has no template` });
+        continue;
+      }
+      const template = this.template(domain, doc.templateId);
+      // values of serverGenerated attributes come from an earlier attempt; they are filled anew below
+      const generated = new Set(template.attributes.filter((a) => a.serverGenerated).map((a) => a.id));
+      const entered = Object.fromEntries(Object.entries(doc.attributes).filter(([key]) => !generated.has(key)));
+      errors.push(...this.checkAttributes(template, entered, prefix));
+    }
+    if (errors.length > 0)
+      throw new AppError('ATTRIBUTES_INVALID', `import ${current.id} is not complete: ${errors.length} problem(s)`, { fieldErrors: errors });
+  }
+
+  /** Values of serverGenerated attributes: stable per import and document, so a retry sends the same. */
+  private fillServerGenerated(domain: string, current: Import): void {
+    for (const doc of current.documents) {
+      if (doc.templateId === null) continue;
+      for (const attribute of this.template(domain, doc.templateId).attributes) {
+        if (attribute.serverGenerated) doc.attributes[attribute.id] = `${current.id}/${doc.n}`;
+      }
+    }
+  }
+
+  private batch(domain: string, current: Import, submittedAt: string): ArchiveBatch {
+    const storage = this.storage(domain);
+    return {
+      importId: current.id,
+      domain,
+      submittedAt,
+      submitter: { userId: current.userId, name: current.userName, email: current.userEmail },
+      source: current.source,
+      documents: current.documents.map((doc) => ({
+        n: doc.n,
+        templateId: doc.templateId as string,
+        attributes: doc.attributes,
+        pages: doc.pages.map((page) => ({ ...page, path: storage.pageFile(current.id, doc.n, page.m) })),
+      })),
+    };
+  }
+
+  /**
+   * Validates, persists PENDING, then hands the import to the archive in the
+   * background. Answers with the import as it stands after a short wait: final
+   * when the archive is quick, PENDING otherwise (the caller polls).
+   */
+  async submit(identity: Identity, domain: string, id: string): Promise<Import> {
+    const archive = this.deps.archives.get(domain);
+    if (!archive) throw new AppError('DOMAIN_NOT_FOUND', `there is no domain "${domain}"`);
+    const storage = this.storage(domain);
+    const startedAt = this.deps.time.iso(this.deps.clock.now());
+    const pending = await storage.update(id, editableBy(identity), (draft) => {
+      this.checkSubmittable(domain, draft);
+      this.fillServerGenerated(domain, draft);
+      draft.status = 'PENDING';
+      delete draft.error;
+    });
+    this.audit(identity, domain, 'import.submitted', id);
+    const settled = this.archive(domain, pending, startedAt);
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, this.deps.submitWaitMs ?? 1500).unref())]);
+    return storage.read(id);
+  }
+
+  /** One archive call and its outcome; tracked so shutdown can wait for it. */
+  private archive(domain: string, pending: Import, startedAt: string): Promise<Import | undefined> {
+    const storage = this.storage(domain);
+    const archive = this.deps.archives.get(domain) as ArchiveClient;
+    const run = storage
+      .runSubmission(
+        pending.id,
+        () => archive.submit(this.batch(domain, pending, startedAt)),
+        (draft, outcome) => {
+          const finishedAt = this.deps.time.iso(this.deps.clock.now());
+          if (outcome.ok) {
+            draft.status = 'SUBMITTED';
+            draft.damisBatchId = outcome.value.batchId;
+            delete draft.error;
+            draft.attempts.push({ startedAt, finishedAt, outcome: 'SUBMITTED', damisBatchId: outcome.value.batchId });
+          } else {
+            draft.status = 'FAILED';
+            draft.error = errorMessage(outcome.error);
+            draft.attempts.push({ startedAt, finishedAt, outcome: 'FAILED', error: draft.error });
+          }
+        },
+      )
+      .then((final) => {
+        this.audit(undefined, domain, final.status === 'SUBMITTED' ? 'import.archived' : 'import.failed', final.id, {
+          ...(final.damisBatchId ? { damisBatchId: final.damisBatchId } : {}),
+          ...(final.error ? { error: final.error } : {}),
+        });
+        return final;
+      })
+      .catch((error: unknown) => {
+        this.deps.logger.error(
+          { err: error, domain, importId: pending.id },
+          'recording the archive outcome failed; the import stays PENDING until the next start',
+        );
+        return undefined;
+      });
+    this.inflight.add(run);
+    void run.finally(() => this.inflight.delete(run));
+    return run;
+  }
+
+  /**
+   * SPEC §4: an import found PENDING at start is resumed only where the
+   * archive honours the idempotency key; otherwise it becomes FAILED with a
+   * message telling the user to check the archive.
+   */
+  async resumePending(pending: ReadonlyArray<{ domain: string; id: string }>): Promise<void> {
+    for (const { domain, id } of pending) {
+      const archive = this.deps.archives.get(domain);
+      const storage = this.deps.storages.get(domain);
+      if (!archive || !storage) continue;
+      const current = await storage.read(id);
+      if (current.status !== 'PENDING') continue;
+      const startedAt = this.deps.time.iso(this.deps.clock.now());
+      if (archive.honoursIdempotencyKey) {
+        this.deps.logger.warn({ domain, importId: id }, 'resuming an import left PENDING by the last run');
+        this.audit(undefined, domain, 'import.resumed', id);
+        void this.archive(domain, current, startedAt);
+      } else {
+        const message = 'The server stopped while this import was being archived. Check in the archive whether it arrived before submitting it again.';
+        await storage.update(
+          id,
+          () => {},
+          (draft) => {
+            draft.status = 'FAILED';
+            draft.error = message;
+            draft.attempts.push({ startedAt, finishedAt: startedAt, outcome: 'FAILED', error: message });
+          },
+        );
+        this.audit(undefined, domain, 'import.failed', id, { error: message });
+      }
+    }
+  }
+
+  /** Waits for archive calls in flight (graceful shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+}

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Suffix of every temporary file the server writes; the start-up sweep removes them. */
+export const TMP_SUFFIX = '.tmp';
+
+/** A unique temporary sibling of `target`, ending in `.tmp`, hidden from `ls`. */
+export function tmpSiblingPath(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}${TMP_SUFFIX}`);
+}
+
+/** Flushes a directory so that renames and creations inside it survive a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `data` to a new file and flushes it; fails if the file exists. */
+export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(file, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces `target` atomically: temporary sibling, flush, rename, flush the
+ * directory. A crash leaves either the old or the new content, plus at most a
+ * `.tmp` file that the start-up sweep removes.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, tmpPath: string = tmpSiblingPath(target)): Promise<void> {
+  try {
+    await writeFileDurable(tmpPath, data);
+    await rename(tmpPath, target);
+  } catch (error) {
+    await rm(tmpPath, { force: true });
+    throw error;
+  }
+  await fsyncDir(path.dirname(target));
+}
+
+/** Renames and flushes the target's directory (and the source's, when it differs). */
+export async function renameDurable(from: string, to: string): Promise<void> {
+  await rename(from, to);
+  await fsyncDir(path.dirname(to));
+  if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
+}

@@ -1,0 +1,445 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
+import type { Document, Import, Page, Sidecar, Source } from '@toa/api/imports';
+import { IMPORT_SCHEMA_VERSION, SIDECAR_SCHEMA_VERSION } from '@toa/api/imports';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { AppError, errnoCode } from '../errors.js';
+import type { MessageSummary } from '../mail/summarize-message.js';
+import type { ZonedTime } from '../zoned-time.js';
+import { fsyncDir, tmpSiblingPath, writeFileAtomic, writeFileDurable } from './atomic-fs.js';
+import { applyJournal, writeJournal } from './extract-journal.js';
+import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, writeImportFile } from './import-files.js';
+import type { KeyedLock } from './keyed-lock.js';
+import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout } from './layout.js';
+
+export interface Owner {
+  userId: string;
+  userName: string;
+  userEmail: string;
+}
+
+/** A page body already streamed to a temporary file in the document's pages folder. */
+export interface StagedUpload {
+  tmpPath: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+/** Checks run under the lock on the freshly read import (owner, status, limits). */
+export type Guard = (current: Import) => void;
+
+export interface MailTools {
+  summarizeMessage(file: string): Promise<MessageSummary>;
+  extractParts(args: { source: string; partIds?: string[]; rewrittenPath: string; partPath: (index: number) => string }): Promise<{
+    parts: Array<{ partId: string; filename: string; contentType: string; size: number; sha256: string; path: string; isMessage: boolean }>;
+    rewritten: { size: number; sha256: string };
+  }>;
+}
+
+export const EML_CONTENT_TYPE = 'message/rfc822';
+
+export function isMessagePage(page: Pick<Page, 'contentType'>): boolean {
+  return page.contentType.toLowerCase() === EML_CONTENT_TYPE;
+}
+
+export function findDocument(current: Import, n: number): Document {
+  const doc = current.documents.find((d) => d.n === n);
+  if (!doc) throw new AppError('DOCUMENT_NOT_FOUND', `import ${current.id} has no document ${n}`);
+  return doc;
+}
+
+export function findPage(current: Import, n: number, m: number): Page {
+  const page = findDocument(current, n).pages.find((p) => p.m === m);
+  if (!page) throw new AppError('PAGE_NOT_FOUND', `document ${n} of import ${current.id} has no page ${m}`);
+  return page;
+}
+
+function sidecarFrom(summary: MessageSummary, size: number, sha256: string): Sidecar {
+  return { schemaVersion: SIDECAR_SCHEMA_VERSION, size, sha256, ...summary };
+}
+
+/**
+ * The only code that knows how one domain's imports lie on disk (SPEC §3).
+ * Every mutation of an import is a read-modify-write of `import.json` under
+ * that import's lock; files are written to temporaries and renamed, pages
+ * before the `import.json` that lists them, so a crash at any instant leaves
+ * every import readable.
+ */
+export class DomainStorage {
+  readonly domain: string;
+  readonly dir: string;
+  private readonly layout: Layout;
+  private readonly clock: Clock;
+  private readonly time: ZonedTime;
+  private readonly locks: KeyedLock;
+  private readonly mail: MailTools;
+  private readonly logger: Logger;
+  /** Imports whose archive call is in flight (the lock is not held meanwhile). */
+  private readonly submitting = new Set<string>();
+
+  constructor(deps: { layout: Layout; domain: string; clock: Clock; time: ZonedTime; locks: KeyedLock; mail: MailTools; logger: Logger }) {
+    this.layout = deps.layout;
+    this.domain = deps.domain;
+    this.dir = deps.layout.domainDir(deps.domain);
+    this.clock = deps.clock;
+    this.time = deps.time;
+    this.locks = deps.locks;
+    this.mail = deps.mail;
+    this.logger = deps.logger;
+  }
+
+  private lockKey(id: string): string {
+    return `${this.domain}/${id}`;
+  }
+
+  paths(id: string): ImportPaths {
+    return new ImportPaths(this.layout.importDir(this.domain, id));
+  }
+
+  /** True while a mutation or an archive call of the import is under way. */
+  isBusy(id: string): boolean {
+    return this.locks.isLocked(this.lockKey(id)) || this.submitting.has(id);
+  }
+
+  async create(owner: Owner, source: Source): Promise<Import> {
+    const now = this.clock.now();
+    const dateFolder = this.time.dateFolder(now);
+    const dateDir = this.layout.dateDir(this.domain, dateFolder);
+    await mkdir(dateDir, { recursive: true });
+    for (let attempt = 0; attempt < 16; attempt += 1) {
+      const importFolder = `${this.time.hourMinute(now)}-${randomBytes(4).toString('hex')}`;
+      const id = joinImportId(dateFolder, importFolder);
+      const paths = this.paths(id);
+      try {
+        await mkdir(paths.dir);
+      } catch (error) {
+        if (errnoCode(error) === 'EEXIST') continue;
+        throw error;
+      }
+      const at = this.time.iso(now);
+      const created: Import = {
+        schemaVersion: IMPORT_SCHEMA_VERSION,
+        id,
+        domain: this.domain,
+        status: 'DRAFT',
+        createdAt: at,
+        updatedAt: at,
+        ...owner,
+        source,
+        documents: [{ n: 1, templateId: null, attributes: {}, pages: [] }],
+        attempts: [],
+      };
+      await mkdir(paths.pagesDir(1), { recursive: true });
+      await writeImportFile(paths.importFile, created);
+      await fsyncDir(dateDir);
+      return created;
+    }
+    throw new AppError('UNAVAILABLE', 'could not find a free import id within this minute');
+  }
+
+  async read(id: string): Promise<Import> {
+    const current = await readImportFile(this.paths(id).importFile, id);
+    if (current.domain !== this.domain || current.id !== id) {
+      throw new AppError('IMPORT_UNREADABLE', `import.json of ${id} names another import (${current.domain}/${current.id}); it was moved by hand`);
+    }
+    return current;
+  }
+
+  /**
+   * Read-modify-write of `import.json` under the lock. `change` gets a copy it
+   * may edit; `updatedAt` is set here.
+   */
+  async update(id: string, guard: Guard, change: (draft: Import) => void | Promise<void>): Promise<Import> {
+    return this.locks.run(this.lockKey(id), async () => {
+      const current = await this.read(id);
+      guard(current);
+      const draft = structuredClone(current);
+      await change(draft);
+      draft.updatedAt = this.time.iso(this.clock.now());
+      await writeImportFile(this.paths(id).importFile, draft);
+      return draft;
+    });
+  }
+
+  /** Where an upload for document `n` streams to: a temporary sibling of its pages. */
+  uploadTmpPath(id: string, n: number): string {
+    return path.join(this.paths(id).pagesDir(n), `.upload-${randomBytes(8).toString('hex')}.tmp`);
+  }
+
+  /**
+   * Reads an uploaded EML before the lock is taken (parsing a large message
+   * must not block other mutations); refused messages are removed here.
+   */
+  async summarizeUpload(upload: StagedUpload): Promise<Sidecar | undefined> {
+    if (!isMessagePage(upload)) return undefined;
+    try {
+      return sidecarFrom(await this.mail.summarizeMessage(upload.tmpPath), upload.size, upload.sha256);
+    } catch (error) {
+      await rm(upload.tmpPath, { force: true });
+      throw error;
+    }
+  }
+
+  /** Renames a staged upload into place as the next page and lists it; the temporary is gone afterwards whatever happens. */
+  async addPage(id: string, n: number, upload: StagedUpload, sidecar: Sidecar | undefined, guard: Guard): Promise<{ imported: Import; page: Page }> {
+    try {
+      let page: Page | undefined;
+      const imported = await this.update(id, guard, async (draft) => {
+        const doc = findDocument(draft, n);
+        const m = doc.pages.reduce((max, p) => Math.max(max, p.m), 0) + 1;
+        const paths = this.paths(id);
+        page = { m, filename: upload.filename, size: upload.size, contentType: upload.contentType, sha256: upload.sha256 };
+        if (sidecar) {
+          await writeFileAtomic(paths.sidecarFile(n, m), serializeSidecar(sidecar));
+          page.sidecar = path.basename(paths.sidecarFile(n, m));
+        }
+        await rename(upload.tmpPath, paths.pageFile(n, m));
+        await fsyncDir(paths.pagesDir(n));
+        doc.pages.push(page);
+      });
+      return { imported, page: page as Page };
+    } finally {
+      await rm(upload.tmpPath, { force: true });
+    }
+  }
+
+  /** The sidecar of an EML page, rebuilt from the `.bin` when missing, unreadable or stale. */
+  async sidecar(id: string, n: number, m: number, guard: Guard): Promise<Sidecar> {
+    const paths = this.paths(id);
+    const current = await this.read(id);
+    guard(current);
+    const page = findPage(current, n, m);
+    if (!isMessagePage(page)) throw new AppError('NOT_A_MESSAGE', `page ${m} of document ${n} is ${page.contentType}, not an e-mail message`);
+    const cached = await readSidecarFile(paths.sidecarFile(n, m));
+    if (cached && cached.size === page.size && cached.sha256 === page.sha256) return cached;
+    return this.locks.run(this.lockKey(id), async () => {
+      const fresh = findPage(await this.read(id), n, m);
+      const rebuilt = sidecarFrom(await this.mail.summarizeMessage(paths.pageFile(n, m)), fresh.size, fresh.sha256);
+      await writeFileAtomic(paths.sidecarFile(n, m), serializeSidecar(rebuilt));
+      this.logger.info({ domain: this.domain, importId: id, n, m }, 'sidecar rebuilt');
+      return rebuilt;
+    });
+  }
+
+  /**
+   * Moves chosen attachments of an EML page into a new sibling document
+   * (SPEC §3.5). Everything is prepared in temporaries; a journal written
+   * atomically is the commit point, and the renames it lists are replayed at
+   * start if a crash cuts them short. Before the journal, a crash leaves only
+   * temporaries, which the start-up sweep removes.
+   */
+  async extract(id: string, n: number, m: number, partIds: string[] | undefined, guard: Guard): Promise<{ imported: Import; document: Document }> {
+    return this.locks.run(this.lockKey(id), async () => {
+      const paths = this.paths(id);
+      const current = await this.read(id);
+      guard(current);
+      const page = findPage(current, n, m);
+      if (!isMessagePage(page)) throw new AppError('NOT_A_MESSAGE', `page ${m} of document ${n} is ${page.contentType}, not an e-mail message`);
+      const k = current.documents.reduce((max, d) => Math.max(max, d.n), 0) + 1;
+
+      const stagingDir = path.join(paths.dir, `.${path.basename(paths.docDir(k))}.${randomBytes(6).toString('hex')}.tmp`);
+      const stagingPages = path.join(stagingDir, 'pages');
+      const rewrittenTmp = tmpSiblingPath(paths.pageFile(n, m));
+      const sidecarTmp = tmpSiblingPath(paths.sidecarFile(n, m));
+      const importTmp = `${paths.importFile}.next.tmp`;
+      try {
+        await mkdir(stagingPages, { recursive: true });
+        const result = await this.mail.extractParts({
+          source: paths.pageFile(n, m),
+          ...(partIds ? { partIds } : {}),
+          rewrittenPath: rewrittenTmp,
+          partPath: (index) => path.join(stagingPages, `page-${index + 1}.bin`),
+        });
+        const newPages: Page[] = [];
+        for (const [index, part] of result.parts.entries()) {
+          const newPage: Page = {
+            m: index + 1,
+            filename: part.filename,
+            size: part.size,
+            contentType: part.contentType,
+            sha256: part.sha256,
+            partId: part.partId,
+          };
+          if (part.isMessage) {
+            const sidecarName = `page-${index + 1}.meta.json`;
+            const summary = await this.mail.summarizeMessage(part.path);
+            await writeFileAtomic(path.join(stagingPages, sidecarName), serializeSidecar(sidecarFrom(summary, part.size, part.sha256)));
+            newPage.sidecar = sidecarName;
+          }
+          newPages.push(newPage);
+        }
+        const rewrittenSummary = await this.mail.summarizeMessage(rewrittenTmp);
+        await writeFileDurable(sidecarTmp, serializeSidecar(sidecarFrom(rewrittenSummary, result.rewritten.size, result.rewritten.sha256)));
+
+        const next = structuredClone(current);
+        const source = findPage(next, n, m);
+        source.size = result.rewritten.size;
+        source.sha256 = result.rewritten.sha256;
+        source.sidecar = path.basename(paths.sidecarFile(n, m));
+        const document: Document = {
+          n: k,
+          templateId: null,
+          attributes: {},
+          origin: { document: n, page: m, partIds: result.parts.map((p) => p.partId) },
+          pages: newPages,
+        };
+        next.documents.push(document);
+        next.updatedAt = this.time.iso(this.clock.now());
+        await writeFileDurable(importTmp, serializeImport(next));
+        // every temporary the journal names must be durable before the journal is
+        await Promise.all([stagingPages, stagingDir, paths.pagesDir(n)].map(fsyncDir));
+
+        const renames: Array<[string, string]> = [
+          [stagingDir, paths.docDir(k)],
+          [rewrittenTmp, paths.pageFile(n, m)],
+          [sidecarTmp, paths.sidecarFile(n, m)],
+          [importTmp, paths.importFile],
+        ];
+        // an unlisted doc-K can be left by a crash inside deleteDocument; it would block the rename
+        await rm(paths.docDir(k), { recursive: true, force: true });
+        await writeJournal(paths, renames);
+        await applyJournal(paths);
+        return { imported: next, document };
+      } catch (error) {
+        // nothing is committed until the journal exists; applyJournal never throws after it is written
+        await Promise.all([stagingDir, rewrittenTmp, sidecarTmp, importTmp].map((p) => rm(p, { recursive: true, force: true })));
+        throw error;
+      }
+    });
+  }
+
+  /** Removes a sibling document: unlisted first, then deleted (a crash in between leaves an unlisted folder the sweep removes). */
+  async deleteDocument(id: string, n: number, guard: Guard): Promise<Import> {
+    if (n === 1) throw new AppError('VALIDATION_FAILED', 'document 1 is the original message and cannot be removed');
+    const updated = await this.update(id, guard, (draft) => {
+      findDocument(draft, n);
+      draft.documents = draft.documents.filter((d) => d.n !== n);
+    });
+    await rm(this.paths(id).docDir(n), { recursive: true, force: true });
+    return updated;
+  }
+
+  /** Deletes an import: renamed away atomically (its id answers 404 at once), then removed. */
+  async deleteImport(id: string, guard: Guard): Promise<Import> {
+    return this.locks.run(this.lockKey(id), async () => {
+      const current = await this.read(id);
+      guard(current);
+      await this.removeFolder(id);
+      return current;
+    });
+  }
+
+  /**
+   * Renames the import folder to a temporary name (its id answers 404 at
+   * once; a crash leaves only a `.tmp` folder the sweep removes), then removes it.
+   */
+  private async removeFolder(id: string): Promise<void> {
+    const dir = this.paths(id).dir;
+    const doomed = path.join(path.dirname(dir), `.${path.basename(dir)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await rename(dir, doomed);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    await fsyncDir(path.dirname(dir));
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** Removes an import folder unconditionally (retention); false when it is busy and was left alone. */
+  async purge(id: string): Promise<boolean> {
+    if (this.isBusy(id)) return false;
+    return this.locks.run(this.lockKey(id), async () => {
+      await this.removeFolder(id);
+      return true;
+    });
+  }
+
+  /** Import ids of one date folder. */
+  async idsOfDate(dateFolder: string): Promise<string[]> {
+    return (await readdirOrEmpty(this.layout.dateDir(this.domain, dateFolder)))
+      .filter((name) => IMPORT_FOLDER_PATTERN.test(name))
+      .map((folder) => joinImportId(dateFolder, folder));
+  }
+
+  /** Removes a date folder once nothing but leftovers of deletions remain in it; false when imports remain. */
+  async removeDateFolderIfEmpty(dateFolder: string): Promise<boolean> {
+    const dir = this.layout.dateDir(this.domain, dateFolder);
+    if ((await this.idsOfDate(dateFolder)).length > 0) return false;
+    await rm(dir, { recursive: true, force: true });
+    return true;
+  }
+
+  /**
+   * Runs the archive call of an import already persisted as PENDING, without
+   * holding the lock (mutations answer 409 meanwhile, and retention skips the
+   * import), then records the outcome under the lock.
+   */
+  async runSubmission<T>(
+    id: string,
+    call: () => Promise<T>,
+    finish: (draft: Import, outcome: { ok: true; value: T } | { ok: false; error: unknown }) => void,
+  ): Promise<Import> {
+    this.submitting.add(id);
+    try {
+      let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+      try {
+        outcome = { ok: true, value: await call() };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      return await this.update(
+        id,
+        () => {},
+        (draft) => finish(draft, outcome),
+      );
+    } finally {
+      this.submitting.delete(id);
+    }
+  }
+
+  /** Every import id of the domain, newest first (date folders, then HHmm-xxxxxxxx). */
+  async ids(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const dateFolder of (await readdirOrEmpty(this.dir))
+      .filter((name) => DATE_FOLDER_PATTERN.test(name))
+      .sort()
+      .reverse()) {
+      const folders = (await readdirOrEmpty(path.join(this.dir, dateFolder))).filter((name) => IMPORT_FOLDER_PATTERN.test(name));
+      for (const folder of folders.sort().reverse()) ids.push(joinImportId(dateFolder, folder));
+    }
+    return ids;
+  }
+
+  /** The date folders of the domain, oldest first. */
+  async dateFolders(): Promise<string[]> {
+    return (await readdirOrEmpty(this.dir)).filter((name) => DATE_FOLDER_PATTERN.test(name)).sort();
+  }
+
+  /** Absolute path of a listed page's bytes. */
+  pageFile(id: string, n: number, m: number): string {
+    return this.paths(id).pageFile(n, m);
+  }
+
+  async pageExists(id: string, n: number, m: number): Promise<boolean> {
+    try {
+      return (await stat(this.pageFile(id, n, m))).isFile();
+    } catch {
+      return false;
+    }
+  }
+}
+
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+}

@@ -1,0 +1,60 @@
+import { hostname } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
+import { AppError, errnoCode } from '../errors.js';
+import { writeFileDurable } from './atomic-fs.js';
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoCode(error) === 'EPERM';
+  }
+}
+
+/**
+ * One server per data root. The lock file names the owning process; a lock
+ * whose process is gone (a crash, kill -9) is taken over at once, so a crash
+ * never delays the restart. The liveness check only works on one host, which
+ * is why the host is recorded: a lock from another host is never taken over.
+ */
+export async function acquireProcessLock(file: string): Promise<() => Promise<void>> {
+  const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      await writeFileDurable(file, `${JSON.stringify(me)}\n`);
+      return async () => {
+        await rm(file, { force: true });
+      };
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw error;
+    }
+    const owner = await readOwner(file);
+    if (owner && (owner.host !== me.host || isAlive(owner.pid))) {
+      throw new AppError(
+        'UNAVAILABLE',
+        `another TOA server (pid ${owner.pid} on ${owner.host}, started ${owner.startedAt}) uses this data root; stop it first, or remove ${file} if it is certainly gone`,
+      );
+    }
+    await rm(file, { force: true });
+  }
+  throw new AppError('UNAVAILABLE', `could not take the data root lock ${file}`);
+}
+
+async function readOwner(file: string): Promise<LockOwner | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<LockOwner>;
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') {
+      return { pid: parsed.pid, host: parsed.host, startedAt: String(parsed.startedAt) };
+    }
+  } catch {
+    // an empty or torn lock file comes from a crash while writing it: stale
+  }
+  return undefined;
+}

@@ -1,0 +1,233 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Catalogue, Template } from '@toa/api/templates';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
+import { type DomainConfig, intervalMs } from '../config/schema.js';
+import { AppError, errnoCode } from '../errors.js';
+import { writeFileAtomic } from '../storage/atomic-fs.js';
+import { downloadBounded, readFileBounded } from './catalogue-source.js';
+import { DEFAULT_CATALOGUE_MAX_BYTES, parseCatalogueXml } from './catalogue-xml.js';
+
+/** The cached copy of a URL domain's catalogue, in the domain folder (SPEC §3.1). */
+export const CATALOGUE_CACHE_FILE = 'cmserver2.xml';
+
+export type CatalogueSource = 'file' | 'url' | 'cache';
+
+export type CatalogueState = { available: true; catalogue: Catalogue; source: CatalogueSource; loadedAt: string } | { available: false; reason: string };
+
+export interface TemplateRegistryOptions {
+  domains: readonly DomainConfig[];
+  dataRoot: string;
+  logger: Logger;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  /** largest catalogue accepted, from a file or a download (default 5 MB) */
+  maxBytes?: number;
+}
+
+type UrlSource = Extract<DomainConfig['templates'], { url: string }>;
+
+/** setTimeout's ceiling (about 24.8 days); longer refresh intervals are waited out in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Every domain's template catalogue, loaded at start and kept current. A
+ * domain whose catalogue cannot be loaded is unavailable with a reason; it
+ * never affects the others, and nothing here throws for a configured domain.
+ */
+export class TemplateRegistry {
+  readonly #domains: ReadonlyMap<string, DomainConfig>;
+  readonly #dataRoot: string;
+  readonly #logger: Logger;
+  readonly #fetch: typeof fetch;
+  readonly #clock: Clock;
+  readonly #maxBytes: number;
+  readonly #states = new Map<string, CatalogueState>();
+  /** loads in flight, so that a timer and a manual refresh share one download */
+  readonly #loading = new Map<string, Promise<CatalogueState>>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** aborts downloads in flight and stops rescheduling */
+  readonly #stopped = new AbortController();
+
+  constructor(options: TemplateRegistryOptions) {
+    this.#domains = new Map(options.domains.map((domain) => [domain.code, domain]));
+    this.#dataRoot = options.dataRoot;
+    this.#logger = options.logger;
+    this.#fetch = options.fetch ?? fetch;
+    this.#clock = options.clock ?? systemClock;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_CATALOGUE_MAX_BYTES;
+  }
+
+  /** Loads every domain's catalogue, then refreshes URL domains on their interval. */
+  async start(): Promise<void> {
+    await Promise.all([...this.#domains.keys()].map((code) => this.refresh(code)));
+    for (const domain of this.#domains.values()) {
+      if ('url' in domain.templates) this.#schedule(domain.code, intervalMs(domain.templates.refresh));
+    }
+  }
+
+  /** Stops the refresh timers and aborts downloads in flight; final. */
+  stop(): void {
+    this.#stopped.abort();
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  /** The domain's catalogue, or why it has none. Throws `DOMAIN_NOT_FOUND` for a domain not configured. */
+  state(code: string): CatalogueState {
+    this.#domain(code);
+    return this.#states.get(code) ?? { available: false, reason: 'the catalogue has not been loaded yet' };
+  }
+
+  /** A template of the domain's catalogue; `undefined` when the domain, its catalogue or the template is missing. */
+  template(code: string, templateId: string): Template | undefined {
+    const state = this.#states.get(code);
+    return state?.available ? state.catalogue.templates.find((template) => template.id === templateId) : undefined;
+  }
+
+  /**
+   * Loads the catalogue again (a file domain re-reads its file, a URL domain
+   * downloads). When that fails, a domain that has a catalogue keeps it.
+   */
+  refresh(code: string): Promise<CatalogueState> {
+    const domain = this.#domain(code);
+    let loading = this.#loading.get(code);
+    if (!loading) {
+      loading = this.#load(domain).finally(() => this.#loading.delete(code));
+      this.#loading.set(code, loading);
+    }
+    return loading;
+  }
+
+  #domain(code: string): DomainConfig {
+    const domain = this.#domains.get(code);
+    if (!domain) throw new AppError('DOMAIN_NOT_FOUND', `unknown domain "${code}"`);
+    return domain;
+  }
+
+  #schedule(code: string, interval: number, remaining = interval): void {
+    if (this.#stopped.signal.aborted) return;
+    const step = Math.min(remaining, MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      if (step < remaining) this.#schedule(code, interval, remaining - step);
+      else void this.refresh(code).then(() => this.#schedule(code, interval));
+    }, step);
+    // A pending refresh must never keep the process alive.
+    timer.unref();
+    this.#timers.set(code, timer);
+  }
+
+  async #load({ code, templates }: DomainConfig): Promise<CatalogueState> {
+    try {
+      return 'url' in templates ? await this.#loadUrl(code, templates) : await this.#loadFile(code, templates.file);
+    } catch (error) {
+      // Only a bug gets here; it must still not take the other domains or the server down.
+      return this.#failed(code, { source: 'url' in templates ? 'url' : 'file', reason: describe(error) });
+    }
+  }
+
+  async #loadFile(code: string, file: string): Promise<CatalogueState> {
+    try {
+      return this.#loaded(code, await this.#readCatalogueFile(file), 'file');
+    } catch (error) {
+      return this.#failed(code, { source: 'file', file, reason: `the catalogue file cannot be used: ${describe(error)}` });
+    }
+  }
+
+  async #readCatalogueFile(file: string): Promise<Catalogue> {
+    return parseCatalogueXml(await readFileBounded(file, this.#maxBytes), { maxBytes: this.#maxBytes });
+  }
+
+  async #loadUrl(code: string, source: UrlSource): Promise<CatalogueState> {
+    const { url, timeoutMs } = source;
+    const where = { source: 'url' as const, url: loggableUrl(url) };
+    let bytes: Buffer;
+    let catalogue: Catalogue;
+    try {
+      const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#stopped.signal]);
+      bytes = await downloadBounded(url, { fetch: this.#fetch, signal, maxBytes: this.#maxBytes });
+      catalogue = parseCatalogueXml(bytes, { maxBytes: this.#maxBytes });
+    } catch (error) {
+      const reason = `the catalogue download failed: ${describe(error, timeoutMs)}`;
+      if (this.#states.get(code)?.available) return this.#failed(code, { ...where, reason });
+      return this.#loadCache(code, where.url, reason);
+    }
+    await this.#writeCache(code, bytes);
+    return this.#loaded(code, catalogue, 'url');
+  }
+
+  /** Only validated bytes are cached, so the cache is always the last good download. */
+  async #writeCache(code: string, bytes: Buffer): Promise<void> {
+    const file = this.#cacheFile(code);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, bytes);
+    } catch (error) {
+      // The download is good and stays in use; only a later outage would miss the copy.
+      this.#logger.warn({ domain: code, source: 'cache', file, reason: describe(error) }, 'template catalogue could not be cached');
+    }
+  }
+
+  async #loadCache(code: string, url: string, downloadFailure: string): Promise<CatalogueState> {
+    const file = this.#cacheFile(code);
+    let catalogue: Catalogue;
+    try {
+      catalogue = await this.#readCatalogueFile(file);
+    } catch (error) {
+      const cacheFailure = errnoCode(error) === 'ENOENT' ? 'there is no cached copy' : `the cached copy cannot be used: ${describe(error)}`;
+      return this.#failed(code, { source: 'url', url, reason: `${downloadFailure}; ${cacheFailure}` });
+    }
+    this.#logger.warn({ domain: code, source: 'cache', url, file, reason: downloadFailure }, 'template catalogue download failed; using the cached copy');
+    return this.#loaded(code, catalogue, 'cache');
+  }
+
+  #cacheFile(code: string): string {
+    return path.join(this.#dataRoot, code, CATALOGUE_CACHE_FILE);
+  }
+
+  #loaded(code: string, catalogue: Catalogue, source: CatalogueSource): CatalogueState {
+    const state: CatalogueState = { available: true, catalogue, source, loadedAt: this.#clock.now().toISOString() };
+    this.#states.set(code, state);
+    if (source !== 'cache') {
+      this.#logger.info({ domain: code, source, templates: catalogue.templates.length }, 'template catalogue loaded');
+    }
+    return state;
+  }
+
+  /** A failed load: a domain that has a catalogue keeps it; one without stays unavailable with the reason. */
+  #failed(code: string, problem: { source: CatalogueSource; reason: string; url?: string; file?: string }): CatalogueState {
+    const current = this.#states.get(code);
+    if (current?.available) {
+      this.#logger.warn(
+        { domain: code, ...problem, inUse: { source: current.source, loadedAt: current.loadedAt } },
+        'template catalogue refresh failed; keeping the catalogue in use',
+      );
+      return current;
+    }
+    this.#logger.error({ domain: code, ...problem }, 'template catalogue unavailable');
+    const state: CatalogueState = { available: false, reason: problem.reason };
+    this.#states.set(code, state);
+    return state;
+  }
+}
+
+/** A URL without credentials or query, which may carry secrets. */
+function loggableUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+}
+
+/**
+ * A short reason for people (the 503 answer and the log): no stack, no local
+ * paths (Node's file errors name the path after a comma).
+ */
+function describe(error: unknown, timeoutMs?: number): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError') return `no complete answer within ${timeoutMs ?? '?'} ms`;
+  if (error.name === 'AbortError') return 'the server is stopping';
+  const code = errnoCode(error);
+  if (code !== undefined && error.message.startsWith(`${code}:`)) return error.message.split(', ')[0] ?? code;
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return `${error.message}${cause}`;
+}

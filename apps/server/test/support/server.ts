@@ -1,0 +1,113 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DEV_IDENTITY_HEADERS } from '@toa/api/routes';
+import pino from 'pino';
+import type { Clock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { Config, ConfigInput } from '../../src/config/schema.js';
+import { type RunningServer, startServer } from '../../src/server.js';
+import { SPEC_CATALOGUE } from './catalogue.js';
+
+export interface TestServer extends RunningServer {
+  dir: string;
+  config: Config;
+  dataRoot: string;
+  logDir: string;
+  archiveRoot: string;
+  /** fetch against the server as a given user (dev identity headers) */
+  as(email: string, name?: string): (pathname: string, init?: RequestInit) => Promise<Response>;
+  /** stop the server and remove its temporary folder */
+  dispose(): Promise<void>;
+}
+
+/** A fixed clock that tests can move. */
+export class TestClock implements Clock {
+  constructor(public current: Date) {}
+  now(): Date {
+    return this.current;
+  }
+}
+
+/**
+ * Starts the real server on 127.0.0.1 port 0 with a real configuration file
+ * in a fresh temporary folder: one domain "acme" with the SPEC catalogue and
+ * the filesystem archive, plus whatever `overrides` says.
+ */
+export async function startTestServer(
+  options: { overrides?: Partial<ConfigInput>; clock?: Clock; dir?: string; submitWaitMs?: number; fetch?: typeof fetch } = {},
+): Promise<TestServer> {
+  const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'toa-http-')));
+  await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
+  const raw: ConfigInput = {
+    host: '127.0.0.1',
+    port: 0,
+    dataRoot: './data',
+    logDir: './logs',
+    timeZone: 'Europe/Prague',
+    dataRetention: '30d',
+    logLevel: 'silent',
+    auth: { mode: 'dev', admins: ['admin@acme.example'] },
+    domains: [
+      {
+        code: 'acme',
+        name: 'ACME archive',
+        users: { mailDomains: ['acme.example'] },
+        templates: { file: './acme.xml' },
+        archive: { type: 'filesystem', root: './archive/acme' },
+      },
+    ],
+    ...options.overrides,
+  };
+  const configFile = path.join(dir, 'toa.json');
+  await writeFile(configFile, JSON.stringify(raw, null, 2));
+  const config = loadConfig({ file: configFile, env: {} });
+  const running = await startServer(config, {
+    logger: pino({ level: 'silent' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    submitWaitMs: options.submitWaitMs ?? 0,
+  });
+  return {
+    ...running,
+    dir,
+    config,
+    dataRoot: config.dataRoot,
+    logDir: config.logDir,
+    archiveRoot: path.join(dir, 'archive', 'acme'),
+    as(email, name = 'Test User') {
+      return (pathname, init = {}) => {
+        const headers = new Headers(init.headers);
+        headers.set(DEV_IDENTITY_HEADERS.email, email);
+        headers.set(DEV_IDENTITY_HEADERS.name, name);
+        return fetch(`${running.url}${pathname}`, { ...init, headers });
+      };
+    },
+    async dispose() {
+      await running.close();
+      if (!options.dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** JSON body helper for fetch. */
+export function json(method: string, body: unknown): RequestInit {
+  return { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** A multipart upload of one file in the field "file". */
+export function upload(bytes: Uint8Array, filename: string, contentType: string): RequestInit {
+  const form = new FormData();
+  form.append('file', new Blob([bytes], { type: contentType }), filename);
+  return { method: 'POST', body: form };
+}
+
+/** Polls an import until it leaves PENDING. */
+export async function settled(call: (pathname: string) => Promise<Response>, pathname: string): Promise<{ status: string; [key: string]: unknown }> {
+  for (let i = 0; i < 500; i += 1) {
+    const body = (await (await call(pathname)).json()) as { status: string };
+    if (body.status !== 'PENDING') return body;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${pathname} stayed PENDING`);
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * Stable machine-readable error codes. The HTTP status is part of the contract:
+ * clients may branch on `code`, people read `title` and `detail`.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  DOMAIN_FORBIDDEN: { status: 403, title: 'You may not use this domain' },
+  FORBIDDEN: { status: 403, title: 'Not allowed' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  DOMAIN_NOT_FOUND: { status: 404, title: 'Unknown domain' },
+  IMPORT_NOT_FOUND: { status: 404, title: 'Import not found' },
+  DOCUMENT_NOT_FOUND: { status: 404, title: 'Document not found' },
+  PAGE_NOT_FOUND: { status: 404, title: 'Page not found' },
+  ATTACHMENT_NOT_FOUND: { status: 404, title: 'Attachment not found' },
+  IMPORT_NOT_EDITABLE: { status: 409, title: 'The import can no longer be changed' },
+  IMPORT_BUSY: { status: 409, title: 'The import is being changed by another request' },
+  IMPORT_UNREADABLE: { status: 409, title: 'The import cannot be read and is kept read-only' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The upload is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  LIMIT_EXCEEDED: { status: 422, title: 'A configured limit was reached' },
+  ATTRIBUTES_INVALID: { status: 422, title: 'Some attribute values are not valid' },
+  TEMPLATE_UNKNOWN: { status: 422, title: 'Unknown template' },
+  MESSAGE_UNPARSEABLE: { status: 422, title: 'The message cannot be read as e-mail' },
+  NOT_A_MESSAGE: { status: 422, title: 'The page is not an e-mail message' },
+  NOTHING_TO_EXTRACT: { status: 422, title: 'There is nothing to extract' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL: { status: 500, title: 'Internal server error' },
+  ARCHIVE_UNAVAILABLE: { status: 502, title: 'The archive did not accept the import' },
+  CATALOGUE_UNAVAILABLE: { status: 503, title: 'The template catalogue is not available' },
+  UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const errorCodeSchema = z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]);
+
+/** Problem `type` URI for a code (RFC 9457 allows a URN). */
+export function problemType(code: ErrorCode): string {
+  return `urn:toa:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+export const fieldErrorSchema = z.object({
+  /** attribute id, or a dotted path into the request body */
+  field: z.string(),
+  code: z.string(),
+  message: z.string(),
+});
+export type FieldError = z.infer<typeof fieldErrorSchema>;
+
+/** RFC 9457 problem details plus TOA's stable `code`. */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: errorCodeSchema,
+  instance: z.string().optional(),
+  errors: z.array(fieldErrorSchema).optional(),
+});
+export type Problem = z.infer<typeof problemSchema>;

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/** `yyyy-MM-dd_HHmm-xxxxxxxx`: the date folder and the import folder, joined by `_`. */
+export const IMPORT_ID_PATTERN = /^(\d{4}-\d{2}-\d{2})_(\d{4}-[0-9a-f]{8})$/;
+
+/** Domain codes are folder names and URL segments: short, lowercase, no dots or separators. */
+export const DOMAIN_CODE_PATTERN = /^[a-z0-9](?:[a-z0-9_-]{0,30}[a-z0-9])?$/;
+
+/** A date folder name, `yyyy-MM-dd`. */
+export const DATE_FOLDER_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+/** MIME part ids as mailparser numbers them: `1`, `2.1`, `2.3.1`. */
+export const PART_ID_PATTERN = /^[1-9]\d{0,4}(?:\.[1-9]\d{0,4}){0,31}$/;
+
+export const importIdSchema = z.string().regex(IMPORT_ID_PATTERN, 'must look like yyyy-MM-dd_HHmm-xxxxxxxx');
+
+export const domainCodeSchema = z.string().regex(DOMAIN_CODE_PATTERN, 'must be 1-32 lowercase letters, digits, "-" or "_"');
+
+export const partIdSchema = z.string().regex(PART_ID_PATTERN, 'must be a MIME part id such as 2 or 2.1');
+
+/** Document and page numbers in URLs: 1-based, small. */
+export const ordinalSchema = z.coerce.number().int().min(1).max(100_000);
+
+export interface ImportIdParts {
+  /** `yyyy-MM-dd` */
+  dateFolder: string;
+  /** `HHmm-xxxxxxxx` */
+  importFolder: string;
+}
+
+/** Splits an id into its two folder names; `undefined` when it is not an import id. */
+export function splitImportId(id: string): ImportIdParts | undefined {
+  const match = IMPORT_ID_PATTERN.exec(id);
+  if (!match) return undefined;
+  return { dateFolder: match[1] as string, importFolder: match[2] as string };
+}
+
+export function joinImportId(dateFolder: string, importFolder: string): string {
+  return `${dateFolder}_${importFolder}`;
+}
+
+/** True for a real calendar date written `yyyy-MM-dd` (rejects 2026-02-30). */
+export function isCalendarDate(value: string): boolean {
+  if (!DATE_FOLDER_PATTERN.test(value)) return false;
+  const [y, m, d] = value.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}

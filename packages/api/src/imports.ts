@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { importIdSchema, partIdSchema } from './ids.js';
+import { attributeValueSchema } from './templates.js';
+
+export const IMPORT_SCHEMA_VERSION = 1;
+export const SIDECAR_SCHEMA_VERSION = 1;
+
+const isoDateTime = z.iso.datetime({ offset: true });
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const IMPORT_STATUSES = ['DRAFT', 'PENDING', 'SUBMITTED', 'FAILED'] as const;
+export const importStatusSchema = z.enum(IMPORT_STATUSES);
+export type ImportStatus = z.infer<typeof importStatusSchema>;
+
+/** Statuses in which an import may still be changed. */
+export const EDITABLE_STATUSES: readonly ImportStatus[] = ['DRAFT', 'FAILED'];
+
+/** What the task pane knows of the original message; used to warn about duplicates. */
+export const sourceSchema = z.object({
+  internetMessageId: z.string().min(1).max(998).optional(),
+  subject: z.string().max(2000).optional(),
+  from: z.string().max(1000).optional(),
+  receivedAt: isoDateTime.optional(),
+});
+export type Source = z.infer<typeof sourceSchema>;
+
+export const mailboxSchema = z.object({
+  name: z.string().optional(),
+  address: z.string().optional(),
+});
+export type Mailbox = z.infer<typeof mailboxSchema>;
+
+/** One MIME attachment of an EML page, as listed in its sidecar. */
+export const attachmentInfoSchema = z.object({
+  /** stable within one version of the EML; what `extract` takes */
+  partId: partIdSchema,
+  filename: z.string().optional(),
+  contentType: z.string(),
+  /** decoded size in bytes */
+  size: z.number().int().nonnegative(),
+  inline: z.boolean(),
+  contentId: z.string().optional(),
+  /** an attached `message/rfc822` */
+  isMessage: z.boolean(),
+});
+export type AttachmentInfo = z.infer<typeof attachmentInfoSchema>;
+
+/** `page-M.meta.json`: a cache of what the EML says, bound to the `.bin` by size and hash. */
+export const sidecarSchema = z.object({
+  schemaVersion: z.literal(SIDECAR_SCHEMA_VERSION),
+  size: z.number().int().nonnegative(),
+  sha256,
+  from: mailboxSchema.optional(),
+  subject: z.string().optional(),
+  date: isoDateTime.optional(),
+  messageId: z.string().optional(),
+  attachments: z.array(attachmentInfoSchema),
+});
+export type Sidecar = z.infer<typeof sidecarSchema>;
+
+export const pageSchema = z.object({
+  m: z.number().int().positive(),
+  filename: z.string(),
+  size: z.number().int().nonnegative(),
+  contentType: z.string(),
+  sha256,
+  /** sidecar file name, `message/rfc822` pages only */
+  sidecar: z.string().optional(),
+  /** for pages of an extracted document: the MIME part it was */
+  partId: partIdSchema.optional(),
+});
+export type Page = z.infer<typeof pageSchema>;
+
+/** Where a sibling document came from. */
+export const originSchema = z.object({
+  document: z.number().int().positive(),
+  page: z.number().int().positive(),
+  partIds: z.array(partIdSchema).min(1),
+});
+export type Origin = z.infer<typeof originSchema>;
+
+export const attributesSchema = z.record(z.string(), attributeValueSchema);
+export type Attributes = z.infer<typeof attributesSchema>;
+
+export const documentSchema = z.object({
+  n: z.number().int().positive(),
+  templateId: z.string().nullable(),
+  attributes: attributesSchema,
+  origin: originSchema.optional(),
+  pages: z.array(pageSchema),
+});
+export type Document = z.infer<typeof documentSchema>;
+
+export const attemptSchema = z.object({
+  startedAt: isoDateTime,
+  finishedAt: isoDateTime.optional(),
+  outcome: z.enum(['SUBMITTED', 'FAILED']),
+  damisBatchId: z.string().optional(),
+  error: z.string().optional(),
+});
+export type Attempt = z.infer<typeof attemptSchema>;
+
+/** `import.json`: the single source of truth for an import. */
+export const importSchema = z.object({
+  schemaVersion: z.literal(IMPORT_SCHEMA_VERSION),
+  id: importIdSchema,
+  domain: z.string(),
+  status: importStatusSchema,
+  createdAt: isoDateTime,
+  updatedAt: isoDateTime,
+  /** owner key (e-mail in dev mode, tenant + object id with tokens) */
+  userId: z.string(),
+  userName: z.string(),
+  userEmail: z.string(),
+  source: sourceSchema,
+  documents: z.array(documentSchema).min(1),
+  error: z.string().optional(),
+  damisBatchId: z.string().optional(),
+  attempts: z.array(attemptSchema),
+});
+export type Import = z.infer<typeof importSchema>;
+
+/** One line of `GET /api/import/:domain`. */
+export const importSummarySchema = importSchema
+  .pick({ id: true, domain: true, status: true, createdAt: true, updatedAt: true, source: true, error: true, damisBatchId: true })
+  .extend({ documentCount: z.number().int(), pageCount: z.number().int() });
+export type ImportSummary = z.infer<typeof importSummarySchema>;
+
+export const listImportsQuerySchema = z.object({
+  messageId: z.string().min(1).max(998).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export type ListImportsQuery = z.infer<typeof listImportsQuerySchema>;
+
+export const listImportsResponseSchema = z.object({
+  items: z.array(importSummarySchema),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+export type ListImportsResponse = z.infer<typeof listImportsResponseSchema>;
+
+/** `POST /api/import/:domain` */
+export const createImportRequestSchema = z.object({ source: sourceSchema.default({}) }).strict();
+export type CreateImportRequest = z.input<typeof createImportRequestSchema>;
+
+/** `PUT /api/import/:domain/:id/documents/:n` */
+export const updateDocumentRequestSchema = z
+  .object({
+    templateId: z.string().min(1).max(64),
+    attributes: attributesSchema.default({}),
+  })
+  .strict();
+export type UpdateDocumentRequest = z.input<typeof updateDocumentRequestSchema>;
+
+/** `POST …/pages/:m/extract`; no list = every attachment that is not inline. */
+export const extractRequestSchema = z.object({ attachments: z.array(partIdSchema).min(1).max(1000).optional() }).strict();
+export type ExtractRequest = z.infer<typeof extractRequestSchema>;
+
+/** 201 answer to a page upload: the page, plus the sidecar for an EML. */
+export const addPageResponseSchema = pageSchema.extend({ meta: sidecarSchema.optional() });
+export type AddPageResponse = z.infer<typeof addPageResponseSchema>;

@@ -1,0 +1,45 @@
+/** Every route of the API, as Express patterns (under API_PREFIX) and as URL builders for clients. */
+export const API_PREFIX = '/api';
+
+export const ROUTES = {
+  health: '/health',
+  me: '/me',
+  domains: '/domains',
+  templates: '/domains/:domain/templates',
+  imports: '/import/:domain',
+  import: '/import/:domain/:id',
+  submit: '/import/:domain/:id/submit',
+  document: '/import/:domain/:id/documents/:n',
+  pages: '/import/:domain/:id/documents/:n/pages',
+  page: '/import/:domain/:id/documents/:n/pages/:m',
+  pageMeta: '/import/:domain/:id/documents/:n/pages/:m/meta',
+  extract: '/import/:domain/:id/documents/:n/pages/:m/extract',
+  audit: '/admin/:domain/audit',
+} as const;
+
+/** The multipart field that carries a page upload. */
+export const PAGE_UPLOAD_FIELD = 'file';
+
+/** Headers that carry the identity in `dev` auth mode. */
+export const DEV_IDENTITY_HEADERS = {
+  email: 'X-TOA-User-Email',
+  name: 'X-TOA-User-Name',
+} as const;
+
+const seg = encodeURIComponent;
+
+export const paths = {
+  health: () => `${API_PREFIX}/health`,
+  me: () => `${API_PREFIX}/me`,
+  domains: () => `${API_PREFIX}/domains`,
+  templates: (domain: string) => `${API_PREFIX}/domains/${seg(domain)}/templates`,
+  imports: (domain: string) => `${API_PREFIX}/import/${seg(domain)}`,
+  import: (domain: string, id: string) => `${API_PREFIX}/import/${seg(domain)}/${seg(id)}`,
+  submit: (domain: string, id: string) => `${paths.import(domain, id)}/submit`,
+  document: (domain: string, id: string, n: number) => `${paths.import(domain, id)}/documents/${n}`,
+  pages: (domain: string, id: string, n: number) => `${paths.document(domain, id, n)}/pages`,
+  page: (domain: string, id: string, n: number, m: number) => `${paths.pages(domain, id, n)}/${m}`,
+  pageMeta: (domain: string, id: string, n: number, m: number) => `${paths.page(domain, id, n, m)}/meta`,
+  extract: (domain: string, id: string, n: number, m: number) => `${paths.page(domain, id, n, m)}/extract`,
+  audit: (domain: string) => `${API_PREFIX}/admin/${seg(domain)}/audit`,
+};
