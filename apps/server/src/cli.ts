@@ -111,7 +111,7 @@ for (const [name, description, download] of [
 }
 
 function report(error: unknown, out: Output): void {
-  if (error instanceof ConfigError) out.error(error.problems.join('\n'));
+  if (error instanceof ConfigError) out.error(error.message);
   else if (isAppError(error)) out.error(error.message);
   else out.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
 }

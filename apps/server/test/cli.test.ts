@@ -1,0 +1,128 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { importSchema } from '@toa/api/imports';
+import { paths } from '@toa/api/routes';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SPEC_CATALOGUE } from './support/catalogue.js';
+import { repoRoot } from './support/corpus.js';
+
+const run = promisify(execFile);
+/** The built CLI, as `npx toa-server` runs it from the repository root. */
+const bin = path.join(repoRoot, 'node_modules', '.bin', 'toa-server');
+
+let dir: string;
+let configFile: string;
+let child: ChildProcess | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toa-cli-'));
+  await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
+  configFile = path.join(dir, 'toa.json');
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      host: '127.0.0.1',
+      port: 0,
+      timeZone: 'Europe/Prague',
+      logLevel: 'info',
+      domains: [{ code: 'acme', name: 'ACME', templates: { file: './acme.xml' }, archive: { type: 'filesystem', root: './archive' } }],
+    }),
+  );
+});
+afterEach(async () => {
+  child?.kill('SIGKILL');
+  child = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts `toa-server serve` and resolves with its URL once it listens. */
+function serve(): Promise<string> {
+  child = spawn(bin, ['serve', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child?.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/[^"\s]+)/.exec(out);
+      if (match) resolve(match[1] as string);
+    });
+    child?.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+}
+
+describe('toa-server CLI', () => {
+  it('serves from the repository root with --config, and stops cleanly on SIGTERM', async () => {
+    const url = await serve();
+    const created = importSchema.parse(
+      await (
+        await fetch(`${url}${paths.imports('acme')}`, {
+          method: 'POST',
+          headers: { 'X-TOA-User-Email': 'a@acme.example', 'Content-Type': 'application/json' },
+          body: '{}',
+        })
+      ).json(),
+    );
+    const exited = new Promise<number | null>((resolve) => child?.on('exit', resolve));
+    child?.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    child = undefined;
+    await expect(readFile(path.join(dir, 'data', '.toa-server.lock'))).rejects.toThrow();
+
+    const located = await run(bin, ['locate', created.id, '--config', configFile]);
+    expect(located.stdout.trim()).toBe(path.join(dir, 'data', 'acme', ...created.id.split('_')));
+    const stats = JSON.parse((await run(bin, ['stats', '--json', '--config', configFile])).stdout) as Array<{
+      imports: number;
+      byStatus: Record<string, number>;
+    }>;
+    expect(stats).toEqual([expect.objectContaining({ domain: 'acme', imports: 1, byStatus: { DRAFT: 1 } })]);
+    const fsck = JSON.parse((await run(bin, ['fsck', '--json', '--config', configFile])).stdout) as unknown[];
+    expect(fsck).toEqual([]);
+    const retention = JSON.parse((await run(bin, ['retention', '--dry-run', '--json', '--config', configFile])).stdout) as { deleted: unknown[] };
+    expect(retention.deleted).toEqual([]);
+    const templates = JSON.parse((await run(bin, ['templates', 'check', '--json', '--config', configFile])).stdout) as unknown[];
+    expect(templates).toEqual([{ domain: 'acme', available: true, source: 'file', templates: ['invoice', 'note'] }]);
+  });
+
+  it('stops with one line per configuration problem', async () => {
+    await writeFile(configFile, JSON.stringify({ port: 'x', timeZone: 'Nowhere/City', domains: [{ code: 'A B' }] }));
+    const failed = await run(bin, ['serve', '--config', configFile]).catch((error: { code: number; stderr: string }) => error);
+    expect('code' in failed && failed.code).toBe(1);
+    const lines = (failed as { stderr: string }).stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/invalid configuration/);
+    expect(lines.filter((l) => l.startsWith('  - ')).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('refuses a second server on the same data root', async () => {
+    await serve();
+    const second = await run(bin, ['serve', '--config', configFile]).catch((error: { code: number; stderr: string }) => error);
+    expect((second as { stderr: string }).stderr).toMatch(/another TOA server/);
+  });
+
+  it('reports an unreadable import.json and leftovers in fsck, and repairs what is safe', async () => {
+    const url = await serve();
+    const created = importSchema.parse(
+      await (
+        await fetch(`${url}${paths.imports('acme')}`, {
+          method: 'POST',
+          headers: { 'X-TOA-User-Email': 'a@acme.example', 'Content-Type': 'application/json' },
+          body: '{}',
+        })
+      ).json(),
+    );
+    child?.kill('SIGKILL');
+    child = undefined;
+    const importDir = path.join(dir, 'data', 'acme', ...created.id.split('_'));
+    await writeFile(path.join(importDir, 'doc-1', 'pages', '.upload-1.tmp'), 'partial');
+    const report = await run(bin, ['fsck', '--config', configFile]).catch((error: { code: number; stdout: string }) => error);
+    expect((report as { code: number }).code).toBe(1);
+    expect((report as { stdout: string }).stdout).toMatch(/PROBLEM .*\.upload-1\.tmp: leftover/);
+    const repaired = await run(bin, ['fsck', '--repair', '--config', configFile]);
+    expect(repaired.stdout).toMatch(/REPAIRED/);
+    expect((await run(bin, ['fsck', '--config', configFile])).stdout.trim()).toBe('no problems found');
+    await writeFile(path.join(importDir, 'import.json'), '{ torn');
+    const broken = await run(bin, ['fsck', '--config', configFile]).catch((error: { code: number; stdout: string }) => error);
+    expect((broken as { stdout: string }).stdout).toMatch(/import\.json cannot be read/);
+  });
+});
