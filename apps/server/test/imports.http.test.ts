@@ -98,7 +98,7 @@ describe('imports over HTTP', () => {
     }
     const all = listImportsResponseSchema.parse(await (await carol(paths.imports('acme'))).json());
     expect(all.total).toBe(3);
-    expect(all.items.map((i) => i.id)).toEqual([...ids].sort().reverse());
+    expect(all.items.map((i) => i.id)).toEqual([...ids].reverse());
     const page = listImportsResponseSchema.parse(await (await carol(`${paths.imports('acme')}?limit=1&offset=1`)).json());
     expect(page.items).toHaveLength(1);
     expect(page.total).toBe(3);

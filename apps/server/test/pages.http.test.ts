@@ -91,6 +91,21 @@ describe('pages over HTTP', () => {
     expect(await filesOf(created.id)).toEqual(['doc-1/pages/page-1.bin', 'import.json']);
   });
 
+  it('keeps a non-ASCII filename as sent (UTF-8) without its folders; a control character in it is a clean 400', async () => {
+    const created = await newImport();
+    const bytes = new Uint8Array([1, 2, 3]);
+    for (const [sent, kept] of [
+      ['Faktura č. 7 – příloha.pdf', 'Faktura č. 7 – příloha.pdf'],
+      ['../../etc/passwd', 'passwd'],
+    ] as const) {
+      const page = addPageResponseSchema.parse(await (await alice(paths.pages('acme', created.id, 1), upload(bytes, sent, 'application/pdf'))).json());
+      expect(page.filename).toBe(kept);
+    }
+    const refused = await alice(paths.pages('acme', created.id, 1), upload(bytes, 'a\u0007b.txt', 'application/pdf'));
+    expect(refused.status).toBe(400);
+    expect(await filesOf(created.id)).toEqual(['doc-1/pages/page-1.bin', 'doc-1/pages/page-2.bin', 'import.json']);
+  });
+
   it('cuts off an upload over the page size limit with 413 and leaves nothing behind', async () => {
     const created = await newImport();
     const big = new Uint8Array(1024 * 1024 + 1).fill(0x41);

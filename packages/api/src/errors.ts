@@ -16,7 +16,6 @@ export const ERRORS = {
   PAGE_NOT_FOUND: { status: 404, title: 'Page not found' },
   ATTACHMENT_NOT_FOUND: { status: 404, title: 'Attachment not found' },
   IMPORT_NOT_EDITABLE: { status: 409, title: 'The import can no longer be changed' },
-  IMPORT_BUSY: { status: 409, title: 'The import is being changed by another request' },
   IMPORT_UNREADABLE: { status: 409, title: 'The import cannot be read and is kept read-only' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The upload is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
@@ -28,7 +27,6 @@ export const ERRORS = {
   NOTHING_TO_EXTRACT: { status: 422, title: 'There is nothing to extract' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal server error' },
-  ARCHIVE_UNAVAILABLE: { status: 502, title: 'The archive did not accept the import' },
   CATALOGUE_UNAVAILABLE: { status: 503, title: 'The template catalogue is not available' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -57,6 +57,8 @@ export function createPageReceiver(limits: Limits) {
   const fileSize = Math.floor(limits.pageSizeMb * 1024 * 1024);
   const middleware = multer({
     storage: tmpFileEngine,
+    // filenames from browsers are UTF-8; busboy's default would read them as Latin-1
+    defParamCharset: 'utf8',
     limits: { fileSize, files: 1, fields: 5, parts: 6, fieldNameSize: 100, fieldSize: 8 * 1024, headerPairs: 50 },
   }).single(PAGE_UPLOAD_FIELD);
 

@@ -1,3 +1,4 @@
+import type { ReadStream } from 'node:fs';
 import { validateAttributes } from '@toa/api/attributes';
 import type { FieldError } from '@toa/api/errors';
 import {
@@ -116,8 +117,7 @@ export class ImportService {
   /** The caller's imports, newest first; with `messageId`, only earlier imports of that message. */
   async list(identity: Identity, domain: string, query: ListImportsQuery): Promise<ListImportsResponse> {
     const storage = this.storage(domain);
-    const items: ImportSummary[] = [];
-    let total = 0;
+    const matching: Import[] = [];
     for (const id of await storage.ids()) {
       let current: Import;
       try {
@@ -128,10 +128,12 @@ export class ImportService {
       }
       if (current.userId !== identity.userId) continue;
       if (query.messageId !== undefined && current.source.internetMessageId !== query.messageId) continue;
-      total += 1;
-      if (total > query.offset && items.length < query.limit) items.push(summarize(current));
+      matching.push(current);
     }
-    return { items, total, limit: query.limit, offset: query.offset };
+    // folder names order by minute only; creation instants settle imports of the same minute
+    matching.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id.localeCompare(a.id));
+    const items = matching.slice(query.offset, query.offset + query.limit).map(summarize);
+    return { items, total: matching.length, limit: query.limit, offset: query.offset };
   }
 
   async delete(identity: Identity, domain: string, id: string): Promise<void> {
@@ -165,10 +167,10 @@ export class ImportService {
     return sidecar ? { page, meta: sidecar } : { page };
   }
 
-  async page(identity: Identity, domain: string, id: string, n: number, m: number): Promise<{ page: Page; file: string }> {
+  async page(identity: Identity, domain: string, id: string, n: number, m: number): Promise<{ page: Page; body: ReadStream }> {
     const current = await this.get(identity, domain, id);
     const page = findPage(current, n, m);
-    return { page, file: this.storage(domain).pageFile(id, n, m) };
+    return { page, body: await this.storage(domain).openPage(id, n, m) };
   }
 
   async meta(identity: Identity, domain: string, id: string, n: number, m: number): Promise<Sidecar> {

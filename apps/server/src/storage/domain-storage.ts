@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import type { ReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
 import type { Document, Import, Page, Sidecar, Source } from '@toa/api/imports';
@@ -426,11 +427,15 @@ export class DomainStorage {
     return this.paths(id).pageFile(n, m);
   }
 
-  async pageExists(id: string, n: number, m: number): Promise<boolean> {
+  /** A stream of a listed page's bytes; a page listed but gone from disk is reported, not served half. */
+  async openPage(id: string, n: number, m: number): Promise<ReadStream> {
     try {
-      return (await stat(this.pageFile(id, n, m))).isFile();
-    } catch {
-      return false;
+      const handle = await open(this.pageFile(id, n, m), 'r');
+      return handle.createReadStream();
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+      this.logger.error({ domain: this.domain, importId: id, n, m }, 'a listed page is missing on disk; run toa-server fsck');
+      throw new AppError('PAGE_NOT_FOUND', `page ${m} of document ${n} is listed but missing on disk; the administrator has been told`);
     }
   }
 }

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { createImportRequestSchema, extractRequestSchema, listImportsQuerySchema, updateDocumentRequestSchema } from '@toa/api/imports';
 import { ROUTES } from '@toa/api/routes';
 import { Router } from 'express';
@@ -59,15 +58,16 @@ export function importRoutes(ctx: AppContext): Router {
 
   router.get(ROUTES.page, async (req, res) => {
     const { identity, domain, id, n, m } = scope(ctx, req);
-    const { page, file } = await ctx.imports.page(identity, domain, id, n, m);
+    const { page, body } = await ctx.imports.page(identity, domain, id, n, m);
     res.attachment(page.filename);
     res.setHeader('Content-Type', page.contentType);
     res.setHeader('Content-Length', String(page.size));
-    res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('ETag', `"${page.sha256}"`);
-    const stream = createReadStream(file);
-    stream.on('error', (error) => res.destroy(error));
-    stream.pipe(res);
+    // pages are whatever users uploaded: never sniffed, never run as a page of this origin
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    body.on('error', (error) => res.destroy(error));
+    body.pipe(res);
   });
 
   router.get(ROUTES.pageMeta, async (req, res) => {
