@@ -1,0 +1,145 @@
+import { Caption1, Divider, makeStyles, MessageBar, MessageBarBody, Spinner, Subtitle2, Text, tokens } from '@fluentui/react-components';
+import type { MessageFacts } from '@toa/api/prefill';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { DocumentForm } from '../components/document-form';
+import { AttachmentList } from '../features/attachments/components/attachment-list';
+import { DomainPicker } from '../features/domains/components/domain-picker';
+import { RecentImports } from '../features/history/components/recent-imports';
+import { ImportPanel } from '../features/import-flow/components/import-panel';
+import { MESSAGE_DOCUMENT, useImportFlow } from '../features/import-flow/hooks/use-import-flow';
+import { useTemplates } from '../features/templates/api/use-templates';
+import { useCurrentMessage } from '../hooks/use-current-message';
+import { useMessageDraft } from '../hooks/use-message-draft';
+import { ApiError } from '../lib/api-client';
+import { errorText } from '../lib/error-text';
+import { canReadEml, type CurrentMessage, messageKeyOf } from '../lib/office/mailbox';
+
+const useStyles = makeStyles({
+  root: {
+    display: 'flex',
+    flexDirection: 'column',
+    gap: tokens.spacingVerticalM,
+    padding: tokens.spacingHorizontalM,
+    maxWidth: '640px',
+    boxSizing: 'border-box',
+  },
+  section: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS, minWidth: 0 },
+  heading: { margin: 0 },
+  subject: { overflowWrap: 'anywhere' },
+});
+
+function factsOf(message: CurrentMessage | undefined): MessageFacts {
+  return {
+    subject: message?.subject,
+    fromName: message?.fromName,
+    fromAddress: message?.fromAddress,
+    receivedAt: message?.receivedAt,
+  };
+}
+
+/** The pane: domain, the message's document, its attachments, Import, and recent imports. */
+export function App() {
+  const styles = useStyles();
+  const message = useCurrentMessage();
+  const messageKey = messageKeyOf(message);
+  const { draft, update, discard } = useMessageDraft(messageKey);
+  const templates = useTemplates(draft.domain);
+  const templateList = templates.data?.templates ?? [];
+  const facts = useMemo(() => factsOf(message), [message]);
+  const flow = useImportFlow({ domain: draft.domain, messageKey, message, draft, templates: templateList });
+  const [historyKey, setHistoryKey] = useState(0);
+
+  const finished = flow.state.phase === 'submitted' || flow.state.phase === 'failed';
+  useEffect(() => {
+    if (flow.state.phase === 'submitted') discard();
+    if (finished) setHistoryKey((k) => k + 1);
+  }, [flow.state.phase, finished, discard]);
+
+  const setDomain = useCallback((domain: string | undefined) => update((d) => ({ ...d, domain })), [update]);
+
+  if (!message) {
+    return (
+      <main className={styles.root}>
+        <MessageBar intent="info">
+          <MessageBarBody>Select a message to file it into the archive.</MessageBarBody>
+        </MessageBar>
+      </main>
+    );
+  }
+
+  const blockedReason = !canReadEml()
+    ? 'This version of Outlook cannot hand the whole message to add-ins (Mailbox 1.14 is needed). Use new Outlook, Outlook on the web or an updated classic Outlook.'
+    : !draft.domain
+      ? 'Choose an archive domain.'
+      : templates.status !== 'ready'
+        ? 'The templates of this domain are not loaded.'
+        : undefined;
+
+  return (
+    <main className={styles.root}>
+      <header className={styles.section}>
+        <Text weight="semibold" className={styles.subject}>
+          {message.subject || '(no subject)'}
+        </Text>
+        <Caption1>{message.fromName ?? message.fromAddress ?? 'Unknown sender'}</Caption1>
+      </header>
+
+      <DomainPicker value={draft.domain} onChange={setDomain} />
+
+      {templates.status === 'loading' && <Spinner size="tiny" label="Loading templates…" />}
+      {templates.status === 'error' && (
+        <MessageBar intent="error">
+          <MessageBarBody>
+            {templates.error instanceof ApiError && templates.error.code === 'CATALOGUE_UNAVAILABLE'
+              ? 'This domain has no template catalogue right now. Try again later or ask your administrator.'
+              : `The templates could not be loaded: ${errorText(templates.error)}`}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+
+      {templates.status === 'ready' && (
+        <>
+          <section className={styles.section} aria-labelledby="toa-message-heading">
+            <Subtitle2 as="h2" id="toa-message-heading" className={styles.heading}>
+              Message
+            </Subtitle2>
+            <DocumentForm
+              templateLabel="Template for the message"
+              templates={templateList}
+              draft={draft.message}
+              onChange={(next) => update((d) => ({ ...d, message: next }))}
+              facts={facts}
+              serverErrors={flow.serverErrors[MESSAGE_DOCUMENT]}
+              showAllErrors={flow.showAllErrors}
+            />
+          </section>
+          <section className={styles.section} aria-labelledby="toa-attachments-heading">
+            <Subtitle2 as="h2" id="toa-attachments-heading" className={styles.heading}>
+              Attachments
+            </Subtitle2>
+            <AttachmentList
+              attachments={message.attachments}
+              drafts={draft.attachments}
+              onChange={(id, next) => update((d) => ({ ...d, attachments: { ...d.attachments, [id]: next } }))}
+              templates={templateList}
+              defaultTemplateId={draft.message.templateId}
+              facts={facts}
+              serverErrors={flow.serverErrors}
+              showAllErrors={flow.showAllErrors}
+            />
+          </section>
+        </>
+      )}
+
+      <ImportPanel flow={flow} blockedReason={blockedReason} />
+
+      <Divider />
+      <section className={styles.section} aria-labelledby="toa-recent-heading">
+        <Subtitle2 as="h2" id="toa-recent-heading" className={styles.heading}>
+          Recent imports
+        </Subtitle2>
+        <RecentImports domain={draft.domain} refreshKey={historyKey} />
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,41 @@
+import { FluentProvider, webDarkTheme, webLightTheme } from '@fluentui/react-components';
+import { type ReactNode, useMemo } from 'react';
+import { type ApiClient, createApiClient } from '../lib/api-client';
+import { ApiClientProvider } from '../lib/api-client-context';
+import { userProfile } from '../lib/office/mailbox';
+import { officeThemeName } from '../lib/office/theme';
+
+export interface AppProviderProps {
+  children: ReactNode;
+  /** tests inject a fake; the pane talks to /api on its own origin */
+  client?: ApiClient;
+}
+
+export function AppProvider({ children, client }: AppProviderProps) {
+  const apiClient = useMemo(
+    () =>
+      client ??
+      createApiClient({
+        identity: () => {
+          const profile = userProfile();
+          return { email: profile.emailAddress, name: profile.displayName };
+        },
+      }),
+    [client],
+  );
+  return (
+    <ThemeProvider>
+      <ApiClientProvider client={apiClient}>{children}</ApiClientProvider>
+    </ThemeProvider>
+  );
+}
+
+/** Fluent's web theme matching Office's light or dark look. */
+export function ThemeProvider({ children }: { children: ReactNode }) {
+  const dark = typeof Office !== 'undefined' && officeThemeName() === 'dark';
+  return (
+    <FluentProvider theme={dark ? webDarkTheme : webLightTheme} style={{ minHeight: '100vh' }}>
+      {children}
+    </FluentProvider>
+  );
+}

@@ -1,0 +1,120 @@
+import { Checkbox, Field, Input, makeStyles, Select, tokens } from '@fluentui/react-components';
+import type { Attribute, Template } from '@toa/api/templates';
+import { useEffect, useState } from 'react';
+import { editableAttributes, type FieldMessages, type FieldValue, type FieldValues, validateField } from '../lib/attribute-values';
+
+const useStyles = makeStyles({
+  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
+});
+
+export interface AttributeFormProps {
+  template: Template;
+  values: FieldValues;
+  onChange: (id: string, value: FieldValue) => void;
+  /** the server's 422 messages, shown until the field is edited */
+  serverErrors?: FieldMessages;
+  /** show every field's error, touched or not (after an Import attempt) */
+  showAllErrors?: boolean;
+}
+
+/** The template's typed attributes as labelled fields, checked with the shared rules as the user types. */
+const NO_ERRORS: FieldMessages = {};
+
+export function AttributeForm({ template, values, onChange, serverErrors = NO_ERRORS, showAllErrors = false }: AttributeFormProps) {
+  const styles = useStyles();
+  const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
+  const [editedSinceServer, setEditedSinceServer] = useState<ReadonlySet<string>>(new Set());
+  // biome-ignore lint/correctness/useExhaustiveDependencies: new server errors are the trigger, not an input
+  useEffect(() => setEditedSinceServer(new Set()), [serverErrors]);
+
+  const touch = (id: string) => setTouched((previous) => (previous.has(id) ? previous : new Set(previous).add(id)));
+  const change = (id: string, value: FieldValue) => {
+    touch(id);
+    setEditedSinceServer((previous) => new Set(previous).add(id));
+    onChange(id, value);
+  };
+
+  return (
+    <div className={styles.form}>
+      {editableAttributes(template).map((attribute) => {
+        const local = touched.has(attribute.id) || showAllErrors ? validateField(attribute, values[attribute.id]) : undefined;
+        const server = editedSinceServer.has(attribute.id) ? undefined : serverErrors[attribute.id];
+        return (
+          <AttributeField
+            key={attribute.id}
+            attribute={attribute}
+            value={values[attribute.id]}
+            error={local ?? server}
+            onChange={(value) => change(attribute.id, value)}
+            onBlur={() => touch(attribute.id)}
+          />
+        );
+      })}
+    </div>
+  );
+}
+
+interface AttributeFieldProps {
+  attribute: Attribute;
+  value: FieldValue | undefined;
+  error: string | undefined;
+  onChange: (value: FieldValue) => void;
+  onBlur: () => void;
+}
+
+function AttributeField({ attribute, value, error, onChange, onBlur }: AttributeFieldProps) {
+  const text = typeof value === 'string' ? value : '';
+  const fieldProps = {
+    label: attribute.label,
+    required: attribute.required,
+    validationMessage: error,
+    validationState: error ? ('error' as const) : ('none' as const),
+  };
+  switch (attribute.type) {
+    case 'boolean':
+      return (
+        <Field validationMessage={error} validationState={fieldProps.validationState}>
+          <Checkbox label={attribute.label} checked={value === true} onChange={(_, data) => onChange(data.checked === true)} onBlur={onBlur} />
+        </Field>
+      );
+    case 'choice':
+      return (
+        <Field {...fieldProps}>
+          <Select value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur}>
+            <option value="">{attribute.required ? 'Choose…' : '(none)'}</option>
+            {(attribute.options ?? []).map((option) => (
+              <option key={option.value} value={option.value}>
+                {option.label || option.value}
+              </option>
+            ))}
+          </Select>
+        </Field>
+      );
+    case 'date':
+      return (
+        <Field {...fieldProps}>
+          <Input type="date" value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
+        </Field>
+      );
+    case 'number':
+      return (
+        <Field {...fieldProps} hint={rangeHint(attribute)}>
+          {/* Text, not type=number: the browser would blank "12a" and the error would say "required". */}
+          <Input inputMode="decimal" value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
+        </Field>
+      );
+    case 'text':
+      return (
+        <Field {...fieldProps}>
+          <Input value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
+        </Field>
+      );
+  }
+}
+
+function rangeHint(attribute: Attribute): string | undefined {
+  if (attribute.min !== undefined && attribute.max !== undefined) return `From ${attribute.min} to ${attribute.max}`;
+  if (attribute.min !== undefined) return `At least ${attribute.min}`;
+  if (attribute.max !== undefined) return `At most ${attribute.max}`;
+  return undefined;
+}

@@ -1,0 +1,74 @@
+import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { useState } from 'react';
+import { describe, expect, it } from 'vitest';
+import type { AttachmentDraft } from '../../../lib/drafts';
+import type { MessageAttachment } from '../../../lib/office/mailbox';
+import { INVOICE, LETTER } from '../../../test/fixtures';
+import { renderWithProviders } from '../../../test/render';
+import { AttachmentList } from './attachment-list';
+
+const ATTACHMENTS: MessageAttachment[] = [
+  { id: 'att-1', name: 'invoice.pdf', contentType: 'application/pdf', size: 123_456, isInline: false, isItem: false },
+  { id: 'att-2', name: 'logo.png', contentType: 'image/png', size: 300, isInline: true, isItem: false },
+];
+
+function Harness({ attachments = ATTACHMENTS, errors }: { attachments?: MessageAttachment[]; errors?: Record<string, Record<string, string>> }) {
+  const [drafts, setDrafts] = useState<Record<string, AttachmentDraft>>({});
+  return (
+    <>
+      <AttachmentList
+        attachments={attachments}
+        drafts={drafts}
+        onChange={(id, draft) => setDrafts((d) => ({ ...d, [id]: draft }))}
+        templates={[INVOICE, LETTER]}
+        defaultTemplateId="letter"
+        facts={{ subject: 'Invoice 42' }}
+        serverErrors={errors}
+      />
+      <output data-testid="drafts">{JSON.stringify(drafts)}</output>
+    </>
+  );
+}
+
+describe('AttachmentList', () => {
+  it('lists every attachment, marks inline ones and keeps all in the message by default', () => {
+    renderWithProviders(<Harness />);
+    const items = within(screen.getByRole('list', { name: 'Attachments' })).getAllByRole('listitem');
+    expect(items).toHaveLength(2);
+    expect(within(items[0] as HTMLElement).getByText('application/pdf, 121 KB')).toBeInTheDocument();
+    expect(within(items[1] as HTMLElement).getByText('inline')).toBeInTheDocument();
+    for (const toggle of screen.getAllByRole('switch')) expect(toggle).not.toBeChecked();
+    expect(screen.queryByLabelText(/Template for/)).not.toBeInTheDocument();
+  });
+
+  it('extracting an attachment gives it its own template and pre-filled form, by keyboard', async () => {
+    const user = userEvent.setup();
+    renderWithProviders(<Harness />);
+    await user.tab();
+    expect(screen.getByRole('switch', { name: 'Extract invoice.pdf to its own document' })).toHaveFocus();
+    await user.keyboard(' ');
+    const picker = screen.getByLabelText(/Template for invoice.pdf/);
+    expect(picker).toHaveValue('letter');
+    expect(screen.getByRole('textbox', { name: /Title/ })).toHaveValue('Invoice 42');
+
+    await user.selectOptions(picker, 'invoice');
+    expect(screen.getByRole('textbox', { name: /Supplier/ })).toBeInTheDocument();
+    expect(JSON.parse(screen.getByTestId('drafts').textContent ?? '')).toMatchObject({
+      'att-1': { extract: true, templateId: 'invoice', values: { title: 'Invoice 42' } },
+    });
+    expect(screen.queryByLabelText(/Template for logo.png/)).not.toBeInTheDocument();
+  });
+
+  it('shows the server errors of an extracted attachment on its own form', async () => {
+    const user = userEvent.setup();
+    renderWithProviders(<Harness errors={{ 'att-1': { title: 'Title is taken' } }} />);
+    await user.click(screen.getByRole('switch', { name: /invoice.pdf/ }));
+    expect(screen.getByRole('textbox', { name: /Title/ })).toHaveAccessibleDescription('Title is taken');
+  });
+
+  it('says so when there are no attachments', () => {
+    renderWithProviders(<Harness attachments={[]} />);
+    expect(screen.getByText('This message has no attachments.')).toBeInTheDocument();
+  });
+});

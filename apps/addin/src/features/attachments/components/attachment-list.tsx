@@ -1,0 +1,94 @@
+import { Badge, Caption1, makeStyles, Switch, Text, tokens } from '@fluentui/react-components';
+import type { MessageFacts } from '@toa/api/prefill';
+import type { Template } from '@toa/api/templates';
+import { DocumentForm } from '../../../components/document-form';
+import { type FieldMessages, valuesForTemplate } from '../../../lib/attribute-values';
+import type { AttachmentDraft } from '../../../lib/drafts';
+import { formatBytes } from '../../../lib/format';
+import type { MessageAttachment } from '../../../lib/office/mailbox';
+
+const useStyles = makeStyles({
+  list: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, margin: 0, padding: 0, listStyleType: 'none' },
+  item: {
+    display: 'flex',
+    flexDirection: 'column',
+    gap: tokens.spacingVerticalXS,
+    padding: tokens.spacingHorizontalS,
+    border: `${tokens.strokeWidthThin} solid ${tokens.colorNeutralStroke2}`,
+    borderRadius: tokens.borderRadiusMedium,
+  },
+  head: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalXS, flexWrap: 'wrap', minWidth: 0 },
+  name: { overflowWrap: 'anywhere', fontWeight: tokens.fontWeightSemibold },
+  nested: { paddingLeft: tokens.spacingHorizontalS, borderLeft: `${tokens.strokeWidthThick} solid ${tokens.colorBrandStroke1}` },
+});
+
+export interface AttachmentListProps {
+  attachments: readonly MessageAttachment[];
+  drafts: Readonly<Record<string, AttachmentDraft>>;
+  onChange: (attachmentId: string, draft: AttachmentDraft) => void;
+  templates: readonly Template[];
+  /** the template a newly extracted attachment starts with (the message's) */
+  defaultTemplateId: string | undefined;
+  facts: MessageFacts;
+  serverErrors?: Readonly<Record<string, FieldMessages>>;
+  showAllErrors?: boolean;
+}
+
+/** Draft of an attachment nobody touched yet: kept in the message (inline images above all). */
+export function attachmentDraftOf(drafts: Readonly<Record<string, AttachmentDraft>>, id: string): AttachmentDraft {
+  return drafts[id] ?? { extract: false, values: {} };
+}
+
+/** Every attachment: stays in the message, or becomes a document of its own with its own template. */
+export function AttachmentList(props: AttachmentListProps) {
+  const styles = useStyles();
+  const { attachments, drafts, onChange, templates, defaultTemplateId, facts, serverErrors = {}, showAllErrors } = props;
+  if (attachments.length === 0) return <Caption1>This message has no attachments.</Caption1>;
+  return (
+    <ul className={styles.list} aria-label="Attachments">
+      {attachments.map((attachment) => {
+        const draft = attachmentDraftOf(drafts, attachment.id);
+        const toggle = (extract: boolean) => {
+          const template = templates.find((t) => t.id === (draft.templateId ?? defaultTemplateId));
+          // The first time an attachment is extracted it starts from the message's template, pre-filled.
+          const startsFresh = extract && draft.templateId === undefined && template !== undefined;
+          onChange(attachment.id, startsFresh ? { extract, templateId: template.id, values: valuesForTemplate(template, facts, {}) } : { ...draft, extract });
+        };
+        return (
+          <li key={attachment.id} className={styles.item}>
+            <div className={styles.head}>
+              <Text className={styles.name}>{attachment.name}</Text>
+              {attachment.isInline && (
+                <Badge appearance="tint" color="informative">
+                  inline
+                </Badge>
+              )}
+              {attachment.isItem && (
+                <Badge appearance="tint" color="informative">
+                  message
+                </Badge>
+              )}
+            </div>
+            <Caption1>
+              {attachment.contentType}, {formatBytes(attachment.size)}
+            </Caption1>
+            <Switch checked={draft.extract} onChange={(_, data) => toggle(data.checked)} label={`Extract ${attachment.name} to its own document`} />
+            {draft.extract && (
+              <div className={styles.nested}>
+                <DocumentForm
+                  templateLabel={`Template for ${attachment.name}`}
+                  templates={templates}
+                  draft={draft}
+                  onChange={(next) => onChange(attachment.id, { ...next, extract: true })}
+                  facts={facts}
+                  serverErrors={serverErrors[attachment.id]}
+                  showAllErrors={showAllErrors}
+                />
+              </div>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

@@ -1,0 +1,176 @@
+import {
+  Button,
+  Field,
+  Input,
+  makeStyles,
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  ProgressBar,
+  Spinner,
+  tokens,
+} from '@fluentui/react-components';
+import { useRef, useState } from 'react';
+import { StatusBadge } from '../../../components/status-badge';
+import { formatBytes, formatDateTime } from '../../../lib/format';
+import type { FlowState, ImportStep, useImportFlow } from '../hooks/use-import-flow';
+
+const useStyles = makeStyles({
+  root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
+  actions: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap' },
+  copy: { display: 'flex', gap: tokens.spacingHorizontalXS, alignItems: 'end' },
+  grow: { flexGrow: 1, minWidth: 0 },
+});
+
+const STEP_LABELS: Record<ImportStep, string> = {
+  reading: 'Reading the message from Outlook…',
+  creating: 'Creating the import…',
+  uploading: 'Uploading the message…',
+  extracting: 'Extracting attachments…',
+  saving: 'Saving templates and attributes…',
+  submitting: 'Submitting to the archive…',
+  waiting: 'Waiting for the archive…',
+};
+
+export interface ImportPanelProps {
+  flow: ReturnType<typeof useImportFlow>;
+  /** why Import cannot be pressed now, if it cannot */
+  blockedReason?: string;
+}
+
+/** The Import button and everything that follows it: duplicate warning, progress, outcome. */
+export function ImportPanel({ flow, blockedReason }: ImportPanelProps) {
+  const styles = useStyles();
+  const { state } = flow;
+  const busy = state.phase === 'running' || state.phase === 'checking';
+  const finished = state.phase === 'submitted';
+  return (
+    <div className={styles.root} aria-live="polite">
+      <Outcome state={state} flow={flow} />
+      {!finished && state.phase !== 'duplicate' && state.phase !== 'failed' && (
+        <div className={styles.actions}>
+          <Button appearance="primary" disabled={busy || blockedReason !== undefined} onClick={() => void flow.start()}>
+            {state.phase === 'error' ? 'Try again' : 'Import'}
+          </Button>
+          {state.phase === 'error' && <Button onClick={() => void flow.startOver()}>Start over</Button>}
+        </div>
+      )}
+      {blockedReason && !busy && !finished && (
+        <MessageBar intent="info">
+          <MessageBarBody>{blockedReason}</MessageBarBody>
+        </MessageBar>
+      )}
+    </div>
+  );
+}
+
+function Outcome({ state, flow }: { state: FlowState; flow: ImportPanelProps['flow'] }) {
+  switch (state.phase) {
+    case 'idle':
+      return null;
+    case 'checking':
+      return <Spinner size="tiny" label="Checking for earlier imports…" />;
+    case 'duplicate':
+      return (
+        <MessageBar intent="warning" layout="multiline">
+          <MessageBarBody>
+            <MessageBarTitle>Already imported</MessageBarTitle>
+            This message was imported {state.count > 1 ? `${state.count} times` : 'before'}, last on {formatDateTime(state.earlier.createdAt)} (
+            <StatusBadge status={state.earlier.status} />
+            {state.earlier.damisBatchId ? `, batch ${state.earlier.damisBatchId}` : ''}).
+          </MessageBarBody>
+          <MessageBarActions>
+            <Button onClick={() => void flow.importAgain()}>Import again</Button>
+            <Button appearance="subtle" onClick={flow.cancelDuplicate}>
+              Cancel
+            </Button>
+          </MessageBarActions>
+        </MessageBar>
+      );
+    case 'running':
+      return <Running state={state} />;
+    case 'invalid':
+      return (
+        <MessageBar intent="error">
+          <MessageBarBody>{state.summary}</MessageBarBody>
+        </MessageBar>
+      );
+    case 'error':
+      return (
+        <MessageBar intent="error" layout="multiline">
+          <MessageBarBody>
+            <MessageBarTitle>The import stopped</MessageBarTitle>
+            {state.message} Your entries are kept; “Try again” continues where it stopped.
+          </MessageBarBody>
+        </MessageBar>
+      );
+    case 'failed':
+      return (
+        <MessageBar intent="error" layout="multiline">
+          <MessageBarBody>
+            <MessageBarTitle>The archive refused the import</MessageBarTitle>
+            {state.error}
+          </MessageBarBody>
+          <MessageBarActions>
+            <Button onClick={() => void flow.retrySubmit()}>Retry</Button>
+          </MessageBarActions>
+        </MessageBar>
+      );
+    case 'submitted':
+      return <Submitted batchId={state.batchId} warnings={state.warnings} />;
+  }
+}
+
+function Running({ state }: { state: Extract<FlowState, { phase: 'running' }> }) {
+  const label = STEP_LABELS[state.step] + (state.detail ? ` ${state.detail}` : '');
+  if (state.step === 'uploading' && state.upload && state.upload.total > 0) {
+    const { loaded, total } = state.upload;
+    return (
+      <Field label={label} hint={`${formatBytes(loaded)} of ${formatBytes(total)}`} validationState="none">
+        <ProgressBar value={loaded / total} max={1} thickness="large" />
+      </Field>
+    );
+  }
+  return (
+    <Field label={label} validationState="none">
+      <ProgressBar />
+    </Field>
+  );
+}
+
+function Submitted({ batchId, warnings }: { batchId: string; warnings: string[] }) {
+  const styles = useStyles();
+  const input = useRef<HTMLInputElement>(null);
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(batchId);
+      setCopied(true);
+    } catch {
+      // Some Outlook web views deny the clipboard: select the text so Ctrl+C works.
+      input.current?.select();
+    }
+  };
+  return (
+    <>
+      <MessageBar intent="success">
+        <MessageBarBody>
+          <MessageBarTitle>Submitted</MessageBarTitle>
+          The archive accepted the message.
+        </MessageBarBody>
+      </MessageBar>
+      <div className={styles.copy}>
+        <Field label="Batch id" className={styles.grow}>
+          <Input ref={input} readOnly value={batchId} onFocus={(e) => e.currentTarget.select()} />
+        </Field>
+        <Button onClick={() => void copy()}>{copied ? 'Copied' : 'Copy'}</Button>
+      </div>
+      {warnings.map((warning) => (
+        <MessageBar key={warning} intent="warning">
+          <MessageBarBody>{warning}</MessageBarBody>
+        </MessageBar>
+      ))}
+    </>
+  );
+}

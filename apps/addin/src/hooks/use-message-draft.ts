@@ -1,0 +1,55 @@
+import { useCallback, useEffect, useState } from 'react';
+import { deleteDraft, emptyDraft, loadDraft, type MessageDraft, saveDraft } from '../lib/drafts';
+
+const LAST_DOMAIN_KEY = 'toa.lastDomain';
+
+function initialDraft(messageKey: string | undefined): MessageDraft {
+  const stored = messageKey ? loadDraft(messageKey) : undefined;
+  if (stored) return stored;
+  let domain: string | undefined;
+  try {
+    domain = localStorage.getItem(LAST_DOMAIN_KEY) ?? undefined;
+  } catch {
+    domain = undefined;
+  }
+  return { ...emptyDraft(), domain };
+}
+
+/**
+ * The form state of one message, saved as it changes: switching messages in a
+ * pinned pane, a reload or a failed step never loses what the user typed.
+ */
+export function useMessageDraft(messageKey: string | undefined) {
+  const [state, setState] = useState(() => ({ key: messageKey, draft: initialDraft(messageKey) }));
+  // Another message: load its draft (render-time switch, so no frame shows the old form).
+  const current = state.key === messageKey ? state : { key: messageKey, draft: initialDraft(messageKey) };
+  if (current !== state) setState(current);
+
+  useEffect(() => {
+    // Merely looking at a message leaves nothing behind.
+    const touched = current.draft.message.templateId !== undefined || Object.keys(current.draft.attachments).length > 0;
+    if (current.key && touched) saveDraft(current.key, current.draft);
+  }, [current]);
+
+  const update = useCallback(
+    (change: (draft: MessageDraft) => MessageDraft) =>
+      setState((previous) => {
+        const draft = change(previous.draft);
+        if (draft.domain && draft.domain !== previous.draft.domain) {
+          try {
+            localStorage.setItem(LAST_DOMAIN_KEY, draft.domain);
+          } catch {
+            // only a convenience for the next message
+          }
+        }
+        return { key: previous.key, draft };
+      }),
+    [],
+  );
+
+  const discard = useCallback(() => {
+    if (messageKey) deleteDraft(messageKey);
+  }, [messageKey]);
+
+  return { draft: current.draft, update, discard };
+}

@@ -1,0 +1,177 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Import } from '@toa/api/imports';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ApiError, type ApiClient, createApiClient, isTransient, NetworkError } from './api-client';
+
+/** A real HTTP server on a free port; each test says how it answers. */
+type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
+let handler: Handler;
+const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }[] = [];
+let server: Server;
+let client: ApiClient;
+
+const IMPORT: Import = {
+  schemaVersion: 1,
+  id: '2026-11-03_1015-0a1b2c3d',
+  domain: 'acme',
+  status: 'DRAFT',
+  createdAt: '2026-11-03T10:15:00.000Z',
+  updatedAt: '2026-11-03T10:15:00.000Z',
+  userId: 'bob@acme.example',
+  userName: 'Bob Clerk',
+  userEmail: 'bob@acme.example',
+  source: {},
+  documents: [{ n: 1, templateId: null, attributes: {}, pages: [] }],
+  attempts: [],
+};
+
+function json(res: ServerResponse, status: number, body: unknown, type = 'application/json') {
+  res.writeHead(status, { 'Content-Type': type });
+  res.end(JSON.stringify(body));
+}
+
+function problem(res: ServerResponse, status: number, code: string, extra: object = {}) {
+  json(res, status, { type: 'urn:x', title: code, status, detail: `${code} detail`, code, ...extra }, 'application/problem+json');
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    // jsdom's XMLHttpRequest enforces CORS against its own origin.
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', '*');
+    res.setHeader('Access-Control-Allow-Methods', '*');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      handler(req, body, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  client = createApiClient({
+    baseUrl: `http://127.0.0.1:${port}`,
+    identity: () => ({ email: 'bob@acme.example', name: 'Bôb Clerk' }),
+    retry: { attempts: 3, baseDelayMs: 1 },
+  });
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+beforeEach(() => {
+  seen.length = 0;
+});
+
+describe('api client', () => {
+  it('sends the dev identity and parses the answer with the shared schema', async () => {
+    handler = (_req, _body, res) => json(res, 200, { domains: [{ code: 'acme', name: 'ACME', catalogueAvailable: true }] });
+    await expect(client.domains()).resolves.toEqual({ domains: [{ code: 'acme', name: 'ACME', catalogueAvailable: true }] });
+    expect(seen[0]?.url).toBe('/api/domains');
+    expect(seen[0]?.headers['x-toa-user-email']).toBe('bob@acme.example');
+    expect(decodeURIComponent(String(seen[0]?.headers['x-toa-user-name']))).toBe('Bôb Clerk');
+  });
+
+  it('turns a problem answer into an ApiError with field errors', async () => {
+    handler = (_req, _body, res) =>
+      problem(res, 422, 'ATTRIBUTES_INVALID', { errors: [{ field: 'amount', code: 'min', message: 'Amount must be at least 0' }] });
+    const error = await client.updateDocument('acme', IMPORT.id, 1, { templateId: 'invoice', attributes: { amount: -1 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe('ATTRIBUTES_INVALID');
+    expect((error as ApiError).fieldErrors).toEqual([{ field: 'amount', code: 'min', message: 'Amount must be at least 0' }]);
+    expect(seen[0]?.method).toBe('PUT');
+    expect(JSON.parse(seen[0]?.body.toString() ?? '')).toEqual({ templateId: 'invoice', attributes: { amount: -1 } });
+  });
+
+  it('retries an idempotent call after 502 and 503', async () => {
+    let calls = 0;
+    handler = (_req, _body, res) => {
+      calls++;
+      if (calls < 3) problem(res, calls === 1 ? 502 : 503, 'UNAVAILABLE');
+      else json(res, 200, IMPORT);
+    };
+    await expect(client.getImport('acme', IMPORT.id)).resolves.toMatchObject({ id: IMPORT.id });
+    expect(calls).toBe(3);
+  });
+
+  it('does not retry a POST that creates something', async () => {
+    handler = (_req, _body, res) => problem(res, 503, 'UNAVAILABLE');
+    await expect(client.createImport('acme', { source: { subject: 'x' } })).rejects.toBeInstanceOf(ApiError);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('does not retry a domain whose catalogue is missing', async () => {
+    handler = (_req, _body, res) => problem(res, 503, 'CATALOGUE_UNAVAILABLE');
+    await expect(client.templates('acme')).rejects.toMatchObject({ code: 'CATALOGUE_UNAVAILABLE' });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('makes up a problem when a proxy answers with HTML', async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(504, { 'Content-Type': 'text/html' });
+      res.end('<html>Gateway Timeout</html>');
+    };
+    const error = await client.me().catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 504, code: 'UNAVAILABLE' });
+    expect(seen).toHaveLength(3);
+  });
+
+  it('rejects an answer that breaks the contract', async () => {
+    handler = (_req, _body, res) => json(res, 200, { domains: 'nope' });
+    await expect(client.domains()).rejects.toMatchObject({ code: 'INTERNAL', message: /does not match the API contract/ });
+  });
+
+  it('reports an unreachable server as a NetworkError', async () => {
+    const offline = createApiClient({ baseUrl: 'http://127.0.0.1:9', identity: () => undefined, retry: { attempts: 2, baseDelayMs: 1 } });
+    const error = await offline.me().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(isTransient(error)).toBe(true);
+  });
+
+  it('builds the duplicate-check query', async () => {
+    handler = (_req, _body, res) => json(res, 200, { items: [], total: 0, limit: 5, offset: 0 });
+    await client.listImports('acme', { messageId: '<a@b>', limit: 5 });
+    expect(seen[0]?.url).toBe('/api/import/acme?messageId=%3Ca%40b%3E&limit=5');
+  });
+
+  it('uploads a page as multipart with progress, over XMLHttpRequest', async () => {
+    const sidecarPage = {
+      m: 1,
+      filename: 'message.eml',
+      size: 11,
+      contentType: 'message/rfc822',
+      sha256: 'a'.repeat(64),
+      meta: { schemaVersion: 1, size: 11, sha256: 'a'.repeat(64), attachments: [] },
+    };
+    handler = (_req, _body, res) => json(res, 201, sidecarPage);
+    const progress: number[] = [];
+    const page = await client.uploadPage(
+      'acme',
+      IMPORT.id,
+      1,
+      { blob: new Blob(['Subject: x\r\n'], { type: 'message/rfc822' }), filename: 'message.eml' },
+      { onProgress: ({ loaded, total }) => progress.push(loaded / total) },
+    );
+    expect(page).toEqual(sidecarPage);
+    const request = seen[0];
+    expect(request?.url).toBe(`/api/import/acme/${IMPORT.id}/documents/1/pages`);
+    expect(request?.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+    expect(request?.headers['x-toa-user-email']).toBe('bob@acme.example');
+    const body = request?.body.toString() ?? '';
+    expect(body).toContain('name="file"; filename="message.eml"');
+    expect(body).toContain('Content-Type: message/rfc822');
+    expect(body).toContain('Subject: x');
+    expect(progress.at(-1)).toBe(1);
+  });
+
+  it('rejects a failed upload with the server problem', async () => {
+    handler = (_req, _body, res) => problem(res, 413, 'PAYLOAD_TOO_LARGE');
+    const upload = client.uploadPage('acme', IMPORT.id, 1, { blob: new Blob(['x']), filename: 'message.eml' });
+    await expect(upload).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+});

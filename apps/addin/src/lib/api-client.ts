@@ -1,0 +1,249 @@
+import { type Problem, problemSchema, type FieldError } from '@toa/api/errors';
+import { type DomainsResponse, domainsResponseSchema, type Me, meSchema } from '@toa/api/identity';
+import {
+  type AddPageResponse,
+  addPageResponseSchema,
+  type CreateImportRequest,
+  type Document,
+  documentSchema,
+  type Import,
+  importSchema,
+  type ListImportsResponse,
+  listImportsResponseSchema,
+  type Sidecar,
+  sidecarSchema,
+  type UpdateDocumentRequest,
+} from '@toa/api/imports';
+import { DEV_IDENTITY_HEADERS, PAGE_UPLOAD_FIELD, paths } from '@toa/api/routes';
+import { type TemplatesResponse, templatesResponseSchema } from '@toa/api/templates';
+import type { z } from 'zod';
+import { retry } from './retry';
+
+/** The server answered with a problem (RFC 9457), or with something the contract does not allow. */
+export class ApiError extends Error {
+  readonly problem: Problem;
+  constructor(problem: Problem) {
+    super(problem.detail || problem.title);
+    this.name = 'ApiError';
+    this.problem = problem;
+  }
+  get status(): number {
+    return this.problem.status;
+  }
+  get code(): Problem['code'] {
+    return this.problem.code;
+  }
+  get fieldErrors(): FieldError[] {
+    return this.problem.errors ?? [];
+  }
+}
+
+/** No answer at all: offline, DNS, connection reset, aborted proxy. */
+export class NetworkError extends Error {
+  constructor(message = 'The TOA server could not be reached.', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NetworkError';
+  }
+}
+
+const TRANSIENT_STATUSES = new Set([502, 503, 504]);
+
+/** Worth another attempt of an idempotent call: the request may never have reached the server's logic. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof NetworkError) return true;
+  // A domain without a catalogue answers 503 too, but that will not change in a second.
+  return error instanceof ApiError && TRANSIENT_STATUSES.has(error.status) && error.code !== 'CATALOGUE_UNAVAILABLE';
+}
+
+export interface Identity {
+  email: string;
+  name: string;
+}
+
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+}
+
+export interface ApiClient {
+  me(): Promise<Me>;
+  domains(): Promise<DomainsResponse>;
+  templates(domain: string): Promise<TemplatesResponse>;
+  listImports(domain: string, query?: { messageId?: string; limit?: number; offset?: number }): Promise<ListImportsResponse>;
+  getImport(domain: string, id: string, signal?: AbortSignal): Promise<Import>;
+  createImport(domain: string, body: CreateImportRequest): Promise<Import>;
+  deleteImport(domain: string, id: string): Promise<void>;
+  uploadPage(
+    domain: string,
+    id: string,
+    n: number,
+    file: { blob: Blob; filename: string },
+    options?: { onProgress?: (progress: UploadProgress) => void; signal?: AbortSignal },
+  ): Promise<AddPageResponse>;
+  pageMeta(domain: string, id: string, n: number, m: number): Promise<Sidecar>;
+  extract(domain: string, id: string, n: number, m: number, partIds: string[]): Promise<Document>;
+  updateDocument(domain: string, id: string, n: number, body: UpdateDocumentRequest): Promise<Document>;
+  /** idempotent on the server: a PENDING or final import answers with its state */
+  submit(domain: string, id: string): Promise<Import>;
+}
+
+export interface ApiClientOptions {
+  /** origin the `/api` paths are resolved against; empty for the page's own origin */
+  baseUrl?: string;
+  /** sent as the dev-mode identity headers on every request */
+  identity: () => Identity | undefined;
+  /** attempts for idempotent calls (first included) and the first back-off delay */
+  retry?: { attempts: number; baseDelayMs: number };
+}
+
+interface RequestOptions<T> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  schema?: z.ZodType<T>;
+  body?: unknown;
+  /** safe to send again after a transient failure */
+  idempotent: boolean;
+  signal?: AbortSignal;
+}
+
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const baseUrl = options.baseUrl ?? '';
+  const retryPolicy = options.retry ?? { attempts: 4, baseDelayMs: 500 };
+
+  function identityHeaders(): Record<string, string> {
+    const identity = options.identity();
+    if (!identity) return {};
+    // Header values must be ISO-8859-1; a name with other characters is sent URI-encoded.
+    const name = /^[\x20-\x7e]*$/.test(identity.name) ? identity.name : encodeURIComponent(identity.name);
+    return { [DEV_IDENTITY_HEADERS.email]: identity.email, [DEV_IDENTITY_HEADERS.name]: name };
+  }
+
+  async function once<T>(request: RequestOptions<T>): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...identityHeaders() };
+    if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(baseUrl + request.path, {
+        method: request.method,
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: request.signal,
+      });
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      throw new NetworkError(undefined, { cause: error });
+    }
+    const text = await response.text();
+    return parseResponse(response.status, response.headers.get('Content-Type'), text, request.schema);
+  }
+
+  function send<T>(request: RequestOptions<T>): Promise<T> {
+    if (!request.idempotent) return once(request);
+    return retry(() => once(request), {
+      attempts: retryPolicy.attempts,
+      baseDelayMs: retryPolicy.baseDelayMs,
+      maxDelayMs: 8_000,
+      isRetryable: isTransient,
+      signal: request.signal,
+    });
+  }
+
+  function upload(
+    path: string,
+    file: { blob: Blob; filename: string },
+    onProgress?: (progress: UploadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<AddPageResponse> {
+    // fetch cannot report upload progress; XMLHttpRequest can.
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', baseUrl + path);
+      xhr.setRequestHeader('Accept', 'application/json');
+      for (const [name, value] of Object.entries(identityHeaders())) xhr.setRequestHeader(name, value);
+      xhr.upload.onprogress = (event) => {
+        if (event.lengthComputable) onProgress?.({ loaded: event.loaded, total: event.total });
+      };
+      xhr.onload = () => {
+        try {
+          resolve(parseResponse(xhr.status, xhr.getResponseHeader('Content-Type'), xhr.responseText, addPageResponseSchema));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      xhr.onerror = () => reject(new NetworkError('The upload was interrupted.'));
+      xhr.ontimeout = () => reject(new NetworkError('The upload timed out.'));
+      xhr.onabort = () => reject(signal?.reason ?? new DOMException('Aborted', 'AbortError'));
+      signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+      const form = new FormData();
+      form.append(PAGE_UPLOAD_FIELD, file.blob, file.filename);
+      xhr.send(form);
+    });
+  }
+
+  return {
+    me: () => send({ method: 'GET', path: paths.me(), schema: meSchema, idempotent: true }),
+    domains: () => send({ method: 'GET', path: paths.domains(), schema: domainsResponseSchema, idempotent: true }),
+    templates: (domain) => send({ method: 'GET', path: paths.templates(domain), schema: templatesResponseSchema, idempotent: true }),
+    listImports: (domain, query = {}) => {
+      const params = new URLSearchParams();
+      if (query.messageId) params.set('messageId', query.messageId);
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      if (query.offset !== undefined) params.set('offset', String(query.offset));
+      const search = params.size > 0 ? `?${params}` : '';
+      return send({ method: 'GET', path: paths.imports(domain) + search, schema: listImportsResponseSchema, idempotent: true });
+    },
+    getImport: (domain, id, signal) => send({ method: 'GET', path: paths.import(domain, id), schema: importSchema, idempotent: true, signal }),
+    createImport: (domain, body) => send({ method: 'POST', path: paths.imports(domain), schema: importSchema, body, idempotent: false }),
+    deleteImport: async (domain, id) => {
+      await send({ method: 'DELETE', path: paths.import(domain, id), idempotent: false });
+    },
+    uploadPage: (domain, id, n, file, uploadOptions = {}) => upload(paths.pages(domain, id, n), file, uploadOptions.onProgress, uploadOptions.signal),
+    pageMeta: (domain, id, n, m) => send({ method: 'GET', path: paths.pageMeta(domain, id, n, m), schema: sidecarSchema, idempotent: true }),
+    extract: (domain, id, n, m, partIds) =>
+      send({
+        method: 'POST',
+        path: paths.extract(domain, id, n, m),
+        schema: documentSchema,
+        body: { attachments: partIds },
+        idempotent: false,
+      }),
+    updateDocument: (domain, id, n, body) => send({ method: 'PUT', path: paths.document(domain, id, n), schema: documentSchema, body, idempotent: true }),
+    submit: (domain, id) => send({ method: 'POST', path: paths.submit(domain, id), schema: importSchema, idempotent: true }),
+  };
+}
+
+function parseResponse<T>(status: number, contentType: string | null, text: string, schema?: z.ZodType<T>): T {
+  const json = parseJson(text, contentType);
+  if (status < 200 || status >= 300) throw new ApiError(toProblem(status, json, text));
+  if (!schema) return undefined as T;
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ApiError({
+      type: 'about:blank',
+      title: 'Unexpected answer from the server',
+      status,
+      detail: `The server's answer does not match the API contract: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      code: 'INTERNAL',
+    });
+  }
+  return parsed.data;
+}
+
+function parseJson(text: string, contentType: string | null): unknown {
+  if (!text || !/json/i.test(contentType ?? 'json')) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A problem from the body, or one made up from the status when a proxy answered with HTML. */
+function toProblem(status: number, json: unknown, text: string): Problem {
+  const parsed = problemSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const code: Problem['code'] =
+    status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'UNAVAILABLE' : 'INTERNAL';
+  const detail = status >= 502 && status <= 504 ? 'The TOA server is not reachable right now.' : text.trim().slice(0, 200) || `The server answered ${status}.`;
+  return { type: 'about:blank', title: `HTTP ${status}`, status, detail, code };
+}

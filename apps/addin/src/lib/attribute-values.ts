@@ -1,0 +1,77 @@
+import { validateAttribute, validateAttributes } from '@toa/api/attributes';
+import type { Attributes } from '@toa/api/imports';
+import { initialAttributes, type MessageFacts } from '@toa/api/prefill';
+import type { Attribute, Template } from '@toa/api/templates';
+
+/** What a form control holds: text as typed (numbers too, so "1." survives typing), booleans as such. */
+export type FieldValue = string | boolean;
+export type FieldValues = Record<string, FieldValue>;
+/** attribute id → message, for the one error a field shows */
+export type FieldMessages = Record<string, string>;
+
+/** Attributes the user fills in; server-generated ones are neither shown nor sent. */
+export function editableAttributes(template: Template): Attribute[] {
+  return template.attributes.filter((attribute) => !attribute.serverGenerated);
+}
+
+export function toFieldValues(attributes: Attributes): FieldValues {
+  const values: FieldValues = {};
+  for (const [id, value] of Object.entries(attributes)) values[id] = typeof value === 'number' ? String(value) : value;
+  return values;
+}
+
+const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** The typed value the shared rules check; `undefined` for an empty field, raw text for a malformed number. */
+export function toAttributeValue(attribute: Attribute, raw: FieldValue | undefined): unknown {
+  if (attribute.type === 'boolean') return raw === true || raw === 'true';
+  if (typeof raw !== 'string') return undefined;
+  const text = attribute.type === 'text' ? raw : raw.trim();
+  if (text === '') return undefined;
+  if (attribute.type === 'number') return NUMBER_TEXT.test(text) ? Number(text) : text;
+  return text;
+}
+
+/** The body of `PUT …/documents/:n`: only filled, user-editable attributes. */
+export function toAttributes(template: Template, values: FieldValues): Attributes {
+  const attributes: Attributes = {};
+  for (const attribute of editableAttributes(template)) {
+    const value = toAttributeValue(attribute, values[attribute.id]);
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') attributes[attribute.id] = value;
+  }
+  return attributes;
+}
+
+export function validateField(attribute: Attribute, raw: FieldValue | undefined): string | undefined {
+  return validateAttribute(attribute, toAttributeValue(attribute, raw))?.message;
+}
+
+/** Every problem of a whole document, as the server would report it at submit. */
+export function validateDocument(template: Template, values: FieldValues): FieldMessages {
+  const typed: Record<string, unknown> = {};
+  for (const attribute of editableAttributes(template)) {
+    const value = toAttributeValue(attribute, values[attribute.id]);
+    if (value !== undefined) typed[attribute.id] = value;
+  }
+  const messages: FieldMessages = {};
+  for (const error of validateAttributes(template, typed)) {
+    // Server-generated attributes are filled at submit, so "required" is not the user's to fix.
+    if (template.attributes.find((a) => a.id === error.field)?.serverGenerated) continue;
+    messages[error.field] ??= error.message;
+  }
+  return messages;
+}
+
+/**
+ * The values a document has when its template is chosen: pre-filled from the
+ * message and the template's defaults, overlaid with everything the user typed,
+ * also under other templates (switching back and forth loses nothing; only the
+ * chosen template's attributes are ever sent).
+ */
+export function valuesForTemplate(template: Template, facts: MessageFacts, previous: FieldValues): FieldValues {
+  const values = toFieldValues(initialAttributes(template, facts));
+  for (const [id, typed] of Object.entries(previous)) {
+    if (typed !== '') values[id] = typed;
+  }
+  return values;
+}

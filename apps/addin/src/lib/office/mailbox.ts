@@ -1,0 +1,171 @@
+import { callOffice, OfficeError } from './office-async';
+
+/** What the pane needs of one attachment as Outlook lists it. */
+export interface MessageAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  /** bytes as Outlook reports them (close to, not always equal to, the decoded MIME size) */
+  size: number;
+  isInline: boolean;
+  /** an attached Outlook item (becomes `message/rfc822` in the EML) */
+  isItem: boolean;
+}
+
+export interface CurrentMessage {
+  /** Outlook's item id where available; changes identify another message */
+  itemId: string | undefined;
+  internetMessageId: string | undefined;
+  subject: string;
+  fromName: string | undefined;
+  fromAddress: string | undefined;
+  /** ISO 8601 */
+  receivedAt: string | undefined;
+  /** file and item attachments; cloud links are not part of the EML and are left out */
+  attachments: MessageAttachment[];
+}
+
+/** What identifies a message across panes and sessions: its Internet message id, else Outlook's item id. */
+export function messageKeyOf(message: CurrentMessage | undefined): string | undefined {
+  return message?.internetMessageId ?? message?.itemId;
+}
+
+export interface UserProfile {
+  displayName: string;
+  emailAddress: string;
+}
+
+const EML_REQUIREMENT = { set: 'Mailbox', version: '1.14' } as const;
+const CATEGORIES_REQUIREMENT = { set: 'Mailbox', version: '1.8' } as const;
+const ITEM_CHANGED_REQUIREMENT = { set: 'Mailbox', version: '1.5' } as const;
+
+/** Custom property written once the archive confirmed the import. */
+export const BATCH_ID_PROPERTY = 'toaBatchId';
+export const IMPORTED_CATEGORY = 'TOA archived';
+
+function readItem(): Office.MessageRead | undefined {
+  return (Office.context.mailbox.item as Office.MessageRead | null | undefined) ?? undefined;
+}
+
+export function userProfile(): UserProfile {
+  const profile = Office.context.mailbox.userProfile;
+  return { displayName: profile.displayName, emailAddress: profile.emailAddress };
+}
+
+/** The selected message, or `undefined` when nothing (or no message) is selected. */
+export function readCurrentMessage(): CurrentMessage | undefined {
+  const item = readItem();
+  if (!item || (item.itemType && item.itemType !== Office.MailboxEnums.ItemType.Message)) return undefined;
+  const created = item.dateTimeCreated instanceof Date ? item.dateTimeCreated : undefined;
+  return {
+    itemId: item.itemId ?? undefined,
+    internetMessageId: item.internetMessageId || undefined,
+    subject: item.subject ?? '',
+    fromName: item.from?.displayName || undefined,
+    fromAddress: item.from?.emailAddress || undefined,
+    receivedAt: created && !Number.isNaN(created.getTime()) ? created.toISOString() : undefined,
+    attachments: (item.attachments ?? [])
+      .filter((a) => a.attachmentType !== Office.MailboxEnums.AttachmentType.Cloud)
+      .map((a) => ({
+        id: a.id,
+        name: a.name,
+        contentType: a.contentType || 'application/octet-stream',
+        size: a.size,
+        isInline: a.isInline,
+        isItem: a.attachmentType === Office.MailboxEnums.AttachmentType.Item,
+      })),
+  };
+}
+
+/** Whether this Outlook can hand over the whole message (`getAsFileAsync`). */
+export function canReadEml(): boolean {
+  return Office.context.requirements.isSetSupported(EML_REQUIREMENT.set, EML_REQUIREMENT.version);
+}
+
+export class EmlUnsupportedError extends Error {
+  constructor() {
+    super(
+      'This version of Outlook cannot hand the whole message to add-ins (it needs Mailbox 1.14). ' +
+        'Use new Outlook, Outlook on the web or an updated classic Outlook.',
+    );
+    this.name = 'EmlUnsupportedError';
+  }
+}
+
+/** The selected message as an `.eml` blob. Retried: Outlook fails this call now and then on large items. */
+export async function readMessageEml(): Promise<Blob> {
+  if (!canReadEml()) throw new EmlUnsupportedError();
+  const item = readItem();
+  if (!item) throw new OfficeError('Reading the message', { code: 0, name: 'NoItem', message: 'no message is selected' });
+  const base64 = await callOffice<string>('Reading the message', (cb) => item.getAsFileAsync(cb), {
+    timeoutMs: 60_000,
+    attempts: 3,
+    retryDelayMs: 1_000,
+  });
+  return new Blob([base64ToBytes(base64)], { type: 'message/rfc822' });
+}
+
+export function base64ToBytes(base64: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(base64.replace(/\s+/g, ''));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Calls `handler` whenever the selected item changes under a pinned pane.
+ * Resolves to the function that unsubscribes; a no-op where the host cannot pin.
+ */
+export async function onItemChanged(handler: () => void): Promise<() => Promise<void>> {
+  const mailbox = Office.context.mailbox;
+  if (!Office.context.requirements.isSetSupported(ITEM_CHANGED_REQUIREMENT.set, ITEM_CHANGED_REQUIREMENT.version)) {
+    return async () => {};
+  }
+  await callOffice<void>('Following the selected message', (cb) => mailbox.addHandlerAsync(Office.EventType.ItemChanged, handler, cb), { timeoutMs: 10_000 });
+  return () =>
+    callOffice<void>('Stopping to follow the message', (cb) => mailbox.removeHandlerAsync(Office.EventType.ItemChanged, cb), { timeoutMs: 10_000 }).catch(
+      () => undefined,
+    );
+}
+
+export interface MarkResult {
+  /** what could not be done, for a soft notice; empty when all went well */
+  warnings: string[];
+}
+
+/**
+ * Marks the message as archived: a custom property with the batch id (always
+ * possible with ReadWriteItem) and a category where the mailbox allows it.
+ * Never throws: the archive already has the message, marking is a courtesy.
+ */
+export async function markMessageImported(batchId: string): Promise<MarkResult> {
+  const warnings: string[] = [];
+  const item = readItem();
+  if (!item) return { warnings: ['The message is no longer selected, so it was not marked.'] };
+  try {
+    const props = await callOffice<Office.CustomProperties>('Loading custom properties', (cb) => item.loadCustomPropertiesAsync(cb), {
+      timeoutMs: 15_000,
+      attempts: 3,
+    });
+    props.set(BATCH_ID_PROPERTY, batchId);
+    await callOffice<void>('Saving custom properties', (cb) => props.saveAsync(cb), { timeoutMs: 15_000, attempts: 3 });
+  } catch (error) {
+    warnings.push(`The batch id could not be stored on the message (${messageOf(error)}).`);
+  }
+  if (!Office.context.requirements.isSetSupported(CATEGORIES_REQUIREMENT.set, CATEGORIES_REQUIREMENT.version)) {
+    return { warnings };
+  }
+  try {
+    await callOffice<void>('Adding the category', (cb) => item.categories.addAsync([IMPORTED_CATEGORY], cb), {
+      timeoutMs: 15_000,
+    });
+  } catch (error) {
+    // Categories need the name in the mailbox's master list and write access; neither is ours to force.
+    warnings.push(`The category "${IMPORTED_CATEGORY}" could not be added (${messageOf(error)}).`);
+  }
+  return { warnings };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

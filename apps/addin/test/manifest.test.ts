@@ -1,0 +1,118 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OfficeAddinManifest } from 'office-addin-manifest';
+import { describe, expect, it } from 'vitest';
+import { parseTargetUrl, rewriteManifest } from '../scripts/write-manifest.mjs';
+
+const ADDIN = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MANIFEST = resolve(ADDIN, '../../manifest.xml');
+const xml = readFileSync(MANIFEST, 'utf8');
+const doc = new DOMParser().parseFromString(xml, 'application/xml');
+const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+
+const all = (name: string) => [...doc.getElementsByTagName(name)];
+const xsiType = (element: Element) => element.getAttributeNS(XSI, 'type');
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(path: string): [number, number] {
+  const bytes = readFileSync(path);
+  expect(bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+}
+
+/** The file in public/ an add-in URL points at. */
+function localFile(url: string): string {
+  return join(ADDIN, 'public', new URL(url).pathname);
+}
+
+describe('manifest.xml', () => {
+  it('is a well-formed XML add-in-only manifest', () => {
+    expect(doc.getElementsByTagName('parsererror')).toHaveLength(0);
+  });
+
+  it('reads as a MailApp with the least permission that marks messages', async () => {
+    const info = await OfficeAddinManifest.readManifestFile(MANIFEST);
+    expect(info.officeAppType).toBe('MailApp');
+    expect(info.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(info.defaultLocale).toBe('en-US');
+    expect(info.hosts).toEqual(['Mailbox']);
+    // Custom properties and categories need write access to the item, nothing more.
+    expect(info.permissions).toBe('ReadWriteItem');
+    expect(info.appDomains).toEqual(['https://localhost:3000']);
+    expect(pngSize(localFile(info.iconUrl ?? ''))).toEqual([64, 64]);
+    expect(pngSize(localFile(info.highResolutionIconUrl ?? ''))).toEqual([128, 128]);
+  });
+
+  it('declares Mailbox 1.1 and a read form for messages', () => {
+    const set = all('Set').find((s) => s.getAttribute('Name') === 'Mailbox');
+    expect(set?.getAttribute('MinVersion')).toBe('1.1');
+    const forms = all('Form').map(xsiType);
+    expect(forms).toEqual(['ItemRead']);
+    const rule = all('Rule').find((r) => xsiType(r) === 'ItemIs');
+    expect([rule?.getAttribute('ItemType'), rule?.getAttribute('FormType')]).toEqual(['Message', 'Read']);
+  });
+
+  it('has a pinnable task-pane button on the message read surface, in VersionOverrides 1.1', () => {
+    const v11 = all('VersionOverrides').find((v) => xsiType(v) === 'VersionOverridesV1_1');
+    expect(v11).toBeDefined();
+    expect(v11?.parentElement && xsiType(v11.parentElement)).toBe('VersionOverridesV1_0');
+    const surfaces = [...(v11?.getElementsByTagName('ExtensionPoint') ?? [])].map(xsiType);
+    expect(surfaces).toEqual(['MessageReadCommandSurface']);
+    const action = v11?.getElementsByTagName('Action')[0];
+    expect(action && xsiType(action)).toBe('ShowTaskpane');
+    expect(action?.getElementsByTagName('SupportsPinning')[0]?.textContent).toBe('true');
+    const resid = action?.getElementsByTagName('SourceLocation')[0]?.getAttribute('resid');
+    const url = all('bt:Url')
+      .find((u) => u.getAttribute('id') === resid && v11?.contains(u))
+      ?.getAttribute('DefaultValue');
+    expect(url).toBe('https://localhost:3000/taskpane.html');
+  });
+
+  it('gives the button 16, 32 and 80 px icons that exist at those sizes', () => {
+    for (const overrides of all('VersionOverrides')) {
+      const icon = overrides.getElementsByTagName('Icon')[0];
+      const images = [...(icon?.getElementsByTagName('bt:Image') ?? [])];
+      expect(images.map((i) => i.getAttribute('size'))).toEqual(['16', '32', '80']);
+      for (const image of images) {
+        const size = Number(image.getAttribute('size'));
+        const resource = all('bt:Image').find((r) => r.getAttribute('id') === image.getAttribute('resid'));
+        expect(pngSize(localFile(resource?.getAttribute('DefaultValue') ?? ''))).toEqual([size, size]);
+      }
+    }
+  });
+
+  it('points every URL at HTTPS, and the task pane at the Vite entry', () => {
+    const urls = [...xml.matchAll(/(?:DefaultValue="|<AppDomain>)(https?:\/\/[^"<]+)/g)].map((m) => m[1] as string);
+    expect(urls.length).toBeGreaterThan(5);
+    for (const url of urls) expect(url).toMatch(/^https:\/\/localhost:3000(\/|$)/);
+    expect(existsSync(join(ADDIN, 'taskpane.html'))).toBe(true);
+    const source = all('SourceLocation')
+      .find((s) => s.getAttribute('DefaultValue'))
+      ?.getAttribute('DefaultValue');
+    expect(source).toBe('https://localhost:3000/taskpane.html');
+  });
+});
+
+describe('write-manifest', () => {
+  it('writes a production manifest that office-addin-manifest reads, with no development URL left', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'toa-manifest-')), 'manifest.xml');
+    const target = parseTargetUrl('https://toa.example.org/mail/');
+    writeFileSync(out, rewriteManifest(xml, target));
+    const written = readFileSync(out, 'utf8');
+    expect(written).not.toContain('localhost');
+    const info = await OfficeAddinManifest.readManifestFile(out);
+    expect(info.appDomains).toEqual(['https://toa.example.org']);
+    expect(info.iconUrl).toBe('https://toa.example.org/mail/assets/icon-64.png');
+    expect(written).toContain('<bt:Url id="taskpaneUrl" DefaultValue="https://toa.example.org/mail/taskpane.html"/>');
+    const urls = [...written.matchAll(/DefaultValue="(https?:\/\/[^"]+)"/g)].map((m) => m[1]);
+    for (const url of urls) expect(url).toMatch(/^https:\/\/toa\.example\.org\/mail\//);
+  });
+
+  it('refuses a URL that is not HTTPS', () => {
+    expect(() => parseTargetUrl('http://toa.example.org')).toThrow(/https/);
+    expect(() => parseTargetUrl('toa.example.org')).toThrow(/absolute/);
+    expect(() => parseTargetUrl('https://toa.example.org/?x=1')).toThrow(/query/);
+  });
+});

@@ -1,0 +1,57 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, normalize } from 'node:path';
+import react from '@vitejs/plugin-react';
+import type { Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+const OFFICE_CDN = 'https://appsforoffice.microsoft.com/lib/1/hosted/';
+const LOCAL_OFFICE_PREFIX = '/office-js/';
+
+/**
+ * Development has no internet: the dev server answers office.js from the copy in
+ * `@microsoft/office-js` (Microsoft allows it for debugging and firewalled use).
+ * The production build keeps the CDN URL.
+ */
+function localOfficeJs(): Plugin {
+  const require = createRequire(import.meta.url);
+  const dist = join(dirname(require.resolve('@microsoft/office-js/package.json')), 'dist');
+  return {
+    name: 'toa-local-office-js',
+    apply: 'serve',
+    transformIndexHtml: (html) => html.replaceAll(OFFICE_CDN, LOCAL_OFFICE_PREFIX),
+    configureServer(server) {
+      server.middlewares.use(LOCAL_OFFICE_PREFIX, (req, res, next) => {
+        const relative = normalize(decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/')).replace(/^([/\\])+/, '');
+        const file = join(dist, relative);
+        if (relative.startsWith('..') || !file.startsWith(dist) || !existsSync(file)) return next();
+        res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+        createReadStream(file).pipe(res);
+      });
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [react(), localOfficeJs()],
+  // Relative asset URLs: the server serves dist at its root, a proxy may mount it elsewhere.
+  base: './',
+  build: {
+    outDir: 'dist',
+    assetsDir: 'assets',
+    emptyOutDir: true,
+    rolldownOptions: { input: 'taskpane.html' },
+    // One page, loaded once per Outlook session and cached: Fluent UI alone is most of it.
+    chunkSizeWarningLimit: 800,
+  },
+  server: {
+    port: 3000,
+    proxy: { '/api': 'http://127.0.0.1:3100' },
+  },
+  test: {
+    environment: 'jsdom',
+    globals: true,
+    setupFiles: ['./src/test/setup.ts'],
+    include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
+  },
+});
