@@ -5,13 +5,14 @@ import { API_PREFIX, ROUTES } from '@toa/api/routes';
 import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
+import { createAuthMiddleware } from './auth/create-auth-middleware.js';
 import { AppError } from './errors.js';
-import { devIdentity } from './http/auth.js';
 import type { AppContext } from './http/context.js';
 import { errorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
 import { importRoutes } from './http/routes/import-routes.js';
 import { systemRoutes } from './http/routes/system-routes.js';
+import { apiSecurityHeaders, taskpaneSecurityHeaders } from './http/security-headers.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -39,12 +40,13 @@ export function createApp(ctx: AppContext): Express {
   );
 
   const api = express.Router();
+  api.use(apiSecurityHeaders(ctx.config));
   api.use(express.json({ limit: '1mb' }));
   api.get(ROUTES.health, async (_req, res) => {
     const health = await ctx.health();
     res.status(health.status === 'failing' ? 503 : 200).json(health);
   });
-  api.use(devIdentity(ctx.config));
+  api.use(createAuthMiddleware(ctx.config));
   api.use(
     rateLimit({
       windowMs: 60_000,
@@ -61,7 +63,8 @@ export function createApp(ctx: AppContext): Express {
   });
   app.use(API_PREFIX, api);
 
-  // the built task pane, on the same origin as the API (the URL the manifest points at)
+  // the built task pane, on the same origin as the API (the URL the manifest points at); Outlook frames it
+  app.use(taskpaneSecurityHeaders(ctx.config));
   const taskpaneDir = ctx.config.taskpaneDir;
   if (taskpaneDir && existsSync(path.join(taskpaneDir, 'taskpane.html'))) {
     app.use(express.static(taskpaneDir, { index: false, fallthrough: true }));

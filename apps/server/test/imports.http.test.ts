@@ -35,6 +35,14 @@ describe('imports over HTTP', () => {
     await expectProblem(await fetch(`${server.url}${paths.domains()}`, { headers: { 'X-TOA-User-Email': 'not an address' } }), 401, 'UNAUTHENTICATED');
   });
 
+  it('decodes a percent-encoded display name (header values are Latin-1)', async () => {
+    const jiri = server.as('jiri@acme.example', encodeURIComponent('Jiří Dvořák'));
+    const me = (await (await jiri(paths.me())).json()) as { name: string };
+    expect(me.name).toBe('Jiří Dvořák');
+    const plain = (await (await server.as('p@acme.example', '100% Plain')(paths.me())).json()) as { name: string };
+    expect(plain.name).toBe('100% Plain');
+  });
+
   it('serves health without identity', async () => {
     const response = await fetch(`${server.url}${paths.health()}`);
     expect(response.status).toBe(200);

@@ -105,6 +105,60 @@ describe('loadConfig', () => {
     expect(problems(() => loadConfig({ file: path2, env: { NODE_ENV: 'production' } }))[0]).toMatch(/production/);
   });
 
+  describe('jwt auth', () => {
+    const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    const jwt = {
+      mode: 'jwt',
+      jwksUrl: `https://login.microsoftonline.com/${tenant}/discovery/v2.0/keys`,
+      issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
+      audience: 'api://toa.example/6e1f3c52-0000-4000-8000-000000000001',
+      tenants: [tenant.toUpperCase()],
+    };
+
+    it('fills the defaults: RS256 only, 60 s of skew, oid as the user id', async () => {
+      const config = loadConfig({ file: await file({ ...minimal, auth: jwt }), env: {} });
+      expect(config.auth).toEqual({ ...jwt, tenants: [tenant], algorithms: ['RS256'], clockToleranceSec: 60, userIdClaims: ['oid'], admins: [] });
+    });
+
+    it('is allowed on any host and in production with an https key set', async () => {
+      const config = loadConfig({ file: await file({ ...minimal, host: '0.0.0.0', production: true, auth: jwt }), env: {} });
+      expect(config).toMatchObject({ host: '0.0.0.0', production: true, auth: { mode: 'jwt' } });
+    });
+
+    it('takes an http key set only from loopback and outside production', async () => {
+      const local = { ...jwt, jwksUrl: 'http://127.0.0.1:8080/keys' };
+      expect(loadConfig({ file: await file({ ...minimal, auth: local }), env: {} }).auth).toMatchObject({ jwksUrl: local.jwksUrl });
+      const remote = await file({ ...minimal, auth: { ...jwt, jwksUrl: 'http://login.example/keys' } });
+      expect(problems(() => loadConfig({ file: remote, env: {} }))[0]).toMatch(/auth\.jwksUrl: must be an https URL \(http is only allowed on loopback/);
+      const production = await file({ ...minimal, production: true, auth: local });
+      expect(problems(() => loadConfig({ file: production, env: {} }))[0]).toMatch(/auth\.jwksUrl: must be an https URL in production/);
+    });
+
+    it('refuses symmetric algorithms, bad tenant and admin ids, credentials in the URL and missing keys', async () => {
+      const bad = await file({
+        ...minimal,
+        auth: {
+          ...jwt,
+          jwksUrl: 'https://user:pw@login.example/keys',
+          algorithms: ['HS256'],
+          tenants: ['contoso'],
+          admins: ['alice@acme.example'],
+          audience: [],
+        },
+      });
+      const lines = problems(() => loadConfig({ file: bad, env: {} }));
+      for (const fragment of ['auth.jwksUrl', 'auth.algorithms[0]', 'auth.tenants[0]', 'auth.admins[0]', 'auth.audience']) {
+        expect(
+          lines.some((l) => l.includes(fragment)),
+          fragment,
+        ).toBe(true);
+      }
+      const { issuer: _issuer, ...noIssuer } = jwt;
+      const missing = await file({ ...minimal, auth: noIssuer });
+      expect(problems(() => loadConfig({ file: missing, env: {} })).some((l) => l.includes('auth.issuer'))).toBe(true);
+    });
+  });
+
   it('refuses duplicate domain codes and a file that is not JSON', async () => {
     const dup = await file({ ...minimal, domains: [minimal.domains[0], minimal.domains[0]] });
     expect(problems(() => loadConfig({ file: dup, env: {} }))[0]).toMatch(/duplicate domain code "acme"/);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { type Config, type ConfigInput, configSchema } from './schema.js';
+import { type Config, type ConfigInput, configSchema, type ParsedConfig } from './schema.js';
 
 /** Raised with every problem of a configuration, one line each. */
 export class ConfigError extends Error {
@@ -65,6 +65,22 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.test(host);
 }
 
+/** Identity settings that are only safe on some hosts or outside production. */
+function authProblems({ auth, host, production }: ParsedConfig): string[] {
+  const problems: string[] = [];
+  if (auth.mode === 'dev') {
+    if (!isLoopbackHost(host)) problems.push(`auth.mode: "dev" trusts identity headers and is only allowed on a loopback host, not "${host}"`);
+    if (production) problems.push('auth.mode: "dev" is not allowed in production');
+  } else {
+    // the key set decides which signatures are trusted: it must come over TLS, except from a test server on this machine
+    const jwks = new URL(auth.jwksUrl);
+    if (jwks.protocol !== 'https:' && (production || !isLoopbackHost(jwks.hostname))) {
+      problems.push(`auth.jwksUrl: must be an https URL${production ? ' in production' : ' (http is only allowed on loopback, for tests)'}`);
+    }
+  }
+  return problems;
+}
+
 function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
@@ -110,13 +126,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
   if (!result.success) throw new ConfigError(formatIssues(result.error, origin));
   const parsed = result.data;
 
-  const problems: string[] = [];
-  if (parsed.auth.mode === 'dev' && !isLoopbackHost(parsed.host)) {
-    problems.push(`${origin}: auth.mode: "dev" trusts identity headers and is only allowed on a loopback host, not "${parsed.host}"`);
-  }
-  if (parsed.auth.mode === 'dev' && parsed.production) {
-    problems.push(`${origin}: auth.mode: "dev" is not allowed in production`);
-  }
+  const problems = authProblems(parsed).map((problem) => `${origin}: ${problem}`);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const resolve = (p: string): string => path.resolve(baseDir, p);

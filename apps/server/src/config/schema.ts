@@ -80,15 +80,63 @@ export const limitsSchema = z
   })
   .strict();
 
-const authSchema = z.discriminatedUnion('mode', [
-  z
-    .object({
-      mode: z.literal('dev'),
-      /** e-mail addresses that get the admin role */
-      admins: z.array(z.string()).default([]),
-    })
-    .strict(),
-]);
+/** Asymmetric signature algorithms only: an HMAC or `none` token is never accepted. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
+
+/** Where the tenant id goes in `jwt.issuer` when several tenants share one (Microsoft's own spelling). */
+export const ISSUER_TENANT_PLACEHOLDER = '{tenantid}';
+
+/** A user id claim value (`oid` is a GUID, `sub` a base64url string): safe to store and compare. */
+export const USER_ID_CLAIM_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The owner key of a `jwt` user: `<tenant id>:<user id claim>`. */
+const JWT_USER_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[A-Za-z0-9._-]{1,128}$/i;
+
+const devAuthSchema = z
+  .object({
+    mode: z.literal('dev'),
+    /** e-mail addresses that get the admin role */
+    admins: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const jwtAuthSchema = z
+  .object({
+    mode: z.literal('jwt'),
+    /** the issuer's JSON Web Key Set; https (http only on loopback, outside production — checked in load-config) */
+    jwksUrl: z.url({ protocol: /^https?$/ }).refine((url) => {
+      const parsed = new URL(url);
+      return parsed.username === '' && parsed.password === '';
+    }, 'must not contain credentials'),
+    /** the exact `iss`; may contain `{tenantid}`, replaced by the token's `tid` */
+    issuer: z.string().min(1),
+    /** the add-in's application (client) id or application id URI, or several */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** the tenants (directory ids) whose users may sign in */
+    tenants: z
+      .array(z.guid('must be a tenant id (GUID)'))
+      .min(1, 'name at least one tenant id')
+      .transform((ids) => ids.map((id) => id.toLowerCase())),
+    algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(['RS256']),
+    clockToleranceSec: z.number().int().min(0).max(300).default(60),
+    /** claims tried in order for the per-tenant user id; `sub` only as a documented fallback */
+    userIdClaims: z
+      .array(z.enum(['oid', 'sub']))
+      .min(1)
+      .default(['oid']),
+    /** user ids (`<tid>:<oid>`, as `GET /api/me` shows them) that get the admin role */
+    admins: z
+      .array(
+        z
+          .string()
+          .regex(JWT_USER_ID_PATTERN, 'must be a user id "<tenant id>:<object id>" as GET /api/me shows it')
+          .transform((id) => id.replace(/^[^:]+/, (tid) => tid.toLowerCase())),
+      )
+      .default([]),
+  })
+  .strict();
+
+const authSchema = z.discriminatedUnion('mode', [devAuthSchema, jwtAuthSchema]);
 
 export const configSchema = z
   .object({
@@ -125,6 +173,8 @@ export type ParsedConfig = z.output<typeof configSchema>;
 export type DomainConfig = z.output<typeof domainConfigSchema>;
 export type ArchiveConfig = z.output<typeof archiveConfigSchema>;
 export type Limits = z.output<typeof limitsSchema>;
+export type DevAuthConfig = z.output<typeof devAuthSchema>;
+export type JwtAuthConfig = z.output<typeof jwtAuthSchema>;
 
 /**
  * The configuration the server runs on: every path absolute, the zone settled,

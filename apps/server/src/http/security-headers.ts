@@ -1,0 +1,73 @@
+import type { RequestHandler } from 'express';
+import helmet, { type HelmetOptions } from 'helmet';
+
+/** office.js and the scripts it loads come from Microsoft's CDN. */
+export const OFFICE_JS_ORIGIN = 'https://appsforoffice.microsoft.com';
+
+/**
+ * The Outlook hosts that frame the task pane: Outlook on the web and the new
+ * Outlook (classic domains, and cloud.microsoft where Microsoft 365 web apps
+ * are moving). Desktop Outlook shows the pane top-level in a web view, where
+ * frame-ancestors does not apply. Listed in docs/security.md.
+ */
+export const OUTLOOK_FRAME_ANCESTORS = [
+  'https://outlook.office.com',
+  'https://outlook.office365.com',
+  'https://outlook.live.com',
+  'https://*.outlook.com',
+  'https://*.office.com',
+  'https://*.office365.com',
+  'https://*.microsoft.com',
+  'https://*.cloud.microsoft',
+] as const;
+
+/** What both policies share: HSTS only in production, where TLS is in front (it is ignored over plain http anyway). */
+function common(production: boolean) {
+  return {
+    strictTransportSecurity: production ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  } satisfies HelmetOptions;
+}
+
+/** API answers are JSON or downloads: nothing in them may load, run or be framed. */
+export function apiSecurityHeaders(options: { production: boolean }): RequestHandler {
+  return helmet({
+    ...common(options.production),
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+    },
+    xFrameOptions: { action: 'deny' },
+  });
+}
+
+/**
+ * The task pane is a page Outlook frames on another origin: no X-Frame-Options
+ * (it cannot name several origins), frame-ancestors instead.
+ */
+export function taskpaneSecurityHeaders(options: { production: boolean }): RequestHandler {
+  return helmet({
+    ...common(options.production),
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", OFFICE_JS_ORIGIN],
+        // Fluent UI's Griffel inserts <style> elements at run time
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'self'", ...OUTLOOK_FRAME_ANCESTORS],
+        ...(options.production ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    xFrameOptions: false,
+    // the pane is embedded cross-origin and may open Office dialogs: no opener or resource isolation that would cut it off
+    crossOriginOpenerPolicy: false,
+    crossOriginResourcePolicy: false,
+  });
+}
