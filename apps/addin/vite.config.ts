@@ -49,9 +49,29 @@ export default defineConfig({
     proxy: { '/api': 'http://127.0.0.1:3100' },
   },
   test: {
-    environment: 'jsdom',
-    globals: true,
-    setupFiles: ['./src/test/setup.ts'],
-    include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          environment: 'jsdom',
+          globals: true,
+          setupFiles: ['./src/test/setup.ts'],
+          include: ['src/**/*.test.{ts,tsx}', 'test/*.test.ts'],
+        },
+      },
+      {
+        // The built pane in Debian's Chromium against the real server (docs/taskpane.md, "How it is checked").
+        extends: true,
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          // a browser and a server process per file; a busy 2-core CI machine needs headroom
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Health } from '@toa/api/identity';
 import type { Logger } from 'pino';
@@ -13,6 +13,7 @@ import type { AppContext } from './http/context.js';
 import { AuditLog } from './logging/audit-log.js';
 import { createLogger } from './logging/logger.js';
 import { extractParts } from './mail/extract-parts.js';
+import { configureMailWorkers } from './mail/mail-worker-pool.js';
 import { summarizeMessage } from './mail/summarize-message.js';
 import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
@@ -80,6 +81,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       if (removed.length > 0) logger.warn({ domain: code, removed }, 'stale archive staging folders removed');
     }
 
+    configureMailWorkers({
+      workers: config.limits.parseWorkers,
+      timeoutMs: config.limits.parseTimeoutSeconds * 1000,
+      maxOldGenerationSizeMb: config.limits.parseMemoryMb,
+    });
+
     const locks = new KeyedLock();
     const mail = { summarizeMessage, extractParts };
     const storages = new Map(codes.map((code) => [code, new DomainStorage({ layout, domain: code, clock, time, locks, mail, logger })]));
@@ -145,14 +152,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       health,
     };
     const app = createApp(context);
-    const server = await new Promise<Server>((resolve, reject) => {
-      const listening = app.listen(config.port, config.host, () => resolve(listening));
-      listening.once('error', reject);
+    // slow-loris protection (headers within 30 s, checked every 5 s); uploads of large pages still have ten minutes
+    const server = createServer({ headersTimeout: 30_000, requestTimeout: 600_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 5_000 }, app);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-    // slow-loris protection; uploads of large pages still have ten minutes
-    server.headersTimeout = 30_000;
-    server.requestTimeout = 600_000;
-    server.keepAliveTimeout = 5_000;
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;

@@ -18,8 +18,12 @@ export const domainCodeSchema = z.string().regex(DOMAIN_CODE_PATTERN, 'must be 1
 
 export const partIdSchema = z.string().regex(PART_ID_PATTERN, 'must be a MIME part id such as 2 or 2.1');
 
-/** Document and page numbers in URLs: 1-based, small. */
-export const ordinalSchema = z.coerce.number().int().min(1).max(100_000);
+/** Document and page numbers in URLs: 1-based, small, written only one way (no `0x1`, `1e3`, `+1`). */
+export const ordinalSchema = z
+  .string()
+  .regex(/^[1-9]\d{0,5}$/, 'must be a positive whole number such as 1')
+  .transform(Number)
+  .pipe(z.number().max(100_000));
 
 export interface ImportIdParts {
   /** `yyyy-MM-dd` */

@@ -34,7 +34,8 @@ export function AppProvider({ children, client }: AppProviderProps) {
 export function ThemeProvider({ children }: { children: ReactNode }) {
   const dark = typeof Office !== 'undefined' && officeThemeName() === 'dark';
   return (
-    <FluentProvider theme={dark ? webDarkTheme : webLightTheme} style={{ minHeight: '100vh' }}>
+    // color-scheme: native parts Fluent does not draw (the date picker's icon, scroll bars) follow the theme too.
+    <FluentProvider theme={dark ? webDarkTheme : webLightTheme} style={{ minHeight: '100vh', colorScheme: dark ? 'dark' : 'light' }}>
       {children}
     </FluentProvider>
   );

@@ -35,7 +35,16 @@ describe('loadConfig', () => {
   it('fills documented defaults and resolves paths against the file’s folder', async () => {
     const config = loadConfig({ file: await file(minimal), env: {} });
     expect(config).toMatchObject({ host: '127.0.0.1', port: 3100, dataRetention: '30d', retentionDays: 30, timeZone: 'Europe/Prague', auth: { mode: 'dev' } });
-    expect(config.limits).toEqual({ pageSizeMb: 100, pagesPerDocument: 100, documentsPerImport: 100, requestsPerMinute: 600, attributeLength: 4000 });
+    expect(config.limits).toEqual({
+      pageSizeMb: 100,
+      pagesPerDocument: 100,
+      documentsPerImport: 100,
+      requestsPerMinute: 600,
+      attributeLength: 4000,
+      parseTimeoutSeconds: 30,
+      parseMemoryMb: 256,
+      parseWorkers: 2,
+    });
     expect(config.dataRoot).toBe(path.join(dir, 'data'));
     expect(config.domains[0]?.templates).toEqual({ file: path.join(dir, 'acme.xml') });
   });

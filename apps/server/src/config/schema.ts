@@ -77,6 +77,10 @@ export const limitsSchema = z
     documentsPerImport: z.number().int().positive().default(100),
     requestsPerMinute: z.number().int().positive().default(600),
     attributeLength: z.number().int().positive().default(4000),
+    /** e-mail parsing runs in worker threads with these bounds (hostile messages) */
+    parseTimeoutSeconds: z.number().positive().max(600).default(30),
+    parseMemoryMb: z.number().int().min(32).max(4096).default(256),
+    parseWorkers: z.number().int().min(1).max(16).default(2),
   })
   .strict();
 

@@ -47,6 +47,8 @@ export function toProblem(error: unknown, req: Pick<Request, 'originalUrl'> & { 
   if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500 && httpError.expose === true) {
     return problem('VALIDATION_FAILED', String(httpError.message), instance);
   }
+  // the router could not percent-decode a path parameter (`%zz`, overlong UTF-8 such as `%C0%AE`)
+  if (error instanceof URIError) return problem('VALIDATION_FAILED', 'the URL has a malformed percent-encoding', instance);
   // busboy's complaints about a malformed body are plain Errors
   if (error instanceof Error && /^(Malformed|Unexpected end of form|Multipart: Boundary not found|Unsupported content type)/i.test(error.message)) {
     return problem('VALIDATION_FAILED', `the multipart body is malformed: ${error.message}`, instance);

@@ -1,10 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
-import { Joiner, Splitter } from '@zone-eu/mailsplit';
+import { lstat, rm } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-import { type FileDigest, writeNewFileDurable } from '../storage/durable-stream.js';
-import { PartCutter } from './part-cutter.js';
-import { SPLITTER_OPTIONS } from './part-numbering.js';
+import type { FileDigest } from '../storage/durable-stream.js';
+import { mailWorkers } from './mail-worker-pool.js';
 import { type ListedAttachment, summarizeMessage } from './summarize-message.js';
 
 export interface ExtractedPart {
@@ -41,63 +38,48 @@ export interface ExtractPartsResult {
  * caller renames them under its lock. On any failure every output written is
  * removed before the error is rethrown.
  *
- * Two streamed passes: mailparser lists the attachments (part ids, names,
- * which are inline) exactly as `summarizeMessage` does; then mailsplit splits
- * the message again with the same options, so the same part ids, and a
- * PartCutter drops the chosen parts on their way to the Joiner while their
- * bodies are decoded straight into their files.
+ * Two streamed passes, each in a mail worker: `summarizeMessage` lists the
+ * attachments (part ids, names, which are inline), then `cutParts` splits the
+ * message again with the same options, so the same part ids, and writes the
+ * outputs. The choice in between happens here, where `partPath` lives.
  *
  * Throws AppError ATTACHMENT_NOT_FOUND for a part id the message does not
  * list, NOTHING_TO_EXTRACT when nothing is chosen, MESSAGE_UNPARSEABLE when
- * the source is not a message or its structure cannot be cut safely.
+ * the source is not a message, its structure cannot be cut safely, or the
+ * worker gave up on it.
  */
 export async function extractParts(args: ExtractPartsArgs): Promise<ExtractPartsResult> {
   const summary = await summarizeMessage(args.source);
   const chosen = chooseParts(summary.attachments, args.partIds);
-  const { size: sourceSize } = await stat(args.source);
-
-  const completed: string[] = [];
-  const track = async (file: string, writing: Promise<FileDigest>): Promise<FileDigest> => {
-    const digest = await writing;
-    completed.push(file);
-    return digest;
-  };
-
-  const partWrites: Promise<FileDigest>[] = [];
-  const cutter = new PartCutter(new Map(chosen.map((part, index) => [part.partId, index])), sourceSize, (index, decoded) => {
-    const writing = track(args.partPath(index), writeNewFileDurable(args.partPath(index), [decoded]));
-    // a part that cannot be written stops the whole pass
-    writing.catch((error: unknown) => cutter.destroy(error instanceof Error ? error : new Error(String(error))));
-    partWrites[index] = writing;
-  });
+  const partPaths = chosen.map((_, index) => args.partPath(index));
+  // a file that is there already is not ours to remove: the pass fails on it ('wx') and it stays
+  const fresh = (await Promise.all([args.rewrittenPath, ...partPaths].map(async (file) => ((await exists(file)) ? [] : [file])))).flat();
 
   try {
-    const rewritten = await track(
-      args.rewrittenPath,
-      writeNewFileDurable(args.rewrittenPath, [createReadStream(args.source), new Splitter(SPLITTER_OPTIONS), cutter, new Joiner()]),
-    );
-    const digests = await Promise.all(partWrites);
+    const cut = await mailWorkers().run({
+      kind: 'cut',
+      args: { source: args.source, partIds: chosen.map((part) => part.partId), rewrittenPath: args.rewrittenPath, partPaths },
+    });
     return {
-      rewritten,
+      rewritten: cut.rewritten,
       parts: chosen.map((part, index) => {
-        const digest = digests[index] as FileDigest; // the cutter found every chosen part
-        return {
-          partId: part.partId,
-          filename: part.filename,
-          contentType: part.contentType,
-          size: digest.size,
-          sha256: digest.sha256,
-          path: args.partPath(index),
-          isMessage: part.isMessage,
-        };
+        const digest = cut.parts[index] as FileDigest; // one digest per chosen part
+        const { partId, filename, contentType, isMessage } = part;
+        return { partId, filename, contentType, isMessage, size: digest.size, sha256: digest.sha256, path: partPaths[index] as string };
       }),
     };
   } catch (error) {
-    // let every writer finish failing (each removes its own partial file), then remove the finished ones
-    await Promise.allSettled(partWrites);
-    await Promise.all(completed.map((file) => rm(file, { force: true })));
+    // the worker removes its outputs when the pass fails, but not when it is killed mid-pass
+    await Promise.all(fresh.map((file) => rm(file, { force: true })));
     throw error;
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The chosen attachments in message order; see extractParts for the errors. */

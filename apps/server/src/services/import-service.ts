@@ -21,6 +21,7 @@ import type { Limits } from '../config/schema.js';
 import { AppError, isAppError } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { AuditLog } from '../logging/audit-log.js';
+import { crashPoint } from '../storage/crash-points.js';
 import { type DomainStorage, findDocument, findPage, type Guard, type StagedUpload } from '../storage/domain-storage.js';
 import type { TemplateRegistry } from '../templates/template-registry.js';
 import type { ZonedTime } from '../zoned-time.js';
@@ -296,6 +297,7 @@ export class ImportService {
       delete draft.error;
     });
     this.audit(identity, domain, 'import.submitted', id);
+    crashPoint('submit.before-archive');
     const settled = this.archive(domain, pending, startedAt);
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, this.deps.submitWaitMs ?? 1500).unref())]);
     return storage.read(id);
@@ -308,7 +310,11 @@ export class ImportService {
     const run = storage
       .runSubmission(
         pending.id,
-        () => archive.submit(this.batch(domain, pending, startedAt)),
+        async () => {
+          const published = await archive.submit(this.batch(domain, pending, startedAt));
+          crashPoint('submit.before-record');
+          return published;
+        },
         (draft, outcome) => {
           const finishedAt = this.deps.time.iso(this.deps.clock.now());
           if (outcome.ok) {

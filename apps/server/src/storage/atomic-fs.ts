@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { type CrashPointName, crashPoint } from './crash-points.js';
 
 /** Suffix of every temporary file the server writes; the start-up sweep removes them. */
 export const TMP_SUFFIX = '.tmp';
@@ -36,20 +37,19 @@ export async function writeFileDurable(file: string, data: string | Uint8Array):
  * directory. A crash leaves either the old or the new content, plus at most a
  * `.tmp` file that the start-up sweep removes.
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, tmpPath: string = tmpSiblingPath(target)): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  tmpPath: string = tmpSiblingPath(target),
+  beforeRename?: CrashPointName,
+): Promise<void> {
   try {
     await writeFileDurable(tmpPath, data);
+    if (beforeRename) crashPoint(beforeRename);
     await rename(tmpPath, target);
   } catch (error) {
     await rm(tmpPath, { force: true });
     throw error;
   }
   await fsyncDir(path.dirname(target));
-}
-
-/** Renames and flushes the target's directory (and the source's, when it differs). */
-export async function renameDurable(from: string, to: string): Promise<void> {
-  await rename(from, to);
-  await fsyncDir(path.dirname(to));
-  if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
 }

@@ -11,6 +11,7 @@ import { AppError, errnoCode } from '../errors.js';
 import type { MessageSummary } from '../mail/summarize-message.js';
 import type { ZonedTime } from '../zoned-time.js';
 import { fsyncDir, tmpSiblingPath, writeFileAtomic, writeFileDurable } from './atomic-fs.js';
+import { crashPoint } from './crash-points.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
 import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, writeImportFile } from './import-files.js';
 import type { KeyedLock } from './keyed-lock.js';
@@ -111,7 +112,8 @@ export class DomainStorage {
     const now = this.clock.now();
     const dateFolder = this.time.dateFolder(now);
     const dateDir = this.layout.dateDir(this.domain, dateFolder);
-    await mkdir(dateDir, { recursive: true });
+    // a new date folder must be durable in the domain folder before an import inside it is acknowledged
+    if (await mkdir(dateDir, { recursive: true })) await fsyncDir(this.dir);
     for (let attempt = 0; attempt < 16; attempt += 1) {
       const importFolder = `${this.time.hourMinute(now)}-${randomBytes(4).toString('hex')}`;
       const id = joinImportId(dateFolder, importFolder);
@@ -136,6 +138,8 @@ export class DomainStorage {
         attempts: [],
       };
       await mkdir(paths.pagesDir(1), { recursive: true });
+      await fsyncDir(paths.docDir(1));
+      crashPoint('create.before-import-json');
       await writeImportFile(paths.importFile, created);
       await fsyncDir(dateDir);
       return created;
@@ -156,15 +160,18 @@ export class DomainStorage {
    * may edit; `updatedAt` is set here.
    */
   async update(id: string, guard: Guard, change: (draft: Import) => void | Promise<void>): Promise<Import> {
-    return this.locks.run(this.lockKey(id), async () => {
-      const current = await this.read(id);
-      guard(current);
-      const draft = structuredClone(current);
-      await change(draft);
-      draft.updatedAt = this.time.iso(this.clock.now());
-      await writeImportFile(this.paths(id).importFile, draft);
-      return draft;
-    });
+    return this.locks.run(this.lockKey(id), () => this.updateLocked(id, guard, change));
+  }
+
+  /** The body of `update`, for callers that already hold the import's lock. */
+  private async updateLocked(id: string, guard: Guard, change: (draft: Import) => void | Promise<void>): Promise<Import> {
+    const current = await this.read(id);
+    guard(current);
+    const draft = structuredClone(current);
+    await change(draft);
+    draft.updatedAt = this.time.iso(this.clock.now());
+    await writeImportFile(this.paths(id).importFile, draft);
+    return draft;
   }
 
   /** Where an upload for document `n` streams to: a temporary sibling of its pages. */
@@ -195,12 +202,16 @@ export class DomainStorage {
         const m = doc.pages.reduce((max, p) => Math.max(max, p.m), 0) + 1;
         const paths = this.paths(id);
         page = { m, filename: upload.filename, size: upload.size, contentType: upload.contentType, sha256: upload.sha256 };
+        // the sidecar goes first so that a page-M.bin never exists without it; a
+        // crash before the import.json below leaves both unlisted, and the sweep removes them
         if (sidecar) {
           await writeFileAtomic(paths.sidecarFile(n, m), serializeSidecar(sidecar));
           page.sidecar = path.basename(paths.sidecarFile(n, m));
         }
+        crashPoint('page.before-rename');
         await rename(upload.tmpPath, paths.pageFile(n, m));
         await fsyncDir(paths.pagesDir(n));
+        crashPoint('page.before-import-json');
         doc.pages.push(page);
       });
       return { imported, page: page as Page };
@@ -248,6 +259,7 @@ export class DomainStorage {
       const rewrittenTmp = tmpSiblingPath(paths.pageFile(n, m));
       const sidecarTmp = tmpSiblingPath(paths.sidecarFile(n, m));
       const importTmp = `${paths.importFile}.next.tmp`;
+      let committed = false;
       try {
         await mkdir(stagingPages, { recursive: true });
         const result = await this.mail.extractParts({
@@ -293,7 +305,7 @@ export class DomainStorage {
         next.updatedAt = this.time.iso(this.clock.now());
         await writeFileDurable(importTmp, serializeImport(next));
         // every temporary the journal names must be durable before the journal is
-        await Promise.all([stagingPages, stagingDir, paths.pagesDir(n)].map(fsyncDir));
+        await Promise.all([stagingPages, stagingDir, paths.pagesDir(n), paths.dir].map(fsyncDir));
 
         const renames: Array<[string, string]> = [
           [stagingDir, paths.docDir(k)],
@@ -303,26 +315,39 @@ export class DomainStorage {
         ];
         // an unlisted doc-K can be left by a crash inside deleteDocument; it would block the rename
         await rm(paths.docDir(k), { recursive: true, force: true });
+        crashPoint('extract.before-journal');
         await writeJournal(paths, renames);
+        committed = true;
         await applyJournal(paths);
         return { imported: next, document };
       } catch (error) {
-        // nothing is committed until the journal exists; applyJournal never throws after it is written
-        await Promise.all([stagingDir, rewrittenTmp, sidecarTmp, importTmp].map((p) => rm(p, { recursive: true, force: true })));
+        // Before the journal nothing is committed: the temporaries go. After it,
+        // they are what the journal replays at the next start (some renames may
+        // be done already), so removing them would leave half an extraction.
+        if (!committed) await Promise.all([stagingDir, rewrittenTmp, sidecarTmp, importTmp].map((p) => rm(p, { recursive: true, force: true })));
         throw error;
       }
     });
   }
 
-  /** Removes a sibling document: unlisted first, then deleted (a crash in between leaves an unlisted folder the sweep removes). */
+  /**
+   * Removes a sibling document: unlisted first, then deleted (a crash in
+   * between leaves an unlisted folder the sweep removes). The folder is removed
+   * under the lock: once unlisted, its number is free, and an extraction
+   * waiting for the lock would otherwise create the new `doc-N` just before
+   * this removal deletes it.
+   */
   async deleteDocument(id: string, n: number, guard: Guard): Promise<Import> {
     if (n === 1) throw new AppError('VALIDATION_FAILED', 'document 1 is the original message and cannot be removed');
-    const updated = await this.update(id, guard, (draft) => {
-      findDocument(draft, n);
-      draft.documents = draft.documents.filter((d) => d.n !== n);
+    return this.locks.run(this.lockKey(id), async () => {
+      const updated = await this.updateLocked(id, guard, (draft) => {
+        findDocument(draft, n);
+        draft.documents = draft.documents.filter((d) => d.n !== n);
+      });
+      crashPoint('delete-document.before-rm');
+      await rm(this.paths(id).docDir(n), { recursive: true, force: true });
+      return updated;
     });
-    await rm(this.paths(id).docDir(n), { recursive: true, force: true });
-    return updated;
   }
 
   /** Deletes an import: renamed away atomically (its id answers 404 at once), then removed. */
@@ -349,6 +374,7 @@ export class DomainStorage {
       throw error;
     }
     await fsyncDir(path.dirname(dir));
+    crashPoint('delete-import.before-rm');
     await rm(doomed, { recursive: true, force: true });
   }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { errnoCode } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from './atomic-fs.js';
+import { crashPoint } from './crash-points.js';
 import type { ImportPaths } from './layout.js';
 
 /**
@@ -57,6 +58,7 @@ export async function applyJournal(paths: ImportPaths): Promise<boolean> {
     relativeInside(paths.dir, from);
     relativeInside(paths.dir, to);
     if (!(await exists(from))) continue;
+    crashPoint('extract.before-journal-rename');
     await rename(from, to);
     touched.add(path.dirname(to));
   }

@@ -32,7 +32,12 @@ export async function fsckDomains(dataRoot: string, storages: DomainStorage[], r
     const sweep = emptySweepReport();
     await sweepDomain(dataRoot, storage.dir, sweep, { dryRun: !repair });
     for (const removed of sweep.removed) findings.push({ path: removed, problem: 'leftover of an interrupted write', repaired: repair });
-    for (const rolled of sweep.rolledForward) findings.push({ path: rolled, problem: 'interrupted extraction rolled forward', repaired: true });
+    for (const rolled of sweep.rolledForward)
+      findings.push({
+        path: rolled,
+        problem: repair ? 'interrupted extraction rolled forward' : 'interrupted extraction: rolled forward at the next start or by fsck --repair',
+        repaired: repair,
+      });
     for (const unreadable of sweep.unreadable)
       findings.push({ path: unreadable, problem: 'import.json cannot be read; restore it from a backup or remove the import', repaired: false });
 

@@ -36,7 +36,7 @@ export function serializeImport(value: Import): string {
 
 /** `import.json.tmp` is the fixed temporary name: writers hold the import lock. */
 export async function writeImportFile(file: string, value: Import): Promise<void> {
-  await writeFileAtomic(file, serializeImport(value), `${file}.tmp`);
+  await writeFileAtomic(file, serializeImport(value), `${file}.tmp`, 'import-json.before-rename');
 }
 
 /** A sidecar that is missing, unreadable or of another schema reads as `undefined`: it is only a cache. */

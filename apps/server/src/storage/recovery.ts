@@ -7,11 +7,19 @@ import { TMP_SUFFIX } from './atomic-fs.js';
 import { readdirOrEmpty } from './domain-storage.js';
 import { applyJournal } from './extract-journal.js';
 import { readImportFile } from './import-files.js';
-import { DOC_FOLDER_PATTERN, IMPORT_FILE, IMPORT_FOLDER_PATTERN, ImportPaths, PAGE_FILE_PATTERN, SIDECAR_FILE_PATTERN } from './layout.js';
+import {
+  DOC_FOLDER_PATTERN,
+  EXTRACT_JOURNAL_FILE,
+  IMPORT_FILE,
+  IMPORT_FOLDER_PATTERN,
+  ImportPaths,
+  PAGE_FILE_PATTERN,
+  SIDECAR_FILE_PATTERN,
+} from './layout.js';
 
 /** What the start-up sweep (or `fsck`) found and did. Paths are relative to the data root. */
 export interface SweepReport {
-  /** extractions rolled forward from their journal */
+  /** extractions rolled forward from their journal (in a dry run: that would be) */
   rolledForward: string[];
   /** leftovers removed (or, in a dry run, that would be) */
   removed: string[];
@@ -58,7 +66,13 @@ async function sweepImport(
   remove: (target: string) => Promise<void>,
   options: { dryRun?: boolean },
 ): Promise<void> {
-  if (!options.dryRun && (await applyJournal(paths))) report.rolledForward.push(path.relative(dataRoot, paths.dir));
+  if (options.dryRun) {
+    // until the journal is replayed, its temporaries are the extraction's committed state, not leftovers
+    if ((await readdirOrEmpty(paths.dir)).includes(EXTRACT_JOURNAL_FILE)) {
+      report.rolledForward.push(path.relative(dataRoot, paths.dir));
+      return;
+    }
+  } else if (await applyJournal(paths)) report.rolledForward.push(path.relative(dataRoot, paths.dir));
   const entries = await readdirOrEmpty(paths.dir);
   for (const entry of entries) {
     if (entry.endsWith(TMP_SUFFIX)) await remove(path.join(paths.dir, entry));

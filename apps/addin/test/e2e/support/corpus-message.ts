@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { corpusDir } from './paths';
+
+/** An attachment as Outlook lists it (`Office.context.mailbox.item.attachments`). */
+export interface OutlookAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  isInline: boolean;
+  attachmentType: 'file' | 'item';
+}
+
+/** The `message` key of test/office-cdn-stub.js's configuration. */
+export interface OutlookMessage {
+  itemId: string;
+  internetMessageId: string;
+  subject: string;
+  from: { displayName: string; emailAddress: string };
+  dateTimeCreated: string;
+  attachments: OutlookAttachment[];
+  emlBase64: string;
+}
+
+export interface CorpusMessage {
+  /** the file's bytes, exactly as Outlook's getAsFileAsync would hand them over */
+  eml: Buffer;
+  /** what the stub shows the pane */
+  outlook: OutlookMessage;
+  /** the decoded bytes of each attachment, by file name */
+  attachments: Map<string, Buffer>;
+}
+
+/**
+ * A message of the shared corpus, with what Outlook would show for it. The
+ * caller writes out subject and sender, as Outlook reports them; the
+ * attachments are only cut out of the MIME source far enough to know their
+ * bytes, so that the server's own parser is what the test checks.
+ */
+export function corpusMessage(relativePath: string, outlook: Omit<OutlookMessage, 'emlBase64' | 'attachments'> & { attachments: string[] }): CorpusMessage {
+  const eml = readFileSync(path.join(corpusDir, relativePath));
+  const attachments = new Map(outlook.attachments.map((name) => [name, base64Attachment(eml.toString('latin1'), name)]));
+  return {
+    eml,
+    attachments,
+    outlook: {
+      ...outlook,
+      emlBase64: eml.toString('base64'),
+      attachments: [...attachments].map(([name, bytes], index) => ({
+        id: `AAMkAttachment${index + 1}`,
+        name,
+        contentType: contentTypeOf(eml.toString('latin1'), name),
+        size: bytes.length,
+        isInline: false,
+        attachmentType: 'file',
+      })),
+    },
+  };
+}
+
+/** The MIME part whose headers name `filename`: its headers and its body up to the next boundary line. */
+function partOf(eml: string, filename: string): { headers: string; body: string } {
+  const at = eml.indexOf(`filename="${filename}"`);
+  if (at < 0) throw new Error(`no attachment "${filename}" in the message`);
+  const start = eml.lastIndexOf('\n--', at);
+  const bodyStart = eml.slice(at).search(/\r?\n\r?\n/) + at;
+  const bodyEnd = eml.indexOf('\n--', bodyStart);
+  return { headers: eml.slice(start, bodyStart), body: eml.slice(bodyStart, bodyEnd) };
+}
+
+/** Decodes a base64 attachment (the corpus messages used here send their files so). */
+function base64Attachment(eml: string, filename: string): Buffer {
+  const { headers, body } = partOf(eml, filename);
+  if (!/content-transfer-encoding:\s*base64/i.test(headers)) throw new Error(`"${filename}" is not base64-encoded`);
+  return Buffer.from(body.replace(/\s+/g, ''), 'base64');
+}
+
+function contentTypeOf(eml: string, filename: string): string {
+  return /content-type:\s*([^;\s]+)/i.exec(partOf(eml, filename).headers)?.[1] ?? 'application/octet-stream';
+}

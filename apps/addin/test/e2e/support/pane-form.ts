@@ -1,0 +1,51 @@
+import type { Locator, Page } from 'playwright-core';
+
+/** The invoice fields a test types; everything else keeps what the pane pre-filled. */
+export interface InvoiceEntries {
+  amount?: string;
+  department?: 'Finance' | 'Human resources';
+  reference?: string;
+}
+
+/** The form of the message itself (document 1); attachments have forms with the same labels. */
+export function messageForm(page: Page): Locator {
+  return page.getByRole('region', { name: 'Message' });
+}
+
+/** One attachment's entry in the list: its Extract switch and, once extracted, its form. */
+export function attachmentItem(page: Page, name: string): Locator {
+  return page.getByRole('list', { name: 'Attachments' }).getByRole('listitem').filter({ hasText: name });
+}
+
+/** Chooses the domain and the invoice template for the message and types the entries, by label. */
+export async function fillInvoice(page: Page, entries: InvoiceEntries): Promise<void> {
+  await page.getByLabel('Archive domain').selectOption('acme');
+  const form = messageForm(page);
+  await form.getByLabel('Template for the message').selectOption({ label: 'Incoming invoice' });
+  if (entries.amount !== undefined) await form.getByLabel('Amount').fill(entries.amount);
+  if (entries.department !== undefined) await form.getByLabel('Department').selectOption({ label: entries.department });
+  if (entries.reference !== undefined) await form.getByLabel('Reference').fill(entries.reference);
+}
+
+/** Switches an attachment to its own document with the "Scanned document" template. */
+export async function extractAsScan(page: Page, name: string, title: string): Promise<void> {
+  const item = attachmentItem(page, name);
+  await item.getByLabel(`Extract ${name} to its own document`).check();
+  await item.getByLabel(`Template for ${name}`).selectOption({ label: 'Scanned document' });
+  await item.getByLabel('Title').fill(title);
+}
+
+export function importButton(page: Page): Locator {
+  return page.getByRole('button', { name: 'Import', exact: true });
+}
+
+/** The import's outcome (a Fluent MessageBar: a group named by its title), e.g. "Submitted" or "Already imported". */
+export function outcome(page: Page, title: string): Locator {
+  return page.getByRole('group', { name: title });
+}
+
+/** Waits for the SUBMITTED outcome and returns the batch id the pane shows. */
+export async function submittedBatchId(page: Page): Promise<string> {
+  await outcome(page, 'Submitted').waitFor();
+  return page.getByLabel('Batch id').inputValue();
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { OutlookMessage } from './corpus-message';
+import { addinDir, CHROMIUM } from './paths';
+
+const OFFICE_CDN = 'https://appsforoffice.microsoft.com/**';
+const officeStub = readFileSync(path.join(addinDir, 'test', 'office-cdn-stub.js'), 'utf8');
+
+/** What test/office-cdn-stub.js reads from `window.__TOA_OFFICE_CONFIG__`. */
+export interface OfficeConfig {
+  message: OutlookMessage | null;
+  user?: { displayName: string; emailAddress: string };
+  bodyBackgroundColor?: string;
+}
+
+/** What the stub recorded of the pane's calls into Office. */
+export interface OfficeState {
+  customProperties: Record<string, unknown>;
+  categories: string[];
+  calls: Record<string, number>;
+}
+
+const USER = { displayName: 'Dana Novak', emailAddress: 'dana@acme.example' };
+
+/** Office's dark theme paints the pane this colour; the pane follows it. */
+export const DARK_BACKGROUND = '#292929';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+/**
+ * Opens the pane the server serves, in a fresh context (own localStorage) at
+ * task-pane size. office.js from Microsoft's CDN is answered with the stub and
+ * any other request off loopback fails, so nothing leaves the machine.
+ */
+export async function openPane(browser: Browser, serverUrl: string, office: OfficeConfig): Promise<Page> {
+  // Zone and locale fixed: the pre-filled dates and the dates shown must not depend on the machine.
+  const context = await browser.newContext({ viewport: { width: 360, height: 720 }, timezoneId: 'Europe/Prague', locale: 'en-US' });
+  const page = await context.newPage();
+  await page.addInitScript(
+    (config) => {
+      (window as unknown as { __TOA_OFFICE_CONFIG__: unknown }).__TOA_OFFICE_CONFIG__ = config;
+    },
+    { user: USER, ...office },
+  );
+  // Later routes win: office.js is answered, anything else off loopback is refused.
+  await context.route(
+    (url) => url.hostname !== '127.0.0.1',
+    (route) => route.abort('blockedbyclient'),
+  );
+  await context.route(OFFICE_CDN, (route) => route.fulfill({ contentType: 'text/javascript', body: officeStub }));
+  await page.goto(`${serverUrl}/taskpane.html`);
+  return page;
+}
+
+export function officeState(page: Page): Promise<OfficeState> {
+  return page.evaluate(() => (window as unknown as { __TOA_OFFICE_STATE__: OfficeState }).__TOA_OFFICE_STATE__);
+}

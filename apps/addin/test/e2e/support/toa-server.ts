@@ -1,0 +1,135 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
+import { type Import, importSchema } from '@toa/api/imports';
+import { serverBin, taskpaneDir } from './paths';
+
+/** SPEC §13.2's invoice template, plus a simple one for extracted attachments. */
+export const CATALOGUE = `<?xml version="1.0" encoding="UTF-8"?>
+<catalogue version="1">
+  <template id="invoice" name="Incoming invoice">
+    <attribute id="supplier" label="Supplier" type="text" required="true" maxLength="100" prefill="fromName"/>
+    <attribute id="amount" label="Amount" type="number" min="0"/>
+    <attribute id="invoiceDate" label="Invoice date" type="date" required="true" prefill="receivedDate"/>
+    <attribute id="department" label="Department" type="choice" required="true">
+      <option value="FIN">Finance</option>
+      <option value="HR">Human resources</option>
+    </attribute>
+    <attribute id="confidential" label="Confidential" type="boolean" default="false"/>
+    <attribute id="reference" label="Reference" type="text" pattern="[A-Z]{2}-[0-9]{4}"/>
+    <attribute id="caseNumber" label="Case number" type="text" serverGenerated="true"/>
+  </template>
+  <template id="scan" name="Scanned document">
+    <attribute id="title" label="Title" type="text" required="true"/>
+  </template>
+</catalogue>
+`;
+
+export const DOMAIN = 'acme';
+
+export type ArchiveSetting = { type: 'filesystem'; root: string } | { type: 'http'; url: string; retries?: number };
+
+export interface StoredImport {
+  /** the import's folder under the data root */
+  dir: string;
+  /** its import.json */
+  record: Import;
+}
+
+export interface ToaServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** the filesystem archive's root (unused with an http archive) */
+  archiveRoot: string;
+  /** every import on disk, whatever the API would show */
+  importsOnDisk(): Promise<StoredImport[]>;
+  /** SIGTERM, then the temporary folder is removed */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the real `toa-server serve` as a child process on a loopback port
+ * chosen by the system, with a fresh data root, serving the built pane.
+ */
+export async function startToaServer(options: { archive?: ArchiveSetting } = {}): Promise<ToaServer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-e2e-'));
+  const dataRoot = path.join(dir, 'data');
+  const archiveRoot = path.join(dir, 'archive');
+  await writeFile(path.join(dir, 'acme.xml'), CATALOGUE);
+  const config = {
+    host: '127.0.0.1',
+    port: 0,
+    dataRoot,
+    logDir: path.join(dir, 'logs'),
+    timeZone: 'Europe/Prague',
+    // the URL is read from the "listening on" info line
+    logLevel: 'info',
+    auth: { mode: 'dev' },
+    taskpaneDir,
+    domains: [
+      {
+        code: DOMAIN,
+        name: 'ACME archive',
+        users: { mailDomains: ['acme.example'] },
+        templates: { file: './acme.xml' },
+        archive: options.archive ?? { type: 'filesystem', root: archiveRoot },
+      },
+    ],
+  };
+  const configFile = path.join(dir, 'toa.json');
+  await writeFile(configFile, JSON.stringify(config, null, 2));
+
+  const child = spawn(process.execPath, [serverBin, 'serve', '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let url: string;
+  try {
+    url = await listeningUrl(child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    url,
+    archiveRoot,
+    importsOnDisk: () => importsUnder(path.join(dataRoot, DOMAIN)),
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The `import.json` of every `<domain>/<yyyy-MM-dd>/<HHmm-xxxxxxxx>` folder; none before the first import. */
+async function importsUnder(domainDir: string): Promise<StoredImport[]> {
+  const found: StoredImport[] = [];
+  const dateFolders = await readdir(domainDir, { withFileTypes: true }).catch(() => []);
+  for (const date of dateFolders.filter((entry) => entry.isDirectory() && DATE_FOLDER_PATTERN.test(entry.name))) {
+    for (const folder of await readdir(path.join(domainDir, date.name))) {
+      const dir = path.join(domainDir, date.name, folder);
+      found.push({ dir, record: importSchema.parse(JSON.parse(await readFile(path.join(dir, 'import.json'), 'utf8'))) });
+    }
+  }
+  return found.sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
+}
+
+/** Resolves with the URL of the server's `listening on http://…` log line; rejects if it exits first. */
+function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/[^"\s]+)/.exec(output);
+      if (match) resolve(match[1] as string);
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code) => reject(new Error(`toa-server exited with ${code} before listening:\n${output}`)));
+  });
+}

@@ -1,0 +1,61 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nestedMixed, render, withTempDir } from '../../test/fixtures/mail/messages.js';
+import { foldedHeader } from '../../test/hostile/hostile-messages.js';
+import { isAppError } from '../errors.js';
+import { MailWorkerPool } from './mail-worker-pool.js';
+
+/** Just under mailsplit's 1 MiB header limit: needs more heap than 32 MB and longer than 1 ms. */
+const FOLDED_HEADER = foldedHeader(250_000);
+
+async function outcome(pool: MailWorkerPool, file: string): Promise<string> {
+  return pool.run({ kind: 'summarize', file }).then(
+    (summary) => `ok, ${summary.attachments.length} attachments`,
+    (error: unknown) => (isAppError(error) ? `${error.code}: ${error.message}` : `unexpected: ${String(error)}`),
+  );
+}
+
+describe('MailWorkerPool', () => {
+  it('answers a job that overruns its time limit with MESSAGE_UNPARSEABLE', async () => {
+    await withTempDir(async (dir) => {
+      const file = path.join(dir, 'folded.eml');
+      await writeFile(file, FOLDED_HEADER);
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 1, maxOldGenerationSizeMb: 256 });
+      expect(await outcome(pool, file)).toBe('MESSAGE_UNPARSEABLE: The message cannot be parsed: parsing it took longer than 1 ms.');
+      pool.close();
+    });
+  });
+
+  it('answers a job that overruns its heap with MESSAGE_UNPARSEABLE, and the next job gets a fresh worker', async () => {
+    await withTempDir(async (dir) => {
+      const folded = path.join(dir, 'folded.eml');
+      const normal = path.join(dir, 'normal.eml');
+      await writeFile(folded, FOLDED_HEADER);
+      await writeFile(normal, render(nestedMixed, '\r\n'));
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 32 });
+      expect(await outcome(pool, folded)).toBe('MESSAGE_UNPARSEABLE: The message cannot be parsed: parsing it needed more than 32 MB of memory.');
+      expect(await outcome(pool, normal)).toBe('ok, 2 attachments');
+      pool.close();
+    });
+  });
+
+  it('queues a flood of jobs on its few workers and answers each', async () => {
+    await withTempDir(async (dir) => {
+      const normal = path.join(dir, 'normal.eml');
+      await writeFile(normal, render(nestedMixed, '\r\n'));
+      const pool = new MailWorkerPool({ workers: 2, timeoutMs: 60_000, maxOldGenerationSizeMb: 256 });
+      const files = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? path.join(dir, 'absent.eml') : normal));
+      const outcomes = await Promise.all(
+        files.map((file) =>
+          pool.run({ kind: 'summarize', file }).then(
+            (summary) => summary.attachments.length,
+            (error: unknown) => (error as { code?: string }).code,
+          ),
+        ),
+      );
+      expect(outcomes).toEqual(files.map((file) => (file === normal ? 2 : 'ENOENT')));
+      pool.close();
+    });
+  });
+});

@@ -1,0 +1,177 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AppError } from '../errors.js';
+import { fromWireError, type JobMessage, type MailJob, type MailJobResult, type WorkerMessage } from './mail-worker-protocol.js';
+
+/**
+ * Parsing a message is the one thing the server does whose cost the sender
+ * of an e-mail controls. It runs in worker threads so that no message can
+ * block the event loop, exhaust the server's heap or run forever: each
+ * worker has its own capped heap and each job a wall-clock limit, and a
+ * worker that breaks either is thrown away, its job answered with
+ * MESSAGE_UNPARSEABLE. The pool is small and fixed, so a flood of messages
+ * waits in line instead of starting a thread each.
+ */
+
+export interface MailWorkerLimits {
+  /** worker threads parsing at once; further jobs wait in line */
+  workers: number;
+  /** wall-clock limit of one job, from the moment a worker takes it */
+  timeoutMs: number;
+  /** V8 old-generation heap of one worker, in MB */
+  maxOldGenerationSizeMb: number;
+}
+
+export const DEFAULT_MAIL_WORKER_LIMITS: MailWorkerLimits = { workers: 2, timeoutMs: 30_000, maxOldGenerationSizeMb: 256 };
+
+type Answer = Exclude<WorkerMessage, { ready: true }> | { dead: string };
+
+export class MailWorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly waiting: Array<() => void> = [];
+  private running = 0;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(readonly limits: MailWorkerLimits = DEFAULT_MAIL_WORKER_LIMITS) {}
+
+  /** Runs one job on a worker; a worker that dies or overruns makes it MESSAGE_UNPARSEABLE. */
+  async run<J extends MailJob>(job: J): Promise<MailJobResult<J>> {
+    await this.takeTurn();
+    try {
+      const worker = this.idle.pop() ?? (await startWorker(this.limits));
+      const answer = await this.exchange(worker, { id: this.nextId++, job });
+      if ('dead' in answer) throw new AppError('MESSAGE_UNPARSEABLE', `The message cannot be parsed: ${answer.dead}.`);
+      this.park(worker);
+      if (!answer.ok) throw fromWireError(answer.error);
+      return answer.result as MailJobResult<J>;
+    } finally {
+      this.endTurn();
+    }
+  }
+
+  /** Stops idle workers now and busy ones when their job ends. */
+  close(): void {
+    this.closed = true;
+    for (const worker of this.idle.splice(0)) void worker.terminate();
+  }
+
+  private async takeTurn(): Promise<void> {
+    if (this.running < this.limits.workers) {
+      this.running += 1;
+      return;
+    }
+    // the turn is handed over by endTurn without being released in between
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private endTurn(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running -= 1;
+  }
+
+  private park(worker: Worker): void {
+    if (this.closed) {
+      void worker.terminate();
+      return;
+    }
+    // an idle worker must not keep the process alive (a CLI command ends when its work does)
+    worker.unref();
+    this.idle.push(worker);
+  }
+
+  /** Sends the job and waits for its answer, the worker's death, or the time limit (which kills it). */
+  private exchange(worker: Worker, message: JobMessage): Promise<Answer> {
+    const { timeoutMs, maxOldGenerationSizeMb } = this.limits;
+    return new Promise<Answer>((resolve) => {
+      let crash: (Error & { code?: string }) | undefined;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        void worker.terminate();
+      }, timeoutMs);
+      const onMessage = (answer: WorkerMessage) => {
+        if (timedOut || !('id' in answer) || answer.id !== message.id) return;
+        finish();
+        resolve(answer);
+      };
+      const onError = (error: Error) => {
+        crash = error;
+      };
+      // answered only once the thread is gone, so the caller may clean up after it safely
+      const onExit = () => {
+        finish();
+        if (timedOut) resolve({ dead: `parsing it took longer than ${formatSeconds(timeoutMs)}` });
+        else if (crash?.code === 'ERR_WORKER_OUT_OF_MEMORY') resolve({ dead: `parsing it needed more than ${maxOldGenerationSizeMb} MB of memory` });
+        else resolve({ dead: `the parser stopped unexpectedly${crash ? ` (${crash.message})` : ''}` });
+      };
+      const finish = () => {
+        clearTimeout(timer);
+        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      };
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      worker.ref();
+      worker.postMessage(message);
+    });
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/**
+ * The worker entry beside this module, with this module's own extension:
+ * `.js` in the build, `.ts` when running from source (vitest, tsx). Node 20
+ * cannot load TypeScript in a worker, and does not apply a loader given in a
+ * worker's execArgv to its entry, so from source the worker first registers
+ * tsx itself and then imports the entry.
+ */
+function workerEntry(): { entry: URL | string; eval: boolean } {
+  const ownPath = fileURLToPath(import.meta.url);
+  const entry = new URL(`./mail-worker${path.extname(ownPath)}`, import.meta.url);
+  if (!ownPath.endsWith('.ts')) return { entry, eval: false };
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const source = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return { entry: source, eval: true };
+}
+
+/** Starts a worker and waits until it has loaded its modules; failing to start is a server fault, not the message's. */
+function startWorker(limits: MailWorkerLimits): Promise<Worker> {
+  const { entry, eval: isSource } = workerEntry();
+  const worker = new Worker(entry, { eval: isSource, resourceLimits: { maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb } });
+  // without a listener an 'error' event would be thrown in the main thread; exchange reads errors through its own
+  worker.on('error', () => {});
+  return new Promise<Worker>((resolve, reject) => {
+    const settle = () => worker.off('message', onReady).off('error', onFail).off('exit', onFail);
+    const onReady = (message: WorkerMessage) => {
+      if (!('ready' in message)) return;
+      settle();
+      resolve(worker);
+    };
+    const onFail = (error: Error | number) => {
+      settle();
+      const reason = typeof error === 'number' ? `it exited with code ${error}` : error.message;
+      reject(new Error(`a mail worker could not start: ${reason}`, { cause: error }));
+    };
+    worker.on('message', onReady).on('error', onFail).on('exit', onFail);
+  });
+}
+
+let sharedLimits = DEFAULT_MAIL_WORKER_LIMITS;
+let shared: MailWorkerPool | undefined;
+
+/** The pool `summarizeMessage` and `extractParts` use, started on first use. */
+export function mailWorkers(): MailWorkerPool {
+  shared ??= new MailWorkerPool(sharedLimits);
+  return shared;
+}
+
+/** Sets the limits of the shared pool (at start, from the configuration); later jobs get a fresh pool. */
+export function configureMailWorkers(limits: Partial<MailWorkerLimits>): void {
+  sharedLimits = { ...DEFAULT_MAIL_WORKER_LIMITS, ...limits };
+  shared?.close();
+  shared = undefined;
+}
