@@ -99,7 +99,10 @@ async function summarizeStream(input: Readable): Promise<MessageSummary> {
 
 /** Reads one attachment's decoded content to the end (mailparser waits for that) and describes it. */
 async function describeAttachment(attachment: AttachmentStream): Promise<ListedAttachment | undefined> {
-  const isMessage = attachment.contentType === 'message/rfc822';
+  // a damaged Content-Type header can reach us as something else than a type/subtype string
+  const contentType =
+    typeof attachment.contentType === 'string' && attachment.contentType.includes('/') ? attachment.contentType.toLowerCase() : 'application/octet-stream';
+  const isMessage = contentType === 'message/rfc822';
   const filename = safeFilename(attachment.filename);
   const keepHead = isMessage && filename === undefined;
   const head: Buffer[] = [];
@@ -119,7 +122,6 @@ async function describeAttachment(attachment: AttachmentStream): Promise<ListedA
   // a part id may express cannot be named, so it cannot be extracted either.
   if (partId === undefined || partId === null || !PART_ID_PATTERN.test(partId)) return undefined;
 
-  const contentType = attachment.contentType;
   const info: ListedAttachment = {
     partId,
     filename: filename ?? fallbackFilename({ partId, contentType, isMessage, subject: keepHead ? await embeddedSubject(Buffer.concat(head)) : undefined }),
@@ -130,7 +132,7 @@ async function describeAttachment(attachment: AttachmentStream): Promise<ListedA
     inline: attachment.cid !== undefined && (attachment.related === true || attachment.contentDisposition === 'inline'),
     isMessage,
   };
-  if (attachment.cid) info.contentId = attachment.cid;
+  if (typeof attachment.cid === 'string' && attachment.cid !== '') info.contentId = attachment.cid;
   return info;
 }
 

@@ -218,7 +218,7 @@ describe('summarizeMessage on hostile input', () => {
             else expect(() => attachmentInfoSchema.array().parse(result.attachments)).not.toThrow();
           },
         ),
-        { numRuns: 60 },
+        { numRuns: Number(process.env.TOA_PROPERTY_RUNS ?? 60) },
       );
     });
   });
