@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { importSchema } from '@toa/api/imports';
+import { type Import, importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SPEC_CATALOGUE } from './support/catalogue.js';
@@ -52,18 +52,19 @@ function serve(): Promise<string> {
   });
 }
 
+async function createImport(url: string): Promise<Import> {
+  const response = await fetch(`${url}${paths.imports('acme')}`, {
+    method: 'POST',
+    headers: { 'X-TOA-User-Email': 'a@acme.example', 'Content-Type': 'application/json' },
+    body: '{}',
+  });
+  return importSchema.parse(await response.json());
+}
+
 describe('toa-server CLI', () => {
   it('serves from the repository root with --config, and stops cleanly on SIGTERM', async () => {
     const url = await serve();
-    const created = importSchema.parse(
-      await (
-        await fetch(`${url}${paths.imports('acme')}`, {
-          method: 'POST',
-          headers: { 'X-TOA-User-Email': 'a@acme.example', 'Content-Type': 'application/json' },
-          body: '{}',
-        })
-      ).json(),
-    );
+    const created = await createImport(url);
     const exited = new Promise<number | null>((resolve) => child?.on('exit', resolve));
     child?.kill('SIGTERM');
     expect(await exited).toBe(0);
@@ -102,15 +103,7 @@ describe('toa-server CLI', () => {
 
   it('reports an unreadable import.json and leftovers in fsck, and repairs what is safe', async () => {
     const url = await serve();
-    const created = importSchema.parse(
-      await (
-        await fetch(`${url}${paths.imports('acme')}`, {
-          method: 'POST',
-          headers: { 'X-TOA-User-Email': 'a@acme.example', 'Content-Type': 'application/json' },
-          body: '{}',
-        })
-      ).json(),
-    );
+    const created = await createImport(url);
     child?.kill('SIGKILL');
     child = undefined;
     const importDir = path.join(dir, 'data', 'acme', ...created.id.split('_'));

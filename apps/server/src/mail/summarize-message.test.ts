@@ -232,7 +232,7 @@ describe('summarizeMessage on hostile input', () => {
           const result = await summarizeOrCode(file);
           if (typeof result === 'string') expect(result).toBe('MESSAGE_UNPARSEABLE');
         }),
-        { numRuns: 100 },
+        { numRuns: Number(process.env.TOA_PROPERTY_RUNS ?? 100) },
       );
     });
   });

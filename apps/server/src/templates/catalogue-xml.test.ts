@@ -2,23 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { initialAttributes } from '@toa/api/prefill';
 import { validateAttributes } from '@toa/api/attributes';
 import { describe, expect, it } from 'vitest';
+import { SPEC_EXAMPLE } from '../../test/support/catalogue.js';
 import { CatalogueError, DEFAULT_CATALOGUE_MAX_BYTES, parseCatalogueXml } from './catalogue-xml.js';
-
-const SPEC_EXAMPLE = `<?xml version="1.0" encoding="UTF-8"?>
-<catalogue version="1">
-  <template id="invoice" name="Incoming invoice">
-    <attribute id="supplier" label="Supplier" type="text" required="true" maxLength="100" prefill="fromName"/>
-    <attribute id="amount" label="Amount" type="number" min="0"/>
-    <attribute id="invoiceDate" label="Invoice date" type="date" required="true" prefill="receivedDate"/>
-    <attribute id="department" label="Department" type="choice" required="true">
-      <option value="FIN">Finance</option>
-      <option value="HR">Human resources</option>
-    </attribute>
-    <attribute id="confidential" label="Confidential" type="boolean" default="false"/>
-    <attribute id="reference" label="Reference" type="text" pattern="[A-Z]{2}-[0-9]{4}"/>
-    <attribute id="caseNumber" label="Case number" type="text" serverGenerated="true"/>
-  </template>
-</catalogue>`;
 
 /** A catalogue with one template holding the given attribute elements. */
 function withAttributes(attributes: string): string {

@@ -1,7 +1,5 @@
-/** The catalogue of SPEC §13.2, used by the HTTP tests. */
-export const SPEC_CATALOGUE = `<?xml version="1.0" encoding="UTF-8"?>
-<catalogue version="1">
-  <template id="invoice" name="Incoming invoice">
+/** The invoice template of SPEC §13.2, as the specification writes it. */
+export const SPEC_INVOICE_TEMPLATE = `  <template id="invoice" name="Incoming invoice">
     <attribute id="supplier" label="Supplier" type="text" required="true" maxLength="100" prefill="fromName"/>
     <attribute id="amount" label="Amount" type="number" min="0"/>
     <attribute id="invoiceDate" label="Invoice date" type="date" required="true" prefill="receivedDate"/>
@@ -13,11 +11,24 @@ export const SPEC_CATALOGUE = `<?xml version="1.0" encoding="UTF-8"?>
     <attribute id="reference" label="Reference" type="text" pattern="[A-Z]{2}-[0-9]{4}"/>
     <attribute id="caseNumber" label="Case number" type="text" serverGenerated="true"/>
   </template>
-  <template id="note" name="Note">
+`;
+
+/** A catalogue document holding the given template elements. */
+export function catalogueXml(...templates: string[]): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<catalogue version="1">\n${templates.join('')}</catalogue>\n`;
+}
+
+/** The example of SPEC §13.2, exactly. */
+export const SPEC_EXAMPLE = catalogueXml(SPEC_INVOICE_TEMPLATE);
+
+/** The SPEC example plus a second, simple template: what the HTTP tests run on. */
+export const SPEC_CATALOGUE = catalogueXml(
+  SPEC_INVOICE_TEMPLATE,
+  `  <template id="note" name="Note">
     <attribute id="title" label="Title" type="text"/>
   </template>
-</catalogue>
-`;
+`,
+);
 
 /** Attribute values that satisfy the invoice template. */
 export const VALID_INVOICE = {
