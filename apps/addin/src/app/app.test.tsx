@@ -65,6 +65,30 @@ describe('App', () => {
     expect(await screen.findByRole('textbox', { name: /Title/ })).toHaveValue('Invoice 42');
   });
 
+  it('warns about an earlier import as soon as the message is shown, and Import still asks', async () => {
+    const user = userEvent.setup();
+    api.earlier = [
+      {
+        id: '2026-10-01_0900-00000001',
+        domain: 'acme',
+        status: 'SUBMITTED',
+        createdAt: '2026-10-01T09:00:00.000Z',
+        updatedAt: '2026-10-01T09:01:00.000Z',
+        source: { internetMessageId: SAMPLE_MESSAGE.internetMessageId },
+        damisBatchId: 'OLD-1',
+        documentCount: 1,
+        pageCount: 1,
+      },
+    ];
+    renderApp();
+    const bar = await screen.findByRole('group', { name: /^Already imported on/ });
+    expect(bar).toHaveTextContent(/— Submitted, batch OLD-1$/);
+    await user.selectOptions(screen.getByRole('combobox', { name: /Template for the message/ }), 'letter');
+    await user.click(screen.getByRole('button', { name: 'Import' }));
+    expect(await screen.findByRole('button', { name: 'Import again' })).toBeInTheDocument();
+    expect(api.calls.filter((c) => c.startsWith('create'))).toEqual([]);
+  });
+
   it('asks for a message when none is selected', () => {
     installOfficeStub({ message: null });
     renderApp();

@@ -5,6 +5,7 @@ import { DocumentForm } from '../components/document-form';
 import { AttachmentList } from '../features/attachments/components/attachment-list';
 import { DomainPicker } from '../features/domains/components/domain-picker';
 import { RecentImports } from '../features/history/components/recent-imports';
+import { EarlierImports } from '../features/import-flow/components/earlier-imports';
 import { ImportPanel } from '../features/import-flow/components/import-panel';
 import { MESSAGE_DOCUMENT, useImportFlow } from '../features/import-flow/hooks/use-import-flow';
 import { useTemplates } from '../features/templates/api/use-templates';
@@ -42,18 +43,18 @@ export function App() {
   const styles = useStyles();
   const message = useCurrentMessage();
   const messageKey = messageKeyOf(message);
-  const { draft, update, discard } = useMessageDraft(messageKey);
+  const { draft, update } = useMessageDraft(messageKey);
   const templates = useTemplates(draft.domain);
   const templateList = templates.data?.templates ?? [];
   const facts = useMemo(() => factsOf(message), [message]);
   const flow = useImportFlow({ domain: draft.domain, messageKey, message, draft, templates: templateList });
   const [historyKey, setHistoryKey] = useState(0);
 
+  // A finished import shows up in the history and in the earlier-imports notice.
   const finished = flow.state.phase === 'submitted' || flow.state.phase === 'failed';
   useEffect(() => {
-    if (flow.state.phase === 'submitted') discard();
     if (finished) setHistoryKey((k) => k + 1);
-  }, [flow.state.phase, finished, discard]);
+  }, [finished]);
 
   const setDomain = useCallback((domain: string | undefined) => update((d) => ({ ...d, domain })), [update]);
 
@@ -83,6 +84,8 @@ export function App() {
         </Text>
         <Caption1>{message.fromName ?? message.fromAddress ?? 'Unknown sender'}</Caption1>
       </header>
+
+      <EarlierImports domain={draft.domain} messageId={message.internetMessageId} refreshKey={historyKey} resumableId={flow.resumable?.id} />
 
       <DomainPicker value={draft.domain} onChange={setDomain} />
 

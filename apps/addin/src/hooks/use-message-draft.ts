@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { deleteDraft, emptyDraft, loadDraft, type MessageDraft, saveDraft } from '../lib/drafts';
+import { emptyDraft, loadDraft, type MessageDraft, saveDraft } from '../lib/drafts';
 
 const LAST_DOMAIN_KEY = 'toa.lastDomain';
 
@@ -47,9 +47,6 @@ export function useMessageDraft(messageKey: string | undefined) {
     [],
   );
 
-  const discard = useCallback(() => {
-    if (messageKey) deleteDraft(messageKey);
-  }, [messageKey]);
-
-  return { draft: current.draft, update, discard };
+  // The import flow drops the draft once the archive has the message.
+  return { draft: current.draft, update };
 }

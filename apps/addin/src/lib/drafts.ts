@@ -24,6 +24,27 @@ export const messageDraftSchema = z.object({
 });
 export type MessageDraft = z.infer<typeof messageDraftSchema>;
 
+/**
+ * The server-side import a message's Import has got as far as, written as soon
+ * as the server has it, so that a reload of the pane continues that import
+ * instead of leaving it behind as an orphan DRAFT. The steps are what the pane
+ * last knew; the import itself is re-read from the server before it goes on.
+ */
+export const importProgressSchema = z.object({
+  domain: z.string(),
+  id: z.string(),
+  uploaded: z.boolean(),
+  /** Outlook attachment id → number of the document it was extracted into */
+  extracted: z.record(z.string(), z.number().int().positive()),
+  /** templates and values of every document were saved */
+  saved: z.boolean(),
+});
+export type ImportProgress = z.infer<typeof importProgressSchema>;
+
+/** What is stored per message: the form, and the import it started, written by different owners. */
+const storedDraftSchema = messageDraftSchema.extend({ import: importProgressSchema.optional() });
+type StoredDraft = z.infer<typeof storedDraftSchema>;
+
 const PREFIX = 'toa.draft.v1:';
 const KEEP = 25;
 
@@ -31,24 +52,48 @@ export function emptyDraft(): MessageDraft {
   return { message: { values: {} }, attachments: {}, savedAt: Date.now() };
 }
 
-export function loadDraft(messageKey: string, storage: Storage = localStorage): MessageDraft | undefined {
+function loadStored(messageKey: string, storage: Storage): StoredDraft | undefined {
   try {
     const raw = storage.getItem(PREFIX + messageKey);
     if (!raw) return undefined;
-    const parsed = messageDraftSchema.safeParse(JSON.parse(raw));
+    const parsed = storedDraftSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function saveDraft(messageKey: string, draft: MessageDraft, storage: Storage = localStorage): void {
+function saveStored(messageKey: string, stored: StoredDraft, storage: Storage): void {
   try {
-    storage.setItem(PREFIX + messageKey, JSON.stringify({ ...draft, savedAt: Date.now() }));
+    storage.setItem(PREFIX + messageKey, JSON.stringify({ ...stored, savedAt: Date.now() }));
     pruneDrafts(storage);
   } catch {
     // Storage full or disabled (private mode): the form still works, only without the safety net.
   }
+}
+
+/** The form of a message (without the import progress, which the form never owns). */
+export function loadDraft(messageKey: string, storage: Storage = localStorage): MessageDraft | undefined {
+  const stored = loadStored(messageKey, storage);
+  if (!stored) return undefined;
+  const { import: _progress, ...draft } = stored;
+  return draft;
+}
+
+/** Saves the form, keeping the import progress the import flow stored beside it. */
+export function saveDraft(messageKey: string, draft: MessageDraft, storage: Storage = localStorage): void {
+  saveStored(messageKey, { ...draft, import: loadStored(messageKey, storage)?.import }, storage);
+}
+
+export function loadImportProgress(messageKey: string, storage: Storage = localStorage): ImportProgress | undefined {
+  return loadStored(messageKey, storage)?.import;
+}
+
+/** Records (or, with `undefined`, forgets) the import of a message, keeping its form. */
+export function saveImportProgress(messageKey: string, progress: ImportProgress | undefined, storage: Storage = localStorage): void {
+  const stored = loadStored(messageKey, storage);
+  if (!stored && !progress) return;
+  saveStored(messageKey, { ...(stored ?? { ...emptyDraft(), domain: progress?.domain }), import: progress }, storage);
 }
 
 export function deleteDraft(messageKey: string, storage: Storage = localStorage): void {
@@ -65,7 +110,7 @@ function pruneDrafts(storage: Storage): void {
   for (let i = 0; i < storage.length; i++) {
     const key = storage.key(i);
     if (!key?.startsWith(PREFIX)) continue;
-    const draft = loadDraft(key.slice(PREFIX.length), storage);
+    const draft = loadStored(key.slice(PREFIX.length), storage);
     drafts.push({ key, savedAt: draft?.savedAt ?? 0 });
   }
   drafts.sort((a, b) => b.savedAt - a.savedAt);

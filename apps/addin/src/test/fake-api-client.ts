@@ -1,4 +1,4 @@
-import { ApiError, type ApiClient } from '../lib/api-client';
+import { ApiError, type ApiClient, NetworkError } from '../lib/api-client';
 import type { AttachmentInfo, Document, Import, ImportStatus, ImportSummary } from '@toa/api/imports';
 import type { FieldError } from '@toa/api/errors';
 import { INVOICE, LETTER } from './fixtures';
@@ -22,6 +22,8 @@ export class FakeApiClient implements ApiClient {
   documentErrors = new Map<number, FieldError[]>();
   /** one-shot failures by method name */
   failures = new Map<string, Error>();
+  /** methods whose next call is carried out but its answer lost on the way back (a network error) */
+  lostAnswers = new Set<string>();
   private parts = new Map<string, AttachmentInfo[]>();
   private outcome = new Map<string, Import>();
   private counter = 0;
@@ -102,14 +104,11 @@ export class FakeApiClient implements ApiClient {
     const parts = this.emlAttachments.map((a, i) => ({ ...a, partId: String(i + 2) }));
     this.parts.set(id, parts);
     const sha256 = '0'.repeat(64);
-    return {
-      m: 1,
-      filename: file.filename,
-      size: file.blob.size,
-      contentType: 'message/rfc822',
-      sha256,
-      meta: { schemaVersion: 1 as const, size: file.blob.size, sha256, attachments: parts },
-    };
+    const page = { m: 1, filename: file.filename, size: file.blob.size, contentType: 'message/rfc822', sha256, sidecar: 'page-1.meta.json' };
+    this.get(id)
+      .documents.find((d) => d.n === n)
+      ?.pages.push(page);
+    return { ...page, meta: { schemaVersion: 1 as const, size: file.blob.size, sha256, attachments: parts } };
   }
   async pageMeta(_domain: string, id: string) {
     this.record(`meta ${id}`, 'pageMeta');
@@ -134,6 +133,7 @@ export class FakeApiClient implements ApiClient {
       pages: taken.map((p, i) => ({ m: i + 1, filename: p.filename ?? 'x', size: p.size, contentType: p.contentType, sha256: '0'.repeat(64) })),
     };
     current.documents.push(document);
+    if (this.lostAnswers.delete('extract')) throw new NetworkError('The connection was reset.');
     return document;
   }
   async updateDocument(_domain: string, id: string, n: number, body: { templateId: string; attributes?: Document['attributes'] }) {

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corpusMessage } from './support/corpus-message';
 import { DOMAIN, type StoredImport, startToaServer, type ToaServer } from './support/toa-server';
 import { launchChromium, officeState, openPane } from './support/pane';
-import { extractAsScan, fillInvoice, importButton, messageForm, outcome, submittedBatchId } from './support/pane-form';
+import { earlierImportsNotice, extractAsScan, fillInvoice, importButton, messageForm, outcome, submittedBatchId } from './support/pane-form';
 import { type ScriptedArchive, startScriptedArchive } from './support/scripted-archive';
 
 const PDF = 'broken.pdf';
@@ -121,7 +121,7 @@ describe('the task pane against the real server', () => {
     expect(archive.requests.map((headers) => headers['idempotency-key'])).toEqual([record.id, record.id]);
   });
 
-  it('warns before importing a message again, with the earlier import\'s status and date, and "Import again" goes on', async () => {
+  it('warns as soon as a message imported before is shown, again on Import, and "Import again" goes on', async () => {
     server = await startToaServer();
     const first = await paneFor(server);
     await fillInvoice(first, { department: 'Finance' });
@@ -130,15 +130,20 @@ describe('the task pane against the real server', () => {
     await first.context().close();
 
     const page = await paneFor(server);
-    await fillInvoice(page, { department: 'Finance' });
-    await importButton(page).click();
-    const warning = outcome(page, 'Already imported');
-    await warning.waitFor();
     const [earlier] = await server.importsOnDisk();
     const shownDate = await page.evaluate(
       (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }),
       earlier?.record.createdAt as string,
     );
+    // The notice comes with the message and its domain, before anything is filled in or pressed.
+    const notice = earlierImportsNotice(page);
+    await notice.waitFor();
+    expect(await notice.textContent()).toBe(`Already imported on ${shownDate} — Submitted, batch ${firstBatch}`);
+
+    await fillInvoice(page, { department: 'Finance' });
+    await importButton(page).click();
+    const warning = outcome(page, 'Already imported');
+    await warning.waitFor();
     const text = await warning.textContent();
     expect(text).toContain(`last on ${shownDate}`);
     expect(text).toContain('Submitted');

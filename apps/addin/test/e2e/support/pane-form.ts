@@ -41,7 +41,13 @@ export function importButton(page: Page): Locator {
 
 /** The import's outcome (a Fluent MessageBar: a group named by its title), e.g. "Submitted" or "Already imported". */
 export function outcome(page: Page, title: string): Locator {
-  return page.getByRole('group', { name: title });
+  // Exact: the earlier-imports notice is a group too, named by its text ("Already imported on …").
+  return page.getByRole('group', { name: title, exact: true });
+}
+
+/** The notice at the top that the message was imported before, shown without pressing Import. */
+export function earlierImportsNotice(page: Page): Locator {
+  return page.getByRole('group', { name: /^Already imported (on|\d+ times)/ });
 }
 
 /** Waits for the SUBMITTED outcome and returns the batch id the pane shows. */

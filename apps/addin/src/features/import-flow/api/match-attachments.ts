@@ -1,4 +1,4 @@
-import type { AttachmentInfo } from '@toa/api/imports';
+import type { AttachmentInfo, Document } from '@toa/api/imports';
 import type { MessageAttachment } from '../../../lib/office/mailbox';
 
 /**
@@ -66,4 +66,19 @@ export function pairAttachments(attachments: readonly MessageAttachment[], parts
 /** How many identical twins ahead of `identity` have been extracted already (each shifts its ordinal down). */
 export function countTwinsAhead(identity: PartIdentity, extracted: readonly (PartIdentity | undefined)[]): number {
   return extracted.filter((other) => other !== undefined && sameDescription(other, identity) && other.ordinal < identity.ordinal).length;
+}
+
+/**
+ * Pairs sibling documents with the attachments they were extracted from, by
+ * their page's file name, type and size: for extractions whose answer never
+ * reached the pane (a reload in between), so no document number was recorded.
+ */
+export function pairDocuments(attachments: readonly MessageAttachment[], documents: readonly Document[]): Map<string, number> {
+  const parts = documents.flatMap((document) => {
+    const page = document.pages[0];
+    if (!page) return [];
+    const isMessage = page.contentType.toLowerCase() === 'message/rfc822';
+    return [{ partId: String(document.n), filename: page.filename, contentType: page.contentType, size: page.size, inline: false, isMessage }];
+  });
+  return new Map([...pairAttachments(attachments, parts)].map(([id, part]) => [id, Number(part.partId)]));
 }

@@ -1,5 +1,6 @@
 import {
   Button,
+  Caption1,
   Field,
   Input,
   makeStyles,
@@ -13,6 +14,7 @@ import {
 } from '@fluentui/react-components';
 import { useRef, useState } from 'react';
 import { StatusBadge } from '../../../components/status-badge';
+import type { ImportProgress } from '../../../lib/drafts';
 import { formatBytes, formatDateTime } from '../../../lib/format';
 import type { FlowState, ImportStep, useImportFlow } from '../hooks/use-import-flow';
 
@@ -24,6 +26,7 @@ const useStyles = makeStyles({
 });
 
 const STEP_LABELS: Record<ImportStep, string> = {
+  resuming: 'Checking the unfinished import…',
   reading: 'Reading the message from Outlook…',
   creating: 'Creating the import…',
   uploading: 'Uploading the message…',
@@ -48,6 +51,7 @@ export function ImportPanel({ flow, blockedReason }: ImportPanelProps) {
   return (
     <div className={styles.root} aria-live="polite">
       <Outcome state={state} flow={flow} />
+      {state.phase === 'idle' && flow.resumable && <Caption1>{resumeHint(flow.resumable)}</Caption1>}
       {!finished && state.phase !== 'duplicate' && state.phase !== 'failed' && (
         <div className={styles.actions}>
           <Button appearance="primary" disabled={busy || blockedReason !== undefined} onClick={() => void flow.start()}>
@@ -63,6 +67,17 @@ export function ImportPanel({ flow, blockedReason }: ImportPanelProps) {
       )}
     </div>
   );
+}
+
+/** Says that Import goes on with the import a reload interrupted, and how far it had got. */
+function resumeHint(progress: ImportProgress): string {
+  const extracted = Object.keys(progress.extracted).length;
+  const done = [
+    progress.uploaded ? 'message uploaded' : 'created',
+    extracted > 0 ? `${extracted} attachment${extracted > 1 ? 's' : ''} extracted` : undefined,
+    progress.saved ? 'details saved' : undefined,
+  ].filter(Boolean);
+  return `Import continues the unfinished import ${progress.id} (${done.join(', ')}).`;
 }
 
 function Outcome({ state, flow }: { state: FlowState; flow: ImportPanelProps['flow'] }) {

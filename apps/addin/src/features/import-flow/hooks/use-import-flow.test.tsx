@@ -3,12 +3,12 @@ import type { ReactNode } from 'react';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { NetworkError } from '../../../lib/api-client';
 import { ApiClientProvider } from '../../../lib/api-client-context';
-import type { MessageDraft } from '../../../lib/drafts';
+import { loadDraft, loadImportProgress, type MessageDraft, saveImportProgress } from '../../../lib/drafts';
 import { BATCH_ID_PROPERTY, readCurrentMessage } from '../../../lib/office/mailbox';
 import { FakeApiClient } from '../../../test/fake-api-client';
 import { INVOICE, LETTER } from '../../../test/fixtures';
 import { installOfficeStub, type OfficeStub, SAMPLE_MESSAGE } from '../../../test/office-stub';
-import { type ImportFlowInput, MESSAGE_DOCUMENT, useImportFlow } from './use-import-flow';
+import { type ImportFlowInput, type ImportFlowOptions, MESSAGE_DOCUMENT, useImportFlow } from './use-import-flow';
 
 const MESSAGE_ID = '<invoice-42@supplier.example>';
 const VALID_INVOICE = { supplier: 'Alice Supplier', invoiceDate: '2026-11-03', department: 'FIN', confidential: false };
@@ -25,11 +25,29 @@ function draftWith(attachments: MessageDraft['attachments'] = {}): MessageDraft 
   return { domain: 'acme', message: { templateId: 'invoice', values: VALID_INVOICE }, attachments, savedAt: 0 };
 }
 
-function renderFlow(draft: MessageDraft = draftWith()) {
+function renderFlow(draft: MessageDraft = draftWith(), options: ImportFlowOptions = {}) {
   const message = readCurrentMessage();
   const input: ImportFlowInput = { domain: 'acme', messageKey: MESSAGE_ID, message, draft, templates: [INVOICE, LETTER] };
   const wrapper = ({ children }: { children: ReactNode }) => <ApiClientProvider client={api}>{children}</ApiClientProvider>;
-  return renderHook((props: ImportFlowInput) => useImportFlow(props, { pollIntervalMs: 0 }), { wrapper, initialProps: input });
+  return renderHook((props: ImportFlowInput) => useImportFlow(props, { pollIntervalMs: 0, ...options }), { wrapper, initialProps: input });
+}
+
+/** A message with a PDF, an inline logo and a Word file; the PDF and the Word file are to be extracted. */
+function withTwoExtractions(): MessageDraft {
+  const pdf = { id: 'att-1', name: 'a.pdf', contentType: 'application/pdf', size: 1000, isInline: false };
+  const png = { id: 'att-2', name: 'logo.png', contentType: 'image/png', size: 300, isInline: true };
+  const doc = { id: 'att-3', name: 'b.docx', contentType: 'application/msword', size: 2000, isInline: false };
+  office = installOfficeStub({ message: { ...SAMPLE_MESSAGE, attachments: [pdf, png, doc] } });
+  api.emlAttachments = [
+    { filename: 'a.pdf', contentType: 'application/pdf', size: 990, inline: false, isMessage: false },
+    { filename: 'logo.png', contentType: 'image/png', size: 290, inline: true, isMessage: false },
+    { filename: 'b.docx', contentType: 'application/msword', size: 1990, inline: false, isMessage: false },
+  ];
+  return draftWith({
+    'att-1': { extract: true, templateId: 'letter', values: { title: 'The PDF' } },
+    'att-2': { extract: false, values: {} },
+    'att-3': { extract: true, templateId: 'letter', values: { title: 'The doc' } },
+  });
 }
 
 describe('useImportFlow', () => {
@@ -60,22 +78,7 @@ describe('useImportFlow', () => {
   });
 
   it('extracts each chosen attachment into its own document, finding it again after the parts shift', async () => {
-    const pdf = { id: 'att-1', name: 'a.pdf', contentType: 'application/pdf', size: 1000, isInline: false };
-    const png = { id: 'att-2', name: 'logo.png', contentType: 'image/png', size: 300, isInline: true };
-    const doc = { id: 'att-3', name: 'b.docx', contentType: 'application/msword', size: 2000, isInline: false };
-    office = installOfficeStub({ message: { ...SAMPLE_MESSAGE, attachments: [pdf, png, doc] } });
-    api.emlAttachments = [
-      { filename: 'a.pdf', contentType: 'application/pdf', size: 990, inline: false, isMessage: false },
-      { filename: 'logo.png', contentType: 'image/png', size: 290, inline: true, isMessage: false },
-      { filename: 'b.docx', contentType: 'application/msword', size: 1990, inline: false, isMessage: false },
-    ];
-    const { result } = renderFlow(
-      draftWith({
-        'att-1': { extract: true, templateId: 'letter', values: { title: 'The PDF' } },
-        'att-2': { extract: false, values: {} },
-        'att-3': { extract: true, templateId: 'letter', values: { title: 'The doc' } },
-      }),
-    );
+    const { result } = renderFlow(withTwoExtractions());
     await act(() => result.current.start());
 
     expect(result.current.state.phase).toBe('submitted');
@@ -89,7 +92,7 @@ describe('useImportFlow', () => {
       'put 2 letter {"title":"The PDF"}',
       'put 3 letter {"title":"The doc"}',
     ]);
-    expect(api.imports.get(id)?.documents.map((d) => d.pages[0]?.filename)).toEqual([undefined, 'a.pdf', 'b.docx']);
+    expect(api.imports.get(id)?.documents.map((d) => d.pages[0]?.filename)).toEqual(['message.eml', 'a.pdf', 'b.docx']);
   });
 
   it('warns about an earlier import and goes on only when asked to', async () => {
@@ -178,5 +181,135 @@ describe('useImportFlow', () => {
     const { result } = renderFlow();
     await act(() => result.current.start());
     expect(result.current.state).toMatchObject({ phase: 'submitted', warnings: [expect.stringMatching(/category/)] });
+  });
+
+  describe('after a reload of the pane', () => {
+    /** Imports until `failure` stops it, then drops the hook as a reload would; calls made from then on are recorded afresh. */
+    async function interruptedImport(draft: MessageDraft, options: ImportFlowOptions = {}) {
+      const first = renderFlow(draft, options);
+      await act(() => first.result.current.start());
+      expect(first.result.current.state.phase).toMatch(/^(error|failed)$/);
+      first.unmount();
+      const id = [...api.imports.keys()][0] as string;
+      api.calls.length = 0;
+      return id;
+    }
+
+    it('continues an import that was only created: no second import, no duplicate check', async () => {
+      api.failures.set('uploadPage', new NetworkError('The upload was interrupted.'));
+      const id = await interruptedImport(draftWith());
+      expect(loadImportProgress(MESSAGE_ID)).toEqual({ domain: 'acme', id, uploaded: false, extracted: {}, saved: false });
+
+      const { result } = renderFlow();
+      expect(result.current.resumable?.id).toBe(id);
+      await act(() => result.current.start());
+      expect(result.current.state.phase).toBe('submitted');
+      expect(api.calls.slice(0, 3)).toEqual([`get ${id}`, 'upload 1 message.eml message/rfc822', `put 1 invoice ${JSON.stringify(VALID_INVOICE)}`]);
+      expect(api.imports.size).toBe(1);
+      // The archive has it: the draft and its import id are gone.
+      expect(loadImportProgress(MESSAGE_ID)).toBeUndefined();
+      expect(result.current.resumable).toBeUndefined();
+    });
+
+    it('skips the upload when document 1 already has the message', async () => {
+      api.failures.set('updateDocument', new NetworkError());
+      const id = await interruptedImport(draftWith());
+      expect(loadImportProgress(MESSAGE_ID)).toMatchObject({ id, uploaded: true, saved: false });
+
+      const { result } = renderFlow();
+      await act(() => result.current.start());
+      expect(result.current.state.phase).toBe('submitted');
+      expect(api.calls.filter((c) => /^(create|upload|list)/.test(c))).toEqual([]);
+      expect(office.calls.getAsFile).toBe(1);
+    });
+
+    it('extracts only the attachment that was not extracted before', async () => {
+      // The second extraction reads the sidecar first; failing that stops after one of two.
+      api.failures.set('pageMeta', new NetworkError());
+      const draft = withTwoExtractions();
+      const id = await interruptedImport(draft);
+      expect(loadImportProgress(MESSAGE_ID)?.extracted).toEqual({ 'att-1': 2 });
+
+      const { result } = renderFlow(draft);
+      await act(() => result.current.start());
+      expect(result.current.state.phase).toBe('submitted');
+      expect(api.calls.filter((c) => /^(get|meta|extract|upload)/.test(c)).slice(0, 3)).toEqual([`get ${id}`, `meta ${id}`, 'extract 3']);
+      expect(api.imports.get(id)?.documents.map((d) => [d.n, d.pages[0]?.filename, d.templateId])).toEqual([
+        [1, 'message.eml', 'invoice'],
+        [2, 'a.pdf', 'letter'],
+        [3, 'b.docx', 'letter'],
+      ]);
+    });
+
+    it('takes up a document whose extraction answer never arrived instead of failing to find its attachment', async () => {
+      api.lostAnswers.add('extract');
+      const draft = withTwoExtractions();
+      const id = await interruptedImport(draft);
+      expect(loadImportProgress(MESSAGE_ID)?.extracted).toEqual({});
+
+      const { result } = renderFlow(draft);
+      await act(() => result.current.start());
+      expect(result.current.state.phase).toBe('submitted');
+      expect(api.calls.filter((c) => c.startsWith('extract'))).toEqual(['extract 3']);
+      expect(api.calls).toContain('put 2 letter {"title":"The PDF"}');
+      expect(api.imports.get(id)?.documents).toHaveLength(3);
+    });
+
+    it('resubmits an import the archive refused, saving the forms again', async () => {
+      api.submitOutcomes = ['FAILED'];
+      const id = await interruptedImport(draftWith());
+      expect(loadImportProgress(MESSAGE_ID)).toMatchObject({ id, uploaded: true, saved: true });
+
+      const { result } = renderFlow();
+      expect(result.current.resumable?.saved).toBe(true);
+      await act(() => result.current.start());
+      expect(result.current.state.phase).toBe('submitted');
+      expect(api.calls.slice(0, 3)).toEqual([`get ${id}`, `put 1 invoice ${JSON.stringify(VALID_INVOICE)}`, `submit ${id}`]);
+      expect(api.imports.size).toBe(1);
+    });
+
+    it('follows an import that was submitted before the reload instead of submitting again', async () => {
+      api.pendingPolls = 3;
+      const id = await interruptedImport(draftWith(), { maxPolls: 1 });
+
+      const { result } = renderFlow();
+      await act(() => result.current.start());
+      expect(result.current.state).toMatchObject({ phase: 'submitted', importId: id });
+      expect(new Set(api.calls)).toEqual(new Set([`get ${id}`]));
+      expect(office.customProperties.get(BATCH_ID_PROPERTY)).toMatch(/^BATCH-/);
+      expect(loadDraft(MESSAGE_ID)).toBeUndefined();
+    });
+
+    it('starts afresh, duplicate check first, when the stored import is gone', async () => {
+      const gone = '2026-11-01_0900-0000dead';
+      saveImportProgress(MESSAGE_ID, { domain: 'acme', id: gone, uploaded: true, extracted: {}, saved: true });
+      const { result } = renderFlow();
+      expect(result.current.resumable?.id).toBe(gone);
+      await act(() => result.current.start());
+      expect(result.current.state.phase).toBe('submitted');
+      expect(api.calls.slice(0, 3)).toEqual([`get ${gone}`, `list acme ${MESSAGE_ID}`, 'create acme']);
+    });
+
+    it('does not continue an import of another domain', async () => {
+      saveImportProgress(MESSAGE_ID, { domain: 'other', id: '2026-11-01_0900-00000abc', uploaded: true, extracted: {}, saved: false });
+      const { result } = renderFlow();
+      expect(result.current.resumable).toBeUndefined();
+      await act(() => result.current.start());
+      expect(api.calls.slice(0, 2)).toEqual([`list acme ${MESSAGE_ID}`, 'create acme']);
+    });
+
+    it('Start over deletes the stored import and forgets it', async () => {
+      api.failures.set('uploadPage', new NetworkError());
+      const id = await interruptedImport(draftWith());
+      api.failures.set('getImport', new NetworkError());
+      const { result } = renderFlow();
+      await act(() => result.current.start());
+      expect(result.current.state).toMatchObject({ phase: 'error', step: 'resuming' });
+
+      await act(() => result.current.startOver());
+      expect(api.calls).toContain(`delete ${id}`);
+      expect(loadImportProgress(MESSAGE_ID)).toBeUndefined();
+      expect(result.current.resumable).toBeUndefined();
+    });
   });
 });

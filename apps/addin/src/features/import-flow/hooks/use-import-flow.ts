@@ -4,17 +4,24 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, type ApiClient } from '../../../lib/api-client';
 import { useApiClient } from '../../../lib/api-client-context';
 import { type FieldMessages, toAttributes, validateDocument } from '../../../lib/attribute-values';
+import { deleteDraft, type ImportProgress, loadImportProgress, type MessageDraft, saveImportProgress } from '../../../lib/drafts';
 import { errorText } from '../../../lib/error-text';
-import type { MessageDraft } from '../../../lib/drafts';
-import { type CurrentMessage, markMessageImported, messageKeyOf, readCurrentMessage, readMessageEml } from '../../../lib/office/mailbox';
+import {
+  type CurrentMessage,
+  type MessageAttachment,
+  markMessageImported,
+  messageKeyOf,
+  readCurrentMessage,
+  readMessageEml,
+} from '../../../lib/office/mailbox';
 import { sleep } from '../../../lib/retry';
-import { countTwinsAhead, findPart, identityOf, type PartIdentity, pairAttachments } from '../api/match-attachments';
+import { countTwinsAhead, findPart, identityOf, type PartIdentity, pairAttachments, pairDocuments } from '../api/match-attachments';
 
 /** Form errors by document: `MESSAGE_DOCUMENT` for doc 1, else the Outlook attachment id. */
 export type DocumentErrors = Record<string, FieldMessages>;
 export const MESSAGE_DOCUMENT = 'message';
 
-export type ImportStep = 'reading' | 'creating' | 'uploading' | 'extracting' | 'saving' | 'submitting' | 'waiting';
+export type ImportStep = 'resuming' | 'reading' | 'creating' | 'uploading' | 'extracting' | 'saving' | 'submitting' | 'waiting';
 
 export type FlowState =
   | { phase: 'idle' }
@@ -44,19 +51,59 @@ export interface ImportFlowOptions {
   maxPolls?: number;
 }
 
-/** What has been done on the server for the current attempt, so a retry never repeats a creating call. */
+/**
+ * What has been done on the server for the current attempt, so a retry never
+ * repeats a creating call. Mirrored into the message's draft (`ImportProgress`)
+ * so that a reload of the pane continues the import too.
+ */
 interface Progress {
   domain: string;
   messageKey: string;
   importId?: string;
-  /** sidecar of the EML once uploaded */
-  uploadedMeta?: AttachmentInfo[];
-  /** Outlook attachment id → server identity of its MIME part, fixed at the first pairing */
+  /** document 1 has the EML */
+  uploaded: boolean;
+  /**
+   * Outlook attachment id → server identity of its MIME part, fixed at the first
+   * pairing (against the EML as it was then: after a reload, without the parts
+   * extracted before it)
+   */
   identities?: Map<string, PartIdentity>;
   /** Outlook attachment id → number of the document it became */
   extracted: Map<string, number>;
+  saved: boolean;
   /** the user chose to import a message that was imported before */
   duplicateConfirmed?: boolean;
+}
+
+function newProgress(domain: string, messageKey: string): Progress {
+  return { domain, messageKey, uploaded: false, extracted: new Map(), saved: false };
+}
+
+/**
+ * Takes up an import a reload left behind. The server's documents decide what
+ * is done; the stored record only says which attachment became which document.
+ */
+function resumeProgress(done: Progress, found: Import, stored: ImportProgress, attachments: readonly MessageAttachment[]): void {
+  done.importId = found.id;
+  done.uploaded = (found.documents.find((d) => d.n === 1)?.pages.length ?? 0) > 0;
+  const numbers = new Set(found.documents.map((d) => d.n));
+  done.extracted = new Map(Object.entries(stored.extracted).filter(([, n]) => numbers.has(n)));
+  // An extraction whose answer never arrived left a document no stored number names.
+  const known = new Set(done.extracted.values());
+  const unrecorded = found.documents.filter((d) => d.origin?.document === 1 && !known.has(d.n));
+  const left = attachments.filter((a) => !done.extracted.has(a.id));
+  for (const [key, n] of pairDocuments(left, unrecorded)) done.extracted.set(key, n);
+  done.identities = undefined;
+  done.saved = false;
+}
+
+async function getIfExists(client: ApiClient, domain: string, id: string): Promise<Import | undefined> {
+  try {
+    return await client.getImport(domain, id);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'IMPORT_NOT_FOUND') return undefined;
+    throw error;
+  }
 }
 
 function formatFrom(message: CurrentMessage): string | undefined {
@@ -74,6 +121,8 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
   const progress = useRef<Progress | undefined>(undefined);
   const busy = useRef(false);
   const alive = useRef(new AbortController());
+  // The import the stored draft of the shown message names, for the "continues" hint.
+  const [stored, setStored] = useState(() => (input.messageKey ? loadImportProgress(input.messageKey) : undefined));
 
   useEffect(() => {
     const controller = new AbortController();
@@ -84,12 +133,33 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
   // Another message or domain is another import: forget the server-side progress, keep the drafts.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the message and domain are the trigger, not inputs
   useEffect(() => {
+    setStored(input.messageKey ? loadImportProgress(input.messageKey) : undefined);
     if (busy.current) return;
     progress.current = undefined;
     setState({ phase: 'idle' });
     setServerErrors({});
     setShowAllErrors(false);
   }, [input.messageKey, input.domain]);
+
+  const persist = useCallback((done: Progress) => {
+    if (!done.importId) return;
+    const record: ImportProgress = {
+      domain: done.domain,
+      id: done.importId,
+      uploaded: done.uploaded,
+      extracted: Object.fromEntries(done.extracted),
+      saved: done.saved,
+    };
+    saveImportProgress(done.messageKey, record);
+    if (latest.current.messageKey === done.messageKey) setStored(record);
+  }, []);
+
+  /** Forgets the stored import of a message; `withForm` drops its whole draft (the archive has it). */
+  const forget = useCallback((messageKey: string, withForm: boolean) => {
+    if (withForm) deleteDraft(messageKey);
+    else saveImportProgress(messageKey, undefined);
+    if (latest.current.messageKey === messageKey) setStored(undefined);
+  }, []);
 
   const pollUntilFinal = useCallback(
     async (domain: string, first: Import): Promise<Import> => {
@@ -109,20 +179,24 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
     [client, options.pollIntervalMs, options.maxPolls],
   );
 
-  const finish = useCallback(async (result: Import, messageKey: string) => {
-    if (result.status === 'FAILED') {
-      setState({ phase: 'failed', importId: result.id, error: result.error ?? 'The archive refused the import.' });
-      return;
-    }
-    const batchId = result.damisBatchId ?? '';
-    // A pinned pane may have moved on: only the message that was imported gets marked.
-    const warnings =
-      messageKeyOf(readCurrentMessage()) === messageKey
-        ? (await markMessageImported(batchId)).warnings
-        : ['Another message is selected now, so the imported one was not marked in Outlook.'];
-    progress.current = undefined;
-    setState({ phase: 'submitted', importId: result.id, batchId, warnings });
-  }, []);
+  const finish = useCallback(
+    async (result: Import, messageKey: string) => {
+      if (result.status === 'FAILED') {
+        setState({ phase: 'failed', importId: result.id, error: result.error ?? 'The archive refused the import.' });
+        return;
+      }
+      const batchId = result.damisBatchId ?? '';
+      // A pinned pane may have moved on: only the message that was imported gets marked.
+      const warnings =
+        messageKeyOf(readCurrentMessage()) === messageKey
+          ? (await markMessageImported(batchId)).warnings
+          : ['Another message is selected now, so the imported one was not marked in Outlook.'];
+      progress.current = undefined;
+      forget(messageKey, true);
+      setState({ phase: 'submitted', importId: result.id, batchId, warnings });
+    },
+    [forget],
+  );
 
   const run = useCallback(
     async (skipDuplicateCheck: boolean) => {
@@ -139,10 +213,28 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
           throw new Error('The selected message changed. Check the form for the message now selected and import again.');
         }
         if (progress.current?.messageKey !== messageKey || progress.current.domain !== domain) {
-          progress.current = { domain, messageKey, extracted: new Map() };
+          progress.current = newProgress(domain, messageKey);
         }
         const done = progress.current;
         if (skipDuplicateCheck) done.duplicateConfirmed = true;
+
+        // After a reload, only the draft knows the import this message got as far as.
+        const earlierRun = done.importId ? undefined : loadImportProgress(messageKey);
+        if (earlierRun?.domain === domain) {
+          step = 'resuming';
+          setState({ phase: 'running', step });
+          const found = await getIfExists(client, domain, earlierRun.id);
+          if (!found) {
+            forget(messageKey, false);
+          } else if (found.status === 'PENDING' || found.status === 'SUBMITTED') {
+            // It was submitted before the reload: follow it rather than import the message twice.
+            await finish(await pollUntilFinal(domain, found), messageKey);
+            return;
+          } else {
+            resumeProgress(done, found, earlierRun, message.attachments);
+            persist(done);
+          }
+        }
 
         if (!done.importId && !done.duplicateConfirmed && message.internetMessageId) {
           setState({ phase: 'checking' });
@@ -168,6 +260,12 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
           const messages = validateDocument(template, doc.values);
           if (Object.keys(messages).length > 0) errors[key] = messages;
         }
+        // An extracted attachment cannot go back into the rewritten message.
+        const stuck = [...done.extracted.keys()].find((key) => !draft.attachments[key]?.extract);
+        if (stuck) {
+          const name = message.attachments.find((a) => a.id === stuck)?.name ?? stuck;
+          throw new Error(`"${name}" is already a document of its own in this import. Switch Extract on for it again, or start over.`);
+        }
         if (missingTemplate || Object.keys(errors).length > 0) {
           setShowAllErrors(true);
           setServerErrors({});
@@ -180,7 +278,7 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
 
         step = 'reading';
         setState({ phase: 'running', step });
-        const eml = done.uploadedMeta ? undefined : await readMessageEml();
+        const eml = done.uploaded ? undefined : await readMessageEml();
 
         if (!done.importId) {
           step = 'creating';
@@ -194,11 +292,13 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
             },
           });
           done.importId = created.id;
+          persist(done);
         }
         const importId = done.importId;
 
+        /** doc 1's sidecar as last read; every extraction makes it stale */
         let meta: AttachmentInfo[] | undefined;
-        if (!done.uploadedMeta && eml) {
+        if (!done.uploaded && eml) {
           step = 'uploading';
           setState({ phase: 'running', step, upload: { loaded: 0, total: eml.size } });
           const page = await client.uploadPage(
@@ -211,17 +311,21 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
               signal: alive.current.signal,
             },
           );
-          done.uploadedMeta = page.meta?.attachments ?? [];
-          meta = done.uploadedMeta;
+          done.uploaded = true;
+          meta = page.meta?.attachments;
+          persist(done);
         }
 
         const pending = chosen.filter(([key]) => !done.extracted.has(key));
         if (pending.length > 0) {
           step = 'extracting';
           if (!done.identities) {
-            const original = done.uploadedMeta ?? [];
-            const pairs = pairAttachments(message.attachments, original);
-            done.identities = new Map([...pairs].map(([key, part]) => [key, identityOf(original, part)]));
+            // Attachments extracted before a reload are no longer parts of the EML on the server.
+            const parts = meta ?? (await client.pageMeta(domain, importId, 1, 1)).attachments;
+            const remaining = message.attachments.filter((a) => !done.extracted.has(a.id));
+            const pairs = pairAttachments(remaining, parts);
+            done.identities = new Map([...pairs].map(([key, part]) => [key, identityOf(parts, part)]));
+            meta = parts;
           }
           for (const [index, [key]] of pending.entries()) {
             const name = message.attachments.find((a) => a.id === key)?.name ?? key;
@@ -235,6 +339,7 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
             if (!part) throw new Error(`"${name}" is no longer in the message on the server, so it cannot be extracted.`);
             const document = await client.extract(domain, importId, 1, 1, [part.partId]);
             done.extracted.set(key, document.n);
+            persist(done);
             meta = undefined;
           }
         }
@@ -261,6 +366,8 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
           return;
         }
         setServerErrors({});
+        done.saved = true;
+        persist(done);
 
         step = 'submitting';
         setState({ phase: 'running', step });
@@ -273,7 +380,7 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
         busy.current = false;
       }
     },
-    [client, finish, pollUntilFinal],
+    [client, finish, forget, persist, pollUntilFinal],
   );
 
   /** Resubmits an import the archive refused; the server keeps it as it was. */
@@ -297,11 +404,18 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
     const done = progress.current;
     progress.current = undefined;
     setState({ phase: 'idle' });
-    if (done?.importId) await deleteQuietly(client, done.domain, done.importId);
-  }, [client]);
+    const messageKey = done?.messageKey ?? latest.current.messageKey;
+    if (!messageKey) return;
+    // Memory knows the import unless the pane reloaded; then only the draft does.
+    const target = done?.importId ? { domain: done.domain, id: done.importId } : loadImportProgress(messageKey);
+    forget(messageKey, false);
+    if (target) await deleteQuietly(client, target.domain, target.id);
+  }, [client, forget]);
 
   return {
     state,
+    /** an unfinished import of this message in this domain, which Import continues */
+    resumable: stored?.domain === input.domain ? stored : undefined,
     serverErrors,
     showAllErrors,
     start: () => run(false),
