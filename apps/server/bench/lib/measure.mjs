@@ -1,0 +1,46 @@
+import { performance } from 'node:perf_hooks';
+
+/** Milliseconds `work` takes. */
+export async function timed(work) {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
+}
+
+/**
+ * Runs each subject once untimed (JIT, worker start, page cache), then
+ * `rounds` times in turn — A B A B … — so that drift of the machine (other
+ * processes, thermal state, the page cache filling up) hits every subject
+ * alike. Each subject returns its own measurement, so that set-up and
+ * clean-up around the measured step stay out of it.
+ */
+export async function alternate(rounds, subjects) {
+  const samples = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
+  for (const measure of Object.values(subjects)) await measure();
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [name, measure] of Object.entries(subjects)) samples[name].push(await measure());
+  }
+  return samples;
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** How many rounds to run, scaled by TOA_BENCH_ROUNDS (a factor, default 1), at least 1. */
+export function scaledRounds(rounds) {
+  const factor = Number(process.env.TOA_BENCH_ROUNDS ?? 1);
+  return Math.max(1, Math.round(rounds * (Number.isFinite(factor) && factor > 0 ? factor : 1)));
+}
+
+/** A number with a sensible precision for a table. */
+export function fmt(value, digits = value >= 100 ? 0 : value >= 10 ? 1 : 2) {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** `subject / baseline`, the figure every bench reports. */
+export function ratio(subject, baseline) {
+  return `${fmt(subject / baseline)}×`;
+}

@@ -1,0 +1,29 @@
+import { randomFillSync } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+
+export const MiB = 1024 * 1024;
+
+/** A file of `sizeMb` MiB of random bytes (incompressible, as a scanned PDF nearly is), written once per run. */
+export async function randomPayload(dir, sizeMb, name = `payload-${sizeMb}mb`) {
+  const file = path.join(dir, `${name}.bin`);
+  const handle = await open(file, 'wx');
+  try {
+    const chunk = Buffer.alloc(MiB);
+    for (let left = Math.round(sizeMb * MiB); left > 0; left -= chunk.length) {
+      await handle.write(randomFillSync(chunk), 0, Math.min(left, chunk.length));
+    }
+  } finally {
+    await handle.close();
+  }
+  return file;
+}
+
+/** `TOA_BENCH_<NAME>` as a list of positive numbers, or the default. */
+export function numbersFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const values = raw.split(',').map(Number);
+  if (values.some((value) => !(value > 0))) throw new Error(`${name} must be a comma-separated list of positive numbers, got "${raw}"`);
+  return values;
+}

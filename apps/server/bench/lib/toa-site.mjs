@@ -1,0 +1,83 @@
+import { openAsBlob } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEV_IDENTITY_HEADERS, PAGE_UPLOAD_FIELD, paths } from '@toa/api/routes';
+import { startChildServer } from './child-server.mjs';
+
+const serverPackage = fileURLToPath(new URL('../../', import.meta.url));
+const bin = path.join(serverPackage, 'bin', 'toa-server.js');
+const catalogue = path.join(serverPackage, 'samples', 'catalogue.xml');
+
+export const DOMAIN = 'bench';
+export const BENCH_USER = 'bench@bench.example';
+
+/**
+ * A configuration and empty data root in `dir` for `toa-server serve`: one
+ * domain with the sample catalogue and a filesystem archive. Logging stays
+ * at "info" as in production (every request is logged); the rate limit is
+ * lifted, since the bench is one user sending hundreds of requests a minute.
+ */
+export async function createSite(dir, { pageSizeMb = 100 } = {}) {
+  await mkdir(dir, { recursive: true });
+  const configFile = path.join(dir, 'toa.json');
+  const config = {
+    host: '127.0.0.1',
+    port: 0,
+    dataRoot: './data',
+    logDir: './logs',
+    timeZone: 'Europe/Prague',
+    logLevel: 'info',
+    auth: { mode: 'dev' },
+    limits: { pageSizeMb, requestsPerMinute: 1_000_000 },
+    domains: [{ code: DOMAIN, name: 'Bench', templates: { file: catalogue }, archive: { type: 'filesystem', root: './archive' } }],
+  };
+  await writeFile(configFile, JSON.stringify(config, null, 2));
+  return { dir, configFile, domainDir: path.join(dir, 'data', DOMAIN) };
+}
+
+/** The built server (dist), started by its CLI as an operator would. */
+export function startToaServer(site) {
+  return startChildServer([bin, 'serve', '--config', site.configFile]);
+}
+
+/** The few API calls the benches make, as the bench user. */
+export class ApiClient {
+  constructor(url) {
+    this.url = url;
+  }
+
+  async call(pathname, init = {}, expected = 200) {
+    const headers = new Headers(init.headers);
+    headers.set(DEV_IDENTITY_HEADERS.email, BENCH_USER);
+    headers.set(DEV_IDENTITY_HEADERS.name, 'Bench User');
+    const response = await fetch(`${this.url}${pathname}`, { ...init, headers });
+    if (response.status !== expected) throw new Error(`${init.method ?? 'GET'} ${pathname} answered ${response.status}: ${await response.text()}`);
+    return response.status === 204 ? undefined : response.json();
+  }
+
+  async createImport(source = {}) {
+    const init = { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ source }) };
+    const created = await this.call(paths.imports(DOMAIN), init, 201);
+    return created.id;
+  }
+
+  deleteImport(id) {
+    return this.call(paths.import(DOMAIN, id), { method: 'DELETE' }, 204);
+  }
+
+  listImports() {
+    return this.call(paths.imports(DOMAIN));
+  }
+
+  me() {
+    return this.call(paths.me());
+  }
+
+  /** Adds `file` as a page of document 1; the body streams from the file, it is not read into memory first. */
+  async uploadPage(id, file, contentType = 'application/octet-stream') {
+    const form = new FormData();
+    form.append(PAGE_UPLOAD_FIELD, await openAsBlob(file, { type: contentType }), path.basename(file));
+    return this.call(paths.pages(DOMAIN, id, 1), { method: 'POST', body: form }, 201);
+  }
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
+import { IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
+import { alternate, fmt, median, ratio, scaledRounds, timed } from './lib/measure.mjs';
+import { numbersFromEnv, randomPayload } from './lib/payload.mjs';
+import { ApiClient, BENCH_USER, createSite, startToaServer } from './lib/toa-site.mjs';
+
+/**
+ * ADR 0001 keeps no index: `GET /api/import/:domain` walks the date folders
+ * and reads and validates every import.json of the domain (every user's: the
+ * owner is inside the file), then sorts and pages. Measured against the same
+ * walk done in-process with readdir + JSON.parse and no validation — the
+ * least any scan costs — and against an HTTP round trip that reads nothing
+ * (GET /api/me). The growth between the sizes is what an index would save.
+ */
+
+const PAGE = 20;
+
+/** The least a scan-based listing costs: the walk of DomainStorage.ids and ImportService.list without validation or HTTP. */
+async function scanBaseline(domainDir) {
+  const found = [];
+  const dates = (await readdir(domainDir)).filter((name) => DATE_FOLDER_PATTERN.test(name));
+  for (const date of dates.sort().reverse()) {
+    const folders = (await readdir(path.join(domainDir, date))).filter((name) => IMPORT_FOLDER_PATTERN.test(name));
+    for (const folder of folders.sort().reverse()) {
+      const current = JSON.parse(await readFile(path.join(domainDir, date, folder, 'import.json'), 'utf8'));
+      if (current.userEmail === BENCH_USER) found.push(current);
+    }
+  }
+  found.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+  return found.slice(0, PAGE);
+}
+
+/**
+ * Copies the model import.json into new import folders, one every 90 s back
+ * from now (recent enough that retention leaves them alone), as a restore
+ * from a tar would (SPEC §3.7). Only import.json is copied: the listing
+ * reads nothing else, so the pages it names are not needed on disk.
+ */
+async function addImports(domainDir, model, from, to) {
+  for (let i = from; i < to; i += 1) {
+    const at = new Date(Date.now() - (i + 1) * 90_000);
+    const iso = at.toISOString();
+    const date = iso.slice(0, 10);
+    const folder = `${iso.slice(11, 13)}${iso.slice(14, 16)}-${randomBytes(4).toString('hex')}`;
+    const dir = path.join(domainDir, date, folder);
+    await mkdir(path.join(dir, 'doc-1', 'pages'), { recursive: true });
+    const copy = { ...model, id: `${date}_${folder}`, createdAt: iso, updatedAt: iso, source: { ...model.source, subject: `Message ${i}` } };
+    await writeFile(path.join(dir, 'import.json'), JSON.stringify(copy, null, 2));
+  }
+}
+
+/** A real import with two pages and a described source, made through the API: the shape every copy has. */
+async function modelImport(client, site, workDir) {
+  const id = await client.createImport({
+    internetMessageId: '<bench-model@bench.example>',
+    subject: 'Invoice 2026-0042 for October',
+    from: 'Supplier Ltd <billing@supplier.example>',
+    receivedAt: new Date().toISOString(),
+  });
+  const page = await randomPayload(workDir, 0.05, 'model-page');
+  await client.uploadPage(id, page);
+  await client.uploadPage(id, page);
+  const [date, folder] = id.split('_');
+  return JSON.parse(await readFile(path.join(site.domainDir, date, folder, 'import.json'), 'utf8'));
+}
+
+export async function listing(workDir) {
+  const counts = numbersFromEnv('TOA_BENCH_LISTING', [100, 1000]).sort((a, b) => a - b);
+  const site = await createSite(path.join(workDir, 'site'));
+  const server = await startToaServer(site);
+  const client = new ApiClient(server.url);
+  const rows = [];
+  const medians = [];
+  try {
+    const model = await modelImport(client, site, workDir);
+    let present = 1;
+    for (const count of counts) {
+      await addImports(site.domainDir, model, present, count);
+      present = count;
+      const listed = await client.listImports();
+      if (listed.total !== count) throw new Error(`the server lists ${listed.total} of ${count} imports; a copied import.json is invalid`);
+      const rounds = scaledRounds(Math.min(30, Math.max(10, Math.ceil(5000 / count))));
+      const samples = await alternate(rounds, {
+        server: () => timed(() => client.listImports()),
+        baseline: () => timed(() => scanBaseline(site.domainDir)),
+        me: () => timed(() => client.me()),
+      });
+      const [serverMs, baselineMs, meMs] = [samples.server, samples.baseline, samples.me].map(median);
+      medians.push({ count, serverMs, baselineMs });
+      const perImport = (ms) => fmt((ms * 1000) / count, 0);
+      rows.push([count, rounds, fmt(serverMs), fmt(baselineMs), ratio(serverMs, baselineMs), fmt(meMs), perImport(serverMs), perImport(baselineMs)]);
+    }
+  } finally {
+    await server.stop();
+  }
+  const notes = [
+    `server: GET /api/import/:domain, first page of ${PAGE}, client-side time; every import.json read and validated on each request (page cache warm)`,
+    'baseline: the same walk in the bench process with readdir + readFile + JSON.parse, no validation',
+  ];
+  if (medians.length >= 2) {
+    const [small, large] = [medians[0], medians.at(-1)];
+    const slope = (key) => ((large[key] - small[key]) * 1000) / (large.count - small.count);
+    notes.push(`marginal cost of one more import on disk: server ${fmt(slope('serverMs'), 0)} µs, baseline ${fmt(slope('baselineMs'), 0)} µs`);
+  }
+  return {
+    title: 'Listing: GET /api/import/:domain vs an in-process readdir + JSON.parse scan of the same folders',
+    columns: ['imports on disk', 'rounds', 'server ms', 'baseline ms', 'ratio', 'GET /api/me ms', 'server µs per import', 'baseline µs per import'],
+    rows,
+    notes,
+  };
+}

@@ -1,0 +1,53 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { emlIsolation } from './eml-isolation.mjs';
+import { listing } from './listing.mjs';
+import { markdownTable } from './lib/table.mjs';
+import { uploadMemory } from './upload-memory.mjs';
+import { uploadThroughput } from './upload-throughput.mjs';
+
+/**
+ * `npm run bench`: each bench measures the server against a baseline doing
+ * the same work without it, side by side in this one run, and reports the
+ * ratio of medians. Nothing here asserts a time: the tables are printed in
+ * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,listing
+ * picks benches; the sizes are set by the variables named in that document.
+ */
+const BENCHES = { upload: uploadThroughput, memory: uploadMemory, eml: emlIsolation, listing };
+
+const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());
+const unknown = only?.filter((name) => !(name in BENCHES)) ?? [];
+if (unknown.length) throw new Error(`TOA_BENCH_ONLY names unknown benches: ${unknown.join(', ')} (known: ${Object.keys(BENCHES).join(', ')})`);
+
+const started = performance.now();
+const cpus = os.cpus();
+console.log(`## Run of ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(
+  `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${fmtGiB(os.totalmem())} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`,
+);
+// ratios survive a busy machine better than times do, but say how busy it was
+const load = os.loadavg().map((value) => value.toFixed(1));
+console.log(`load average at start: ${load.join(', ')}\n`);
+
+// temporaries on the same file system as os.tmpdir() unless TOA_BENCH_DIR says otherwise: fsync costs depend on it
+const workDir = await mkdtemp(path.join(process.env.TOA_BENCH_DIR ?? os.tmpdir(), 'toa-bench-'));
+try {
+  for (const [name, bench] of Object.entries(BENCHES)) {
+    if (only && !only.includes(name)) continue;
+    const benchStarted = performance.now();
+    const benchDir = path.join(workDir, name);
+    await mkdir(benchDir);
+    const result = await bench(benchDir);
+    console.log(markdownTable(result));
+    console.log(`(${name}: ${((performance.now() - benchStarted) / 1000).toFixed(0)} s)\n`);
+  }
+} finally {
+  await rm(workDir, { recursive: true, force: true });
+}
+console.log(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+function fmtGiB(bytes) {
+  return (bytes / 2 ** 30).toFixed(1);
+}
