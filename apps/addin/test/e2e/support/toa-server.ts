@@ -4,28 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import { type Import, importSchema } from '@toa/api/imports';
+import { catalogueXml, SPEC_INVOICE_TEMPLATE } from '../../../../server/test/support/catalogue';
 import { serverBin, taskpaneDir } from './paths';
 
-/** SPEC §13.2's invoice template, plus a simple one for extracted attachments. */
-export const CATALOGUE = `<?xml version="1.0" encoding="UTF-8"?>
-<catalogue version="1">
-  <template id="invoice" name="Incoming invoice">
-    <attribute id="supplier" label="Supplier" type="text" required="true" maxLength="100" prefill="fromName"/>
-    <attribute id="amount" label="Amount" type="number" min="0"/>
-    <attribute id="invoiceDate" label="Invoice date" type="date" required="true" prefill="receivedDate"/>
-    <attribute id="department" label="Department" type="choice" required="true">
-      <option value="FIN">Finance</option>
-      <option value="HR">Human resources</option>
-    </attribute>
-    <attribute id="confidential" label="Confidential" type="boolean" default="false"/>
-    <attribute id="reference" label="Reference" type="text" pattern="[A-Z]{2}-[0-9]{4}"/>
-    <attribute id="caseNumber" label="Case number" type="text" serverGenerated="true"/>
-  </template>
-  <template id="scan" name="Scanned document">
+/** SPEC §13.2's invoice template (the server tests' fixture), plus a simple one for extracted attachments. */
+export const CATALOGUE = catalogueXml(
+  SPEC_INVOICE_TEMPLATE,
+  `  <template id="scan" name="Scanned document">
     <attribute id="title" label="Title" type="text" required="true"/>
   </template>
-</catalogue>
-`;
+`,
+);
 
 export const DOMAIN = 'acme';
 
