@@ -33,14 +33,22 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** Outlook's usual task-pane size; a narrower one (320 px, the narrowest Outlook gives) is passed where it matters. */
+export const TASK_PANE_VIEWPORT = { width: 360, height: 720 };
+
 /**
  * Opens the pane the server serves, in a fresh context (own localStorage) at
- * task-pane size. office.js from Microsoft's CDN is answered with the stub and
+ * task-pane size (or `viewport`). office.js from Microsoft's CDN is answered with the stub and
  * any other request off loopback fails, so nothing leaves the machine.
  */
-export async function openPane(browser: Browser, serverUrl: string, office: OfficeConfig): Promise<Page> {
+export async function openPane(
+  browser: Browser,
+  serverUrl: string,
+  office: OfficeConfig,
+  { viewport = TASK_PANE_VIEWPORT }: { viewport?: { width: number; height: number } } = {},
+): Promise<Page> {
   // Zone and locale fixed: the pre-filled dates and the dates shown must not depend on the machine.
-  const context = await browser.newContext({ viewport: { width: 360, height: 720 }, timezoneId: 'Europe/Prague', locale: 'en-US' });
+  const context = await browser.newContext({ viewport, timezoneId: 'Europe/Prague', locale: 'en-US' });
   const page = await context.newPage();
   await page.addInitScript(
     (config) => {

@@ -12,7 +12,7 @@ import {
   Spinner,
   tokens,
 } from '@fluentui/react-components';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { StatusBadge } from '../../../components/status-badge';
 import type { ImportProgress } from '../../../lib/drafts';
 import { formatBytes, formatDateTime } from '../../../lib/format';
@@ -40,6 +40,18 @@ export interface ImportPanelProps {
   flow: ReturnType<typeof useImportFlow>;
   /** why Import cannot be pressed now, if it cannot */
   blockedReason?: string;
+}
+
+/**
+ * The pressed button (Import, Retry, Import again) is disabled while the
+ * import runs and then replaced by the outcome, which drops the keyboard focus
+ * to the page itself: the next Tab starts over and a screen reader loses its
+ * place. The outcome's first control takes the focus back, but only when
+ * nothing else holds it (the user may have moved on).
+ */
+function focusIfLost(element: HTMLElement | null): void {
+  const active = document.activeElement;
+  if (element && (active === null || active === document.body)) element.focus();
 }
 
 /** The Import button and everything that follows it: duplicate warning, progress, outcome. */
@@ -96,7 +108,9 @@ function Outcome({ state, flow }: { state: FlowState; flow: ImportPanelProps['fl
             {state.earlier.damisBatchId ? `, batch ${state.earlier.damisBatchId}` : ''}).
           </MessageBarBody>
           <MessageBarActions>
-            <Button onClick={() => void flow.importAgain()}>Import again</Button>
+            <Button ref={focusIfLost} onClick={() => void flow.importAgain()}>
+              Import again
+            </Button>
             <Button appearance="subtle" onClick={flow.cancelDuplicate}>
               Cancel
             </Button>
@@ -128,7 +142,9 @@ function Outcome({ state, flow }: { state: FlowState; flow: ImportPanelProps['fl
             {state.error}
           </MessageBarBody>
           <MessageBarActions>
-            <Button onClick={() => void flow.retrySubmit()}>Retry</Button>
+            <Button ref={focusIfLost} onClick={() => void flow.retrySubmit()}>
+              Retry
+            </Button>
           </MessageBarActions>
         </MessageBar>
       );
@@ -158,6 +174,8 @@ function Submitted({ batchId, warnings }: { batchId: string; warnings: string[] 
   const styles = useStyles();
   const input = useRef<HTMLInputElement>(null);
   const [copied, setCopied] = useState(false);
+  // The batch id is what the user came for: land on it (selected, ready for Ctrl+C) when Import's button left.
+  useEffect(() => focusIfLost(input.current), []);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(batchId);
