@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OfficeAddinManifest } from 'office-addin-manifest';
 import { describe, expect, it } from 'vitest';
-import { parseTargetUrl, rewriteManifest } from '../scripts/write-manifest.mjs';
+import { execFileSync } from 'node:child_process';
+import { addWebApplicationInfo, parseSsoOptions, parseTargetUrl, rewriteManifest } from '../scripts/write-manifest.mjs';
 
 const ADDIN = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MANIFEST = resolve(ADDIN, '../../manifest.xml');
@@ -108,6 +109,57 @@ describe('write-manifest', () => {
     expect(written).toContain('<bt:Url id="taskpaneUrl" DefaultValue="https://toa.example.org/mail/taskpane.html"/>');
     const urls = [...written.matchAll(/DefaultValue="(https?:\/\/[^"]+)"/g)].map((m) => m[1]);
     for (const url of urls) expect(url).toMatch(/^https:\/\/toa\.example\.org\/mail\//);
+  });
+
+  it('adds WebApplicationInfo for Office single sign-on as the last element of VersionOverrides 1.1', async () => {
+    const appId = '6E1F3C52-0000-4000-8000-000000000001';
+    const resource = `api://toa.example.org/${appId}`;
+    const dir = mkdtempSync(join(tmpdir(), 'toa-manifest-'));
+    const out = join(dir, 'manifest.xml');
+    // Through the command line, as an administrator runs it.
+    execFileSync(
+      process.execPath,
+      [join(ADDIN, 'scripts', 'write-manifest.mjs'), '--url', 'https://toa.example.org', '--out', out, '--app-id', appId, '--resource', resource],
+      {
+        stdio: 'pipe',
+      },
+    );
+    const written = readFileSync(out, 'utf8');
+    const info = await OfficeAddinManifest.readManifestFile(out);
+    expect(info.officeAppType).toBe('MailApp');
+    expect(info.appDomains).toEqual(['https://toa.example.org']);
+
+    const parsed = new DOMParser().parseFromString(written, 'application/xml');
+    expect(parsed.getElementsByTagName('parsererror')).toHaveLength(0);
+    const infos = [...parsed.getElementsByTagName('WebApplicationInfo')];
+    expect(infos).toHaveLength(1);
+    const element = infos[0] as Element;
+    const v11 = element.parentElement as Element;
+    expect(xsiType(v11)).toBe('VersionOverridesV1_1');
+    expect(element.namespaceURI).toBe('http://schemas.microsoft.com/office/mailappversionoverrides/1.1');
+    expect(v11.lastElementChild).toBe(element);
+    expect(element.previousElementSibling?.localName).toBe('Resources');
+    expect(element.getElementsByTagName('Id')[0]?.textContent).toBe(appId.toLowerCase());
+    expect(element.getElementsByTagName('Resource')[0]?.textContent).toBe(resource);
+    expect([...element.getElementsByTagName('Scope')].map((scope) => scope.textContent)).toEqual(['openid', 'profile']);
+  });
+
+  it('leaves the manifest as it was without the single sign-on options', () => {
+    const target = parseTargetUrl('https://toa.example.org');
+    expect(parseSsoOptions(undefined, undefined, target)).toBeUndefined();
+    expect(rewriteManifest(xml, target)).not.toContain('WebApplicationInfo');
+  });
+
+  it('refuses single sign-on options that Office would reject', () => {
+    const target = parseTargetUrl('https://toa.example.org');
+    const appId = '6e1f3c52-0000-4000-8000-000000000001';
+    expect(() => parseSsoOptions(appId, undefined, target)).toThrow(/go together/);
+    expect(() => parseSsoOptions('not-a-guid', `api://toa.example.org/${appId}`, target)).toThrow(/GUID/);
+    expect(() => parseSsoOptions(appId, `https://toa.example.org/${appId}`, target)).toThrow(/Application ID URI/);
+    expect(() => parseSsoOptions(appId, 'api://toa.example.org/other', target)).toThrow(/end with the application id/);
+    expect(() => parseSsoOptions(appId, `api://elsewhere.example.org/${appId}`, target)).toThrow(/add-in's host toa\.example\.org/);
+    const sso = parseSsoOptions(appId, `api://toa.example.org/${appId}`, target);
+    expect(() => addWebApplicationInfo(addWebApplicationInfo(xml, sso as NonNullable<typeof sso>), sso as NonNullable<typeof sso>)).toThrow(/already/);
   });
 
   it('refuses a URL that is not HTTPS', () => {

@@ -17,13 +17,18 @@
  *   failures             { getAsFile: n, loadCustomProperties: n, saveCustomProperties: n, addCategories: n }
  *                        makes the first n calls of each fail, as Office sometimes does
  *   denyCategories       true: categories.addAsync fails with a permission error
+ *   sso                  Office.auth.getAccessToken: { token } answers that token, { error: { code, name, message } }
+ *                        rejects like Office; { identityApi } overrides the IdentityAPI version (default '1.3');
+ *                        without sso, getAccessToken rejects with 13000 (no SSO configured)
  *
- * What the pane did is kept in window.__TOA_OFFICE_STATE__ ({ customProperties, categories, calls });
+ * What the pane did is kept in window.__TOA_OFFICE_STATE__ ({ customProperties, categories, calls,
+ * authOptions: the options of every getAccessToken call });
  * window.__TOA_SELECT_MESSAGE__(message) selects another message and fires ItemChanged.
  */
 (() => {
   const config = window.__TOA_OFFICE_CONFIG__ || {};
-  const state = { customProperties: {}, categories: [], calls: {} };
+  const state = { customProperties: {}, categories: [], calls: {}, authOptions: [] };
+  const sso = config.sso;
   window.__TOA_OFFICE_STATE__ = state;
   let message = config.message === undefined ? null : config.message;
   let itemChanged;
@@ -114,6 +119,19 @@
       ItemType: { Message: 'message', Appointment: 'appointment' },
       AttachmentType: { File: 'file', Item: 'item', Cloud: 'cloud' },
     },
+    auth: {
+      /** Promise form (IdentityAPI 1.3), answered asynchronously like Office. */
+      getAccessToken(options) {
+        state.calls.getAccessToken = (state.calls.getAccessToken || 0) + 1;
+        state.authOptions.push(options || {});
+        return new Promise((resolve, reject) => {
+          setTimeout(() => {
+            if (sso?.token) resolve(sso.token);
+            else reject(sso?.error || { code: 13000, name: 'API Not Supported', message: 'SSO is not configured in this stub.' });
+          }, 0);
+        });
+      },
+    },
     onReady(callback) {
       const info = { host: config.host === undefined ? 'Outlook' : config.host, platform: 'OfficeOnline' };
       if (callback) setTimeout(() => callback(info), 0);
@@ -122,7 +140,11 @@
     context: {
       officeTheme: { bodyBackgroundColor: config.bodyBackgroundColor || '#ffffff' },
       requirements: {
-        isSetSupported: (name, version) => name === 'Mailbox' && compare(config.mailboxVersion || '1.14', version || '1.1') >= 0,
+        isSetSupported: (name, version) => {
+          if (name === 'Mailbox') return compare(config.mailboxVersion || '1.14', version || '1.1') >= 0;
+          if (name === 'IdentityAPI') return compare(sso?.identityApi || '1.3', version || '1.1') >= 0;
+          return false;
+        },
       },
       mailbox: {
         get item() {

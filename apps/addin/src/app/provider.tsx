@@ -2,6 +2,7 @@ import { FluentProvider, webDarkTheme, webLightTheme } from '@fluentui/react-com
 import { type ReactNode, useMemo } from 'react';
 import { type ApiClient, createApiClient } from '../lib/api-client';
 import { ApiClientProvider } from '../lib/api-client-context';
+import { getAccessToken } from '../lib/office/auth';
 import { userProfile } from '../lib/office/mailbox';
 import { officeThemeName } from '../lib/office/theme';
 
@@ -20,6 +21,8 @@ export function AppProvider({ children, client }: AppProviderProps) {
           const profile = userProfile();
           return { email: profile.emailAddress, name: profile.displayName };
         },
+        // jwt mode: asked only when the server challenges for a bearer token (never in dev mode)
+        accessToken: () => getAccessToken(),
       }),
     [client],
   );

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Import } from '@toa/api/imports';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, type ApiClient, createApiClient, isTransient, NetworkError } from './api-client';
+import { ApiError, type ApiClient, AuthError, createApiClient, isTransient, NetworkError } from './api-client';
 
 /** A real HTTP server on a free port; each test says how it answers. */
 type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
@@ -10,6 +10,7 @@ let handler: Handler;
 const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }[] = [];
 let server: Server;
 let client: ApiClient;
+let baseUrl: string;
 
 const IMPORT: Import = {
   schemaVersion: 1,
@@ -41,6 +42,8 @@ beforeAll(async () => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Allow-Headers', '*');
     res.setHeader('Access-Control-Allow-Methods', '*');
+    // The pane is same-origin with the API; here the challenge must be exposed to read it cross-origin.
+    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
@@ -55,8 +58,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
   client = createApiClient({
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     identity: () => ({ email: 'bob@acme.example', name: 'Bôb Clerk' }),
     retry: { attempts: 3, baseDelayMs: 1 },
   });
@@ -173,5 +177,153 @@ describe('api client', () => {
     handler = (_req, _body, res) => problem(res, 413, 'PAYLOAD_TOO_LARGE');
     const upload = client.uploadPage('acme', IMPORT.id, 1, { blob: new Blob(['x']), filename: 'message.eml' });
     await expect(upload).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+});
+
+const DOMAINS = { domains: [{ code: 'acme', name: 'ACME', catalogueAvailable: true }] };
+const SIDECAR_PAGE = {
+  m: 1,
+  filename: 'message.eml',
+  size: 1,
+  contentType: 'message/rfc822',
+  sha256: 'a'.repeat(64),
+  meta: { schemaVersion: 1, size: 1, sha256: 'a'.repeat(64), attachments: [] },
+};
+
+/** Answers like the server in jwt mode: 401 with an RFC 6750 challenge unless the bearer token is in `accepted`. */
+function jwtServer(accepted: Set<string>, answer: (res: ServerResponse) => void = (res) => json(res, 200, DOMAINS)): Handler {
+  return (req, _body, res) => {
+    const authorization = req.headers.authorization;
+    if (!authorization) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="toa"');
+      problem(res, 401, 'UNAUTHENTICATED');
+    } else if (!accepted.has(authorization.replace(/^Bearer /, ''))) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="toa", error="invalid_token"');
+      problem(res, 401, 'UNAUTHENTICATED', { detail: 'the token has expired' });
+    } else {
+      answer(res);
+    }
+  };
+}
+
+/** A token source handing out `token-1`, `token-2`, … (or failing with `failure`), counting its calls. */
+function tokens(failure?: Error) {
+  const source = {
+    calls: 0,
+    failure,
+    next: async () => {
+      source.calls++;
+      if (source.failure) throw source.failure;
+      return `token-${source.calls}`;
+    },
+  };
+  return source;
+}
+
+function jwtClient(source: { next: () => Promise<string> }): ApiClient {
+  return createApiClient({
+    baseUrl,
+    identity: () => ({ email: 'bob@acme.example', name: 'Bob' }),
+    accessToken: source.next,
+    retry: { attempts: 3, baseDelayMs: 1 },
+  });
+}
+
+const authorizations = () => seen.map((request) => request.headers.authorization);
+
+describe('api client with bearer tokens (jwt mode)', () => {
+  it('asks for no token while the server does not challenge (dev mode)', async () => {
+    const source = tokens();
+    const api = jwtClient(source);
+    handler = (_req, _body, res) => json(res, 200, DOMAINS);
+    await api.domains();
+    // A dev-mode 401 has no Bearer challenge: it stays an ApiError.
+    handler = (_req, _body, res) => problem(res, 401, 'UNAUTHENTICATED');
+    await expect(api.me()).rejects.toBeInstanceOf(ApiError);
+    expect(source.calls).toBe(0);
+    expect(authorizations()).toEqual([undefined, undefined]);
+    expect(seen[1]?.headers['x-toa-user-email']).toBe('bob@acme.example');
+  });
+
+  it('gets a token on a Bearer challenge, repeats the request once with it, then always sends it', async () => {
+    const source = tokens();
+    const api = jwtClient(source);
+    handler = jwtServer(new Set(['token-1']));
+    await expect(api.domains()).resolves.toEqual(DOMAINS);
+    await expect(api.domains()).resolves.toEqual(DOMAINS);
+    expect(source.calls).toBe(1);
+    expect(authorizations()).toEqual([undefined, 'Bearer token-1', 'Bearer token-1']);
+    // With a token the dev identity is no longer sent.
+    expect(seen[1]?.headers['x-toa-user-email']).toBeUndefined();
+  });
+
+  it('shares one token request among requests challenged at the same time', async () => {
+    const source = tokens();
+    const api = jwtClient(source);
+    handler = jwtServer(new Set(['token-1']));
+    await Promise.all([api.domains(), api.domains(), api.domains()]);
+    expect(source.calls).toBe(1);
+    expect(authorizations().filter((a) => a === 'Bearer token-1')).toHaveLength(3);
+  });
+
+  it('sends the token with an upload, and repeats a challenged upload with it', async () => {
+    const source = tokens();
+    const api = jwtClient(source);
+    handler = jwtServer(new Set(['token-1']), (res) => json(res, 201, SIDECAR_PAGE));
+    const file = { blob: new Blob(['x'], { type: 'message/rfc822' }), filename: 'message.eml' };
+    await expect(api.uploadPage('acme', IMPORT.id, 1, file)).resolves.toEqual(SIDECAR_PAGE);
+    await expect(api.uploadPage('acme', IMPORT.id, 1, file)).resolves.toEqual(SIDECAR_PAGE);
+    expect(source.calls).toBe(1);
+    expect(authorizations()).toEqual([undefined, 'Bearer token-1', 'Bearer token-1']);
+    expect(seen[1]?.body.toString()).toContain('filename="message.eml"');
+  });
+
+  it('refreshes the token once when the server calls the cached one invalid_token', async () => {
+    const source = tokens();
+    const api = jwtClient(source);
+    const accepted = new Set(['token-1']);
+    handler = jwtServer(accepted);
+    await api.domains();
+    // token-1 expires; the source's next token is accepted.
+    accepted.clear();
+    accepted.add('token-2');
+    await expect(api.domains()).resolves.toEqual(DOMAINS);
+    expect(source.calls).toBe(2);
+    expect(authorizations()).toEqual([undefined, 'Bearer token-1', 'Bearer token-1', 'Bearer token-2']);
+  });
+
+  it('stops with an AuthError when the server refuses the fresh token too', async () => {
+    const source = tokens();
+    const api = jwtClient(source);
+    handler = jwtServer(new Set());
+    const error = await api.domains().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthError);
+    expect((error as AuthError).message).toMatch(/did not accept your sign-in \(the token has expired\)/);
+    expect(isTransient(error)).toBe(false);
+    expect(source.calls).toBe(1);
+    expect(authorizations()).toEqual([undefined, 'Bearer token-1']);
+  });
+
+  it("turns the token source's failure into an AuthError with its message, sent once, and asks again on the next call", async () => {
+    const source = tokens(new Error('You are not signed in to Office.'));
+    const api = jwtClient(source);
+    handler = jwtServer(new Set(['token-2']));
+    const error = await api.domains().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthError);
+    expect((error as AuthError).message).toBe('You are not signed in to Office.');
+    expect(seen).toHaveLength(1);
+
+    source.failure = undefined;
+    await expect(api.domains()).resolves.toEqual(DOMAINS);
+    expect(source.calls).toBe(2);
+    expect(authorizations()).toEqual([undefined, undefined, 'Bearer token-2']);
+  });
+
+  it('leaves a Bearer challenge an ApiError when no token source is configured', async () => {
+    handler = jwtServer(new Set());
+    const error = await client.domains().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(401);
+    expect(seen).toHaveLength(1);
   });
 });

@@ -46,6 +46,26 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * Signing in failed: the token source could not give a token, or the server
+ * refused a fresh one. Never retried by itself (a new attempt may prompt the
+ * user); the message is for the user.
+ */
+export class AuthError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AuthError';
+  }
+}
+
+/**
+ * Where bearer tokens come from (Office single sign-on in the pane). Asked only
+ * once the server has challenged with `WWW-Authenticate: Bearer`, and again when
+ * it refuses the cached token as `invalid_token`. Should throw an Error whose
+ * message is meant for the user.
+ */
+export type TokenSource = () => Promise<string>;
+
 const TRANSIENT_STATUSES = new Set([502, 503, 504]);
 
 /** Worth another attempt of an idempotent call: the request may never have reached the server's logic. */
@@ -90,8 +110,10 @@ export interface ApiClient {
 export interface ApiClientOptions {
   /** origin the `/api` paths are resolved against; empty for the page's own origin */
   baseUrl?: string;
-  /** sent as the dev-mode identity headers on every request */
+  /** sent as the dev-mode identity headers until the server asks for a bearer token */
   identity: () => Identity | undefined;
+  /** asked for a token when the server challenges with `WWW-Authenticate: Bearer` (jwt mode) */
+  accessToken?: TokenSource;
   /** attempts for idempotent calls (first included) and the first back-off delay */
   retry?: { attempts: number; baseDelayMs: number };
 }
@@ -118,23 +140,79 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return { [DEV_IDENTITY_HEADERS.email]: identity.email, [DEV_IDENTITY_HEADERS.name]: name };
   }
 
+  // Bearer tokens (jwt mode): none until the server asks for one, then the
+  // cached one on every request. One acquisition at a time is shared by every
+  // request waiting for it; a failed one is not cached, so the next user action
+  // tries again (no loop: each request asks at most once).
+  let token: string | undefined;
+  let pending: Promise<string> | undefined;
+
+  function acquireToken(stale: string | undefined): Promise<string> {
+    if (token !== undefined && token !== stale) return Promise.resolve(token);
+    if (pending) return pending;
+    const source = options.accessToken;
+    if (!source) return Promise.reject(new AuthError('The TOA server asks for a sign-in, which this client cannot do.'));
+    token = undefined;
+    const acquisition = (async () => {
+      try {
+        const fresh = await source();
+        token = fresh;
+        return fresh;
+      } catch (error) {
+        throw new AuthError(error instanceof Error ? error.message : `Signing in to TOA failed: ${String(error)}`, { cause: error });
+      } finally {
+        pending = undefined;
+      }
+    })();
+    pending = acquisition;
+    return acquisition;
+  }
+
+  function authHeaders(bearer: string | undefined): Record<string, string> {
+    return bearer === undefined ? identityHeaders() : { Authorization: `Bearer ${bearer}` };
+  }
+
+  /**
+   * Sends once with the cached token (or the dev identity). A 401 with a Bearer
+   * challenge gets a token and the request is sent once more: when none was sent,
+   * or when the one sent was refused as `invalid_token` (expired, say). Without a
+   * Bearer challenge (dev mode) the answer is returned as it is.
+   */
+  async function authorized(sendWith: (headers: Record<string, string>) => Promise<RawAnswer>): Promise<RawAnswer> {
+    const sent = token;
+    const answer = await sendWith(authHeaders(sent));
+    const challenge = bearerChallenge(answer);
+    if (!challenge || !options.accessToken) return answer;
+    if (sent !== undefined && challenge.error !== 'invalid_token') return refused(answer);
+    const fresh = await acquireToken(sent);
+    const again = await sendWith(authHeaders(fresh));
+    return bearerChallenge(again) ? refused(again) : again;
+  }
+
   async function once<T>(request: RequestOptions<T>): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...identityHeaders() };
-    if (request.body !== undefined) headers['Content-Type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await fetch(baseUrl + request.path, {
-        method: request.method,
-        headers,
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: request.signal,
-      });
-    } catch (error) {
-      if (request.signal?.aborted) throw error;
-      throw new NetworkError(undefined, { cause: error });
-    }
-    const text = await response.text();
-    return parseResponse(response.status, response.headers.get('Content-Type'), text, request.schema);
+    const answer = await authorized(async (auth) => {
+      const headers: Record<string, string> = { Accept: 'application/json', ...auth };
+      if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+      let response: Response;
+      try {
+        response = await fetch(baseUrl + request.path, {
+          method: request.method,
+          headers,
+          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          signal: request.signal,
+        });
+      } catch (error) {
+        if (request.signal?.aborted) throw error;
+        throw new NetworkError(undefined, { cause: error });
+      }
+      return {
+        status: response.status,
+        contentType: response.headers.get('Content-Type'),
+        challenge: response.headers.get('WWW-Authenticate'),
+        text: await response.text(),
+      };
+    });
+    return parseResponse(answer.status, answer.contentType, answer.text, request.schema);
   }
 
   function send<T>(request: RequestOptions<T>): Promise<T> {
@@ -154,22 +232,38 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     onProgress?: (progress: UploadProgress) => void,
     signal?: AbortSignal,
   ): Promise<AddPageResponse> {
+    return authorized((auth) => uploadOnce(path, file, auth, onProgress, signal)).then((answer) =>
+      parseResponse(answer.status, answer.contentType, answer.text, addPageResponseSchema),
+    );
+  }
+
+  function uploadOnce(
+    path: string,
+    file: { blob: Blob; filename: string },
+    auth: Record<string, string>,
+    onProgress?: (progress: UploadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<RawAnswer> {
     // fetch cannot report upload progress; XMLHttpRequest can.
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason ?? new DOMException('Aborted', 'AbortError'));
+        return;
+      }
       const xhr = new XMLHttpRequest();
       xhr.open('POST', baseUrl + path);
       xhr.setRequestHeader('Accept', 'application/json');
-      for (const [name, value] of Object.entries(identityHeaders())) xhr.setRequestHeader(name, value);
+      for (const [name, value] of Object.entries(auth)) xhr.setRequestHeader(name, value);
       xhr.upload.onprogress = (event) => {
         if (event.lengthComputable) onProgress?.({ loaded: event.loaded, total: event.total });
       };
-      xhr.onload = () => {
-        try {
-          resolve(parseResponse(xhr.status, xhr.getResponseHeader('Content-Type'), xhr.responseText, addPageResponseSchema));
-        } catch (error) {
-          reject(error);
-        }
-      };
+      xhr.onload = () =>
+        resolve({
+          status: xhr.status,
+          contentType: xhr.getResponseHeader('Content-Type'),
+          challenge: xhr.getResponseHeader('WWW-Authenticate'),
+          text: xhr.responseText,
+        });
       xhr.onerror = () => reject(new NetworkError('The upload was interrupted.'));
       xhr.ontimeout = () => reject(new NetworkError('The upload timed out.'));
       xhr.onabort = () => reject(signal?.reason ?? new DOMException('Aborted', 'AbortError'));
@@ -210,6 +304,30 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     updateDocument: (domain, id, n, body) => send({ method: 'PUT', path: paths.document(domain, id, n), schema: documentSchema, body, idempotent: true }),
     submit: (domain, id) => send({ method: 'POST', path: paths.submit(domain, id), schema: importSchema, idempotent: true }),
   };
+}
+
+/** One HTTP answer, before it is parsed. */
+interface RawAnswer {
+  status: number;
+  contentType: string | null;
+  /** the `WWW-Authenticate` header */
+  challenge: string | null;
+  text: string;
+}
+
+/** The RFC 6750 challenge of a 401 (`Bearer realm="toa", error="invalid_token"`), or undefined for any other answer. */
+function bearerChallenge(answer: RawAnswer): { error: string | undefined } | undefined {
+  if (answer.status !== 401 || !answer.challenge || !/^\s*Bearer(\s|$)/i.test(answer.challenge)) return undefined;
+  return { error: /\berror="([^"]*)"/i.exec(answer.challenge)?.[1] };
+}
+
+/** The server refused the token it asked for: a new attempt would not help without someone acting. */
+function refused(answer: RawAnswer): never {
+  const problem = toProblem(answer.status, parseJson(answer.text, answer.contentType), answer.text);
+  throw new AuthError(
+    `The TOA server did not accept your sign-in (${problem.detail || problem.title}). Try again; if it keeps failing, ask your TOA administrator.`,
+    { cause: new ApiError(problem) },
+  );
 }
 
 function parseResponse<T>(status: number, contentType: string | null, text: string, schema?: z.ZodType<T>): T {

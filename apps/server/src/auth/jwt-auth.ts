@@ -6,7 +6,7 @@ import { createJwtVerifier } from './jwt-verifier.js';
 
 /**
  * `jwt` mode: the task pane sends the access token it got from Entra ID
- * (Nested App Authentication); every request is verified on its own, nothing
+ * (Office SSO, or Nested App Authentication); every request is verified on its own, nothing
  * is kept in a session.
  */
 export function jwtAuth(auth: JwtAuthConfig): RequestHandler {

@@ -20,6 +20,9 @@ export const DOMAIN = 'acme';
 
 export type ArchiveSetting = { type: 'filesystem'; root: string } | { type: 'http'; url: string; retries?: number };
 
+/** The server's `auth` block (docs/security.md): dev headers by default, or Entra-style bearer tokens. */
+export type AuthSetting = { mode: 'dev' } | { mode: 'jwt'; jwksUrl: string; issuer: string; audience: string | string[]; tenants: string[]; admins?: string[] };
+
 export interface StoredImport {
   /** the import's folder under the data root */
   dir: string;
@@ -42,7 +45,7 @@ export interface ToaServer {
  * Runs the real `toa-server serve` as a child process on a loopback port
  * chosen by the system, with a fresh data root, serving the built pane.
  */
-export async function startToaServer(options: { archive?: ArchiveSetting } = {}): Promise<ToaServer> {
+export async function startToaServer(options: { archive?: ArchiveSetting; auth?: AuthSetting } = {}): Promise<ToaServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-e2e-'));
   const dataRoot = path.join(dir, 'data');
   const archiveRoot = path.join(dir, 'archive');
@@ -55,7 +58,7 @@ export async function startToaServer(options: { archive?: ArchiveSetting } = {})
     timeZone: 'Europe/Prague',
     // the URL is read from the "listening on" info line
     logLevel: 'info',
-    auth: { mode: 'dev' },
+    auth: options.auth ?? { mode: 'dev' },
     taskpaneDir,
     domains: [
       {
