@@ -11,6 +11,7 @@ import { AppError } from '../errors.js';
 export const LAYOUT_VERSION = 1;
 export const LAYOUT_VERSION_FILE = '.toa-layout-version';
 export const PROCESS_LOCK_FILE = '.toa-server.lock';
+/** The cached copy of a URL domain's catalogue, in the domain folder (SPEC §3.1). */
 export const CATALOGUE_CACHE_FILE = 'cmserver2.xml';
 export const IMPORT_FILE = 'import.json';
 /** Written before the renames of an extraction; its presence at start means "roll forward". */

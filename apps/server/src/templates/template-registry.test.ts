@@ -8,7 +8,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type DomainConfig, domainConfigSchema } from '../config/schema.js';
 import { AppError } from '../errors.js';
-import { CATALOGUE_CACHE_FILE, type CatalogueState, TemplateRegistry } from './template-registry.js';
+import { CATALOGUE_CACHE_FILE } from '../storage/layout.js';
+import { type CatalogueState, TemplateRegistry } from './template-registry.js';
 
 function catalogueXml(templateId: string, name = 'Incoming invoice'): string {
   return `<?xml version="1.0" encoding="UTF-8"?>

@@ -6,11 +6,9 @@ import { type Clock, systemClock } from '../clock.js';
 import { type DomainConfig, intervalMs } from '../config/schema.js';
 import { AppError, errnoCode } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-fs.js';
+import { Layout } from '../storage/layout.js';
 import { downloadBounded, readFileBounded } from './catalogue-source.js';
 import { DEFAULT_CATALOGUE_MAX_BYTES, parseCatalogueXml } from './catalogue-xml.js';
-
-/** The cached copy of a URL domain's catalogue, in the domain folder (SPEC §3.1). */
-export const CATALOGUE_CACHE_FILE = 'cmserver2.xml';
 
 export type CatalogueSource = 'file' | 'url' | 'cache';
 
@@ -38,7 +36,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class TemplateRegistry {
   readonly #domains: ReadonlyMap<string, DomainConfig>;
-  readonly #dataRoot: string;
+  readonly #layout: Layout;
   readonly #logger: Logger;
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
@@ -52,7 +50,7 @@ export class TemplateRegistry {
 
   constructor(options: TemplateRegistryOptions) {
     this.#domains = new Map(options.domains.map((domain) => [domain.code, domain]));
-    this.#dataRoot = options.dataRoot;
+    this.#layout = new Layout(options.dataRoot);
     this.#logger = options.logger;
     this.#fetch = options.fetch ?? fetch;
     this.#clock = options.clock ?? systemClock;
@@ -183,7 +181,7 @@ export class TemplateRegistry {
   }
 
   #cacheFile(code: string): string {
-    return path.join(this.#dataRoot, code, CATALOGUE_CACHE_FILE);
+    return this.#layout.catalogueCache(code);
   }
 
   #loaded(code: string, catalogue: Catalogue, source: CatalogueSource): CatalogueState {
