@@ -165,6 +165,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     logger.info({ url }, `TOA server listening on ${url}`);
+    for (const storage of storages.values()) {
+      storage
+        .warmUp()
+        .catch((error: unknown) => logger.error({ err: error, domain: storage.domain }, 'building the listing index failed; the next listing tries again'));
+    }
 
     let closing: Promise<void> | undefined;
     return {

@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IMPORT_ID_PATTERN } from '@toa/api/ids';
 import { importSchema, listImportsResponseSchema } from '@toa/api/imports';
@@ -115,6 +115,18 @@ describe('imports over HTTP', () => {
     const others = listImportsResponseSchema.parse(await (await bob(`${paths.imports('acme')}?messageId=${encodeURIComponent('<dup@x>')}`)).json());
     expect(others.total).toBe(0);
     await expectProblem(await carol(`${paths.imports('acme')}?limit=100000`), 400, 'VALIDATION_FAILED');
+  });
+
+  it('drops an import removed by hand from the listing', async () => {
+    const dave = server.as('dave@acme.example');
+    const kept = importSchema.parse(await (await dave(paths.imports('acme'), json('POST', {}))).json());
+    const removed = importSchema.parse(await (await dave(paths.imports('acme'), json('POST', {}))).json());
+    expect(listImportsResponseSchema.parse(await (await dave(paths.imports('acme'))).json()).total).toBe(2);
+    const [date, folder] = removed.id.split('_') as [string, string];
+    await rm(path.join(server.dataRoot, 'acme', date, folder), { recursive: true });
+    const after = listImportsResponseSchema.parse(await (await dave(paths.imports('acme'))).json());
+    expect(after.items.map((i) => i.id)).toEqual([kept.id]);
+    expect(after.total).toBe(1);
   });
 
   it('deletes a DRAFT import: folder gone, id answers 404', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { documentSchema, type Import, importSchema, sidecarSchema } from '@toa/api/imports';
+import { documentSchema, type Import, importSchema, listImportsResponseSchema, sidecarSchema } from '@toa/api/imports';
 import { problemSchema } from '@toa/api/errors';
 import { paths } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,8 @@ describe('submit over HTTP', () => {
     expect(final.damisBatchId).toBeTruthy();
     expect(final.attempts).toEqual([expect.objectContaining({ outcome: 'SUBMITTED', damisBatchId: final.damisBatchId })]);
     expect(final.documents[0]?.attributes.caseNumber).toBe(`${final.id}/1`);
+    const listed = listImportsResponseSchema.parse(await (await alice(paths.imports('acme'))).json());
+    expect(listed.items.find((i) => i.id === final.id)).toMatchObject({ status: 'SUBMITTED', damisBatchId: final.damisBatchId, pageCount: 1 });
     const archived = await readdir(server.archiveRoot, { recursive: true });
     expect(archived.some((f) => f.endsWith('manifest.json'))).toBe(true);
 

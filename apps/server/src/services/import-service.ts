@@ -6,7 +6,6 @@ import {
   type Document,
   EDITABLE_STATUSES,
   type Import,
-  type ImportSummary,
   type ListImportsQuery,
   type ListImportsResponse,
   type Page,
@@ -18,7 +17,7 @@ import type { Template } from '@toa/api/templates';
 import type { Logger } from 'pino';
 import type { ArchiveBatch, ArchiveClient } from '../archive/archive-client.js';
 import type { Limits } from '../config/schema.js';
-import { AppError, isAppError } from '../errors.js';
+import { AppError } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { AuditLog } from '../logging/audit-log.js';
 import { crashPoint } from '../storage/crash-points.js';
@@ -55,21 +54,6 @@ const editableBy =
       throw new AppError('IMPORT_NOT_EDITABLE', `import ${current.id} is ${current.status} and can no longer be changed`);
     }
   };
-
-function summarize(current: Import): ImportSummary {
-  return {
-    id: current.id,
-    domain: current.domain,
-    status: current.status,
-    createdAt: current.createdAt,
-    updatedAt: current.updatedAt,
-    source: current.source,
-    ...(current.error === undefined ? {} : { error: current.error }),
-    ...(current.damisBatchId === undefined ? {} : { damisBatchId: current.damisBatchId }),
-    documentCount: current.documents.length,
-    pageCount: current.documents.reduce((sum, d) => sum + d.pages.length, 0),
-  };
-}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -117,24 +101,8 @@ export class ImportService {
 
   /** The caller's imports, newest first; with `messageId`, only earlier imports of that message. */
   async list(identity: Identity, domain: string, query: ListImportsQuery): Promise<ListImportsResponse> {
-    const storage = this.storage(domain);
-    const matching: Import[] = [];
-    for (const id of await storage.ids()) {
-      let current: Import;
-      try {
-        current = await storage.read(id);
-      } catch (error) {
-        if (isAppError(error) && (error.code === 'IMPORT_NOT_FOUND' || error.code === 'IMPORT_UNREADABLE')) continue;
-        throw error;
-      }
-      if (current.userId !== identity.userId) continue;
-      if (query.messageId !== undefined && current.source.internetMessageId !== query.messageId) continue;
-      matching.push(current);
-    }
-    // folder names order by minute only; creation instants settle imports of the same minute
-    matching.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id.localeCompare(a.id));
-    const items = matching.slice(query.offset, query.offset + query.limit).map(summarize);
-    return { items, total: matching.length, limit: query.limit, offset: query.offset };
+    const { items, total } = await this.storage(domain).listOwned(identity.userId, query);
+    return { items, total, limit: query.limit, offset: query.offset };
   }
 
   async delete(identity: Identity, domain: string, id: string): Promise<void> {

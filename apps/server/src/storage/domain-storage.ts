@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
-import type { Document, Import, Page, Sidecar, Source } from '@toa/api/imports';
+import type { Document, Import, ImportSummary, Page, Sidecar, Source } from '@toa/api/imports';
 import { IMPORT_SCHEMA_VERSION, SIDECAR_SCHEMA_VERSION } from '@toa/api/imports';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { AppError, errnoCode } from '../errors.js';
+import { AppError, errnoCode, isAppError } from '../errors.js';
 import type { MessageSummary } from '../mail/summarize-message.js';
 import type { ZonedTime } from '../zoned-time.js';
 import { fsyncDir, tmpSiblingPath, writeFileAtomic, writeFileDurable } from './atomic-fs.js';
 import { crashPoint } from './crash-points.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
 import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, writeImportFile } from './import-files.js';
+import { ImportIndex } from './import-index.js';
 import type { KeyedLock } from './keyed-lock.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout } from './layout.js';
 
@@ -83,6 +84,7 @@ export class DomainStorage {
   private readonly logger: Logger;
   /** Imports whose archive call is in flight (the lock is not held meanwhile). */
   private readonly submitting = new Set<string>();
+  private readonly index = new ImportIndex();
 
   constructor(deps: { layout: Layout; domain: string; clock: Clock; time: ZonedTime; locks: KeyedLock; mail: MailTools; logger: Logger }) {
     this.layout = deps.layout;
@@ -141,6 +143,7 @@ export class DomainStorage {
       await fsyncDir(paths.docDir(1));
       crashPoint('create.before-import-json');
       await writeImportFile(paths.importFile, created);
+      this.index.record(created);
       await fsyncDir(dateDir);
       return created;
     }
@@ -171,6 +174,7 @@ export class DomainStorage {
     await change(draft);
     draft.updatedAt = this.time.iso(this.clock.now());
     await writeImportFile(this.paths(id).importFile, draft);
+    this.index.record(draft);
     return draft;
   }
 
@@ -319,6 +323,7 @@ export class DomainStorage {
         await writeJournal(paths, renames);
         committed = true;
         await applyJournal(paths);
+        this.index.record(next);
         return { imported: next, document };
       } catch (error) {
         // Before the journal nothing is committed: the temporaries go. After it,
@@ -370,9 +375,11 @@ export class DomainStorage {
     try {
       await rename(dir, doomed);
     } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return;
-      throw error;
+      if (errnoCode(error) !== 'ENOENT') throw error;
+      this.index.forget(id);
+      return;
     }
+    this.index.forget(id);
     await fsyncDir(path.dirname(dir));
     crashPoint('delete-import.before-rm');
     await rm(doomed, { recursive: true, force: true });
@@ -430,6 +437,41 @@ export class DomainStorage {
     }
   }
 
+  /**
+   * A page of the owner's imports (of one message, when given), newest first,
+   * from the in-memory index. Imports removed by hand since the index was
+   * built drop out here; imports put back by hand appear after a restart.
+   */
+  async listOwned(userId: string, query: { messageId?: string; offset: number; limit: number }): Promise<{ items: ImportSummary[]; total: number }> {
+    await this.warmUp();
+    for (;;) {
+      const owned = this.index.owned(userId, query.messageId);
+      const page = owned.slice(query.offset, query.offset + query.limit);
+      const gone = (await Promise.all(page.map(async (entry) => ((await fileExists(this.paths(entry.id).importFile)) ? undefined : entry.id)))).filter(
+        (id) => id !== undefined,
+      );
+      if (gone.length === 0) return { items: page.map(({ userId: _owner, ...summary }) => summary), total: owned.length };
+      for (const id of gone) this.index.forget(id);
+    }
+  }
+
+  /** Builds the listing index now (at start, in the background) so the first listing does not wait for it. */
+  warmUp(): Promise<void> {
+    return this.index.ready(() => this.readAll());
+  }
+
+  /** Every readable import of the domain; unreadable ones are fsck's business. */
+  private async *readAll(): AsyncIterable<Import> {
+    for (const id of await this.ids()) {
+      try {
+        yield await this.read(id);
+      } catch (error) {
+        if (isAppError(error) && (error.code === 'IMPORT_NOT_FOUND' || error.code === 'IMPORT_UNREADABLE')) continue;
+        throw error;
+      }
+    }
+  }
+
   /** Every import id of the domain, newest first (date folders, then HHmm-xxxxxxxx). */
   async ids(): Promise<string[]> {
     const ids: string[] = [];
@@ -472,5 +514,14 @@ export async function readdirOrEmpty(dir: string): Promise<string[]> {
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
+  }
+}
+
+async function fileExists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
   }
 }
