@@ -2,6 +2,7 @@ import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FakeApiClient } from '../test/fake-api-client';
+import { earlierImport } from '../test/fixtures';
 import { installOfficeStub, type OfficeStub, SAMPLE_MESSAGE } from '../test/office-stub';
 import { App } from './app';
 import { AppProvider } from './provider';
@@ -67,19 +68,7 @@ describe('App', () => {
 
   it('warns about an earlier import as soon as the message is shown, and Import still asks', async () => {
     const user = userEvent.setup();
-    api.earlier = [
-      {
-        id: '2026-10-01_0900-00000001',
-        domain: 'acme',
-        status: 'SUBMITTED',
-        createdAt: '2026-10-01T09:00:00.000Z',
-        updatedAt: '2026-10-01T09:01:00.000Z',
-        source: { internetMessageId: SAMPLE_MESSAGE.internetMessageId },
-        damisBatchId: 'OLD-1',
-        documentCount: 1,
-        pageCount: 1,
-      },
-    ];
+    api.earlier = [earlierImport(SAMPLE_MESSAGE.internetMessageId, { damisBatchId: 'OLD-1' })];
     renderApp();
     const bar = await screen.findByRole('group', { name: /^Already imported on/ });
     expect(bar).toHaveTextContent(/— Submitted, batch OLD-1$/);

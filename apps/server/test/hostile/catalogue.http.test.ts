@@ -3,13 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { problemSchema } from '@toa/api/errors';
-import { DEV_IDENTITY_HEADERS, paths } from '@toa/api/routes';
+import { paths } from '@toa/api/routes';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
-import type { ConfigInput } from '../../src/config/schema.js';
-import { type RunningServer, startServer } from '../../src/server.js';
-import { SPEC_CATALOGUE } from '../support/catalogue.js';
+import { json, startTestServer, type TestServer } from '../support/server.js';
 
 const BILLION_LAUGHS = `<?xml version="1.0"?>
 <!DOCTYPE catalogue [
@@ -35,12 +32,11 @@ async function writeHugeCatalogue(file: string): Promise<void> {
 const HOSTILE: Record<string, string> = { laughs: 'billion laughs', xxe: 'external entity', huge: '50 MB file' };
 
 let dir: string;
-let running: RunningServer;
+let server: TestServer;
 const logLines: Array<{ level: number; msg: string; domain?: string; reason?: string }> = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'toa-hostile-catalogue-'));
-  await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
   await writeFile(path.join(dir, 'laughs.xml'), BILLION_LAUGHS);
   await writeFile(path.join(dir, 'xxe.xml'), EXTERNAL_ENTITY);
   await writeHugeCatalogue(path.join(dir, 'huge.xml'));
@@ -50,52 +46,35 @@ beforeAll(async () => {
     templates: { file: `./${code}.xml` },
     archive: { type: 'filesystem' as const, root: `./archive/${code}` },
   });
-  const raw: ConfigInput = {
-    host: '127.0.0.1',
-    port: 0,
-    dataRoot: './data',
-    logDir: './logs',
-    timeZone: 'Europe/Prague',
-    auth: { mode: 'dev' },
-    domains: ['acme', ...Object.keys(HOSTILE)].map(domain),
-  };
-  await writeFile(path.join(dir, 'toa.json'), JSON.stringify(raw));
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
       callback();
     },
   });
-  running = await startServer(loadConfig({ file: path.join(dir, 'toa.json'), env: {} }), { logger: pino({ level: 'info' }, sink) });
+  server = await startTestServer({ dir, logger: pino({ level: 'info' }, sink), overrides: { domains: ['acme', ...Object.keys(HOSTILE)].map(domain) } });
 });
 afterAll(async () => {
-  await running.close();
+  await server.dispose();
   await rm(dir, { recursive: true, force: true });
 });
-
-const asUser = (pathname: string) =>
-  fetch(`${running.url}${pathname}`, { headers: { [DEV_IDENTITY_HEADERS.email]: 'ann@acme.example', [DEV_IDENTITY_HEADERS.name]: 'Ann' } });
 
 describe('a server started with hostile catalogue files', () => {
   for (const [code, kind] of Object.entries(HOSTILE)) {
     it(`logs why the ${kind} catalogue of "${code}" is refused and answers 503 for its templates`, async () => {
       const logged = logLines.find((line) => line.domain === code && line.msg === 'template catalogue unavailable');
       expect(logged?.reason).toMatch(/DOCTYPE|ENTITY|larger than/);
-      const response = await asUser(paths.templates(code));
+      const response = await server.as('ann@acme.example')(paths.templates(code));
       expect(response.status).toBe(503);
       expect(problemSchema.parse(await response.json()).detail).toMatch(/DOCTYPE|ENTITY|larger than/);
     });
   }
 
   it('serves the other domain normally', async () => {
-    const response = await asUser(paths.templates('acme'));
+    const ann = server.as('ann@acme.example');
+    const response = await ann(paths.templates('acme'));
     expect(response.status).toBe(200);
     expect(((await response.json()) as { templates: Array<{ id: string }> }).templates.map((t) => t.id)).toContain('invoice');
-    const created = await fetch(`${running.url}${paths.imports('acme')}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', [DEV_IDENTITY_HEADERS.email]: 'ann@acme.example', [DEV_IDENTITY_HEADERS.name]: 'Ann' },
-      body: '{}',
-    });
-    expect(created.status).toBe(201);
+    expect((await ann(paths.imports('acme'), json('POST', {}))).status).toBe(201);
   });
 });

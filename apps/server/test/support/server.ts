@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEV_IDENTITY_HEADERS } from '@toa/api/routes';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
@@ -35,7 +35,7 @@ export class TestClock implements Clock {
  * the filesystem archive, plus whatever `overrides` says.
  */
 export async function startTestServer(
-  options: { overrides?: Partial<ConfigInput>; clock?: Clock; dir?: string; submitWaitMs?: number; fetch?: typeof fetch } = {},
+  options: { overrides?: Partial<ConfigInput>; clock?: Clock; dir?: string; submitWaitMs?: number; fetch?: typeof fetch; logger?: Logger } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'toa-http-')));
   await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
@@ -63,7 +63,7 @@ export async function startTestServer(
   await writeFile(configFile, JSON.stringify(raw, null, 2));
   const config = loadConfig({ file: configFile, env: {} });
   const running = await startServer(config, {
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     submitWaitMs: options.submitWaitMs ?? 0,

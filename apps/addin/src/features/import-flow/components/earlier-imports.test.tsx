@@ -1,30 +1,17 @@
-import type { ImportSummary, ListImportsResponse } from '@toa/api/imports';
+import type { ListImportsResponse } from '@toa/api/imports';
 import { act, screen } from '@testing-library/react';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { NetworkError } from '../../../lib/api-client';
 import { formatDateTime } from '../../../lib/format';
 import { FakeApiClient } from '../../../test/fake-api-client';
+import { earlierImport } from '../../../test/fixtures';
 import { renderWithProviders } from '../../../test/render';
 import { EarlierImports, type EarlierImportsProps } from './earlier-imports';
 
 const MESSAGE_ID = '<invoice-42@supplier.example>';
 
-function summary(id: string, createdAt: string, extra: Partial<ImportSummary> = {}): ImportSummary {
-  return {
-    id,
-    domain: 'acme',
-    status: 'SUBMITTED',
-    createdAt,
-    updatedAt: createdAt,
-    source: { internetMessageId: MESSAGE_ID },
-    documentCount: 1,
-    pageCount: 1,
-    ...extra,
-  };
-}
-
-const NEWEST = summary('2026-10-02_0900-00000002', '2026-10-02T09:00:00.000Z', { damisBatchId: 'OLD-2' });
-const OLDER = summary('2026-10-01_0900-00000001', '2026-10-01T09:00:00.000Z', { status: 'FAILED' });
+const NEWEST = earlierImport(MESSAGE_ID, { id: '2026-10-02_0900-00000002', createdAt: '2026-10-02T09:00:00.000Z', damisBatchId: 'OLD-2' });
+const OLDER = earlierImport(MESSAGE_ID, { status: 'FAILED' });
 
 let api: FakeApiClient;
 

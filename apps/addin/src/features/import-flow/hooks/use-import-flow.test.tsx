@@ -6,7 +6,7 @@ import { ApiClientProvider } from '../../../lib/api-client-context';
 import { loadDraft, loadImportProgress, type MessageDraft, saveImportProgress } from '../../../lib/drafts';
 import { BATCH_ID_PROPERTY, readCurrentMessage } from '../../../lib/office/mailbox';
 import { FakeApiClient } from '../../../test/fake-api-client';
-import { INVOICE, LETTER } from '../../../test/fixtures';
+import { earlierImport, INVOICE, LETTER } from '../../../test/fixtures';
 import { installOfficeStub, type OfficeStub, SAMPLE_MESSAGE } from '../../../test/office-stub';
 import { type ImportFlowInput, type ImportFlowOptions, MESSAGE_DOCUMENT, useImportFlow } from './use-import-flow';
 
@@ -96,19 +96,7 @@ describe('useImportFlow', () => {
   });
 
   it('warns about an earlier import and goes on only when asked to', async () => {
-    api.earlier = [
-      {
-        id: '2026-10-01_0900-00000001',
-        domain: 'acme',
-        status: 'SUBMITTED',
-        createdAt: '2026-10-01T09:00:00.000Z',
-        updatedAt: '2026-10-01T09:01:00.000Z',
-        source: { internetMessageId: MESSAGE_ID },
-        damisBatchId: 'OLD-1',
-        documentCount: 1,
-        pageCount: 1,
-      },
-    ];
+    api.earlier = [earlierImport(MESSAGE_ID, { damisBatchId: 'OLD-1' })];
     const { result } = renderFlow();
     await act(() => result.current.start());
     expect(result.current.state).toMatchObject({ phase: 'duplicate', earlier: { status: 'SUBMITTED', damisBatchId: 'OLD-1' } });
