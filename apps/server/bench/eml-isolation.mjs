@@ -1,6 +1,5 @@
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createReadStream, statSync } from 'node:fs';
+import { corpusMessages, corpusDir as fixturesCorpusDir } from '@toa/fixtures';
 import { simpleParser } from 'mailparser';
 import { readSummary } from '../dist/mail/read-summary.js';
 import { summarizeMessage } from '../dist/mail/summarize-message.js';
@@ -16,18 +15,8 @@ import { alternate, fmt, median, ratio, scaledRounds, timed } from './lib/measur
  * pool's two workers can use both cores).
  */
 
-/** The shared corpus beside the repository (shared/corpus/eml), or TOA_BENCH_CORPUS. */
-const corpusDir = process.env.TOA_BENCH_CORPUS ?? fileURLToPath(new URL('../../../../shared/corpus/eml/', import.meta.url));
-
-function corpusMessages(dir) {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((entry) => {
-      const full = path.join(dir, entry);
-      if (statSync(full).isDirectory()) return corpusMessages(full);
-      return entry.endsWith('.eml') ? [full] : [];
-    });
-}
+/** The corpus vendored in @toa/fixtures, or TOA_BENCH_CORPUS. */
+const corpusDir = process.env.TOA_BENCH_CORPUS ?? fixturesCorpusDir;
 
 /** Runs `parse` over every message, one after another or all at once; a refused message counts as done. */
 async function pass(messages, parse, concurrent) {

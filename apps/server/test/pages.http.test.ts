@@ -4,7 +4,7 @@ import path from 'node:path';
 import { addPageResponseSchema, type Import, importSchema, sidecarSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corpusDir, corpusMessages } from './support/corpus.js';
+import { corpusDir, corpusMessages, mikelDir } from './support/corpus.js';
 import { json, startTestServer, type TestServer, upload } from './support/server.js';
 
 let server: TestServer;
@@ -176,7 +176,7 @@ describe('pages over HTTP', () => {
 
   it('accepts every corpus message as a page with a sidecar, or refuses it with a clear 4xx', async () => {
     const outcomes: Record<string, number> = {};
-    const messages = corpusMessages();
+    const messages = corpusMessages(mikelDir);
     expect(messages.length).toBeGreaterThan(90);
     let next = await newImport();
     let count = 0;

@@ -20,7 +20,7 @@ import {
   render,
   withTempDir,
 } from '../../test/fixtures/mail/messages.js';
-import { corpusMessages } from '../../test/support/corpus.js';
+import { corpusMessages, mikelDir } from '../../test/support/corpus.js';
 import { isAppError } from '../errors.js';
 import { type ExtractPartsResult, extractParts } from './extract-parts.js';
 import { type ListedAttachment, summarizeMessage } from './summarize-message.js';
@@ -168,7 +168,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
 describe('extractParts on the corpus', () => {
   it('takes out every attachment alone, and all that are not inline together', async () => {
     let checked = 0;
-    for (const file of corpusMessages()) {
+    for (const file of corpusMessages(mikelDir)) {
       const { attachments } = await summarizeMessage(file);
       const choices: Array<string[] | undefined> = attachments.map((attachment) => [attachment.partId]);
       if (attachments.some((attachment) => !attachment.inline)) choices.push(undefined);

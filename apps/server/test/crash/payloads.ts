@@ -45,7 +45,7 @@ export function randomBinary(random: Random): Payload {
 
 let corpus: Array<{ name: string; bytes: Buffer }> | undefined;
 
-/** A real message of the shared corpus (many of them broken), uploaded as an EML page. */
+/** A real message of the vendored corpus (many of them broken), uploaded as an EML page. */
 export function corpusEml(random: Random): Payload {
   corpus ??= corpusMessages().map((file) => ({ name: path.basename(file), bytes: readFileSync(file) }));
   const chosen = pick(random, corpus);

@@ -1,22 +1,11 @@
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+
+import { corpusDir } from '@toa/fixtures';
+
+export { corpusDir, corpusMessages, reportedDir, reportedMessage } from '@toa/fixtures';
 
 /** The repository root: the folder holding turbo.json above this file. */
 export const repoRoot = path.resolve(import.meta.dirname, '../../../..');
 
-/** Real-world messages, many broken, kept beside the repository in shared/corpus/eml. */
-export const corpusDir = path.resolve(repoRoot, '..', 'shared', 'corpus', 'eml');
-
-/** Every `.eml` file of the corpus, as absolute paths, sorted. */
-export function corpusMessages(): string[] {
-  const found: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir).sort()) {
-      const full = path.join(dir, entry);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (entry.endsWith('.eml')) found.push(full);
-    }
-  };
-  walk(corpusDir);
-  return found;
-}
+/** The real-world messages of the mikel/mail library; the reported-fault messages have tests of their own values. */
+export const mikelDir = path.join(corpusDir, 'mikel-mail');

@@ -33,7 +33,7 @@ export interface CorpusMessage {
 }
 
 /**
- * A message of the shared corpus, with what Outlook would show for it. The
+ * A message of the vendored corpus, with what Outlook would show for it. The
  * caller writes out subject and sender, as Outlook reports them; the
  * attachments are only cut out of the MIME source far enough to know their
  * bytes, so that the server's own parser is what the test checks.

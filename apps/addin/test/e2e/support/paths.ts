@@ -8,7 +8,7 @@ export const repoRoot = path.resolve(addinDir, '../..');
 export const taskpaneDir = path.join(addinDir, 'dist');
 /** The server's bin; it runs the built server in apps/server/dist. */
 export const serverBin = path.join(repoRoot, 'apps', 'server', 'bin', 'toa-server.js');
-/** Real-world messages kept beside the repository. */
-export const corpusDir = path.resolve(repoRoot, '..', 'shared', 'corpus', 'eml');
+/** Real-world messages, vendored in the @toa/fixtures package. */
+export { corpusDir } from '@toa/fixtures';
 /** Debian's Chromium; playwright-core drives it, no browser is downloaded. */
 export const CHROMIUM = '/usr/bin/chromium';
