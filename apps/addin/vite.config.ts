@@ -1,6 +1,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize } from 'node:path';
+import { loadConfig } from '@toa/server/dist/config/load-config.js';
 import react from '@vitejs/plugin-react';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
@@ -32,6 +33,27 @@ function localOfficeJs(): Plugin {
   };
 }
 
+/** The repository root: `npm start` and `turbo dev` both run the server from here. */
+const repoRoot = join(import.meta.dirname, '..', '..');
+
+/**
+ * Where the dev server sends `/api`: the address the server itself listens on,
+ * read with the server's own configuration loader (`TOA_CONFIG`, `TOA_HOST`,
+ * `TOA_PORT`, the embedded default) from the folder it runs in.
+ */
+export function apiTarget(env: NodeJS.ProcessEnv = process.env): string {
+  let host = '127.0.0.1';
+  let port = 3100;
+  try {
+    ({ host, port } = loadConfig({ env, cwd: repoRoot }));
+  } catch (error) {
+    // the server refuses the same configuration with every problem listed; the proxy keeps the default meanwhile
+    console.warn(`the server's configuration does not load, /api goes to ${host}:${port}: ${error instanceof Error ? error.message : error}`);
+  }
+  const loopback = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`;
+}
+
 export default defineConfig({
   plugins: [react(), localOfficeJs()],
   // Relative asset URLs: the server serves dist at its root, a proxy may mount it elsewhere.
@@ -46,7 +68,7 @@ export default defineConfig({
   },
   server: {
     port: 3000,
-    proxy: { '/api': 'http://127.0.0.1:3100' },
+    proxy: { '/api': apiTarget() },
   },
   test: {
     projects: [

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { API_PREFIX, ROUTES } from '@toa/api/routes';
 import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -11,6 +9,7 @@ import type { AppContext } from './http/context.js';
 import { errorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
 import { importRoutes } from './http/routes/import-routes.js';
+import { paneRoutes } from './http/routes/pane-routes.js';
 import { systemRoutes } from './http/routes/system-routes.js';
 import { apiSecurityHeaders, taskpaneSecurityHeaders } from './http/security-headers.js';
 
@@ -65,10 +64,7 @@ export function createApp(ctx: AppContext): Express {
 
   // the built task pane, on the same origin as the API (the URL the manifest points at); Outlook frames it
   app.use(taskpaneSecurityHeaders(ctx.config));
-  const taskpaneDir = ctx.config.taskpaneDir;
-  if (taskpaneDir && existsSync(path.join(taskpaneDir, 'taskpane.html'))) {
-    app.use(express.static(taskpaneDir, { index: false, fallthrough: true }));
-  }
+  app.use(paneRoutes(ctx.config));
   app.use(errorHandler);
   return app;
 }

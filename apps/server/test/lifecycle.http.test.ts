@@ -109,6 +109,26 @@ describe('import lifecycle', () => {
     expect((await fetch(`${server.url}/missing.html`)).status).toBe(404);
   });
 
+  it('serves a task pane built after the server started, and says so while there is none', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-pane-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const paneDir = path.join(dir, 'dist');
+    // as on the first `npm start`: the server is up before the pane's build has written its folder
+    const server = await startTestServer({ overrides: { taskpaneDir: paneDir } });
+    started.push(server);
+    const before = await fetch(`${server.url}/taskpane.html`);
+    expect(before.status).toBe(503);
+    expect(before.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(await before.json()).toMatchObject({ code: 'UNAVAILABLE', detail: expect.stringMatching(/not built yet/) });
+    await mkdir(path.join(paneDir, 'assets'), { recursive: true });
+    await writeFile(path.join(paneDir, 'taskpane.html'), '<!doctype html><title>TOA</title>');
+    await writeFile(path.join(paneDir, 'assets', 'app.js'), 'console.log(1)');
+    const after = await fetch(`${server.url}/taskpane.html`);
+    expect(after.status).toBe(200);
+    expect(await after.text()).toContain('<title>TOA</title>');
+    expect((await fetch(`${server.url}/assets/app.js`)).status).toBe(200);
+  });
+
   it('resumes an import found PENDING at start when the archive honours the idempotency key', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-pending-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
