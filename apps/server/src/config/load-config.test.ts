@@ -168,6 +168,50 @@ describe('loadConfig', () => {
     });
   });
 
+  it('names the environment variable a bad value came from, not the file or the embedded default', async () => {
+    const embedded = problems(() => loadConfig({ env: { TOA_PORT: 'abc' }, cwd: dir }));
+    expect(embedded).toEqual(['TOA_PORT: must be a port number from 0 to 65535, not "abc"']);
+    const configFile = await file(minimal);
+    const lines = problems(() => loadConfig({ file: configFile, env: { TOA_PORT: '70000', TOA_DATA_RETENTION: 'forever' } }));
+    expect(lines).toEqual([
+      'TOA_PORT: must be a port number from 0 to 65535, not "70000"',
+      expect.stringMatching(/^TOA_DATA_RETENTION: must be a number of days/),
+    ]);
+  });
+
+  it('names the variable behind a value that is fine on its own but not with the rest', async () => {
+    const lines = problems(() => loadConfig({ env: { TOA_HOST: '0.0.0.0' }, cwd: dir }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^embedded default: auth\.mode: .*"0\.0\.0\.0" \(from TOA_HOST\)/);
+  });
+
+  it('stores an IANA time zone in its canonical spelling, from the file and from TOA_TIME_ZONE', async () => {
+    expect(loadConfig({ file: await file({ ...minimal, timeZone: 'utc' }), env: {} }).timeZone).toBe('UTC');
+    expect(loadConfig({ file: await file({ ...minimal, timeZone: 'europe/prague' }), env: {} }).timeZone).toBe('Europe/Prague');
+    expect(loadConfig({ file: await file(minimal), env: { TOA_TIME_ZONE: 'AMERICA/NEW_YORK' } }).timeZone).toBe('America/New_York');
+  });
+
+  it('refuses credentials in every URL of the configuration, with the same rule', async () => {
+    const credentialed = 'https://user:secret@host.example/x';
+    const config = await file({
+      ...minimal,
+      auth: {
+        mode: 'jwt',
+        jwksUrl: credentialed,
+        issuer: 'https://issuer.example',
+        audience: 'api://toa',
+        tenants: ['72f988bf-86f1-41af-91ab-2d7cd011db47'],
+      },
+      domains: [{ code: 'globex', name: 'Globex', templates: { url: credentialed }, archive: { type: 'http', url: credentialed } }],
+    });
+    const lines = problems(() => loadConfig({ file: config, env: {} }));
+    const rule = 'must not contain credentials (user:password@); name the environment variable that holds them instead';
+    for (const key of ['auth.jwksUrl', 'domains[0].templates.url', 'domains[0].archive.url']) {
+      expect(lines, key).toContain(`${config}: ${key}: ${rule}`);
+    }
+    expect(lines.join('\n')).not.toContain('secret');
+  });
+
   it('refuses duplicate domain codes and a file that is not JSON', async () => {
     const dup = await file({ ...minimal, domains: [minimal.domains[0], minimal.domains[0]] });
     expect(problems(() => loadConfig({ file: dup, env: {} }))[0]).toMatch(/duplicate domain code "acme"/);

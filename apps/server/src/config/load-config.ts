@@ -46,8 +46,27 @@ const ENV_OVERRIDES: Record<string, { key: keyof ConfigInput; parse: (raw: strin
   TOA_PRODUCTION: { key: 'production', parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : raw) },
 };
 
-function formatIssues(error: z.ZodError, origin: string): string[] {
-  return error.issues.map((issue) => {
+/** Where each top-level key's value came from, for messages: an environment variable, else the file or the embedded default. */
+type Origins = Map<string, { variable: string; raw: string }>;
+
+/**
+ * A union that matched no branch reports every branch's issues; the branch
+ * with the fewest is the one that was meant (`{ url }` is a URL source with a
+ * bad URL, not a file source missing `file`).
+ */
+function flattenIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+    const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+    if (closest.length === 0) return [issue];
+    return flattenIssues(closest).map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+  });
+}
+
+function formatIssues(error: z.ZodError, origin: string, origins: Origins): string[] {
+  return flattenIssues(error.issues).map((issue) => {
+    const fromEnv = issue.path.length === 1 ? origins.get(String(issue.path[0])) : undefined;
+    if (fromEnv) return `${fromEnv.variable}: ${issue.message}, not ${JSON.stringify(fromEnv.raw)}`;
     const where =
       issue.path.length > 0
         ? issue.path
@@ -66,16 +85,22 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** Identity settings that are only safe on some hosts or outside production. */
-function authProblems({ auth, host, production }: ParsedConfig): string[] {
+function authProblems({ auth, host, production }: ParsedConfig, origins: Origins): string[] {
+  const from = (key: string): string => {
+    const source = origins.get(key);
+    return source ? ` (from ${source.variable})` : '';
+  };
   const problems: string[] = [];
   if (auth.mode === 'dev') {
-    if (!isLoopbackHost(host)) problems.push(`auth.mode: "dev" trusts identity headers and is only allowed on a loopback host, not "${host}"`);
-    if (production) problems.push('auth.mode: "dev" is not allowed in production');
+    if (!isLoopbackHost(host)) problems.push(`auth.mode: "dev" trusts identity headers and is only allowed on a loopback host, not "${host}"${from('host')}`);
+    if (production) problems.push(`auth.mode: "dev" is not allowed in production${from('production')}`);
   } else {
     // the key set decides which signatures are trusted: it must come over TLS, except from a test server on this machine
     const jwks = new URL(auth.jwksUrl);
     if (jwks.protocol !== 'https:' && (production || !isLoopbackHost(jwks.hostname))) {
-      problems.push(`auth.jwksUrl: must be an https URL${production ? ' in production' : ' (http is only allowed on loopback, for tests)'}`);
+      problems.push(
+        `auth.jwksUrl: must be an https URL${production ? ` in production${from('production')}` : ' (http is only allowed on loopback, for tests)'}`,
+      );
     }
   }
   return problems;
@@ -116,17 +141,24 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
   } else {
     raw = { ...embeddedDefaultConfig() };
   }
+  const origins: Origins = new Map();
   for (const [name, { key, parse }] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
-    if (value !== undefined && value !== '') raw[key] = parse(value);
+    if (value !== undefined && value !== '') {
+      raw[key] = parse(value);
+      origins.set(key, { variable: name, raw: value });
+    }
   }
-  if (raw.production === undefined && env.NODE_ENV === 'production') raw.production = true;
+  if (raw.production === undefined && env.NODE_ENV === 'production') {
+    raw.production = true;
+    origins.set('production', { variable: 'NODE_ENV=production', raw: 'production' });
+  }
 
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatIssues(result.error, origin));
+  if (!result.success) throw new ConfigError(formatIssues(result.error, origin, origins));
   const parsed = result.data;
 
-  const problems = authProblems(parsed).map((problem) => `${origin}: ${problem}`);
+  const problems = authProblems(parsed, origins).map((problem) => `${origin}: ${problem}`);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const resolve = (p: string): string => path.resolve(baseDir, p);

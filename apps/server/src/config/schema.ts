@@ -13,24 +13,49 @@ export function intervalMs(value: string): number {
   return amount * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
 }
 
-const timeZoneSchema = z.string().refine((zone) => {
+/** An IANA zone, stored in its canonical spelling (`utc` → `UTC`, `europe/prague` → `Europe/Prague`) as Intl resolves it. */
+const timeZoneSchema = z.string().transform((zone, ctx) => {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as "Europe/Prague"' });
+    return z.NEVER;
   }
-}, 'must be an IANA time zone such as "Europe/Prague"');
+});
+
+/**
+ * The one rule for every URL of the configuration (catalogue, archive, key
+ * set): no credentials in it. A URL ends up in logs, process listings and
+ * support tickets; secrets are read from the environment variable a `…Env`
+ * key names.
+ */
+export const CREDENTIALS_IN_URL = 'must not contain credentials (user:password@); name the environment variable that holds them instead';
+
+const serviceUrlSchema = z.url({ protocol: /^https?$/ }).refine((url) => {
+  const parsed = new URL(url);
+  return parsed.username === '' && parsed.password === '';
+}, CREDENTIALS_IN_URL);
+
+/** The name of an environment variable holding a secret (never the secret itself). */
+const envNameSchema = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the name of an environment variable, such as "GLOBEX_TOKEN"');
+
+const PORT_RULE = 'must be a port number from 0 to 65535';
+const portSchema = z.number({ error: PORT_RULE }).int(PORT_RULE).min(0, PORT_RULE).max(65_535, PORT_RULE);
 
 const templatesSchema = z.union([
   z.object({ file: z.string().min(1) }).strict(),
   z
     .object({
-      url: z.url({ protocol: /^https?$/ }),
+      url: serviceUrlSchema,
       refresh: intervalSchema.default('24h'),
       timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+      /** sent as `Authorization: Bearer <value of the variable>` */
+      tokenEnv: envNameSchema.optional(),
+      /** the variable holds `user:password`, sent as HTTP Basic authentication */
+      basicAuthEnv: envNameSchema.optional(),
     })
-    .strict(),
+    .strict()
+    .refine((source) => !(source.tokenEnv && source.basicAuthEnv), { message: 'name either tokenEnv or basicAuthEnv, not both', path: ['basicAuthEnv'] }),
 ]);
 
 const filesystemArchiveSchema = z.object({ type: z.literal('filesystem'), root: z.string().min(1) }).strict();
@@ -38,16 +63,10 @@ const filesystemArchiveSchema = z.object({ type: z.literal('filesystem'), root: 
 const httpArchiveSchema = z
   .object({
     type: z.literal('http'),
-    url: z.url({ protocol: /^https?$/ }).refine((url) => {
-      const parsed = new URL(url);
-      return parsed.username === '' && parsed.password === '';
-    }, 'must not contain credentials; name the variable holding the token in tokenEnv'),
+    url: serviceUrlSchema,
     targetDomain: z.string().min(1).optional(),
     /** name of the environment variable holding the bearer token (never the token itself) */
-    tokenEnv: z
-      .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/)
-      .optional(),
+    tokenEnv: envNameSchema.optional(),
     timeoutMs: z.number().int().min(100).max(600_000).default(60_000),
     retries: z.number().int().min(0).max(10).default(3),
   })
@@ -108,10 +127,7 @@ const jwtAuthSchema = z
   .object({
     mode: z.literal('jwt'),
     /** the issuer's JSON Web Key Set; https (http only on loopback, outside production — checked in load-config) */
-    jwksUrl: z.url({ protocol: /^https?$/ }).refine((url) => {
-      const parsed = new URL(url);
-      return parsed.username === '' && parsed.password === '';
-    }, 'must not contain credentials'),
+    jwksUrl: serviceUrlSchema,
     /** the exact `iss`; may contain `{tenantid}`, replaced by the token's `tid` */
     issuer: z.string().min(1),
     /** the add-in's application (client) id or application id URI, or several */
@@ -145,7 +161,7 @@ const authSchema = z.discriminatedUnion('mode', [devAuthSchema, jwtAuthSchema]);
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
-    port: z.number().int().min(0).max(65_535).default(3100),
+    port: portSchema.default(3100),
     dataRoot: z.string().min(1).default('./data'),
     logDir: z.string().min(1).default('./logs'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

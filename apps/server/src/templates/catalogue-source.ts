@@ -27,23 +27,15 @@ export interface DownloadOptions {
   /** aborts the request and the body (timeout, shutdown) */
   signal: AbortSignal;
   maxBytes: number;
+  /** the `Authorization` header value, when the source needs one */
+  authorization?: string;
 }
 
-/**
- * GETs `url`; a non-2xx answer is an error, and a body over the limit is cut
- * off. Credentials in the URL (`https://user:password@host/…`) are sent as
- * HTTP Basic authentication, since fetch refuses URLs that carry them.
- */
+/** GETs `url`; a non-2xx answer is an error, and a body over the limit is cut off. */
 export async function downloadBounded(url: string, options: DownloadOptions): Promise<Buffer> {
-  const target = new URL(url);
   const headers: Record<string, string> = { accept: 'application/xml, text/xml;q=0.9, */*;q=0.1' };
-  if (target.username || target.password) {
-    const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
-    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
-    target.username = '';
-    target.password = '';
-  }
-  const response = await options.fetch(target, { signal: options.signal, headers });
+  if (options.authorization) headers.authorization = options.authorization;
+  const response = await options.fetch(url, { signal: options.signal, headers });
   if (!response.ok) {
     await response.body?.cancel();
     throw new Error(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);

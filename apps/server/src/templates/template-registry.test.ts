@@ -90,11 +90,11 @@ function fileDomain(code: string, file: string): DomainConfig {
   return domainConfigSchema.parse({ code, name: code, templates: { file }, archive: ARCHIVE });
 }
 
-function urlDomain(code: string, url: string, extra: { refresh?: string; timeoutMs?: number } = {}): DomainConfig {
+function urlDomain(code: string, url: string, extra: { refresh?: string; timeoutMs?: number; tokenEnv?: string; basicAuthEnv?: string } = {}): DomainConfig {
   return domainConfigSchema.parse({ code, name: code, templates: { url, ...extra }, archive: ARCHIVE });
 }
 
-function registry(domains: DomainConfig[], options: { maxBytes?: number; fetch?: typeof fetch } = {}): TemplateRegistry {
+function registry(domains: DomainConfig[], options: { maxBytes?: number; fetch?: typeof fetch; env?: NodeJS.ProcessEnv } = {}): TemplateRegistry {
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
   const created = new TemplateRegistry({ domains, dataRoot, logger, clock: { now: () => NOW }, ...options });
   registries.push(created);
@@ -306,16 +306,26 @@ describe('TemplateRegistry: URL domains', () => {
     expect(server.requests).toBe(1);
   });
 
-  it('sends credentials in the URL as Basic authentication, and never logs them or the query', async () => {
-    let authorization: string | undefined;
+  it('sends the credentials named by tokenEnv or basicAuthEnv, and never logs them or the query', async () => {
+    const seen: Array<string | undefined> = [];
     server.handler = (req, res) => {
-      authorization = req.headers.authorization;
+      seen.push(req.headers.authorization);
       res.writeHead(500).end();
     };
-    const secretUrl = server.url('cm.xml?token=s3cret').replace('http://', 'http://user:pa55%40word@');
-    const templates = registry([urlDomain('globex', secretUrl)]);
+    const env = { CM_TOKEN: 's3cret-token', CM_BASIC: 'user:pa55@word' };
+    const templates = registry(
+      [
+        urlDomain('bearer', server.url('cm.xml?key=s3cret'), { tokenEnv: 'CM_TOKEN' }),
+        urlDomain('basic', server.url('cm.xml'), { basicAuthEnv: 'CM_BASIC' }),
+        urlDomain('unset', server.url('cm.xml'), { tokenEnv: 'CM_UNSET' }),
+      ],
+      { env },
+    );
     await templates.start();
-    expect(authorization).toBe(`Basic ${Buffer.from('user:pa55@word').toString('base64')}`);
+    expect(seen.sort()).toEqual([`Basic ${Buffer.from('user:pa55@word').toString('base64')}`, 'Bearer s3cret-token']);
+    expect(unavailableReason(templates.state('unset'))).toBe(
+      'the catalogue download failed: the environment variable CM_UNSET named in templates.tokenEnv is not set; there is no cached copy',
+    );
     const logged = JSON.stringify(logs);
     expect(logged).toContain('/cm.xml');
     expect(logged).not.toMatch(/s3cret|pa55/);

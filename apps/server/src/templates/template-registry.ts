@@ -22,6 +22,8 @@ export interface TemplateRegistryOptions {
   clock?: Clock;
   /** largest catalogue accepted, from a file or a download (default 5 MB) */
   maxBytes?: number;
+  /** where `tokenEnv` / `basicAuthEnv` are looked up; `process.env` by default */
+  env?: NodeJS.ProcessEnv;
 }
 
 type UrlSource = Extract<DomainConfig['templates'], { url: string }>;
@@ -41,6 +43,7 @@ export class TemplateRegistry {
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
   readonly #maxBytes: number;
+  readonly #env: NodeJS.ProcessEnv;
   readonly #states = new Map<string, CatalogueState>();
   /** loads in flight, so that a timer and a manual refresh share one download */
   readonly #loading = new Map<string, Promise<CatalogueState>>();
@@ -55,6 +58,7 @@ export class TemplateRegistry {
     this.#fetch = options.fetch ?? fetch;
     this.#clock = options.clock ?? systemClock;
     this.#maxBytes = options.maxBytes ?? DEFAULT_CATALOGUE_MAX_BYTES;
+    this.#env = options.env ?? process.env;
   }
 
   /** Loads every domain's catalogue, then refreshes URL domains on their interval. */
@@ -144,7 +148,8 @@ export class TemplateRegistry {
     let catalogue: Catalogue;
     try {
       const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#stopped.signal]);
-      bytes = await downloadBounded(url, { fetch: this.#fetch, signal, maxBytes: this.#maxBytes });
+      const authorization = catalogueAuthorization(source, this.#env);
+      bytes = await downloadBounded(url, { fetch: this.#fetch, signal, maxBytes: this.#maxBytes, ...(authorization ? { authorization } : {}) });
       catalogue = parseCatalogueXml(bytes, { maxBytes: this.#maxBytes });
     } catch (error) {
       const reason = `the catalogue download failed: ${describe(error, timeoutMs)}`;
@@ -210,10 +215,23 @@ export class TemplateRegistry {
   }
 }
 
-/** A URL without credentials or query, which may carry secrets. */
+/** A URL without its query, which may carry secrets. */
 function loggableUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.origin}${parsed.pathname}`;
+}
+
+/**
+ * The `Authorization` header a URL source asks for: `Bearer <$tokenEnv>`, or
+ * Basic with `user:password` from `$basicAuthEnv`. Throws when the variable is
+ * unset, so the download fails with a reason instead of going out unauthenticated.
+ */
+function catalogueAuthorization(source: UrlSource, env: NodeJS.ProcessEnv): string | undefined {
+  const [key, variable] = source.tokenEnv ? ['tokenEnv', source.tokenEnv] : source.basicAuthEnv ? ['basicAuthEnv', source.basicAuthEnv] : [];
+  if (!variable) return undefined;
+  const value = env[variable];
+  if (!value) throw new Error(`the environment variable ${variable} named in templates.${key} is not set`);
+  return key === 'tokenEnv' ? `Bearer ${value}` : `Basic ${Buffer.from(value).toString('base64')}`;
 }
 
 /**
