@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { ArchiveConfig } from '../config/schema.js';
 import { errnoCode } from '../errors.js';
+import { cleanMediaType } from '../media-type.js';
 import { type ArchiveBatch, type ArchiveClient, ArchiveError, interruptedError } from './archive-client.js';
 import { backoffDelay, retryAfterDelay } from './backoff.js';
 import type { ArchiveCallLog } from './call-log.js';
@@ -146,7 +147,7 @@ export class HttpArchiveClient implements ArchiveClient {
       for (const page of document.pages) {
         let blob: Blob;
         try {
-          blob = await openAsBlob(page.path, { type: page.contentType });
+          blob = await openAsBlob(page.path, { type: cleanMediaType(page.contentType) });
         } catch (error) {
           if (errnoCode(error) === 'ENOENT') throw damagedPageError(document.n, page, 'the file is missing', error);
           throw error;

@@ -5,7 +5,8 @@ import multer, { type StorageEngine } from 'multer';
 import type { Limits } from '../config/schema.js';
 import { safeFilename } from '../mail/attachment-filename.js';
 import { AppError } from '../errors.js';
-import type { StagedUpload } from '../storage/domain-storage.js';
+import { cleanMediaType, UNKNOWN_MEDIA_TYPE } from '../media-type.js';
+import { EML_CONTENT_TYPE, type StagedUpload } from '../storage/domain-storage.js';
 import { writeNewFileDurable } from '../storage/durable-stream.js';
 
 declare global {
@@ -40,17 +41,15 @@ const tmpFileEngine: StorageEngine = {
   },
 };
 
-const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
-
 /** Filenames are metadata only: the same cleaning as attachment names, with a fallback. */
 export function cleanFilename(raw: string | undefined): string {
   return safeFilename(raw) ?? 'page.bin';
 }
 
+/** The declared type, cleaned; an `.eml` sent without a useful type is taken for the message it is named as. */
 export function cleanContentType(raw: string | undefined, filename: string): string {
-  const type = (raw ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (/\.eml$/i.test(filename) && (type === '' || type === 'application/octet-stream')) return 'message/rfc822';
-  return CONTENT_TYPE.test(type) ? type : 'application/octet-stream';
+  const type = cleanMediaType(raw);
+  return type === UNKNOWN_MEDIA_TYPE && /\.eml$/i.test(filename) ? EML_CONTENT_TYPE : type;
 }
 
 export function createPageReceiver(limits: Limits) {

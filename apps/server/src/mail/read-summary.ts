@@ -5,6 +5,7 @@ import type { AttachmentInfo, Mailbox } from '@toa/api/imports';
 import { PART_ID_PATTERN } from '@toa/api/ids';
 import { type AddressObject, type AttachmentStream, type HeaderLines, type Headers, MailParser, type MailParserOptions, simpleParser } from 'mailparser';
 import { AppError, isAppError } from '../errors.js';
+import { cleanMediaType } from '../media-type.js';
 import { fallbackFilename, safeFilename } from './attachment-filename.js';
 import { firstMailbox, messageDate, notAMessageReason, stringHeader } from './message-headers.js';
 import { SPLITTER_OPTIONS } from './part-numbering.js';
@@ -100,8 +101,7 @@ async function summarizeStream(input: Readable): Promise<MessageSummary> {
 /** Reads one attachment's decoded content to the end (mailparser waits for that) and describes it. */
 async function describeAttachment(attachment: AttachmentStream): Promise<ListedAttachment | undefined> {
   // a damaged Content-Type header can reach us as something else than a type/subtype string
-  const contentType =
-    typeof attachment.contentType === 'string' && attachment.contentType.includes('/') ? attachment.contentType.toLowerCase() : 'application/octet-stream';
+  const contentType = cleanMediaType(attachment.contentType);
   const isMessage = contentType === 'message/rfc822';
   const filename = safeFilename(attachment.filename);
   const keepHead = isMessage && filename === undefined;

@@ -1,6 +1,7 @@
 import { createImportRequestSchema, extractRequestSchema, listImportsQuerySchema, updateDocumentRequestSchema } from '@toa/api/imports';
 import { ROUTES } from '@toa/api/routes';
 import { Router } from 'express';
+import { cleanMediaType } from '../../media-type.js';
 import type { AppContext } from '../context.js';
 import { createPageReceiver } from '../page-upload.js';
 import { scope } from '../params.js';
@@ -60,7 +61,8 @@ export function importRoutes(ctx: AppContext): Router {
     const { identity, domain, id, n, m } = scope(ctx, req);
     const { page, body } = await ctx.imports.page(identity, domain, id, n, m);
     res.attachment(page.filename);
-    res.setHeader('Content-Type', page.contentType);
+    // stored types may predate the cleaning, or have been edited by hand: a header must never throw
+    res.setHeader('Content-Type', cleanMediaType(page.contentType));
     res.setHeader('Content-Length', String(page.size));
     res.setHeader('ETag', `"${page.sha256}"`);
     // pages are whatever users uploaded: never sniffed, never run as a page of this origin
