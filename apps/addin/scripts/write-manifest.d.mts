@@ -7,3 +7,6 @@ export interface SsoOptions {
 }
 export declare function parseSsoOptions(appId: string | undefined, resource: string | undefined, target: string): SsoOptions | undefined;
 export declare function addWebApplicationInfo(xml: string, sso: SsoOptions): string;
+export declare const DEFAULT_OUT: string;
+export declare function setVersion(xml: string, version: string): string;
+export declare function outputPath(out: string, options: { cwd: string; input: string }): string;

@@ -1,14 +1,16 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OfficeAddinManifest } from 'office-addin-manifest';
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { addWebApplicationInfo, parseSsoOptions, parseTargetUrl, rewriteManifest } from '../scripts/write-manifest.mjs';
+import { projectProblems, schemaProblems, validateManifest } from '../scripts/validate-manifest.mjs';
+import { addWebApplicationInfo, parseSsoOptions, parseTargetUrl, rewriteManifest, setVersion } from '../scripts/write-manifest.mjs';
 
 const ADDIN = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MANIFEST = resolve(ADDIN, '../../manifest.xml');
+const REPO = resolve(ADDIN, '../..');
+const MANIFEST = resolve(REPO, 'manifest.xml');
 const xml = readFileSync(MANIFEST, 'utf8');
 const doc = new DOMParser().parseFromString(xml, 'application/xml');
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
@@ -166,5 +168,117 @@ describe('write-manifest', () => {
     expect(() => parseTargetUrl('http://toa.example.org')).toThrow(/https/);
     expect(() => parseTargetUrl('toa.example.org')).toThrow(/absolute/);
     expect(() => parseTargetUrl('https://toa.example.org/?x=1')).toThrow(/query/);
+  });
+});
+
+/** `npm run <script> -- args` from the repository, started in `cwd` as an administrator would (npm sets INIT_CWD). */
+function npmRun(script: string, args: string[], cwd: string) {
+  const result = spawnSync('npm', ['--prefix', REPO, 'run', '--silent', script, '--', ...args], { cwd, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('npm run manifest', () => {
+  it('writes into the folder it was started from, with a header that describes the written copy and the version asked for', () => {
+    const admin = mkdtempSync(join(tmpdir(), 'toa-admin-'));
+    const run = npmRun('manifest', ['--url', 'https://toa.example.org', '--version', '1.2.3.4'], admin);
+    expect(run.output).toContain(`wrote ${join(admin, 'toa-manifest.xml')}`);
+    expect(run.status).toBe(0);
+    const written = readFileSync(join(admin, 'toa-manifest.xml'), 'utf8');
+    const header = /<!--([\s\S]*?)-->/.exec(written)?.[1] ?? '';
+    expect(header).toContain('served from https://toa.example.org.');
+    // the repository's header speaks of development URLs; rewritten blindly it would name the production URL as one
+    expect(header).not.toMatch(/Development URLs|localhost/);
+    expect(/<Version>([^<]*)<\/Version>/.exec(written)?.[1]).toBe('1.2.3.4');
+
+    expect(npmRun('manifest', ['--url', 'https://toa.example.org', '--out', 'manifests/toa.xml'], admin).status).toBe(0);
+    expect(existsSync(join(admin, 'manifests', 'toa.xml'))).toBe(true);
+    expect(existsSync(join(ADDIN, 'manifests'))).toBe(false);
+  });
+
+  it('never writes into a folder the server publishes, nor over the manifest it starts from', () => {
+    const admin = mkdtempSync(join(tmpdir(), 'toa-admin-'));
+    const intoDist = npmRun('manifest', ['--url', 'https://toa.example.org', '--out', join(ADDIN, 'dist', 'manifest.xml')], admin);
+    expect(intoDist.status).toBe(1);
+    expect(intoDist.output).toMatch(/which the server publishes and the next build deletes/);
+    expect(existsSync(join(ADDIN, 'dist', 'manifest.xml'))).toBe(false);
+
+    const served = join(admin, 'www');
+    mkdirSync(served);
+    writeFileSync(join(served, 'taskpane.html'), '<!doctype html>');
+    const intoServed = npmRun('manifest', ['--url', 'https://toa.example.org', '--out', 'www/manifest.xml'], admin);
+    expect(intoServed.status).toBe(1);
+    expect(intoServed.output).toMatch(/a published task-pane folder/);
+
+    const over = npmRun('manifest', ['--url', 'https://toa.example.org', '--out', MANIFEST], admin);
+    expect(over.status).toBe(1);
+    expect(over.output).toMatch(/is the manifest it starts from/);
+    expect(readFileSync(MANIFEST, 'utf8')).toBe(xml);
+  });
+
+  it('refuses a version the schema does not allow', () => {
+    expect(() => setVersion(xml, '1.x')).toThrow(/--version must look like 1\.2\.3\.4/);
+    expect(() => setVersion(xml, '1.2.3.4.5')).toThrow(/--version/);
+    expect(setVersion(xml, '2.0')).toContain('<Version>2.0</Version>');
+  });
+});
+
+describe('npm run validate (offline)', () => {
+  const production = rewriteManifest(xml, 'https://toa.example.org');
+
+  it("accepts the repository's manifest and a written one under Microsoft's schemas and TOA's checks", async () => {
+    await expect(validateManifest(xml)).resolves.toEqual([]);
+    await expect(validateManifest(production)).resolves.toEqual([]);
+    const sso = parseSsoOptions(
+      '6e1f3c52-0000-4000-8000-000000000001',
+      'api://toa.example.org/6e1f3c52-0000-4000-8000-000000000001',
+      'https://toa.example.org',
+    );
+    await expect(validateManifest(addWebApplicationInfo(production, sso as NonNullable<typeof sso>))).resolves.toEqual([]);
+  });
+
+  it('finds what the schemas forbid, with its line', async () => {
+    // <Version> must follow <Id> (the schema's sequence), and has a pattern
+    const reordered = xml.replace(/(\s*<Id>[^<]*<\/Id>)(\s*<Version>[^<]*<\/Version>)/, '$2$1');
+    expect(await schemaProblems(reordered)).toEqual([expect.stringMatching(/^line \d+: .*Version.*not expected/)]);
+    expect(await schemaProblems(xml.replace('<Version>1.0.0.0</Version>', '<Version>one</Version>'))).toEqual([
+      expect.stringMatching(/^line 14: .*Version.*'one'.*not accepted by the pattern/),
+    ]);
+    expect(await schemaProblems(xml.replace('<SupportsPinning>true</SupportsPinning>', '<Pinned>true</Pinned>'))).toEqual([
+      expect.stringMatching(/Pinned.*not expected/),
+    ]);
+  });
+
+  it('finds what TOA needs beyond the schemas', () => {
+    expect(projectProblems(production.replace('<Permissions>ReadWriteItem</Permissions>', '<Permissions>ReadItem</Permissions>'))).toEqual([
+      'Permissions: must be ReadWriteItem (the pane marks imported messages), not "ReadItem"',
+    ]);
+    expect(projectProblems(production.replace('https://toa.example.org/assets/icon-64.png', 'http://toa.example.org/assets/icon-64.png'))).toEqual([
+      'http://toa.example.org/assets/icon-64.png: must be https (Outlook loads add-ins over HTTPS only)',
+    ]);
+    expect(projectProblems(production.replace('https://toa.example.org/assets/icon-128.png', 'https://cdn.example.org/icon-128.png'))).toEqual([
+      'https://cdn.example.org/icon-128.png: its origin is not listed in AppDomains',
+    ]);
+    expect(projectProblems(production.replace('resid="taskpaneUrl"', 'resid="paneUrl"'))).toContain('resid "paneUrl": no resource has this id');
+    expect(projectProblems(production.replaceAll('/taskpane.html"', '/index.html"'))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/SourceLocation .*index\.html: must point at \/taskpane\.html/)]),
+    );
+  });
+
+  it('checks the file named, relative to where npm was started, and exits 1 with one line per problem', () => {
+    const admin = mkdtempSync(join(tmpdir(), 'toa-admin-'));
+    writeFileSync(join(admin, 'good.xml'), production);
+    const good = npmRun('validate', ['good.xml'], admin);
+    expect(good.status).toBe(0);
+    expect(good.output).toContain(`${join(admin, 'good.xml')}: valid`);
+    writeFileSync(
+      join(admin, 'bad.xml'),
+      production.replace('<Version>1.0.0.0</Version>', '<Version>one</Version>').replace('<Permissions>ReadWriteItem', '<Permissions>ReadItem'),
+    );
+    const bad = npmRun('validate', ['bad.xml'], admin);
+    expect(bad.status).toBe(1);
+    expect(bad.output).toMatch(/bad\.xml: schema: line \d+: Element '\{[^}]+\}Version': \[facet 'pattern'\] The value 'one'/);
+    expect(bad.output).toMatch(/bad\.xml: TOA: Permissions: must be ReadWriteItem/);
+    expect(bad.output).toMatch(/bad\.xml: 2 problems/);
+    expect(npmRun('validate', ['missing.xml'], admin).output).toMatch(/missing\.xml: cannot be read \(ENOENT\)/);
   });
 });
