@@ -171,13 +171,16 @@ describe('write-manifest', () => {
   });
 });
 
+/** Each npm run starts npm and node; a busy machine needs more than the default 5 s. */
+const NPM_TIMEOUT = { timeout: 60_000 };
+
 /** `npm run <script> -- args` from the repository, started in `cwd` as an administrator would (npm sets INIT_CWD). */
 function npmRun(script: string, args: string[], cwd: string) {
   const result = spawnSync('npm', ['--prefix', REPO, 'run', '--silent', script, '--', ...args], { cwd, encoding: 'utf8' });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-describe('npm run manifest', () => {
+describe('npm run manifest', NPM_TIMEOUT, () => {
   it('writes into the folder it was started from, with a header that describes the written copy and the version asked for', () => {
     const admin = mkdtempSync(join(tmpdir(), 'toa-admin-'));
     const run = npmRun('manifest', ['--url', 'https://toa.example.org', '--version', '1.2.3.4'], admin);
@@ -222,7 +225,7 @@ describe('npm run manifest', () => {
   });
 });
 
-describe('npm run validate (offline)', () => {
+describe('npm run validate (offline)', NPM_TIMEOUT, () => {
   const production = rewriteManifest(xml, 'https://toa.example.org');
 
   it("accepts the repository's manifest and a written one under Microsoft's schemas and TOA's checks", async () => {
