@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
-import { type Document, type Import, importSchema } from '@toa/api/imports';
+import { type Document, type Import, importSchema, sidecarSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base64Body, binaryContent, type Multipart, render } from './fixtures/mail/messages.js';
-import { importDirOf } from './hostile/support.js';
+import { importDirOf, identityLines, report, requestHead } from './hostile/support.js';
 import { json, startTestServer, type TestServer, upload } from './support/server.js';
 
 let server: TestServer;
@@ -86,5 +87,124 @@ describe('downloaded pages', () => {
       expect(download.headers.get('set-cookie')).toBeNull();
       expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(pdf));
     }
+  });
+});
+
+/** What one complete download said about itself, and what arrived. */
+interface Download {
+  status: number;
+  contentLength: number;
+  etag: string;
+  received: number;
+  sha256: string;
+}
+
+/** Downloads a page to the end; a connection cut before the declared length ends rejects. */
+async function download(pathname: string): Promise<Download> {
+  const response = await alice(pathname);
+  const body = Buffer.from(await response.arrayBuffer());
+  return {
+    status: response.status,
+    contentLength: Number(response.headers.get('content-length')),
+    etag: response.headers.get('etag') ?? '',
+    received: body.length,
+    sha256: sha256(body),
+  };
+}
+
+/** The server's open descriptors (it runs in this process) that point into the data root. */
+async function openDataFiles(): Promise<string[]> {
+  const targets = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(path.join('/proc/self/fd', fd)).catch(() => '')));
+  return targets.filter((target) => target.startsWith(server.dataRoot + path.sep));
+}
+
+/** Sends a GET, waits for the first bytes of the answer, then closes the connection as a cancelled download does. */
+function abortedDownload(pathname: string): Promise<string> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname);
+    socket.once('data', (chunk) => {
+      socket.destroy();
+      resolve(chunk.toString('latin1').split('\r\n')[0] ?? '');
+    });
+    socket.on('error', reject);
+    socket.write(requestHead('GET', pathname, identityLines('alice@acme.example')));
+  });
+}
+
+async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return check();
+}
+
+describe('downloads while the page changes or the client goes away', () => {
+  it('a download overlapping an extract of the same page is whole: Content-Length, ETag and body agree', async () => {
+    const attachments = Array.from({ length: 8 }, (_, i) => ({
+      filename: `part-${i + 1}.pdf`,
+      contentType: 'application/pdf',
+      content: binaryContent(96 * 1024, i),
+    }));
+    const created = await importWithMessage(messageWith(attachments));
+    const page = paths.page('acme', created.id, 1, 1);
+
+    let extracting = true;
+    const extracts = (async () => {
+      try {
+        for (;;) {
+          const meta = sidecarSchema.parse(await (await alice(paths.pageMeta('acme', created.id, 1, 1))).json());
+          const next = meta.attachments[0];
+          if (next === undefined) return;
+          const extracted = await alice(paths.extract('acme', created.id, 1, 1), json('POST', { attachments: [next.partId] }));
+          expect(extracted.status).toBe(201);
+        }
+      } finally {
+        extracting = false;
+      }
+    })();
+    const downloads: Array<Download | string> = [];
+    const downloader = async () => {
+      while (extracting) downloads.push(await download(page).catch((error: unknown) => `aborted: ${String(error)}`));
+    };
+    await Promise.all([extracts, downloader(), downloader(), downloader(), downloader()]);
+
+    const inconsistent = downloads.filter((d) => typeof d === 'string' || d.status !== 200 || d.received !== d.contentLength || d.etag !== `"${d.sha256}"`);
+    report('downloads overlapping extracts', [{ extracts: attachments.length, downloads: downloads.length, inconsistent: inconsistent.length }]);
+    expect(downloads.length).toBeGreaterThan(attachments.length);
+    expect(inconsistent).toEqual([]);
+  });
+
+  it('an aborted download releases the page file at once', async () => {
+    const created = await newImport();
+    const big = binaryContent(8 * 1024 * 1024);
+    expect((await alice(paths.pages('acme', created.id, 1), upload(big, 'big.bin', 'application/octet-stream'))).status).toBe(201);
+    const page = paths.page('acme', created.id, 1, 1);
+    expect(await openDataFiles()).toEqual([]);
+
+    // a descriptor left to the garbage collector is a leak even when the collector happens to run in time
+    const closedByGc: string[] = [];
+    const onWarning = (warning: Error) => {
+      if (/on garbage collection/.test(warning.message)) closedByGc.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    const aborts = 20;
+    let lingering = 0;
+    try {
+      for (let i = 0; i < aborts; i += 1) {
+        expect(await abortedDownload(page)).toBe('HTTP/1.1 200 OK');
+        if (!(await eventually(async () => (await openDataFiles()).length === 0, 1000))) lingering += 1;
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    report('aborted downloads', [{ aborts, stillOpenAfter1s: lingering, closedByGc: closedByGc.length }]);
+    expect({ lingering, closedByGc }).toEqual({ lingering: 0, closedByGc: [] });
+
+    // and the server still serves the whole page
+    const whole = await download(page);
+    expect(whole).toMatchObject({ status: 200, contentLength: big.length, received: big.length, sha256: sha256(big) });
   });
 });

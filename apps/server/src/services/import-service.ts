@@ -21,7 +21,7 @@ import { AppError } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { AuditLog } from '../logging/audit-log.js';
 import { crashPoint } from '../storage/crash-points.js';
-import { type DomainStorage, findDocument, findPage, type Guard, type StagedUpload } from '../storage/domain-storage.js';
+import { type DomainStorage, findDocument, type Guard, type StagedUpload } from '../storage/domain-storage.js';
 import type { TemplateRegistry } from '../templates/template-registry.js';
 import type { ZonedTime } from '../zoned-time.js';
 import type { Clock } from '../clock.js';
@@ -136,10 +136,9 @@ export class ImportService {
     return sidecar ? { page, meta: sidecar } : { page };
   }
 
-  async page(identity: Identity, domain: string, id: string, n: number, m: number): Promise<{ page: Page; body: ReadStream }> {
-    const current = await this.get(identity, domain, id);
-    const page = findPage(current, n, m);
-    return { page, body: await this.storage(domain).openPage(id, n, m) };
+  /** A page's listing, the size of the bytes opened (fstat) and a stream of them; see DomainStorage.openPage. */
+  async page(identity: Identity, domain: string, id: string, n: number, m: number): Promise<{ page: Page; size: number; body: ReadStream }> {
+    return this.storage(domain).openPage(id, n, m, ownedBy(identity));
   }
 
   async meta(identity: Identity, domain: string, id: string, n: number, m: number): Promise<Sidecar> {

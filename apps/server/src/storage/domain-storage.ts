@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
 import type { Document, Import, ImportSummary, Page, Sidecar, Source } from '@toa/api/imports';
@@ -495,16 +495,43 @@ export class DomainStorage {
     return this.paths(id).pageFile(n, m);
   }
 
-  /** A stream of a listed page's bytes; a page listed but gone from disk is reported, not served half. */
-  async openPage(id: string, n: number, m: number): Promise<ReadStream> {
-    try {
-      const handle = await open(this.pageFile(id, n, m), 'r');
-      return handle.createReadStream();
-    } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') throw error;
-      this.logger.error({ domain: this.domain, importId: id, n, m }, 'a listed page is missing on disk; run toa-server fsck');
-      throw new AppError('PAGE_NOT_FOUND', `page ${m} of document ${n} is listed but missing on disk; the administrator has been told`);
-    }
+  /**
+   * A listed page and a stream of its bytes. The listing is read and the file
+   * opened under the import's lock, so they belong together: an extract
+   * renames a rewritten EML over the page, and a download that read the
+   * listing before that and opened the file after would announce the old size
+   * and hash with the new, shorter bytes. Once open, the descriptor keeps the
+   * bytes it opened whatever is renamed over the path; `size` is the opened
+   * file's own (fstat), so the length sent always matches the body. A page
+   * listed but gone from disk is reported, not served half.
+   */
+  async openPage(id: string, n: number, m: number, guard: Guard): Promise<{ page: Page; size: number; body: ReadStream }> {
+    return this.locks.run(this.lockKey(id), async () => {
+      const current = await this.read(id);
+      guard(current);
+      const page = findPage(current, n, m);
+      let handle: FileHandle;
+      try {
+        handle = await open(this.pageFile(id, n, m), 'r');
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+        this.logger.error({ domain: this.domain, importId: id, n, m }, 'a listed page is missing on disk; run toa-server fsck');
+        throw new AppError('PAGE_NOT_FOUND', `page ${m} of document ${n} is listed but missing on disk; the administrator has been told`);
+      }
+      try {
+        const { size } = await handle.stat();
+        if (size !== page.size) {
+          this.logger.error(
+            { domain: this.domain, importId: id, n, m, listed: page.size, size },
+            'a page differs in size from its listing; run toa-server fsck',
+          );
+        }
+        return { page, size, body: handle.createReadStream() };
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    });
   }
 }
 

@@ -1,6 +1,8 @@
+import { pipeline } from 'node:stream';
 import { createImportRequestSchema, extractRequestSchema, listImportsQuerySchema, updateDocumentRequestSchema } from '@toa/api/imports';
 import { ROUTES } from '@toa/api/routes';
 import { Router } from 'express';
+import { errnoCode } from '../../errors.js';
 import { cleanMediaType } from '../../media-type.js';
 import type { AppContext } from '../context.js';
 import { createPageReceiver } from '../page-upload.js';
@@ -59,17 +61,25 @@ export function importRoutes(ctx: AppContext): Router {
 
   router.get(ROUTES.page, async (req, res) => {
     const { identity, domain, id, n, m } = scope(ctx, req);
-    const { page, body } = await ctx.imports.page(identity, domain, id, n, m);
-    res.attachment(page.filename);
-    // stored types may predate the cleaning, or have been edited by hand: a header must never throw
-    res.setHeader('Content-Type', cleanMediaType(page.contentType));
-    res.setHeader('Content-Length', String(page.size));
-    res.setHeader('ETag', `"${page.sha256}"`);
-    // pages are whatever users uploaded: never sniffed, never run as a page of this origin
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-    body.on('error', (error) => res.destroy(error));
-    body.pipe(res);
+    const { page, size, body } = await ctx.imports.page(identity, domain, id, n, m);
+    try {
+      res.attachment(page.filename);
+      // stored types may predate the cleaning, or have been edited by hand: a header must never throw
+      res.setHeader('Content-Type', cleanMediaType(page.contentType));
+      res.setHeader('Content-Length', String(size));
+      // the hash vouches for the bytes only when they are the ones listed (storage logs a mismatch for fsck)
+      if (size === page.size) res.setHeader('ETag', `"${page.sha256}"`);
+      // pages are whatever users uploaded: never sniffed, never run as a page of this origin
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+    // pipeline, not pipe: a client that goes away destroys the file stream, closing the page file at once
+    pipeline(body, res, (error) => {
+      if (error && errnoCode(error) !== 'ERR_STREAM_PREMATURE_CLOSE') req.log.error({ err: error }, 'a page download broke off');
+    });
   });
 
   router.get(ROUTES.pageMeta, async (req, res) => {
