@@ -17,7 +17,7 @@ import type { Template } from '@toa/api/templates';
 import type { Logger } from 'pino';
 import type { ArchiveBatch, ArchiveClient } from '../archive/archive-client.js';
 import type { Limits } from '../config/schema.js';
-import { AppError } from '../errors.js';
+import { AppError, errnoCode } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { AuditLog } from '../logging/audit-log.js';
 import { crashPoint } from '../storage/crash-points.js';
@@ -110,14 +110,6 @@ export class ImportService {
     this.audit(identity, domain, 'import.deleted', id);
   }
 
-  /** Checks before a body streams in, and where it streams to. */
-  async uploadTarget(identity: Identity, domain: string, id: string, n: number): Promise<string> {
-    const storage = this.storage(domain);
-    const current = await storage.read(id);
-    this.pageGuard(identity, n)(current);
-    return storage.uploadTmpPath(id, n);
-  }
-
   private pageGuard(identity: Identity, n: number): Guard {
     return (current) => {
       editableBy(identity)(current);
@@ -128,10 +120,34 @@ export class ImportService {
     };
   }
 
-  async addPage(identity: Identity, domain: string, id: string, n: number, upload: StagedUpload): Promise<{ page: Page; meta?: Sidecar }> {
+  /**
+   * Adds the next page of document `n`: checks before the body streams in,
+   * `receive` streams it into the temporary it is given (beside the pages),
+   * then the page is added under the lock with the checks run again. An
+   * import or document deleted meanwhile answers its 404 whenever the delete
+   * came: the temporary's folder vanishing (ENOENT) is told apart from a real
+   * file system fault by reading the import again.
+   */
+  async addPage(
+    identity: Identity,
+    domain: string,
+    id: string,
+    n: number,
+    receive: (tmpPath: string) => Promise<StagedUpload>,
+  ): Promise<{ page: Page; meta?: Sidecar }> {
     const storage = this.storage(domain);
-    const sidecar = await storage.summarizeUpload(upload);
-    const { page } = await storage.addPage(id, n, upload, sidecar, this.pageGuard(identity, n));
+    const guard = this.pageGuard(identity, n);
+    guard(await storage.read(id));
+    let added: { page: Page; sidecar: Sidecar | undefined };
+    try {
+      const upload = await receive(storage.uploadTmpPath(id, n));
+      const sidecar = await storage.summarizeUpload(upload);
+      added = { page: (await storage.addPage(id, n, upload, sidecar, guard)).page, sidecar };
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') guard(await storage.read(id));
+      throw error;
+    }
+    const { page, sidecar } = added;
     this.audit(identity, domain, 'page.added', id, { document: n, page: page.m, filename: page.filename, size: page.size, sha256: page.sha256 });
     return sidecar ? { page, meta: sidecar } : { page };
   }

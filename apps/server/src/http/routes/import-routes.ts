@@ -53,9 +53,7 @@ export function importRoutes(ctx: AppContext): Router {
 
   router.post(ROUTES.pages, async (req, res) => {
     const { identity, domain, id, n } = scope(ctx, req);
-    const tmpPath = await ctx.imports.uploadTarget(identity, domain, id, n);
-    const staged = await receivePage(req, res, tmpPath);
-    const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, staged);
+    const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, (tmpPath) => receivePage(req, res, tmpPath));
     res.status(201).json(meta ? { ...page, meta } : page);
   });
 
