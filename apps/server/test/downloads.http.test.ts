@@ -141,6 +141,51 @@ async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boo
   return check();
 }
 
+describe('filenames with bidirectional formatting characters', () => {
+  const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|%E2%80%A[A-E]|%E2%81%A[6-9]|%E2%80%8[EF]/i;
+
+  it('an uploaded "invoice<RLO>fdp.exe" is stored and offered as "invoicefdp.exe"', async () => {
+    const created = await newImport();
+    const added = await alice(paths.pages('acme', created.id, 1), upload(Buffer.from('MZ'), 'invoice\u202Efdp.exe', 'application/octet-stream'));
+    expect(added.status).toBe(201);
+    expect(((await added.json()) as { filename: string }).filename).toBe('invoicefdp.exe');
+    const download = await alice(paths.page('acme', created.id, 1, 1));
+    expect(download.headers.get('content-disposition')).toBe('attachment; filename=invoicefdp.exe');
+  });
+
+  it('an attachment named with overrides and isolates (RFC 2231) is extracted and offered without them', async () => {
+    const content = Buffer.from('not a screensaver');
+    const eml = Buffer.from(
+      render(
+        {
+          headers: ['From: ann@example.com', 'To: alice@acme.example', 'Subject: Photo', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="bd"'],
+          boundary: 'bd',
+          parts: [
+            { headers: ['Content-Type: text/plain'], body: 'See the photo.' },
+            {
+              headers: [
+                'Content-Type: application/octet-stream',
+                "Content-Disposition: attachment; filename*=UTF-8''photo%E2%81%A6%E2%80%AEgpj%E2%81%A9.scr",
+                'Content-Transfer-Encoding: base64',
+              ],
+              body: base64Body(content),
+            },
+          ],
+        },
+        '\r\n',
+      ),
+    );
+    const created = await importWithMessage(eml);
+    const extracted = await alice(paths.extract('acme', created.id, 1, 1), json('POST', {}));
+    expect(extracted.status).toBe(201);
+    const document = (await extracted.json()) as Document;
+    expect(document.pages[0]?.filename).toBe('photogpj.scr');
+    const download = await alice(paths.page('acme', created.id, document.n, 1));
+    expect(download.headers.get('content-disposition')).not.toMatch(BIDI);
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(content);
+  });
+});
+
 describe('downloads while the page changes or the client goes away', () => {
   it('a download overlapping an extract of the same page is whole: Content-Length, ETag and body agree', async () => {
     const attachments = Array.from({ length: 8 }, (_, i) => ({

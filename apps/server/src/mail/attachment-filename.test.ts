@@ -9,6 +9,12 @@ describe('safeFilename', () => {
     ['C:\\Users\\ann\\a.doc', 'C:_Users_ann_a.doc'],
     ['bad\u0000name\u0007.txt', 'badname.txt'],
     ['  spaced \t out\r\n.txt ', 'spaced out.txt'],
+    ['invoice\u202Efdp.exe', 'invoicefdp.exe'],
+    ['\u202Breport\u202C.pdf', 'report.pdf'],
+    ['photo\u2066\u2067gpj\u2069\u2068.scr', 'photogpj.scr'],
+    ['\u05E9\u05DC\u05D5\u05DD\u200F.\u200Eexe', '\u05E9\u05DC\u05D5\u05DD.exe'],
+    ['\u0645\u0644\u0641\u061C.pdf', '\u0645\u0644\u0641.pdf'],
+    ['\u202E\u2066', undefined],
     ['..', undefined],
     ['\u0001\u0002', undefined],
     [undefined, undefined],
@@ -28,7 +34,7 @@ describe('safeFilename', () => {
         const name = safeFilename(input);
         if (name === undefined) return;
         // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-        expect(name).not.toMatch(/[\u0000-\u001f\u007f-\u009f/\\]/);
+        expect(name).not.toMatch(/[\u0000-\u001f\u007f-\u009f/\\\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
         expect(Array.from(name).length).toBeLessThanOrEqual(MAX_FILENAME_LENGTH);
         expect(name.trim()).toBe(name);
       }),

@@ -10,16 +10,23 @@ const MAX_EXTENSION_LENGTH = 16;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const PATH_SEPARATORS = /[/\\]/g;
+// Unicode's explicit bidirectional formatting characters (UAX #9 §2): embeddings and overrides
+// U+202A–202E, isolates U+2066–2069, and the implicit marks U+200E LRM, U+200F RLM, U+061C ALM.
+// An override displays "invoice\u202Efdp.exe" as "invoiceexe.pdf"; a mark next to right-to-left
+// letters can still move the dot before an extension. All are invisible and carry no character
+// of the name, so removing them changes what a name shows, never what it says.
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * A filename as metadata, safe to show and to offer as a download name: no
- * control characters, no path separators (a name is never a path), no
- * surrounding blanks, at most MAX_FILENAME_LENGTH characters with the
- * extension kept. Undefined when nothing usable is left.
+ * control characters, no bidirectional formatting characters (no extension
+ * spoofing), no path separators (a name is never a path), no surrounding
+ * blanks, at most MAX_FILENAME_LENGTH characters with the extension kept.
+ * Undefined when nothing usable is left.
  */
 export function safeFilename(name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
-  const cleaned = name.normalize('NFC').replace(CONTROL_CHARACTERS, '').replace(PATH_SEPARATORS, '_').replace(/\s+/g, ' ').trim();
+  const cleaned = name.normalize('NFC').replace(CONTROL_CHARACTERS, '').replace(BIDI_CONTROLS, '').replace(PATH_SEPARATORS, '_').replace(/\s+/g, ' ').trim();
   if (cleaned === '' || /^\.+$/.test(cleaned)) return undefined;
   return truncateKeepingExtension(cleaned);
 }
