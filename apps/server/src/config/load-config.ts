@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { type Config, type ConfigInput, configSchema, type ParsedConfig } from './schema.js';
@@ -12,6 +12,12 @@ export class ConfigError extends Error {
 }
 
 const serverPackageDir = path.resolve(import.meta.dirname, '..', '..');
+
+/** The built task pane: `taskpane/` inside a release (deploy/release.mjs), the add-in's build output in a checkout. */
+function defaultTaskpaneDir(): string {
+  const released = path.join(serverPackageDir, 'taskpane');
+  return existsSync(released) ? released : path.resolve(serverPackageDir, '..', 'addin', 'dist');
+}
 
 /** The embedded default `npm start` runs on: a local data root, one sample domain, the filesystem archive. */
 export function embeddedDefaultConfig(): ConfigInput {
@@ -169,7 +175,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
     baseDir,
     dataRoot: resolve(parsed.dataRoot),
     logDir: resolve(parsed.logDir),
-    taskpaneDir: parsed.taskpaneDir ? resolve(parsed.taskpaneDir) : path.resolve(serverPackageDir, '..', 'addin', 'dist'),
+    taskpaneDir: parsed.taskpaneDir ? resolve(parsed.taskpaneDir) : defaultTaskpaneDir(),
     domains: parsed.domains.map((domain) => ({
       ...domain,
       templates: 'file' in domain.templates ? { file: resolve(domain.templates.file) } : domain.templates,
