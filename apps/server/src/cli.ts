@@ -3,7 +3,6 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import type { Config } from './config/schema.js';
 import { isAppError } from './errors.js';
-import { createLogger } from './logging/logger.js';
 import { startServer } from './server.js';
 import { fsck } from './cli/fsck.js';
 import { locate } from './cli/locate.js';
@@ -19,9 +18,8 @@ function config(options: { config?: string }): Config {
 }
 
 async function serve(options: { config?: string }): Promise<void> {
-  const loaded = config(options);
-  const logger = createLogger({ logDir: loaded.logDir, level: loaded.logLevel });
-  const running = await startServer(loaded, { logger });
+  const running = await startServer(config(options));
+  const { logger } = running.context;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -28,3 +28,15 @@ export function isAppError(error: unknown): error is AppError {
 export function errnoCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
+
+/**
+ * A file-system error in a few words, without the path or a stack:
+ * `EACCES (permission denied)`. Anything else gives its message.
+ */
+export function fileProblem(error: unknown): string {
+  const code = errnoCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === undefined) return message;
+  const words = new RegExp(`^${code}: ([^,]+)`).exec(message)?.[1];
+  return words ? `${code} (${words})` : code;
+}

@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Health } from '@toa/api/identity';
 import type { Logger } from 'pino';
@@ -8,8 +8,10 @@ import type { ArchiveClient } from './archive/archive-client.js';
 import { ArchiveCallLog } from './archive/call-log.js';
 import { createArchiveClient } from './archive/create-archive-client.js';
 import { type Clock, systemClock } from './clock.js';
+import { AppError, errnoCode } from './errors.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './http/context.js';
+import { problem } from './http/problem.js';
 import { AuditLog } from './logging/audit-log.js';
 import { createLogger } from './logging/logger.js';
 import { extractParts } from './mail/extract-parts.js';
@@ -18,7 +20,7 @@ import { summarizeMessage } from './mail/summarize-message.js';
 import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
 import { type RetentionDeps, runRetention } from './services/retention.js';
-import { openDataRoot } from './storage/data-root.js';
+import { lockDataRoot, recoverDataRoot } from './storage/data-root.js';
 import { DomainStorage } from './storage/domain-storage.js';
 import { KeyedLock } from './storage/keyed-lock.js';
 import { Layout } from './storage/layout.js';
@@ -47,25 +49,47 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The composition root: builds every part from the configuration and starts listening. */
+/**
+ * The composition root: builds every part from the configuration and starts
+ * listening. The order is what an administrator relies on: the port first
+ * (a server that cannot listen changes nothing), then the data-root lock,
+ * and only then the log (a second server refused by the lock never writes
+ * into the first one's log). Every known start-up failure is an `AppError`
+ * with one line that names the setting and the reason.
+ */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger({ logDir: config.logDir, level: config.logLevel });
   const clock = options.clock ?? systemClock;
   const time = new ZonedTime(config.timeZone);
-  logger.info(
-    { timeZone: config.timeZone, dataRoot: config.dataRoot, logDir: config.logDir, domains: config.domains.map((d) => d.code) },
-    `TOA server starting; dates and retention use the time zone ${config.timeZone}`,
-  );
 
-  const layout = new Layout(config.dataRoot);
-  const codes = config.domains.map((d) => d.code);
-  const dataRoot = await openDataRoot(layout, codes, logger);
-  const cleanups: Array<() => Promise<void> | void> = [dataRoot.release];
+  let handle: RequestListener = answerStarting;
+  // slow-loris protection (headers within 30 s, checked every 5 s); uploads of large pages still have ten minutes
+  const server = createServer({ headersTimeout: 30_000, requestTimeout: 600_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 5_000 }, (req, res) =>
+    handle(req, res),
+  );
+  await listen(server, config);
+  const cleanups: Array<() => Promise<void> | void> = [];
   const cleanup = async (): Promise<void> => {
     for (const step of cleanups.reverse()) await step();
   };
 
   try {
+    const layout = new Layout(config.dataRoot);
+    const codes = config.domains.map((d) => d.code);
+    const lock = await lockDataRoot(layout);
+    cleanups.push(lock.release);
+    const logger = options.logger ?? createLogger({ logDir: config.logDir, level: config.logLevel });
+    logger.info(
+      { timeZone: config.timeZone, dataRoot: config.dataRoot, logDir: config.logDir, domains: config.domains.map((d) => d.code) },
+      `TOA server starting; dates and retention use the time zone ${config.timeZone}`,
+    );
+    if (lock.staleOwner) {
+      logger.warn(
+        { staleOwner: lock.staleOwner, lockFile: layout.processLockFile() },
+        'took over a stale data-root lock: its server is gone (a crash or kill -9)',
+      );
+    }
+    const sweep = await recoverDataRoot(layout, codes, logger);
+
     const templates = new TemplateRegistry({ domains: config.domains, dataRoot: layout.root, logger, ...(options.fetch ? { fetch: options.fetch } : {}) });
     await templates.start();
     cleanups.push(() => templates.stop());
@@ -103,7 +127,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ...(options.submitWaitMs === undefined ? {} : { submitWaitMs: options.submitWaitMs }),
     });
     cleanups.push(() => imports.drain());
-    await imports.resumePending(dataRoot.sweep.pending);
+    await imports.resumePending(sweep.pending);
 
     const retentionDeps: RetentionDeps = { storages: storages.values(), retentionDays: config.retentionDays, time, clock, audit, logger };
     const retention = (runOptions?: { dryRun?: boolean }) => runRetention({ ...retentionDeps, storages: storages.values() }, runOptions);
@@ -151,16 +175,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       audit,
       health,
     };
-    const app = createApp(context);
-    // slow-loris protection (headers within 30 s, checked every 5 s); uploads of large pages still have ten minutes
-    const server = createServer({ headersTimeout: 30_000, requestTimeout: 600_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 5_000 }, app);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    handle = createApp(context);
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
@@ -176,14 +191,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url,
       server,
       context,
-      sweep: dataRoot.sweep,
+      sweep,
       retention,
       close: () => {
         closing ??= (async () => {
-          await new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeIdleConnections();
-          });
+          await closeServer(server);
           await cleanup();
           logger.info('TOA server stopped');
         })();
@@ -191,7 +203,47 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
     };
   } catch (error) {
+    await closeServer(server);
     await cleanup();
     throw error;
   }
+}
+
+/** What a request gets while the server is still starting (the port is taken first). */
+const answerStarting: RequestListener = (_req, res) => {
+  res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '1' }).end(JSON.stringify(problem('UNAVAILABLE', 'the server is starting')));
+};
+
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'the port is in use by another process; stop it or choose another port (port, TOA_PORT)',
+  EACCES: 'not permitted (ports below 1024 need privileges); choose another port (port, TOA_PORT)',
+  EADDRNOTAVAIL: 'the address is not one of this machine’s; check host (TOA_HOST)',
+};
+
+async function listen(server: Server, { host, port }: Pick<Config, 'host' | 'port'>): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const code = errnoCode(error);
+    const reason = (code && LISTEN_PROBLEMS[code]) ?? (error as Error).message;
+    throw new AppError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${reason}`, { cause: error });
+  }
+}
+
+/** Stops accepting connections and waits for the requests in flight. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }

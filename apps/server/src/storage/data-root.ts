@@ -1,15 +1,12 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { AppError, errnoCode } from '../errors.js';
+import { AppError, errnoCode, fileProblem, isAppError } from '../errors.js';
 import { writeFileAtomic } from './atomic-fs.js';
 import { LAYOUT_VERSION, type Layout } from './layout.js';
-import { acquireProcessLock } from './process-lock.js';
+import { acquireProcessLock, type ProcessLock } from './process-lock.js';
 import { emptySweepReport, type SweepReport, sweepDomain } from './recovery.js';
 
-export interface OpenDataRoot {
-  sweep: SweepReport;
-  release(): Promise<void>;
-}
+export type LockedDataRoot = ProcessLock;
 
 /** Refuses a data root written by a newer server; marks a new one as layout 1. */
 async function checkLayoutVersion(layout: Layout): Promise<void> {
@@ -32,25 +29,51 @@ async function checkLayoutVersion(layout: Layout): Promise<void> {
 }
 
 /**
- * Takes the data root for this process: layout version, the one-server lock,
- * one folder per configured domain, then the sweep that rolls interrupted
- * extractions forward and removes what crashes left behind.
+ * Takes the data root for this process: creates it, checks the layout
+ * version and takes the one-server lock. Nothing else is written before the
+ * lock is held. A data root the process cannot create or write is an
+ * `UNAVAILABLE` error naming it and the reason, never a raw file error.
  */
-export async function openDataRoot(layout: Layout, domains: readonly string[], logger: Logger): Promise<OpenDataRoot> {
-  await mkdir(layout.root, { recursive: true });
-  await checkLayoutVersion(layout);
-  const release = await acquireProcessLock(layout.processLockFile());
+export async function lockDataRoot(layout: Layout): Promise<LockedDataRoot> {
   try {
-    const sweep = emptySweepReport();
-    for (const domain of domains) {
-      const dir = layout.domainDir(domain);
-      await mkdir(dir, { recursive: true });
-      await sweepDomain(layout.root, dir, sweep);
-    }
-    if (sweep.rolledForward.length > 0) logger.warn({ imports: sweep.rolledForward }, 'interrupted extractions rolled forward');
-    if (sweep.removed.length > 0) logger.warn({ count: sweep.removed.length, paths: sweep.removed.slice(0, 50) }, 'leftovers of interrupted writes removed');
-    for (const dir of sweep.unreadable) logger.error({ import: dir }, 'import.json cannot be read; the import is read-only until repaired (toa-server fsck)');
-    return { sweep, release };
+    await mkdir(layout.root, { recursive: true });
+    await checkLayoutVersion(layout);
+    return await acquireProcessLock(layout.processLockFile());
+  } catch (error) {
+    if (isAppError(error) || errnoCode(error) === undefined) throw error;
+    throw new AppError('UNAVAILABLE', `dataRoot ${layout.root} cannot be used: ${fileProblem(error)}; the server's user must be able to create and write it`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * With the lock held: one folder per configured domain, then the sweep that
+ * rolls interrupted extractions forward and removes what crashes left behind.
+ */
+export async function recoverDataRoot(layout: Layout, domains: readonly string[], logger: Logger): Promise<SweepReport> {
+  const sweep = emptySweepReport();
+  for (const domain of domains) {
+    const dir = layout.domainDir(domain);
+    await mkdir(dir, { recursive: true });
+    await sweepDomain(layout.root, dir, sweep);
+  }
+  if (sweep.rolledForward.length > 0) logger.warn({ imports: sweep.rolledForward }, 'interrupted extractions rolled forward');
+  if (sweep.removed.length > 0) logger.warn({ count: sweep.removed.length, paths: sweep.removed.slice(0, 50) }, 'leftovers of interrupted writes removed');
+  for (const dir of sweep.unreadable) logger.error({ import: dir }, 'import.json cannot be read; the import is read-only until repaired (toa-server fsck)');
+  return sweep;
+}
+
+export interface OpenDataRoot {
+  sweep: SweepReport;
+  release(): Promise<void>;
+}
+
+/** Lock and recovery in one step, for the admin commands that need the server stopped. */
+export async function openDataRoot(layout: Layout, domains: readonly string[], logger: Logger): Promise<OpenDataRoot> {
+  const { release } = await lockDataRoot(layout);
+  try {
+    return { sweep: await recoverDataRoot(layout, domains, logger), release };
   } catch (error) {
     await release();
     throw error;

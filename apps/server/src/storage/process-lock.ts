@@ -3,10 +3,16 @@ import { readFile, rm } from 'node:fs/promises';
 import { AppError, errnoCode } from '../errors.js';
 import { writeFileDurable } from './atomic-fs.js';
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
   startedAt: string;
+}
+
+export interface ProcessLock {
+  release(): Promise<void>;
+  /** the owner of a stale lock this process took over (a crash or kill -9 before), for the log */
+  staleOwner?: LockOwner | { unreadable: true };
 }
 
 function isAlive(pid: number): boolean {
@@ -24,14 +30,16 @@ function isAlive(pid: number): boolean {
  * never delays the restart. The liveness check only works on one host, which
  * is why the host is recorded: a lock from another host is never taken over.
  */
-export async function acquireProcessLock(file: string): Promise<() => Promise<void>> {
+export async function acquireProcessLock(file: string): Promise<ProcessLock> {
   const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  let staleOwner: ProcessLock['staleOwner'];
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
       await writeFileDurable(file, `${JSON.stringify(me)}\n`);
-      return async () => {
+      const release = async (): Promise<void> => {
         await rm(file, { force: true });
       };
+      return staleOwner ? { release, staleOwner } : { release };
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;
     }
@@ -42,6 +50,7 @@ export async function acquireProcessLock(file: string): Promise<() => Promise<vo
         `another TOA server (pid ${owner.pid} on ${owner.host}, started ${owner.startedAt}) uses this data root; stop it first, or remove ${file} if it is certainly gone`,
       );
     }
+    staleOwner = owner ?? { unreadable: true };
     await rm(file, { force: true });
   }
   throw new AppError('UNAVAILABLE', `could not take the data root lock ${file}`);
