@@ -14,6 +14,8 @@ COPY packages/fixtures/package.json packages/fixtures/
 COPY apps/server/package.json apps/server/
 COPY apps/addin/package.json apps/addin/
 COPY deploy/package.json deploy/
+# npm ci's postinstall applies them (patches/README.md)
+COPY patches/ patches/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run release -- --out /release --no-tarball && mv /release/toa-server-* /release/toa

@@ -76,6 +76,9 @@ function installProductionDependencies() {
     }
     const cache = options.offline ? '--offline' : '--prefer-offline';
     run(npm, ['ci', '--omit=dev', `--workspace=${serverPackage.name}`, '--ignore-scripts', cache, '--no-audit', '--no-fund'], stage);
+    // the scripts were skipped, the root's postinstall with them: apply the dependency patches (patches/README.md) here
+    cpSync(path.join(repoRoot, 'patches'), path.join(stage, 'patches'), { recursive: true });
+    run(process.execPath, [path.join(repoRoot, 'node_modules', 'patch-package', 'index.js'), '--error-on-fail', '--error-on-warn'], stage);
     const nested = path.join(stage, 'apps', 'server', 'node_modules');
     if (existsSync(nested)) throw new Error('the lock file nests server dependencies under apps/server; the release layout assumes a hoisted tree');
     // workspace packages are symlinks into the staging copy; the one the server needs is copied in whole below

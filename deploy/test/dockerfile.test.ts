@@ -62,6 +62,8 @@ describe('Dockerfile', () => {
     );
     const copied = instructions.filter((i) => i.getKeyword() === 'COPY').map((i) => args(i).split(/\s+/)[0]);
     expect(copied).toEqual(expect.arrayContaining(manifests));
+    // the root's postinstall applies the dependency patches during that npm ci
+    expect(copied).toContain('patches/');
   });
 
   it('keeps the build context to sources (.dockerignore)', () => {

@@ -38,6 +38,23 @@ describe('the release (npm run release)', () => {
     }
   });
 
+  it('carries the dependency patches of patches/: every patched file as the checkout has it', async () => {
+    const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+    const patches = (await readdir(path.join(repoRoot, 'patches'))).filter((file) => file.endsWith('.patch'));
+    expect(patches.length).toBeGreaterThan(0);
+    for (const patch of patches) {
+      const patched = [...(await readFile(path.join(repoRoot, 'patches', patch), 'utf8')).matchAll(/^\+\+\+ b\/node_modules\/(.+)$/gm)].map(
+        (match) => match[1] as string,
+      );
+      expect(patched.length, patch).toBeGreaterThan(0);
+      for (const file of patched) {
+        expect(await readFile(path.join(host.release, 'node_modules', file), 'utf8'), file).toBe(
+          await readFile(path.join(repoRoot, 'node_modules', file), 'utf8'),
+        );
+      }
+    }
+  });
+
   it('has no link that leaves it', async () => {
     const links: string[] = [];
     const walk = async (dir: string): Promise<void> => {
