@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { reportedMessage } from '@toa/fixtures';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeConfig } from './support/config.js';
-import { type Host, installRelease, type RunningServer, runCommand, serve } from './support/host.js';
+import { type Host, installRelease, type RunningServer, runCommand, serve, serviceAccount } from './support/host.js';
 import { type Issuer, startIssuer } from './support/identity.js';
 import { type Nginx, startNginx } from './support/nginx.js';
 import { type Certificate, selfSignedCertificate } from './support/tls.js';
@@ -14,8 +14,10 @@ import { type Certificate, selfSignedCertificate } from './support/tls.js';
  * The administrator's walk (docs/deployment.md): a host install from the
  * release, a production configuration with Entra-style jwt identity, nginx
  * with the shipped site and TLS in front, a message filed end to end through
- * it, the admin CLI, configuration mistakes, and a clean stop — all with no
- * npm on PATH and no registry reached.
+ * it, the admin CLI, start-up mistakes, and a clean stop — all with no npm on
+ * PATH and no registry reached. As root (CI) the server and the CLI run as an
+ * unprivileged account that owns only its state and log folders, as the unit's
+ * `User=toa` with StateDirectory/LogsDirectory, and reads the root-owned release.
  */
 let host: Host;
 let certificate: Certificate;
@@ -29,21 +31,37 @@ const varDir = (...parts: string[]): string => path.join(host.root, 'var', ...pa
 /** The unit's environment: NODE_ENV=production; the walk's CA is trusted for the key set (a real host trusts Microsoft's by default). */
 const unitEnv = (): NodeJS.ProcessEnv => ({ NODE_ENV: 'production', NODE_EXTRA_CA_CERTS: certificate.certFile });
 
+/** Entra-style identity against the walk's issuer; the admin is `adminOid`. */
+const jwtAuth = () => ({
+  mode: 'jwt',
+  jwksUrl: issuer.jwksUrl,
+  issuer: issuer.issuer,
+  audience: issuer.audience,
+  tenants: [issuer.tenant],
+  admins: [`${issuer.tenant}:${adminOid}`],
+});
+
+/** What systemd does for the unit: /var/lib/toa and /var/log/toa owned by the service account, mode 0750; the config root-owned, 0640. */
+async function prepareServiceFolders(config: string): Promise<void> {
+  for (const dir of [varDir('lib', 'toa'), varDir('log', 'toa')]) {
+    await mkdir(path.dirname(dir), { recursive: true });
+    await mkdir(dir, { mode: 0o750 });
+    if (serviceAccount) await chown(dir, serviceAccount.uid, serviceAccount.gid);
+  }
+  await chmod(config, 0o640);
+  if (serviceAccount) await chown(config, 0, serviceAccount.gid);
+}
+
+/** `toa-server <args>` as the service account, as `sudo -u toa /opt/toa/bin/toa-server …`. */
+const asService = (args: string[], env: NodeJS.ProcessEnv = {}) => runCommand(host, args, env, serviceAccount);
+
 beforeAll(async () => {
   host = await installRelease(inject('releaseTarball'));
   certificate = await selfSignedCertificate(host.root, 'toa.test');
   issuer = await startIssuer(certificate);
-  configFile = await writeConfig(host, 'toa.json', {
-    auth: {
-      mode: 'jwt',
-      jwksUrl: issuer.jwksUrl,
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      tenants: [issuer.tenant],
-      admins: [`${issuer.tenant}:${adminOid}`],
-    },
-  });
-  server = await serve(host, configFile, unitEnv());
+  configFile = await writeConfig(host, 'toa.json', { auth: jwtAuth() });
+  await prepareServiceFolders(configFile);
+  server = await serve(host, configFile, unitEnv(), serviceAccount);
   nginx = await startNginx(host.root, certificate, server.url);
 });
 
@@ -121,24 +139,28 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
   });
 
   it('the admin commands of the release read the same configuration and data', async () => {
-    const stats = await runCommand(host, ['stats', '--json', '--config', configFile]);
+    const stats = await asService(['stats', '--json', '--config', configFile]);
     expect(stats.code).toBe(0);
     expect(JSON.parse(stats.stdout)).toEqual([expect.objectContaining({ domain: 'sample', imports: 1, byStatus: { SUBMITTED: 1 } })]);
-    const fsck = await runCommand(host, ['fsck', '--json', '--config', configFile]);
+    const fsck = await asService(['fsck', '--json', '--config', configFile]);
     expect(fsck.code).toBe(0);
-    const templates = await runCommand(host, ['templates', 'check', '--config', configFile]);
+    const templates = await asService(['templates', 'check', '--config', configFile]);
     expect(templates.code).toBe(0);
-    const retention = await runCommand(host, ['retention', '--dry-run', '--config', configFile]);
+    const retention = await asService(['retention', '--dry-run', '--config', configFile]);
     expect(retention.code).toBe(0);
   });
 
   describe('configuration mistakes: one clear line each, exit code 1, no stack trace', () => {
-    const refused = async (args: string[], env: NodeJS.ProcessEnv, expected: RegExp): Promise<void> => {
-      const result = await runCommand(host, args, env);
-      expect(result.code).toBe(1);
-      expect(result.stderr + result.stdout).toMatch(expected);
+    /** Exit code 1, a line on stderr that matches, no stack frame anywhere; resolves with stderr's lines. */
+    const refused = async (args: string[], env: NodeJS.ProcessEnv, expected: RegExp): Promise<string[]> => {
+      const result = await asService(args, env);
+      expect(result.code, result.stderr).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toContainEqual(expect.stringMatching(expected));
       expect(result.stderr + result.stdout).not.toMatch(/^\s+at /m);
+      return lines;
     };
+    const serverLog = (): Promise<string> => readFile(varDir('log', 'toa', 'toa-server.log'), 'utf8');
 
     it('a port that is not a number names TOA_PORT', async () => {
       await refused(['serve', '--config', configFile], { ...unitEnv(), TOA_PORT: 'abc' }, /TOA_PORT/);
@@ -155,8 +177,39 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
     });
 
     it('a second server on the same data root is refused and leaves the first running', async () => {
-      await refused(['serve', '--config', configFile], unitEnv(), /another TOA server .* uses this data root; stop it first/);
+      expect(await refused(['serve', '--config', configFile], unitEnv(), /another TOA server .* uses this data root; stop it first/)).toHaveLength(1);
       expect((await nginx.fetch('/api/health')).status).toBe(200);
+      expect((await serverLog()).match(/TOA server starting/g)).toHaveLength(1);
+    });
+
+    it('a port in use: one line naming it, before anything is created', async () => {
+      const port = new URL(server.url).port;
+      const elsewhere = await writeConfig(host, 'same-port.json', {
+        auth: jwtAuth(),
+        port: Number(port),
+        dataRoot: varDir('lib', 'toa', 'second-data'),
+        logDir: varDir('lib', 'toa', 'second-logs'),
+      });
+      const lines = await refused(
+        ['serve', '--config', elsewhere],
+        unitEnv(),
+        new RegExp(`^toa-server: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`),
+      );
+      expect(lines).toHaveLength(1);
+      expect(existsSync(varDir('lib', 'toa', 'second-data'))).toBe(false);
+    });
+
+    it('a data root the service account may not write: one line naming it', async () => {
+      const locked = varDir('lib', 'locked');
+      await mkdir(locked, { mode: 0o755 });
+      // root-owned is enough for the unprivileged account; a run as an ordinary user needs the bits
+      if (!serviceAccount) await chmod(locked, 0o555);
+      const config = await writeConfig(host, 'locked.json', {
+        auth: jwtAuth(),
+        dataRoot: path.join(locked, 'data'),
+        logDir: varDir('lib', 'toa', 'locked-logs'),
+      });
+      expect(await refused(['serve', '--config', config], unitEnv(), /^toa-server: dataRoot .*\/locked\/data cannot be used: EACCES/)).toHaveLength(1);
     });
   });
 

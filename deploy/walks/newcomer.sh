@@ -3,7 +3,8 @@
 # `npm ci` (.ci/run runs it there; `npm test`, the walk's last step, follows in .ci/run):
 #   npm start   builds everything and serves; on this very first start the health answer
 #               and the task pane (page and bundle) must both be there
-#   SIGTERM     to the whole `npm start` process tree ends every process of it
+#   SIGTERM     to the whole `npm start` process tree ends every process of it, and the
+#               server stops cleanly: shutdown logged, data-root lock removed
 # It listens on a free port (TOA_PORT=0) instead of 3100, so it can run beside anything.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,4 +52,6 @@ echo "newcomer walk: health ok, task pane and its bundle served, domains listed"
 kill -TERM -- "-$pid"
 for _ in $(seq 1 60); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.5; done
 kill -0 -- "-$pid" 2>/dev/null && fail "a process of npm start still runs 30 s after SIGTERM"
-echo "newcomer walk: SIGTERM stopped npm start; passed in $(($(date +%s) - started)) s"
+grep -q '"msg":"TOA server stopped"' logs/toa-server.log || fail "the server log has no clean shutdown"
+[ ! -e data/.toa-server.lock ] || fail "the data-root lock outlived the server"
+echo "newcomer walk: SIGTERM stopped npm start cleanly (shutdown logged, lock removed); passed in $(($(date +%s) - started)) s"

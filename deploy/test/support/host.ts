@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
+
+/** The account a command runs as: the service's own, unprivileged, as `User=toa` in the unit. */
+export interface Account {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The service account the walks run the server as: `nobody` when the tests run
+ * as root (as CI does), so the root-owned release is read-only to the server
+ * exactly as on a host; the tests' own user otherwise.
+ */
+export const serviceAccount: Account | undefined = process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : undefined;
 
 /** A host for one test file: a temporary root with the release unpacked as `<root>/opt/toa`, as the docs install it. */
 export interface Host {
@@ -32,6 +45,8 @@ export interface Host {
  */
 export async function installRelease(tarball: string): Promise<Host> {
   const root = await mkdtemp(path.join(tmpdir(), 'toa-host-'));
+  // the service account must reach the release and its configuration, as it reaches /opt and /etc
+  await chmod(root, 0o755);
   const release = path.join(root, 'opt', 'toa');
   await mkdir(release, { recursive: true });
   await exec('tar', ['-xzf', tarball, '-C', release, '--strip-components=1']);
@@ -70,10 +85,15 @@ export async function installRelease(tarball: string): Promise<Host> {
   };
 }
 
-/** Runs `toa-server <args>` of the installed release to completion. */
-export async function runCommand(host: Host, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `toa-server <args>` of the installed release to completion, as `account` when given. */
+export async function runCommand(
+  host: Host,
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+  account?: Account,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(host.bin, args, { cwd: host.root, env: { ...host.env, ...extraEnv } }, (error, stdout, stderr) => {
+    execFile(host.bin, args, { cwd: host.root, env: { ...host.env, ...extraEnv }, ...account }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -89,9 +109,14 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `toa-server serve --config <file>` and resolves once it logs the URL it listens on. */
-export async function serve(host: Host, configFile: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  const child = spawn(host.bin, ['serve', '--config', configFile], { cwd: host.root, env: { ...host.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `toa-server serve --config <file>` (as `account` when given) and resolves once it logs the URL it listens on. */
+export async function serve(host: Host, configFile: string, extraEnv: NodeJS.ProcessEnv = {}, account?: Account): Promise<RunningServer> {
+  const child = spawn(host.bin, ['serve', '--config', configFile], {
+    cwd: host.root,
+    env: { ...host.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...account,
+  });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
