@@ -9,6 +9,8 @@ const root = createRoot(document.getElementById('root') as HTMLElement);
 
 // Office.context is only usable after onReady; nothing renders before it.
 void waitForOffice().then((startup) => {
+  // the reason is for whoever looks at the console; the user reads a sentence meant for them
+  if (startup.kind === 'outside') console.info(`TOA runs outside Outlook: ${startup.detail}`);
   root.render(
     <StrictMode>
       {startup.kind === 'outlook' ? (
@@ -17,7 +19,7 @@ void waitForOffice().then((startup) => {
         </AppProvider>
       ) : (
         <ThemeProvider>
-          <OutsideOffice reason={startup.reason} />
+          <OutsideOffice startup={startup} />
         </ThemeProvider>
       )}
     </StrictMode>,

@@ -27,7 +27,8 @@ describe('App', () => {
   it('files the selected message from start to batch id', async () => {
     const user = userEvent.setup();
     renderApp();
-    const template = await screen.findByRole('combobox', { name: /Template for the message/ });
+    // the first render of the file also loads Fluent's styles: a busy machine needs more than the default second
+    const template = await screen.findByRole('combobox', { name: /Template for the message/ }, { timeout: 5000 });
     // The only domain is chosen by itself.
     expect(screen.getByRole('combobox', { name: /Archive domain/ })).toHaveValue('acme');
     await user.selectOptions(template, 'invoice');

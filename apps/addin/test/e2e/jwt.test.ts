@@ -26,7 +26,7 @@ const message = corpusMessage('mikel-mail/attachment_emails/attachment_pdf.eml',
   attachments: ['broken.pdf'],
 });
 
-/** What the stub's `Office.auth.getAccessToken` does (test/office-cdn-stub.js, `sso`). */
+/** What the stand-in's `Office.auth.getAccessToken` does (preview/office/stand-in.ts, `sso`). */
 type SsoSetting = { token: string } | { error: { code: number; name: string; message: string } };
 
 let browser: Browser;
@@ -79,11 +79,11 @@ function startJwtServer(): Promise<ToaServer> {
 }
 
 function paneWith(running: ToaServer, sso: SsoSetting): Promise<Page> {
-  const office: OfficeConfig & { sso: SsoSetting } = { message: message.outlook, sso };
+  const office: OfficeConfig = { message: message.outlook, sso };
   return openPane(browser, running.url, office);
 }
 
-const ssoState = (page: Page) => officeState(page) as Promise<OfficeState & { authOptions: unknown[] }>;
+const ssoState = (page: Page): Promise<OfficeState> => officeState(page);
 
 /** Every /api request the pane sends, with its headers once it has been sent. */
 function recordApiRequests(page: Page): Request[] {

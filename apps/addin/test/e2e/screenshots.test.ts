@@ -5,9 +5,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { corpusMessage } from './support/corpus-message';
 import { DARK_BACKGROUND, launchChromium, openPane } from './support/pane';
-import { extractAsScan, fillInvoice } from './support/pane-form';
+import { attachmentItem, extractAsScan, fillInvoice, messageForm } from './support/pane-form';
 import { repoRoot } from './support/paths';
-import { startToaServer, type ToaServer } from './support/toa-server';
+import { startEmbeddedDefault, startToaServer, type ToaServer } from './support/toa-server';
 
 /**
  * The pictures in README.md and docs/taskpane.md. They are committed, so they
@@ -53,5 +53,33 @@ describe.runIf(process.env.TOA_SCREENSHOTS === '1')('screenshots for the docs', 
     // Transitions (the switch's knob) are finished rather than caught half-way.
     await page.screenshot({ path: path.join(screenshotsDir, file), animations: 'disabled' });
     await page.context().close();
+  });
+});
+
+describe.runIf(process.env.TOA_SCREENSHOTS === '1')('the browser preview for the README', () => {
+  it('preview.png', async () => {
+    const [browser, server] = await Promise.all([launchChromium(), startEmbeddedDefault()]);
+    try {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Prague', locale: 'en-US' });
+      const page = await context.newPage();
+      await page.goto(`${server.url}/`);
+      // a message whose subject needs no emoji font (the machine that takes the picture may have none)
+      await page
+        .getByRole('navigation', { name: 'Sample mailbox' })
+        .getByRole('button', { name: /Apple Mail inline PDFs/ })
+        .click();
+      const pane = page.frameLocator('iframe[title="TOA task pane"]');
+      await messageForm(pane).getByLabel('Template for the message').selectOption({ label: 'Incoming invoice' });
+      await attachmentItem(pane, 'invoice-a.pdf').getByLabel('Extract invoice-a.pdf to its own document').check();
+      // the pane from its top, as it opens; no focus ring
+      await pane.locator('body').evaluate(() => {
+        (document.activeElement as HTMLElement | null)?.blur();
+        window.scrollTo(0, 0);
+      });
+      await page.screenshot({ path: path.join(screenshotsDir, 'preview.png'), animations: 'disabled' });
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
   });
 });

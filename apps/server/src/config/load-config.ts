@@ -19,6 +19,11 @@ function defaultTaskpaneDir(): string {
   return existsSync(released) ? released : path.resolve(serverPackageDir, '..', 'addin', 'dist');
 }
 
+/** The browser preview is part of a checkout's build (apps/addin/dist-preview), never of a release or a configuration. */
+function checkoutPreviewDir(): { previewDir?: string } {
+  return existsSync(path.join(serverPackageDir, 'taskpane')) ? {} : { previewDir: path.resolve(serverPackageDir, '..', 'addin', 'dist-preview') };
+}
+
 /** The embedded default `npm start` runs on: a local data root, one sample domain, the filesystem archive. */
 export function embeddedDefaultConfig(): ConfigInput {
   return {
@@ -176,6 +181,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
     dataRoot: resolve(parsed.dataRoot),
     logDir: resolve(parsed.logDir),
     taskpaneDir: parsed.taskpaneDir ? resolve(parsed.taskpaneDir) : defaultTaskpaneDir(),
+    ...checkoutPreviewDir(),
     domains: parsed.domains.map((domain) => ({
       ...domain,
       templates: 'file' in domain.templates ? { file: resolve(domain.templates.file) } : domain.templates,

@@ -205,4 +205,6 @@ export interface Config extends Omit<ParsedConfig, 'timeZone'> {
   retentionDays: number;
   /** where relative paths were resolved from */
   baseDir: string;
+  /** the built browser preview (apps/addin/dist-preview), served in `dev` identity outside production only */
+  previewDir?: string;
 }

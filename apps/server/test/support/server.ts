@@ -35,7 +35,16 @@ export class TestClock implements Clock {
  * the filesystem archive, plus whatever `overrides` says.
  */
 export async function startTestServer(
-  options: { overrides?: Partial<ConfigInput>; clock?: Clock; dir?: string; submitWaitMs?: number; fetch?: typeof fetch; logger?: Logger } = {},
+  options: {
+    overrides?: Partial<ConfigInput>;
+    /** settings a configuration file cannot make (the checkout's own folders) */
+    adjust?: (config: Config) => Config;
+    clock?: Clock;
+    dir?: string;
+    submitWaitMs?: number;
+    fetch?: typeof fetch;
+    logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'toa-http-')));
   await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
@@ -61,7 +70,8 @@ export async function startTestServer(
   };
   const configFile = path.join(dir, 'toa.json');
   await writeFile(configFile, JSON.stringify(raw, null, 2));
-  const config = loadConfig({ file: configFile, env: {} });
+  const loaded = loadConfig({ file: configFile, env: {} });
+  const config = options.adjust ? options.adjust(loaded) : loaded;
   const running = await startServer(config, {
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),

@@ -35,7 +35,7 @@ describe('waitForOffice', () => {
   });
 
   it('reports outside when office.js is missing', async () => {
-    await expect(waitForOffice()).resolves.toMatchObject({ kind: 'outside', reason: expect.stringMatching(/not loaded/) });
+    await expect(waitForOffice()).resolves.toMatchObject({ kind: 'outside', detail: expect.stringMatching(/not loaded/) });
   });
 });
 

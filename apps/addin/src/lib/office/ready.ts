@@ -2,8 +2,11 @@ import { withTimeout } from '../retry';
 
 export type OfficeStartup =
   | { kind: 'outlook' }
-  /** office.js missing or loaded outside an Office host, or a host other than Outlook */
-  | { kind: 'outside'; reason: string };
+  /**
+   * Not inside Outlook: `host` names another Office application; `failed` is
+   * set when office.js never became ready. `detail` is for the console only.
+   */
+  | { kind: 'outside'; host?: string; failed?: boolean; detail: string };
 
 /**
  * Waits for office.js to initialise. Outside Office, `Office.onReady` still resolves
@@ -11,13 +14,13 @@ export type OfficeStartup =
  */
 export async function waitForOffice(timeoutMs = 10_000): Promise<OfficeStartup> {
   if (typeof Office === 'undefined' || typeof Office.onReady !== 'function') {
-    return { kind: 'outside', reason: 'Office.js is not loaded.' };
+    return { kind: 'outside', detail: 'Office.js is not loaded.' };
   }
   try {
     const info = await withTimeout(Office.onReady(), timeoutMs, 'Office.js');
     if (info.host === Office.HostType.Outlook && Office.context?.mailbox) return { kind: 'outlook' };
-    return { kind: 'outside', reason: info.host ? `This add-in runs in Outlook, not in ${info.host}.` : 'No Office host.' };
+    return info.host ? { kind: 'outside', host: String(info.host), detail: `Office host ${info.host}` } : { kind: 'outside', detail: 'No Office host.' };
   } catch (error) {
-    return { kind: 'outside', reason: error instanceof Error ? error.message : String(error) };
+    return { kind: 'outside', failed: true, detail: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -1,27 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { StandInAttachment, StandInMessage } from '../../../preview/office/stand-in';
 import { corpusDir } from './paths';
 
 /** An attachment as Outlook lists it (`Office.context.mailbox.item.attachments`). */
-export interface OutlookAttachment {
-  id: string;
-  name: string;
-  contentType: string;
-  size: number;
-  isInline: boolean;
-  attachmentType: 'file' | 'item';
-}
+export type OutlookAttachment = Required<StandInAttachment>;
 
-/** The `message` key of test/office-cdn-stub.js's configuration. */
-export interface OutlookMessage {
-  itemId: string;
-  internetMessageId: string;
-  subject: string;
-  from: { displayName: string; emailAddress: string };
+/** The `message` key of the Office stand-in's browser configuration (preview/office/browser.ts). */
+export type OutlookMessage = Required<Omit<StandInMessage, 'emlBase64' | 'attachments' | 'dateTimeCreated'>> & {
   dateTimeCreated: string;
   attachments: OutlookAttachment[];
   emlBase64: string;
-}
+};
 
 export interface CorpusMessage {
   /** the file's bytes, exactly as Outlook's getAsFileAsync would hand them over */

@@ -1,25 +1,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import type { BrowserConfig, BrowserState } from '../../../preview/office/browser';
 import type { OutlookMessage } from './corpus-message';
 import { addinDir, CHROMIUM } from './paths';
 
 const OFFICE_CDN = 'https://appsforoffice.microsoft.com/**';
-const officeStub = readFileSync(path.join(addinDir, 'test', 'office-cdn-stub.js'), 'utf8');
+/** The Office stand-in (preview/office/stand-in.ts) as the build writes it for browsers; answered in place of office.js. */
+const officeStandIn = readFileSync(path.join(addinDir, 'dist-preview', 'office-stand-in.js'), 'utf8');
 
-/** What test/office-cdn-stub.js reads from `window.__TOA_OFFICE_CONFIG__`. */
-export interface OfficeConfig {
-  message: OutlookMessage | null;
-  user?: { displayName: string; emailAddress: string };
-  bodyBackgroundColor?: string;
-}
+/** What the stand-in reads from `window.__TOA_OFFICE_CONFIG__` (preview/office/browser.ts). */
+export type OfficeConfig = BrowserConfig & { message: OutlookMessage | null };
 
-/** What the stub recorded of the pane's calls into Office. */
-export interface OfficeState {
-  customProperties: Record<string, unknown>;
-  categories: string[];
-  calls: Record<string, number>;
-}
+/** What the stand-in recorded of the pane's calls into Office. */
+export type OfficeState = BrowserState;
 
 const USER = { displayName: 'Dana Novak', emailAddress: 'dana@acme.example' };
 
@@ -38,7 +32,7 @@ export const TASK_PANE_VIEWPORT = { width: 360, height: 720 };
 
 /**
  * Opens the pane the server serves, in a fresh context (own localStorage) at
- * task-pane size (or `viewport`). office.js from Microsoft's CDN is answered with the stub and
+ * task-pane size (or `viewport`). office.js from Microsoft's CDN is answered with the Office stand-in and
  * any other request off loopback fails, so nothing leaves the machine.
  */
 export async function openPane(
@@ -61,7 +55,7 @@ export async function openPane(
     (url) => url.hostname !== '127.0.0.1',
     (route) => route.abort('blockedbyclient'),
   );
-  await context.route(OFFICE_CDN, (route) => route.fulfill({ contentType: 'text/javascript', body: officeStub }));
+  await context.route(OFFICE_CDN, (route) => route.fulfill({ contentType: 'text/javascript', body: officeStandIn }));
   await page.goto(`${serverUrl}/taskpane.html`);
   return page;
 }

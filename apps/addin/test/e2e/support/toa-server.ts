@@ -74,32 +74,43 @@ export async function startToaServer(options: { archive?: ArchiveSetting; auth?:
   await writeFile(configFile, JSON.stringify(config, null, 2));
 
   const child = spawn(process.execPath, [serverBin, 'serve', '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let url: string;
-  try {
-    url = await listeningUrl(child);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+  const url = await listeningUrlOrCleanUp(child, dir);
 
   return {
     url,
     archiveRoot,
     importsOnDisk: () => importsUnder(path.join(dataRoot, DOMAIN)),
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: () => stopServer(child, dir),
+  };
+}
+
+export interface EmbeddedDefaultServer {
+  url: string;
+  /** the working directory it runs in: ./data, ./logs and ./archive are here */
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `toa-server serve` as `npm start` does, on the embedded default (no
+ * configuration file: the sample domain, dev identity, the pane and the
+ * browser preview), in a fresh working directory on a system-chosen port.
+ */
+export async function startEmbeddedDefault(): Promise<EmbeddedDefaultServer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-default-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, TOA_PORT: '0', TOA_TIME_ZONE: 'Europe/Prague' };
+  delete env.TOA_CONFIG;
+  const child = spawn(process.execPath, [serverBin, 'serve'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await listeningUrlOrCleanUp(child, dir);
+  return {
+    url,
+    dir,
+    stop: () => stopServer(child, dir),
   };
 }
 
 /** The `import.json` of every `<domain>/<yyyy-MM-dd>/<HHmm-xxxxxxxx>` folder; none before the first import. */
-async function importsUnder(domainDir: string): Promise<StoredImport[]> {
+export async function importsUnder(domainDir: string): Promise<StoredImport[]> {
   const found: StoredImport[] = [];
   const dateFolders = await readdir(domainDir, { withFileTypes: true }).catch(() => []);
   for (const date of dateFolders.filter((entry) => entry.isDirectory() && DATE_FOLDER_PATTERN.test(entry.name))) {
@@ -109,6 +120,27 @@ async function importsUnder(domainDir: string): Promise<StoredImport[]> {
     }
   }
   return found.sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
+}
+
+/** SIGTERM, then the temporary folder is removed. */
+async function stopServer(child: ChildProcess, dir: string): Promise<void> {
+  if (child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** The listening URL; a server that never listens is killed and its folder removed. */
+async function listeningUrlOrCleanUp(child: ChildProcess, dir: string): Promise<string> {
+  try {
+    return await listeningUrl(child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** Resolves with the URL of the server's `listening on http://…` log line; rejects if it exits first. */

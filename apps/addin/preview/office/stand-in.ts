@@ -1,0 +1,331 @@
+/**
+ * The Office stand-in: the part of office.js (Mailbox requirement sets,
+ * IdentityAPI 1.3) that the task pane uses, over a mailbox held in memory.
+ * One implementation serves the unit tests (src/test/office-stub.ts), the
+ * browser tests (test/e2e) and the browser preview (preview/), so the pane
+ * meets the same Office wherever it runs outside Outlook. docs/taskpane.md
+ * ("The Office stand-in") lists the surface and what each member does.
+ *
+ * Calls answer on a later task, as Office does; `script` makes a call fail,
+ * hang or succeed, one entry per call, and `refuse` makes every call of a
+ * kind fail (a mailbox that does not allow it).
+ */
+
+/** The calls whose outcome can be scripted and that are counted. */
+export type StandInCall = 'getAsFile' | 'loadCustomProperties' | 'saveCustomProperties' | 'addCategories' | 'addHandler' | 'removeHandler' | 'getAccessToken';
+
+/** Office's error shape (`Office.Error`; SSO errors use the same fields). */
+export interface OfficeErrorLike {
+  code: number;
+  name: string;
+  message: string;
+}
+
+/** `ok`, `hang` (Office never calls back) or the error the call fails with. */
+export type Outcome = 'ok' | 'hang' | OfficeErrorLike;
+
+/** An attachment as `item.attachments` lists it (`Office.AttachmentDetails`). */
+export interface StandInAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  /** bytes */
+  size: number;
+  isInline: boolean;
+  attachmentType?: 'file' | 'item' | 'cloud';
+}
+
+/** A message of the mailbox, as `Office.MessageRead` shows it. */
+export interface StandInMessage {
+  itemId: string;
+  internetMessageId?: string;
+  subject?: string;
+  from?: { displayName: string; emailAddress: string };
+  /** a Date, or an ISO 8601 string (configurations that travel as JSON) */
+  dateTimeCreated?: Date | string;
+  attachments?: StandInAttachment[];
+  /** the whole message, base64, as `getAsFileAsync` answers it; or a loader for it */
+  emlBase64?: string | (() => Promise<string>);
+}
+
+export interface StandInUser {
+  displayName: string;
+  emailAddress: string;
+}
+
+export interface StandInOptions {
+  messages?: StandInMessage[];
+  /** the selected message's itemId; none selected when absent */
+  selected?: string;
+  /** highest Mailbox requirement set the host supports; default 1.14 */
+  mailboxVersion?: string;
+  /** IdentityAPI version (single sign-on); default 1.3 */
+  identityApiVersion?: string;
+  /** Office's theme background; the pane turns dark on a dark one */
+  bodyBackgroundColor?: string;
+  /** what `Office.onReady` reports; `null` looks like a plain browser */
+  host?: 'Outlook' | string | null;
+  user?: StandInUser;
+  /** what `Office.auth.getAccessToken` does: answer a token or fail; without it, error 13000 (no SSO) */
+  sso?: { token: string } | { error: OfficeErrorLike };
+}
+
+const BUSY: OfficeErrorLike = { code: 9002, name: 'InternalServerError', message: 'The stand-in failed this call as asked' };
+export const SSO_NOT_CONFIGURED: OfficeErrorLike = { code: 13000, name: 'API Not Supported', message: 'Single sign-on is not set up in the stand-in.' };
+
+/** An error Office reports now and then (9002), for scripting flaky calls. */
+export function busyError(): OfficeErrorLike {
+  return { ...BUSY };
+}
+
+export function compareVersions(a: string, b: string): number {
+  const [pa, pb] = [a.split('.').map(Number), b.split('.').map(Number)];
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+/**
+ * The mailbox behind the stand-in: its messages, the selection, what the pane
+ * stored on each message (custom properties, categories) and a record of the
+ * calls. Whoever drives it (a test, the preview's message list) selects
+ * messages and reads the state; `subscribe` tells of every change.
+ */
+export class StandInMailbox {
+  readonly options: StandInOptions;
+  readonly messages: StandInMessage[];
+  selected: StandInMessage | null;
+  script: Partial<Record<StandInCall, Outcome[]>> = {};
+  refuse: Partial<Record<StandInCall, OfficeErrorLike>> = {};
+  readonly calls: Record<StandInCall, number> = {
+    getAsFile: 0,
+    loadCustomProperties: 0,
+    saveCustomProperties: 0,
+    addCategories: 0,
+    addHandler: 0,
+    removeHandler: 0,
+    getAccessToken: 0,
+  };
+  /** the options of every getAccessToken call */
+  readonly authOptions: unknown[] = [];
+  private readonly properties = new Map<string, Map<string, unknown>>();
+  private readonly categories = new Map<string, string[]>();
+  private itemChanged: ((event: { type: string }) => void) | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(options: StandInOptions = {}) {
+    this.options = options;
+    this.messages = options.messages ?? [];
+    this.selected = this.messages.find((m) => m.itemId === options.selected) ?? null;
+  }
+
+  /** Selects a message (or none) and fires ItemChanged, as a pinned pane sees it. */
+  select(message: StandInMessage | null): void {
+    this.selected = message;
+    this.itemChanged?.({ type: 'olkItemSelectedChanged' });
+    this.changed();
+  }
+
+  customPropertiesOf(itemId: string): Map<string, unknown> {
+    return this.properties.get(itemId) ?? new Map();
+  }
+
+  categoriesOf(itemId: string): string[] {
+    return this.categories.get(itemId) ?? [];
+  }
+
+  hasItemChangedHandler(): boolean {
+    return this.itemChanged !== undefined;
+  }
+
+  /** Calls `listener` after every change of the selection, properties or categories; returns the unsubscribe. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** @internal the stand-in's own writes */
+  saveProperties(itemId: string, values: Map<string, unknown>): void {
+    this.properties.set(itemId, new Map(values));
+    this.changed();
+  }
+
+  /** @internal */
+  addCategories(itemId: string, names: string[]): void {
+    const current = this.categoriesOf(itemId);
+    this.categories.set(itemId, [...current, ...names.filter((n) => !current.includes(n))]);
+    this.changed();
+  }
+
+  /** @internal */
+  setItemChanged(handler: ((event: { type: string }) => void) | undefined): void {
+    this.itemChanged = handler;
+  }
+
+  /** @internal the outcome of the next call of a kind, counting it */
+  nextOutcome(call: StandInCall): Outcome {
+    this.calls[call]++;
+    return this.refuse[call] ?? this.script[call]?.shift() ?? 'ok';
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+type Callback<T> = (result: { status: 'succeeded' | 'failed'; value: T; error?: OfficeErrorLike }) => void;
+
+/** Office passes the callback last; the options argument before it is optional. */
+function callbackOf<T>(args: unknown[]): Callback<T> | undefined {
+  const last = args.findLast((arg) => typeof arg === 'function');
+  return last as Callback<T> | undefined;
+}
+
+function utf8ToBase64(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** Base64 of a text message, for `emlBase64`. */
+export function emlToBase64(eml: string): string {
+  return utf8ToBase64(eml);
+}
+
+/**
+ * The `Office` global over `mailbox`. Install it as `globalThis.Office` before
+ * the pane's code runs (the browser bundle does, in place of office.js).
+ */
+export function createOffice(mailbox: StandInMailbox) {
+  const options = mailbox.options;
+
+  /** Answers `callback` the way the mailbox's script says, on a later task. */
+  function answer<T>(call: StandInCall, callback: Callback<T> | undefined, value: () => T | Promise<T>, onSuccess?: () => void): void {
+    const outcome = mailbox.nextOutcome(call);
+    if (outcome === 'hang') return;
+    setTimeout(() => {
+      if (outcome !== 'ok') {
+        callback?.({ status: 'failed', value: undefined as T, error: outcome });
+        return;
+      }
+      Promise.resolve(value()).then(
+        (result) => {
+          onSuccess?.();
+          callback?.({ status: 'succeeded', value: result });
+        },
+        (error: unknown) => callback?.({ status: 'failed', value: undefined as T, error: { ...BUSY, message: String(error) } }),
+      );
+    }, 0);
+  }
+
+  function makeItem(current: StandInMessage) {
+    const created = current.dateTimeCreated;
+    return {
+      itemType: 'message',
+      itemId: current.itemId,
+      internetMessageId: current.internetMessageId,
+      subject: current.subject,
+      from: current.from,
+      dateTimeCreated: typeof created === 'string' ? new Date(created) : created,
+      attachments: current.attachments ?? [],
+      getAsFileAsync: (...args: unknown[]) =>
+        answer('getAsFile', callbackOf<string>(args), () => {
+          const eml = current.emlBase64;
+          return typeof eml === 'function' ? eml() : (eml ?? '');
+        }),
+      loadCustomPropertiesAsync: (...args: unknown[]) =>
+        answer('loadCustomProperties', callbackOf(args), () => {
+          const pending = new Map(mailbox.customPropertiesOf(current.itemId));
+          return {
+            get: (name: string) => pending.get(name),
+            set: (name: string, value: unknown) => {
+              pending.set(name, value);
+            },
+            remove: (name: string) => {
+              pending.delete(name);
+            },
+            getAll: () => Object.fromEntries(pending),
+            saveAsync: (...saveArgs: unknown[]) =>
+              answer(
+                'saveCustomProperties',
+                callbackOf<void>(saveArgs),
+                () => undefined,
+                () => mailbox.saveProperties(current.itemId, pending),
+              ),
+          };
+        }),
+      categories: {
+        addAsync: (names: string[], ...args: unknown[]) =>
+          answer(
+            'addCategories',
+            callbackOf<void>(args),
+            () => undefined,
+            () => mailbox.addCategories(current.itemId, names),
+          ),
+      },
+    };
+  }
+
+  return {
+    HostType: { Outlook: 'Outlook' },
+    AsyncResultStatus: { Succeeded: 'succeeded', Failed: 'failed' },
+    EventType: { ItemChanged: 'olkItemSelectedChanged' },
+    CoercionType: { Text: 'text', Html: 'html' },
+    MailboxEnums: {
+      ItemType: { Message: 'message', Appointment: 'appointment' },
+      AttachmentType: { File: 'file', Item: 'item', Cloud: 'cloud' },
+    },
+    onReady(callback?: (info: { host: string | null; platform: string }) => void) {
+      const info = { host: options.host === undefined ? 'Outlook' : options.host, platform: 'OfficeOnline' };
+      if (callback) setTimeout(() => callback(info), 0);
+      return Promise.resolve(info);
+    },
+    auth: {
+      /** Promise form (IdentityAPI 1.3). */
+      getAccessToken(authOptions?: unknown): Promise<string> {
+        mailbox.authOptions.push(authOptions ?? {});
+        const outcome = mailbox.nextOutcome('getAccessToken');
+        return new Promise((resolve, reject) => {
+          if (outcome === 'hang') return;
+          setTimeout(() => {
+            const sso = options.sso;
+            if (outcome !== 'ok') reject(outcome);
+            else if (sso && 'token' in sso) resolve(sso.token);
+            else reject(sso?.error ?? SSO_NOT_CONFIGURED);
+          }, 0);
+        });
+      },
+    },
+    context: {
+      officeTheme: { bodyBackgroundColor: options.bodyBackgroundColor ?? '#ffffff' },
+      requirements: {
+        isSetSupported(name: string, version = '1.1') {
+          if (name === 'Mailbox') return compareVersions(options.mailboxVersion ?? '1.14', version) >= 0;
+          if (name === 'IdentityAPI') return compareVersions(options.identityApiVersion ?? '1.3', version) >= 0;
+          return false;
+        },
+      },
+      mailbox: {
+        get item() {
+          return mailbox.selected ? makeItem(mailbox.selected) : null;
+        },
+        userProfile: options.user ?? { displayName: 'Dev User', emailAddress: 'dev@acme.example' },
+        addHandlerAsync: (_type: string, handler: (event: { type: string }) => void, ...args: unknown[]) =>
+          answer(
+            'addHandler',
+            callbackOf<void>(args),
+            () => undefined,
+            () => mailbox.setItemChanged(handler),
+          ),
+        removeHandlerAsync: (_type: string, ...args: unknown[]) => {
+          mailbox.setItemChanged(undefined);
+          answer('removeHandler', callbackOf<void>(args), () => undefined);
+        },
+      },
+    },
+  };
+}
+
+export type OfficeStandIn = ReturnType<typeof createOffice>;

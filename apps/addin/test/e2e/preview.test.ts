@@ -1,0 +1,90 @@
+// @vitest-environment node
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/pane';
+import { attachmentItem, importButton, messageForm, submittedBatchId } from './support/pane-form';
+import { corpusDir } from './support/paths';
+import { type EmbeddedDefaultServer, importsUnder, startEmbeddedDefault } from './support/toa-server';
+
+const SUBJECT = 'Another PDF with 🎉 Unicode chars in it 🍿';
+const PDF = 'broken.pdf';
+
+let browser: Browser;
+let server: EmbeddedDefaultServer | undefined;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+/** Opens `/` as a newcomer would after `npm start`; anything off loopback is refused and recorded. */
+async function openPreview(url: string): Promise<{ page: Page; offLoopback: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Prague', locale: 'en-US' });
+  const offLoopback: string[] = [];
+  await context.route(
+    (target) => target.hostname !== '127.0.0.1',
+    (route) => {
+      offLoopback.push(route.request().url());
+      return route.abort('blockedbyclient');
+    },
+  );
+  const page = await context.newPage();
+  await page.goto(`${url}/`);
+  return { page, offLoopback };
+}
+
+describe('the browser preview after npm start', () => {
+  it('files a message of the sample mailbox end to end through the real pane', async () => {
+    server = await startEmbeddedDefault();
+    const { page, offLoopback } = await openPreview(server.url);
+    expect(page.url()).toBe(`${server.url}/preview/`);
+    const pane = page.frameLocator('iframe[title="TOA task pane"]');
+    await pane.getByText('Select a message to file it into the archive.').waitFor();
+
+    const mailbox = page.getByRole('navigation', { name: 'Sample mailbox' });
+    await mailbox.getByRole('button', { name: new RegExp(SUBJECT) }).click();
+    await expect.poll(() => mailbox.getByRole('button', { name: new RegExp(SUBJECT) }).getAttribute('aria-pressed')).toBe('true');
+
+    // the embedded default has one domain, chosen by itself; General correspondence is filled from the message
+    const form = messageForm(pane);
+    await form.getByLabel('Template for the message').selectOption({ label: 'General correspondence' });
+    expect(await form.getByLabel('Subject').inputValue()).toBe(SUBJECT);
+    const pdf = attachmentItem(pane, PDF);
+    await pdf.getByLabel(`Extract ${PDF} to its own document`).check();
+    await pdf.getByLabel('Subject').fill('The PDF on its own');
+    await importButton(pane).click();
+    const batchId = await submittedBatchId(pane);
+
+    // the pane marked the message, and the sample mailbox shows it
+    const filed = mailbox.getByRole('button', { name: new RegExp(SUBJECT) });
+    await expect.poll(() => filed.textContent()).toContain('TOA archived');
+    expect(await filed.textContent()).toContain(`batch ${batchId}`);
+
+    // on disk, where npm start keeps them: the import in ./data, the batch in ./archive
+    const [stored, ...others] = await importsUnder(path.join(server.dir, 'data', 'sample'));
+    expect(others).toEqual([]);
+    expect(stored?.record).toMatchObject({ status: 'SUBMITTED', damisBatchId: batchId, source: { internetMessageId: '<xxxx@xxxx.com>' } });
+    expect(stored?.record.documents.map((d) => [d.templateId, d.attributes.subject])).toEqual([
+      ['correspondence', SUBJECT],
+      ['correspondence', 'The PDF on its own'],
+    ]);
+    const original = await readFile(path.join(corpusDir, 'mikel-mail', 'attachment_emails', 'attachment_pdf.eml'));
+    const manifest = JSON.parse(await readFile(path.join(server.dir, 'archive', 'sample', stored?.record.id ?? '', 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ batchId, importId: stored?.record.id, domain: 'sample' });
+    expect(manifest.documents).toHaveLength(2);
+    // the message was handed over whole: its bytes are what the corpus file holds, less the extracted PDF
+    const page1 = await readFile(path.join(stored?.dir ?? '', 'doc-1', 'pages', 'page-1.bin'));
+    expect(page1.length).toBeGreaterThan(0);
+    expect(original.includes(Buffer.from('Just attaching another PDF'))).toBe(true);
+    expect(page1.includes(Buffer.from('Just attaching another PDF'))).toBe(true);
+    expect(offLoopback).toEqual([]);
+  });
+});
