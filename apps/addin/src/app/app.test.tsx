@@ -37,7 +37,8 @@ describe('App', () => {
     const batchId = (await screen.findByRole('textbox', { name: 'Batch id' }, { timeout: 5000 })) as HTMLInputElement;
     expect(batchId.value).toMatch(/^BATCH-/);
     expect(office.customProperties.get('toaBatchId')).toMatch(/^BATCH-/);
-  });
+    // the whole flow through jsdom: seconds on a busy machine
+  }, 20_000);
 
   it('keeps what was typed for a message across a reload of the pane', async () => {
     const user = userEvent.setup();
