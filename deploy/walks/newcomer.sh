@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The newcomer's walk, as the README's quick start tells it, on a fresh clone right after
 # `npm ci` (.ci/run runs it there; `npm test`, the walk's last step, follows in .ci/run):
-#   npm start   builds everything and serves; on this very first start the health answer
-#               and the task pane (page and bundle) must both be there
+#   npm start   builds everything and serves; on this very first start the health answer,
+#               the task pane (page and bundle) and the browser preview at / must all be there
 #   SIGTERM     to the whole `npm start` process tree ends every process of it, and the
 #               server stops cleanly: shutdown logged, data-root lock removed
 # It listens on a free port (TOA_PORT=0) instead of 3100, so it can run beside anything.
@@ -47,7 +47,12 @@ bundle=$(printf '%s' "$pane" | grep -o 'src="\./assets/[^"]*\.js"' | head -n 1 |
 [ -n "$bundle" ] || fail "taskpane.html names no bundle"
 curl -fsS -o /dev/null "$url/${bundle#./}" || fail "GET ${bundle#./}"
 curl -fsS -o /dev/null -H 'X-TOA-User-Email: newcomer@example.com' "$url/api/domains" || fail "GET /api/domains as a dev user"
-echo "newcomer walk: health ok, task pane and its bundle served, domains listed"
+preview=$(curl -fsS -L "$url/") || fail "GET / (the browser preview)"
+case "$preview" in *'<title>TOA — browser preview</title>'*) ;; *) fail "GET / does not lead to the browser preview" ;; esac
+for file in preview/taskpane.html preview/office-stand-in.js preview/mailbox/mailbox.json; do
+  curl -fsS -o /dev/null "$url/$file" || fail "GET /$file"
+done
+echo "newcomer walk: health ok, task pane and its bundle served, domains listed, browser preview at /"
 
 kill -TERM -- "-$pid"
 for _ in $(seq 1 60); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.5; done
