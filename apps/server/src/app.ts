@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { createAuthMiddleware } from './auth/create-auth-middleware.js';
 import { AppError } from './errors.js';
 import type { AppContext } from './http/context.js';
+import { loopbackHostsOnly } from './http/loopback-host.js';
 import { errorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
 import { importRoutes } from './http/routes/import-routes.js';
@@ -37,6 +38,8 @@ export function createApp(ctx: AppContext): Express {
       },
     }),
   );
+  // dev identity trusts whoever reaches the port: not a page whose DNS was rebound to loopback
+  if (ctx.config.auth.mode === 'dev') app.use(loopbackHostsOnly());
 
   const api = express.Router();
   api.use(apiSecurityHeaders(ctx.config));

@@ -19,6 +19,7 @@ export const ERRORS = {
   IMPORT_UNREADABLE: { status: 409, title: 'The import cannot be read and is kept read-only' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The upload is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  HOST_NOT_ALLOWED: { status: 421, title: 'This server does not answer to that host name' },
   LIMIT_EXCEEDED: { status: 422, title: 'A configured limit was reached' },
   ATTRIBUTES_INVALID: { status: 422, title: 'Some attribute values are not valid' },
   TEMPLATE_UNKNOWN: { status: 422, title: 'Unknown template' },
