@@ -14,6 +14,8 @@ declare global {
     interface Request {
       /** where the page body of this request streams to (set before multer runs) */
       uploadTmpPath?: string;
+      /** the engine's write of that body, settled once its file is complete or removed */
+      uploadWrite?: Promise<unknown>;
       pageSizeLimit?: string;
     }
   }
@@ -31,7 +33,9 @@ const tmpFileEngine: StorageEngine = {
       callback(new Error('no upload target was prepared'));
       return;
     }
-    writeNewFileDurable(target, [file.stream]).then(
+    const write = writeNewFileDurable(target, [file.stream]);
+    req.uploadWrite = write;
+    write.then(
       (digest) => callback(null, { path: target, ...digest }),
       (error: unknown) => callback(error as Error),
     );
@@ -73,6 +77,9 @@ export function createPageReceiver(limits: Limits) {
         middleware(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
       });
     } catch (error) {
+      // multer reports a broken body as soon as busboy does, possibly while the write is still
+      // opening or removing the file: the answer waits until nothing is left behind
+      await req.uploadWrite?.catch(() => undefined);
       await rm(tmpPath, { force: true });
       throw error;
     }
