@@ -27,6 +27,21 @@ async function serveKeySet(keys: JWK[]): Promise<{ url: string; server: Server }
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/discovery/v2.0/keys`, server };
 }
 
+/** The test server's acme domain (SPEC catalogue, filesystem archive) with the given `users` rule. */
+function acmeOwnedBy(tenants: string[]): Partial<ConfigInput> {
+  return {
+    domains: [
+      {
+        code: 'acme',
+        name: 'ACME archive',
+        users: { mailDomains: ['acme.example'], tenants },
+        templates: { file: './acme.xml' },
+        archive: { type: 'filesystem', root: './archive/acme' },
+      },
+    ],
+  };
+}
+
 function jwtAuth(jwksUrl: string, extra: Record<string, unknown> = {}): Partial<ConfigInput> {
   return {
     auth: { mode: 'jwt', jwksUrl, issuer: ISSUER, audience: AUDIENCE, tenants: [TENANT], admins: [`${TENANT}:${ADMIN_OID}`], ...extra } as ConfigInput['auth'],
@@ -121,6 +136,21 @@ describe('jwt auth: accepted tokens', () => {
     expect(meSchema.parse(await upnOnly.json()).email).toBe('carol@acme.example');
   });
 
+  it('takes the address from verified claims first: email with xms_edov, then upn, then preferred_username and email', async () => {
+    const emailOf = async (payload: JWTPayload) => meSchema.parse(await (await bearer(await sign(payload))(paths.me())).json()).email;
+    const unverified = { preferred_username: 'mallory@globex.example' };
+    expect(await emailOf(claims({ ...unverified, email: 'alice@acme.example', xms_edov: true }))).toBe('alice@acme.example');
+    expect(await emailOf(claims({ ...unverified, email: 'alice@acme.example', xms_edov: false }))).toBe('mallory@globex.example');
+    expect(await emailOf(claims({ ...unverified, email: 'alice@acme.example', xms_edov: 'true' }))).toBe('mallory@globex.example');
+    expect(await emailOf(claims({ ...unverified, upn: 'Alice@ACME.example' }))).toBe('alice@acme.example');
+    expect(await emailOf(claims({ ...unverified, upn: 'alice@acme.example', email: 'carol@acme.example', xms_edov: true }))).toBe('carol@acme.example');
+    // the domain rule sees the verified address
+    const verified = bearer(await sign(claims({ ...unverified, upn: 'alice@acme.example' })));
+    expect((await verified(paths.imports('acme'), json('POST', {}))).status).toBe(201);
+    const unverifiedOnly = bearer(await sign(claims({ ...unverified, email: 'alice@acme.example' })));
+    expect((await unverifiedOnly(paths.imports('acme'), json('POST', {}))).status).toBe(403);
+  });
+
   it('gives the admin role to the configured user ids', async () => {
     const me = meSchema.parse(await (await bearer(await sign(claims({ oid: ADMIN_OID })))(paths.me())).json());
     expect(me).toMatchObject({ userId: `${TENANT}:${ADMIN_OID}`, roles: ['user', 'admin'] });
@@ -210,7 +240,10 @@ describe('jwt auth: refused requests answer 401 UNAUTHENTICATED with a Bearer ch
 describe('jwt auth: several tenants and the key set', () => {
   it('checks a {tenantid} issuer against the token’s own tenant', async () => {
     const multi = await startTestServer({
-      overrides: jwtAuth(keySet.url, { issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0', tenants: [TENANT, OTHER_TENANT.toUpperCase()] }),
+      overrides: {
+        ...jwtAuth(keySet.url, { issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0', tenants: [TENANT, OTHER_TENANT.toUpperCase()] }),
+        ...acmeOwnedBy([TENANT]),
+      },
     });
     try {
       const other = `https://login.microsoftonline.com/${OTHER_TENANT}/v2.0`;
@@ -220,6 +253,41 @@ describe('jwt auth: several tenants and the key set', () => {
       expect(me.userId.startsWith(`${OTHER_TENANT}:`)).toBe(true);
       await expectRefused(await meWith(claims({ tid: OTHER_TENANT, iss: ISSUER })), /another issuer/);
       await expectRefused(await meWith(claims({ tid: randomUUID(), iss: ISSUER })), /tenant that may not use this server/);
+    } finally {
+      await multi.dispose();
+    }
+  });
+
+  it('lets only the tenant that owns a mail domain vouch for addresses in it, whatever another tenant’s token claims', async () => {
+    const multi = await startTestServer({
+      overrides: {
+        ...jwtAuth(keySet.url, { issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0', tenants: [TENANT, OTHER_TENANT] }),
+        ...acmeOwnedBy([TENANT.toUpperCase()]),
+      },
+    });
+    try {
+      const as =
+        (payload: JWTPayload) =>
+        async (pathname: string, init: RequestInit = {}) =>
+          fetch(`${multi.url}${pathname}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${await sign(payload)}` } });
+      const other = `https://login.microsoftonline.com/${OTHER_TENANT}/v2.0`;
+      // the other tenant's administrator can put any address in these claims
+      const impostors = [
+        claims({ tid: OTHER_TENANT, iss: other, preferred_username: 'alice@acme.example' }),
+        claims({ tid: OTHER_TENANT, iss: other, preferred_username: 'x', email: 'alice@acme.example', xms_edov: true }),
+        claims({ tid: OTHER_TENANT, iss: other, upn: 'alice@acme.example' }),
+      ];
+      for (const payload of impostors) {
+        const impostor = as(payload);
+        expect(meSchema.parse(await (await impostor(paths.me())).json()).email).toBe('alice@acme.example');
+        expect(((await (await impostor(paths.domains())).json()) as { domains: unknown[] }).domains).toEqual([]);
+        const refused = await impostor(paths.imports('acme'), json('POST', {}));
+        expect(refused.status).toBe(403);
+        expect(problemSchema.parse(await refused.json()).code).toBe('DOMAIN_FORBIDDEN');
+      }
+      const owner = as(claims());
+      expect(((await (await owner(paths.domains())).json()) as { domains: Array<{ code: string }> }).domains.map((d) => d.code)).toEqual(['acme']);
+      expect((await owner(paths.imports('acme'), json('POST', {}))).status).toBe(201);
     } finally {
       await multi.dispose();
     }

@@ -6,8 +6,24 @@ import { TokenRefused } from './bearer-token.js';
 
 const emailSchema = z.email().max(320);
 
-/** Entra puts the sign-in address in one of these, depending on token version and account type. */
-const EMAIL_CLAIMS = ['preferred_username', 'email', 'upn'] as const;
+/**
+ * Where the user's address comes from, most trustworthy first; Entra puts it
+ * in different claims depending on token version, optional claims and account
+ * type. Verified first: `email` when `xms_edov` is true (Entra's "email
+ * domain owner verified": the tenant that owns the address's domain verified
+ * it), then `upn` (a member's UPN suffix must be a domain the tenant has
+ * verified). Then the unverified ones: `preferred_username` (Microsoft:
+ * mutable, not for authorization) and `email` without `xms_edov` (an
+ * administrator can set any value). An unverified address is still taken:
+ * the domain rules check the tenant first (`users.tenants`), and within its
+ * own tenant an address is the tenant's own word.
+ */
+const EMAIL_SOURCES: ReadonlyArray<{ claim: string; when?: (payload: JWTPayload) => boolean }> = [
+  { claim: 'email', when: (payload) => payload.xms_edov === true },
+  { claim: 'upn' },
+  { claim: 'preferred_username' },
+  { claim: 'email' },
+];
 
 function stringClaim(payload: JWTPayload, claim: string): string | undefined {
   const value = payload[claim];
@@ -34,12 +50,14 @@ export function identityFromClaims(payload: JWTPayload, auth: JwtAuthConfig): { 
   if (!USER_ID_CLAIM_PATTERN.test(user)) refuse(`the token's user id (${userClaim}) is not acceptable`, 'user id malformed');
 
   // preferred_username may be a phone number or a bare name for some accounts: take the first that is an address
-  const email = EMAIL_CLAIMS.map((claim) => emailSchema.safeParse(stringClaim(payload, claim))).find((parsed) => parsed.success)?.data;
-  if (email === undefined) refuse(`the token has no e-mail address (${EMAIL_CLAIMS.join(', ')})`, 'e-mail missing');
+  const email = EMAIL_SOURCES.filter((source) => source.when?.(payload) ?? true)
+    .map((source) => emailSchema.safeParse(stringClaim(payload, source.claim)))
+    .find((parsed) => parsed.success)?.data;
+  if (email === undefined) refuse('the token has no e-mail address (upn, preferred_username, email)', 'e-mail missing');
 
   const userId = `${tenantId}:${user}`;
   const lowerEmail = email.toLowerCase();
   const name = stringClaim(payload, 'name')?.slice(0, 200) ?? lowerEmail;
   const roles = auth.admins.includes(userId) ? ['user', 'admin'] : ['user'];
-  return { tenantId, identity: { userId, email: lowerEmail, name, roles } };
+  return { tenantId, identity: { userId, email: lowerEmail, name, roles, tenantId } };
 }

@@ -166,6 +166,41 @@ describe('loadConfig', () => {
       const missing = await file({ ...minimal, auth: noIssuer });
       expect(problems(() => loadConfig({ file: missing, env: {} })).some((l) => l.includes('auth.issuer'))).toBe(true);
     });
+
+    describe("a domain's users.tenants", () => {
+      const other = '0b5e6d3c-1111-4222-8333-944455556666';
+      const withUsers = (users: unknown) => ({ ...minimal, domains: [{ ...minimal.domains[0], users }] });
+
+      it('is required for a mail-domain rule when several tenants may sign in, and names the problem', async () => {
+        const several = { ...jwt, tenants: [tenant, other] };
+        const missing = await file({ ...withUsers({ mailDomains: ['acme.example'] }), auth: several });
+        expect(problems(() => loadConfig({ file: missing, env: {} }))).toEqual([
+          expect.stringMatching(
+            /domains\[0\]\.users\.tenants: is required: auth\.tenants lists 2 tenants, and any of them could otherwise claim an address at acme\.example/,
+          ),
+        ]);
+        const named = await file({ ...withUsers({ mailDomains: ['acme.example'], tenants: [other.toUpperCase()] }), auth: several });
+        expect(loadConfig({ file: named, env: {} }).domains[0]?.users).toEqual({ mailDomains: ['acme.example'], tenants: [other] });
+      });
+
+      it('is implied with one tenant, and a domain without users needs none', async () => {
+        expect(loadConfig({ file: await file({ ...withUsers({ mailDomains: ['acme.example'] }), auth: jwt }), env: {} }).domains[0]?.users).toEqual({
+          mailDomains: ['acme.example'],
+        });
+        expect(loadConfig({ file: await file({ ...minimal, auth: { ...jwt, tenants: [tenant, other] } }), env: {} }).domains[0]?.users).toBeUndefined();
+      });
+
+      it('refuses a tenant that may not sign in, a malformed one, and any in dev identity', async () => {
+        const stranger = await file({ ...withUsers({ mailDomains: ['acme.example'], tenants: [other] }), auth: jwt });
+        expect(problems(() => loadConfig({ file: stranger, env: {} }))).toEqual([
+          expect.stringMatching(/domains\[0\]\.users\.tenants\[0\]: 0b5e6d3c-1111-4222-8333-944455556666 is not in auth\.tenants/),
+        ]);
+        const malformed = await file({ ...withUsers({ mailDomains: ['acme.example'], tenants: ['contoso'] }), auth: jwt });
+        expect(problems(() => loadConfig({ file: malformed, env: {} }))[0]).toMatch(/domains\[0\]\.users\.tenants\[0\]: must be a tenant id/);
+        const dev = await file(withUsers({ mailDomains: ['acme.example'], tenants: [tenant] }));
+        expect(problems(() => loadConfig({ file: dev, env: {} }))[0]).toMatch(/domains\[0\]\.users\.tenants: applies to jwt identity only/);
+      });
+    });
   });
 
   it('names the environment variable a bad value came from, not the file or the embedded default', async () => {

@@ -74,6 +74,12 @@ const httpArchiveSchema = z
 
 export const archiveConfigSchema = z.discriminatedUnion('type', [filesystemArchiveSchema, httpArchiveSchema]);
 
+/** Entra tenant ids (directory ids), compared in lower case. */
+const tenantIdsSchema = z
+  .array(z.guid('must be a tenant id (GUID)'))
+  .min(1, 'name at least one tenant id')
+  .transform((ids) => ids.map((id) => id.toLowerCase()));
+
 export const domainConfigSchema = z
   .object({
     code: domainCodeSchema,
@@ -81,6 +87,12 @@ export const domainConfigSchema = z
     users: z
       .object({
         mailDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'must be a mail domain such as "acme.example"')).min(1),
+        /**
+         * `jwt` only: the tenants that own these mail domains; a user of another allowed
+         * tenant may not use the domain, whatever address the token claims. Required when
+         * `auth.tenants` lists several; implied (the one tenant) otherwise.
+         */
+        tenants: tenantIdsSchema.optional(),
       })
       .strict()
       .optional(),
@@ -133,10 +145,7 @@ const jwtAuthSchema = z
     /** the add-in's application (client) id or application id URI, or several */
     audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     /** the tenants (directory ids) whose users may sign in */
-    tenants: z
-      .array(z.guid('must be a tenant id (GUID)'))
-      .min(1, 'name at least one tenant id')
-      .transform((ids) => ids.map((id) => id.toLowerCase())),
+    tenants: tenantIdsSchema,
     algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(['RS256']),
     clockToleranceSec: z.number().int().min(0).max(300).default(60),
     /** claims tried in order for the per-tenant user id; `sub` only as a documented fallback */
@@ -186,7 +195,38 @@ export const configSchema = z
     if (config.production && !config.timeZone) {
       ctx.addIssue({ code: 'custom', path: ['timeZone'], message: 'is required in production' });
     }
+    for (const [index, domain] of config.domains.entries()) checkDomainTenants(config.auth, domain, index, ctx);
   });
+
+/**
+ * A domain's mail-domain rule trusts the address a token claims; only the
+ * tenant that owns a mail domain vouches for addresses in it. With several
+ * allowed tenants the owners must be named, or any of them could claim
+ * `someone@<mail domain>`.
+ */
+function checkDomainTenants(auth: z.output<typeof authSchema>, domain: z.output<typeof domainConfigSchema>, index: number, ctx: z.RefinementCtx): void {
+  const path = ['domains', index, 'users', 'tenants'];
+  const owners = domain.users?.tenants;
+  if (auth.mode === 'dev') {
+    if (owners) ctx.addIssue({ code: 'custom', path, message: 'applies to jwt identity only (dev identity has no tenant)' });
+    return;
+  }
+  if (!domain.users) return;
+  if (!owners) {
+    if (auth.tenants.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `is required: auth.tenants lists ${auth.tenants.length} tenants, and any of them could otherwise claim an address at ${domain.users.mailDomains.join(', ')}; name the tenants that own these mail domains`,
+      });
+    }
+    return;
+  }
+  owners.forEach((tenant, i) => {
+    if (!auth.tenants.includes(tenant))
+      ctx.addIssue({ code: 'custom', path: [...path, i], message: `${tenant} is not in auth.tenants, so none of its users can sign in` });
+  });
+}
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;

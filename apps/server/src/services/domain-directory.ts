@@ -3,7 +3,7 @@ import type { DomainConfig } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import type { Identity } from '../identity.js';
 
-/** The configured domains and who may use them (by the e-mail domain of the caller). */
+/** The configured domains and who may use them (by the tenant, then the e-mail domain of the caller). */
 export class DomainDirectory {
   private readonly byCode: Map<string, DomainConfig>;
 
@@ -18,8 +18,16 @@ export class DomainDirectory {
     return [...this.byCode.keys()];
   }
 
+  /**
+   * No `users`: everyone. Otherwise, in `jwt` mode, the caller's tenant must
+   * own the domain (`users.tenants`; the configuration requires it when
+   * several tenants may sign in), and then the caller's address must be in
+   * one of `users.mailDomains`.
+   */
   mayUse(identity: Identity, domain: DomainConfig): boolean {
     if (!domain.users) return true;
+    const owners = domain.users.tenants;
+    if (owners && (identity.tenantId === undefined || !owners.includes(identity.tenantId))) return false;
     const mailDomain = identity.email.slice(identity.email.lastIndexOf('@') + 1).toLowerCase();
     return domain.users.mailDomains.some((allowed) => allowed.toLowerCase() === mailDomain);
   }
