@@ -82,6 +82,8 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
     expect(pane.headers.get('content-type')).toMatch(/^text\/html/);
     expect(pane.headers.get('content-security-policy')).toMatch(/frame-ancestors/);
     expect(server.output()).not.toMatch(/"level":[45]0/);
+    // the browser preview is a developer's tool: never in production or jwt identity
+    for (const pathname of ['/', '/preview/', '/preview/taskpane.html']) expect((await nginx.fetch(pathname)).status, pathname).toBe(404);
   });
 
   it('refuses an anonymous caller and knows a signed-in Entra user', async () => {

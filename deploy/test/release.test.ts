@@ -89,6 +89,8 @@ describe('the release (npm run release)', () => {
       const asset = await fetch(new URL(script as string, `${server.url}/taskpane.html`));
       expect(asset.status).toBe(200);
       expect(asset.headers.get('content-type')).toMatch(/javascript/);
+      // the browser preview belongs to a checkout's build, not to a release, even in dev identity
+      expect((await fetch(`${server.url}/`, { redirect: 'manual' })).status).toBe(404);
     } finally {
       expect(await server.stop('SIGTERM')).toBe(0);
     }

@@ -2,9 +2,10 @@
 # The newcomer's walk, as the README's quick start tells it, on a fresh clone right after
 # `npm ci` (.ci/run runs it there; `npm test`, the walk's last step, follows in .ci/run):
 #   npm start   builds everything and serves; on this very first start the health answer,
-#               the task pane (page and bundle) and the browser preview at / must all be there
-#   SIGTERM     to the whole `npm start` process tree ends every process of it, and the
-#               server stops cleanly: shutdown logged, data-root lock removed
+#               the task pane (page and bundle) and the browser preview at / with its
+#               sample mailbox must all be there
+#   SIGTERM     to `npm start` ends every process of it, and the server stops
+#               cleanly: shutdown logged, data-root lock removed
 # It listens on a free port (TOA_PORT=0) instead of 3100, so it can run beside anything.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,9 +53,12 @@ case "$preview" in *'<title>TOA — browser preview</title>'*) ;; *) fail "GET /
 for file in preview/taskpane.html preview/office-stand-in.js preview/mailbox/mailbox.json; do
   curl -fsS -o /dev/null "$url/$file" || fail "GET /$file"
 done
+case "$(curl -fsS "$url/preview/mailbox/mailbox.json")" in *'.eml'*) ;; *) fail "the sample mailbox lists no message" ;; esac
+case "$(curl -fsS "$url/preview/taskpane.html")" in *'office-stand-in.js'*) ;; *) fail "the preview's pane does not load the Office stand-in" ;; esac
 echo "newcomer walk: health ok, task pane and its bundle served, domains listed, browser preview at /"
 
-kill -TERM -- "-$pid"
+# SIGTERM to npm start itself, as a process manager sends it; npm, turbo and the server must pass it on
+kill -TERM "$pid"
 for _ in $(seq 1 60); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.5; done
 kill -0 -- "-$pid" 2>/dev/null && fail "a process of npm start still runs 30 s after SIGTERM"
 grep -q '"msg":"TOA server stopped"' logs/toa-server.log || fail "the server log has no clean shutdown"
