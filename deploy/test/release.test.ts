@@ -77,7 +77,8 @@ describe('the release (npm run release)', () => {
     try {
       const health = await fetch(`${server.url}/api/health`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ status: 'ok', version: '0.1.0', timeZone: 'Europe/Prague' });
+      // anyone gets the status alone; the checks are for administrators
+      expect(await health.json()).toEqual({ status: 'ok' });
 
       const pane = await fetch(`${server.url}/taskpane.html`);
       expect(pane.status).toBe(200);

@@ -9,6 +9,7 @@ import type { AppContext } from './http/context.js';
 import { loopbackHostsOnly } from './http/loopback-host.js';
 import { errorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
+import { healthRoute } from './http/routes/health-route.js';
 import { importRoutes } from './http/routes/import-routes.js';
 import { paneRoutes } from './http/routes/pane-routes.js';
 import { systemRoutes } from './http/routes/system-routes.js';
@@ -44,11 +45,9 @@ export function createApp(ctx: AppContext): Express {
   const api = express.Router();
   api.use(apiSecurityHeaders(ctx.config));
   api.use(express.json({ limit: '1mb' }));
-  api.get(ROUTES.health, async (_req, res) => {
-    const health = await ctx.health();
-    res.status(health.status === 'failing' ? 503 : 200).json(health);
-  });
-  api.use(createAuthMiddleware(ctx.config));
+  const authenticate = createAuthMiddleware(ctx.config);
+  api.get(ROUTES.health, healthRoute(ctx, authenticate));
+  api.use(authenticate);
   api.use(
     rateLimit({
       windowMs: 60_000,

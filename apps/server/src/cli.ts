@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import type { Config } from './config/schema.js';
-import { isAppError } from './errors.js';
+import { isAppError, StartupError } from './errors.js';
 import { startServer } from './server.js';
 import { fsck } from './cli/fsck.js';
 import { locate } from './cli/locate.js';
@@ -41,6 +41,12 @@ async function serve(options: { config?: string }): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // `toa-server templates refresh` and `kill -HUP <pid>`: reload every catalogue without a restart
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    logger.info({ signal: 'SIGHUP' }, 'reloading every template catalogue');
+    running.context.templates.refreshAll().catch((error: unknown) => logger.error({ err: error }, 'reloading the template catalogues failed'));
+  });
 }
 
 const jsonOption = new Option('--json', 'print JSON for scripts');
@@ -96,7 +102,7 @@ program
 const templates = program.command('templates').description('template catalogues');
 for (const [name, description, download] of [
   ['check', 'load every catalogue (the URL ones from their cache) and report problems', false],
-  ['refresh', 'download every URL catalogue now and update its cache', true],
+  ['refresh', 'download every URL catalogue now, update its cache, and have the running server reload every catalogue (SIGHUP)', true],
 ] as const) {
   templates
     .command(name)
@@ -109,7 +115,7 @@ for (const [name, description, download] of [
 }
 
 function report(error: unknown, out: Output): void {
-  if (error instanceof ConfigError) out.error(error.message);
+  if (error instanceof ConfigError || error instanceof StartupError) out.error(error.message);
   else if (isAppError(error)) out.error(error.message);
   else out.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
 }

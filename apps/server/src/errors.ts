@@ -40,3 +40,11 @@ export function fileProblem(error: unknown): string {
   const words = new RegExp(`^${code}: ([^,]+)`).exec(message)?.[1];
   return words ? `${code} (${words})` : code;
 }
+
+/** Problems found by the start-up checks in production mode: the start stops, one line each. */
+export class StartupError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`not starting in production mode; the start-up checks found:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'StartupError';
+  }
+}

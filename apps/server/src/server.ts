@@ -8,7 +8,7 @@ import type { ArchiveClient } from './archive/archive-client.js';
 import { ArchiveCallLog } from './archive/call-log.js';
 import { createArchiveClient } from './archive/create-archive-client.js';
 import { type Clock, systemClock } from './clock.js';
-import { AppError, errnoCode } from './errors.js';
+import { AppError, errnoCode, fileProblem, StartupError } from './errors.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './http/context.js';
 import { problem } from './http/problem.js';
@@ -25,6 +25,7 @@ import { DomainStorage } from './storage/domain-storage.js';
 import { KeyedLock } from './storage/keyed-lock.js';
 import { Layout } from './storage/layout.js';
 import type { SweepReport } from './storage/recovery.js';
+import { Readiness } from './readiness.js';
 import { TemplateRegistry } from './templates/template-registry.js';
 import { ZonedTime } from './zoned-time.js';
 
@@ -35,6 +36,8 @@ export interface StartOptions {
   clock?: Clock;
   logger?: Logger;
   fetch?: typeof fetch;
+  /** where the variables named by `…Env` keys are looked up; `process.env` by default */
+  env?: NodeJS.ProcessEnv;
   /** how long `submit` waits for a quick archive before answering 202 */
   submitWaitMs?: number;
 }
@@ -88,16 +91,30 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         'took over a stale data-root lock: its server is gone (a crash or kill -9)',
       );
     }
+    const readiness = new Readiness(config, { clock, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.env ? { env: options.env } : {}) });
+    const problems = await readiness.startupProblems();
+    for (const problem of problems) logger[config.production ? 'fatal' : 'warn']({ problem }, `start-up check: ${problem}`);
+    if (problems.length > 0 && config.production) throw new StartupError(problems);
     const sweep = await recoverDataRoot(layout, codes, logger);
 
-    const templates = new TemplateRegistry({ domains: config.domains, dataRoot: layout.root, logger, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    const templates = new TemplateRegistry({
+      domains: config.domains,
+      dataRoot: layout.root,
+      logger,
+      clock,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    });
     await templates.start();
     cleanups.push(() => templates.stop());
 
     const callLog = new ArchiveCallLog(config.logDir, logger);
     cleanups.push(() => callLog.close());
     const archives = new Map<string, ArchiveClient>(
-      config.domains.map((d) => [d.code, createArchiveClient(d.code, d.archive, { callLog, ...(options.fetch ? { fetch: options.fetch } : {}) })]),
+      config.domains.map((d) => [
+        d.code,
+        createArchiveClient(d.code, d.archive, { callLog, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.env ? { env: options.env } : {}) }),
+      ]),
     );
 
     for (const [code, client] of archives) {
@@ -149,20 +166,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await access(layout.root, constants.W_OK);
       } catch (error) {
         writable = false;
-        detail = (error as Error).message;
+        detail = fileProblem(error);
       }
-      const catalogues = Object.fromEntries(
-        codes.map((code) => {
-          const state = templates.state(code);
-          return [code, state.available ? { available: true } : { available: false, detail: state.reason }];
-        }),
-      );
-      const allCatalogues = Object.values(catalogues).every((c) => c.available);
+      const catalogues = Object.fromEntries(codes.map((code) => [code, templates.status(code)]));
+      const [archives, identity] = await Promise.all([readiness.archives(), readiness.identity()]);
+      const ready =
+        Object.values(catalogues).every((c) => c.available) && Object.values(archives).every((a) => a.ok) && (identity === undefined || identity.ok);
       return {
-        status: !writable ? 'failing' : allCatalogues ? 'ok' : 'degraded',
+        status: !writable ? 'failing' : ready ? 'ok' : 'degraded',
         version: VERSION,
         timeZone: config.timeZone,
-        checks: { dataRoot: detail ? { writable, detail } : { writable }, catalogues },
+        checks: { dataRoot: detail ? { writable, detail } : { writable }, catalogues, archives, ...(identity ? { identity } : {}) },
       };
     };
 

@@ -43,11 +43,10 @@ describe('imports over HTTP', () => {
     expect(plain.name).toBe('100% Plain');
   });
 
-  it('serves health without identity', async () => {
+  it('serves health without identity: the status alone', async () => {
     const response = await fetch(`${server.url}${paths.health()}`);
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { status: string; timeZone: string };
-    expect(body).toMatchObject({ status: 'ok', timeZone: 'Europe/Prague' });
+    expect(await response.json()).toEqual({ status: 'ok' });
   });
 
   it('lists the domains a user may use, and answers 403 for the others', async () => {

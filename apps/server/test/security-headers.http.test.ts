@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair } from 'jose';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,15 +102,23 @@ describe('security headers on the task pane', () => {
 
 describe('security headers in production', () => {
   it('adds HSTS to the API and the task pane, and upgrades the pane’s requests', async () => {
-    // production refuses dev identity; a jwt key set is only fetched on the first token, so none is needed here
+    // production refuses dev identity, and checks at start that the jwt key set can be fetched: the
+    // server's fetch answers that one URL with a real key set, so that the test reaches nothing outside
     const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    const jwksUrl = 'https://login.microsoftonline.com/common/discovery/v2.0/keys';
+    const publicKey = await exportJWK((await generateKeyPair('RS256', { extractable: true })).publicKey);
+    const keySetOnly: typeof fetch = async (input) =>
+      String(input) === jwksUrl
+        ? Response.json({ keys: [{ ...publicKey, kid: 'k1', alg: 'RS256', use: 'sig' }] })
+        : Promise.reject(new Error(`no network in tests: ${String(input)}`));
     const production = await startTestServer({
+      fetch: keySetOnly,
       overrides: {
         production: true,
         taskpaneDir,
         auth: {
           mode: 'jwt',
-          jwksUrl: 'https://login.microsoftonline.com/common/discovery/v2.0/keys',
+          jwksUrl,
           issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
           audience: 'api://toa.example',
           tenants: [tenant],

@@ -5,7 +5,7 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/p
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SPEC_CATALOGUE } from './support/catalogue.js';
 import { repoRoot } from './support/corpus.js';
 
@@ -206,4 +206,71 @@ describe('shutdown and the data-root lock', () => {
     expect(log).toMatch(/"msg":"TOA server stopped"/);
     await expect(fetch(`${url}/api/health`)).rejects.toThrow();
   }, 120_000);
+});
+
+describe('start-up checks in production', () => {
+  it('refuses to start with one line per problem: archive token unset, archive root unwritable, key set unreachable', async () => {
+    const jwksPort = await occupiedPort();
+    // a listening socket that is closed again refuses connections
+    await new Promise<void>((resolve) => blockers.pop()?.close(() => resolve()));
+    await writeFile(path.join(dir, 'plain-file'), '');
+    await writeConfig({
+      production: true,
+      auth: {
+        mode: 'jwt',
+        jwksUrl: `https://127.0.0.1:${jwksPort}/keys`,
+        issuer: 'https://issuer.example/v2.0',
+        audience: 'api://toa',
+        tenants: ['72f988bf-86f1-41af-91ab-2d7cd011db47'],
+      },
+      domains: [
+        { code: 'acme', name: 'ACME', templates: { file: './acme.xml' }, archive: { type: 'filesystem', root: './plain-file/archive' } },
+        {
+          code: 'globex',
+          name: 'Globex',
+          templates: { file: './acme.xml' },
+          archive: { type: 'http', url: 'https://archive.example/upload', tokenEnv: 'GLOBEX_TOKEN' },
+        },
+      ],
+    });
+    const outcome = await serveToEnd();
+    expect(outcome.code, outcome.stderr).toBe(1);
+    expect(outcome.stderr.trim().split('\n')).toEqual([
+      'toa-server: not starting in production mode; the start-up checks found:',
+      `  - domains[0] "acme": archive.root ${path.join(dir, 'plain-file', 'archive')} cannot be written: ENOTDIR (not a directory)`,
+      '  - domains[1] "globex": archive.tokenEnv: the environment variable GLOBEX_TOKEN is not set',
+      expect.stringMatching(
+        new RegExp(`^  - auth\\.jwksUrl: the key set https://127\\.0\\.0\\.1:${jwksPort}/keys cannot be fetched: fetch failed \\(connect ECONNREFUSED`),
+      ),
+    ]);
+    expect(existsSync(path.join(dir, 'data', '.toa-server.lock'))).toBe(false);
+  });
+});
+
+describe('reloading catalogues in a running server', () => {
+  it('`toa-server templates refresh` reaches the running server (SIGHUP): a fixed catalogue file is served without a restart', async () => {
+    await writeFile(path.join(dir, 'acme.xml'), '<catalogue version="1"><template id="broken"');
+    const { url } = await serveRunning(bin, ['serve', '--config', configFile]);
+    const templates = (): Promise<Response> => fetch(`${url}/api/domains/acme/templates`, { headers: { 'X-TOA-User-Email': 'a@acme.example' } });
+    expect((await templates()).status).toBe(503);
+
+    await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
+    const refreshed = await new Promise<Outcome>((resolve) => {
+      execFile(bin, ['templates', 'refresh', '--config', configFile], (error, stdout, stderr) =>
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      );
+    });
+    expect(refreshed.code).toBe(0);
+    expect(refreshed.stderr).toMatch(/^toa-server: the running server \(pid \d+\) was asked to reload every catalogue \(SIGHUP\)/);
+    await vi.waitFor(async () => expect((await templates()).status).toBe(200), { timeout: 10_000, interval: 100 });
+  });
+
+  it('`toa-server templates refresh` says plainly when no server runs and only the cache was written', async () => {
+    const refreshed = await new Promise<Outcome>((resolve) => {
+      execFile(bin, ['templates', 'refresh', '--config', configFile], (error, stdout, stderr) =>
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      );
+    });
+    expect(refreshed.stderr.trim()).toBe('toa-server: no server is running on this data root: only the cache was written; the next start uses it');
+  });
 });

@@ -23,17 +23,60 @@ export type DomainSummary = z.infer<typeof domainSummarySchema>;
 export const domainsResponseSchema = z.object({ domains: z.array(domainSummarySchema) });
 export type DomainsResponse = z.infer<typeof domainsResponseSchema>;
 
-/** `GET /api/health` */
+/** Where a domain's catalogue in use came from. */
+export const catalogueSourceSchema = z.enum(['file', 'url', 'cache']);
+
+/**
+ * A domain's catalogue as an administrator sees it: in `GET /api/health` and
+ * the answer of `POST /api/admin/:domain/templates/refresh`.
+ */
+export const catalogueStatusSchema = z.object({
+  available: z.boolean(),
+  /** where the catalogue in use came from (absent while there is none) */
+  source: catalogueSourceSchema.optional(),
+  /** when its content was obtained from that source (for `cache`: when that copy was downloaded) */
+  fetchedAt: z.iso.datetime({ offset: true }).optional(),
+  /** seconds since `fetchedAt` */
+  ageSeconds: z.number().int().min(0).optional(),
+  templates: z.number().int().min(0).optional(),
+  /** the latest load that failed, when it was not followed by a good one */
+  lastFailure: z.object({ at: z.iso.datetime({ offset: true }), reason: z.string() }).optional(),
+  /** when a URL source is tried next (after a failure: seconds to minutes, growing) */
+  nextAttemptAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type CatalogueStatus = z.infer<typeof catalogueStatusSchema>;
+
+/** One readiness check: `ok`, or the problem in words for the administrator. */
+export const readinessCheckSchema = z.object({ ok: z.boolean(), detail: z.string().optional() });
+export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;
+
+export const healthStatusSchema = z.enum(['ok', 'degraded', 'failing']);
+
+/**
+ * `GET /api/health`: 200 when `ok`, 503 otherwise. Callers who are not
+ * administrators get `status` only; the checks (which name hosts, paths and
+ * errors) are for administrators.
+ */
 export const healthSchema = z.object({
-  status: z.enum(['ok', 'degraded', 'failing']),
-  version: z.string(),
-  timeZone: z.string(),
-  checks: z.object({
-    dataRoot: z.object({ writable: z.boolean(), detail: z.string().optional() }),
-    catalogues: z.record(z.string(), z.object({ available: z.boolean(), detail: z.string().optional() })),
-  }),
+  status: healthStatusSchema,
+  version: z.string().optional(),
+  timeZone: z.string().optional(),
+  checks: z
+    .object({
+      dataRoot: z.object({ writable: z.boolean(), detail: z.string().optional() }),
+      catalogues: z.record(z.string(), catalogueStatusSchema),
+      /** per domain: the archive can be reached with what is configured (token set, root writable) */
+      archives: z.record(z.string(), readinessCheckSchema),
+      /** `jwt` mode: the issuer's key set can be fetched */
+      identity: readinessCheckSchema.optional(),
+    })
+    .optional(),
 });
 export type Health = z.infer<typeof healthSchema>;
+
+/** `POST /api/admin/:domain/templates/refresh` */
+export const catalogueRefreshResponseSchema = catalogueStatusSchema.extend({ domain: z.string() });
+export type CatalogueRefreshResponse = z.infer<typeof catalogueRefreshResponseSchema>;
 
 /** One line of `audit-<domain>.log`, also served by `GET /api/admin/:domain/audit`. */
 export const auditEntrySchema = z.object({

@@ -15,6 +15,7 @@ export const ROUTES = {
   pageMeta: '/import/:domain/:id/documents/:n/pages/:m/meta',
   extract: '/import/:domain/:id/documents/:n/pages/:m/extract',
   audit: '/admin/:domain/audit',
+  catalogueRefresh: '/admin/:domain/templates/refresh',
 } as const;
 
 /** The multipart field that carries a page upload. */
@@ -42,4 +43,5 @@ export const paths = {
   pageMeta: (domain: string, id: string, n: number, m: number) => `${paths.page(domain, id, n, m)}/meta`,
   extract: (domain: string, id: string, n: number, m: number) => `${paths.page(domain, id, n, m)}/extract`,
   audit: (domain: string) => `${API_PREFIX}/admin/${seg(domain)}/audit`,
+  catalogueRefresh: (domain: string) => `${API_PREFIX}/admin/${seg(domain)}/templates/refresh`,
 };

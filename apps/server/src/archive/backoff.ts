@@ -8,8 +8,12 @@ export const MAX_RETRY_DELAY_MS = 30_000;
  * with "equal jitter" — half fixed, half random — so that servers retrying
  * after the same outage spread out without any of them retrying at once.
  */
-export function backoffDelay(retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(MAX_RETRY_DELAY_MS, BACKOFF_BASE_MS * 2 ** (retry - 1));
+export function backoffDelay(
+  retry: number,
+  random: () => number = Math.random,
+  { baseMs = BACKOFF_BASE_MS, maxMs = MAX_RETRY_DELAY_MS }: { baseMs?: number; maxMs?: number } = {},
+): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** (retry - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { Config } from '../config/schema.js';
 import { Layout } from '../storage/layout.js';
+import { signalLockOwner } from '../storage/process-lock.js';
 import { TemplateRegistry } from '../templates/template-registry.js';
 import type { Output } from './output.js';
 
@@ -27,5 +28,22 @@ export async function templatesCheck(config: Config, download: boolean, out: Out
   out.result(rows, () =>
     rows.map((r) => ('reason' in r ? `${r.domain}: NO CATALOGUE: ${r.reason}` : `${r.domain}: ok (${r.source}) templates: ${r.templates?.join(', ')}`)),
   );
+  if (download) out.error(await reloadRunningServer(new Layout(config.dataRoot)));
   return rows.every((r) => r.available) ? 0 : 1;
+}
+
+/** Asks the server running on this data root to reload its catalogues, and says plainly whether that happened. */
+async function reloadRunningServer(layout: Layout): Promise<string> {
+  const signalled = await signalLockOwner(layout.processLockFile(), 'SIGHUP');
+  if (signalled.sent)
+    return `the running server (pid ${signalled.owner.pid}) was asked to reload every catalogue (SIGHUP); GET /api/health shows administrators what it uses`;
+  const route = 'POST /api/admin/<domain>/templates/refresh';
+  switch (signalled.reason) {
+    case 'none':
+      return 'no server is running on this data root: only the cache was written; the next start uses it';
+    case 'other-host':
+      return `only the cache was written: the server using this data root runs on ${signalled.owner?.host}; reload it there with "kill -HUP ${signalled.owner?.pid}" or ${route}`;
+    case 'not-permitted':
+      return `only the cache was written: the running server (pid ${signalled.owner?.pid}) belongs to another user; reload it with "kill -HUP ${signalled.owner?.pid}" as that user or ${route}`;
+  }
 }

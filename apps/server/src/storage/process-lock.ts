@@ -67,3 +67,21 @@ async function readOwner(file: string): Promise<LockOwner | undefined> {
   }
   return undefined;
 }
+
+export type ServerSignal = { sent: true; owner: LockOwner } | { sent: false; reason: 'none' | 'other-host' | 'not-permitted'; owner?: LockOwner };
+
+/**
+ * Sends `signal` to the server holding the data-root lock in `file`, when one
+ * runs on this host (`toa-server templates refresh` → SIGHUP).
+ */
+export async function signalLockOwner(file: string, signal: NodeJS.Signals): Promise<ServerSignal> {
+  const owner = await readOwner(file);
+  if (!owner) return { sent: false, reason: 'none' };
+  if (owner.host !== hostname()) return { sent: false, reason: 'other-host', owner };
+  try {
+    process.kill(owner.pid, signal);
+    return { sent: true, owner };
+  } catch (error) {
+    return errnoCode(error) === 'EPERM' ? { sent: false, reason: 'not-permitted', owner } : { sent: false, reason: 'none' };
+  }
+}

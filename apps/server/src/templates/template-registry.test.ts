@@ -368,6 +368,61 @@ describe('TemplateRegistry: refresh timers and stop', () => {
     }
   });
 
+  it('retries a failing URL with back-off (seconds to minutes), not after the 24 h refresh, until it answers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      server.serve('down', 503);
+      const templates = registry([urlDomain('globex', server.url())]);
+      /** each attempt ends with one log line; the next one is scheduled right after it */
+      const attempts = (): number => logs.filter((l) => l.domain === 'globex' && /catalogue (unavailable|loaded)/.test(l.msg)).length;
+      await templates.start();
+      expect(attempts()).toBe(1);
+      expect(templates.status('globex')).toMatchObject({
+        available: false,
+        lastFailure: { reason: 'the catalogue download failed: HTTP 503 Service Unavailable' },
+      });
+      // equal jitter: retry n comes after at most 5 s · 2^(n-1)
+      for (const [ceiling, expected] of [
+        [5_000, 2],
+        [10_000, 3],
+        [20_000, 4],
+      ] as const) {
+        await vi.advanceTimersByTimeAsync(ceiling);
+        await vi.waitFor(() => expect(attempts()).toBe(expected));
+      }
+      server.serve(catalogueXml('invoice'));
+      await vi.advanceTimersByTimeAsync(40_000);
+      await vi.waitFor(() => expect(attempts()).toBe(5));
+      expect(templateIds(templates.state('globex'))).toEqual(['invoice']);
+      await vi.waitFor(() => expect(Date.parse(templates.status('globex').nextAttemptAt ?? '') - NOW.getTime()).toBe(24 * 3_600_000));
+      expect(templates.status('globex').lastFailure).toBeUndefined();
+      // healthy again: nothing more until the refresh interval
+      await vi.advanceTimersByTimeAsync(60 * 60_000);
+      expect(server.requests).toBe(5);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never waits longer than 5 minutes between retries, nor longer than the refresh interval', async () => {
+    server.serve('down', 500);
+    const templates = registry([urlDomain('globex', server.url()), urlDomain('quick', server.url('quick.xml'), { refresh: '30s' })]);
+    const waits: Record<string, number[]> = { globex: [], quick: [] };
+    for (let failure = 1; failure <= 10; failure++) {
+      for (const code of ['globex', 'quick']) {
+        await templates.refresh(code);
+        await vi.waitFor(() => expect(templates.status(code).lastFailure).toBeDefined());
+        waits[code]?.push(Date.parse(templates.status(code).nextAttemptAt ?? '') - NOW.getTime());
+      }
+    }
+    // 5 s · 2^(n-1) with equal jitter: between half and all of it, capped at 5 minutes
+    expect(waits.globex?.[0]).toBeGreaterThanOrEqual(2_500);
+    expect(waits.globex?.[0]).toBeLessThanOrEqual(5_000);
+    expect(waits.globex?.[9]).toBeGreaterThanOrEqual(150_000);
+    expect(Math.max(...(waits.globex ?? []))).toBeLessThanOrEqual(300_000);
+    expect(Math.max(...(waits.quick ?? []))).toBeLessThanOrEqual(30_000);
+  });
+
   it('waits out intervals longer than a timer can hold', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {

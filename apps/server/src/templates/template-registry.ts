@@ -1,7 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { CatalogueStatus } from '@toa/api/identity';
 import type { Catalogue, Template } from '@toa/api/templates';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../archive/backoff.js';
 import { type Clock, systemClock } from '../clock.js';
 import { type DomainConfig, intervalMs } from '../config/schema.js';
 import { AppError, errnoCode } from '../errors.js';
@@ -12,7 +14,22 @@ import { DEFAULT_CATALOGUE_MAX_BYTES, parseCatalogueXml } from './catalogue-xml.
 
 export type CatalogueSource = 'file' | 'url' | 'cache';
 
-export type CatalogueState = { available: true; catalogue: Catalogue; source: CatalogueSource; loadedAt: string } | { available: false; reason: string };
+export type CatalogueState =
+  | {
+      available: true;
+      catalogue: Catalogue;
+      source: CatalogueSource;
+      /** when this process loaded it */
+      loadedAt: string;
+      /** when its content left the source: the load for `file` and `url`, the download that wrote the cached copy for `cache` */
+      fetchedAt: string;
+    }
+  | { available: false; reason: string };
+
+/** After a failed download the next attempt waits this long, doubling per failure… */
+export const CATALOGUE_RETRY_BASE_MS = 5_000;
+/** …up to this (never longer than the refresh interval). */
+export const CATALOGUE_RETRY_MAX_MS = 5 * 60_000;
 
 export interface TemplateRegistryOptions {
   domains: readonly DomainConfig[];
@@ -48,6 +65,9 @@ export class TemplateRegistry {
   /** loads in flight, so that a timer and a manual refresh share one download */
   readonly #loading = new Map<string, Promise<CatalogueState>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** the failures since the last good load, per domain */
+  readonly #failures = new Map<string, { count: number; at: string; reason: string }>();
+  readonly #nextAttempt = new Map<string, Date>();
   /** aborts downloads in flight and stops rescheduling */
   readonly #stopped = new AbortController();
 
@@ -61,12 +81,18 @@ export class TemplateRegistry {
     this.#env = options.env ?? process.env;
   }
 
-  /** Loads every domain's catalogue, then refreshes URL domains on their interval. */
+  /**
+   * Loads every domain's catalogue. A URL domain is then downloaded again
+   * every `refresh`, and after a failure sooner: in 5 s, 10 s, 20 s… up to
+   * 5 minutes, until a download succeeds.
+   */
   async start(): Promise<void> {
+    await this.refreshAll();
+  }
+
+  /** Loads every domain's catalogue again (SIGHUP, `toa-server templates refresh`). */
+  async refreshAll(): Promise<void> {
     await Promise.all([...this.#domains.keys()].map((code) => this.refresh(code)));
-    for (const domain of this.#domains.values()) {
-      if ('url' in domain.templates) this.#schedule(domain.code, intervalMs(domain.templates.refresh));
-    }
   }
 
   /** Stops the refresh timers and aborts downloads in flight; final. */
@@ -82,6 +108,27 @@ export class TemplateRegistry {
     return this.#states.get(code) ?? { available: false, reason: 'the catalogue has not been loaded yet' };
   }
 
+  /** The domain's catalogue as an administrator sees it: source, age, the failure since the last good load, the next attempt. */
+  status(code: string): CatalogueStatus {
+    const state = this.state(code);
+    const failure = this.#failures.get(code);
+    const next = this.#nextAttempt.get(code);
+    const now = this.#clock.now().getTime();
+    return {
+      available: state.available,
+      ...(state.available
+        ? {
+            source: state.source,
+            fetchedAt: state.fetchedAt,
+            ageSeconds: Math.max(0, Math.floor((now - Date.parse(state.fetchedAt)) / 1000)),
+            templates: state.catalogue.templates.length,
+          }
+        : {}),
+      ...(failure ? { lastFailure: { at: failure.at, reason: failure.reason } } : {}),
+      ...(next ? { nextAttemptAt: next.toISOString() } : {}),
+    };
+  }
+
   /** A template of the domain's catalogue; `undefined` when the domain, its catalogue or the template is missing. */
   template(code: string, templateId: string): Template | undefined {
     const state = this.#states.get(code);
@@ -90,7 +137,8 @@ export class TemplateRegistry {
 
   /**
    * Loads the catalogue again (a file domain re-reads its file, a URL domain
-   * downloads). When that fails, a domain that has a catalogue keeps it.
+   * downloads) and, for a URL domain, schedules the next download by the
+   * outcome. When loading fails, a domain that has a catalogue keeps it.
    */
   refresh(code: string): Promise<CatalogueState> {
     const domain = this.#domain(code);
@@ -98,6 +146,8 @@ export class TemplateRegistry {
     if (!loading) {
       loading = this.#load(domain).finally(() => this.#loading.delete(code));
       this.#loading.set(code, loading);
+      const { templates } = domain;
+      if ('url' in templates) void loading.then(() => this.#schedule(code, this.#nextDelay(code, intervalMs(templates.refresh))));
     }
     return loading;
   }
@@ -108,12 +158,21 @@ export class TemplateRegistry {
     return domain;
   }
 
-  #schedule(code: string, interval: number, remaining = interval): void {
+  /** The refresh interval after a good download; after failures a back-off of seconds to minutes, never beyond the interval. */
+  #nextDelay(code: string, interval: number): number {
+    const failures = this.#failures.get(code)?.count ?? 0;
+    if (failures === 0) return interval;
+    return Math.min(interval, backoffDelay(failures, Math.random, { baseMs: CATALOGUE_RETRY_BASE_MS, maxMs: CATALOGUE_RETRY_MAX_MS }));
+  }
+
+  #schedule(code: string, delay: number, remaining = delay): void {
+    clearTimeout(this.#timers.get(code));
     if (this.#stopped.signal.aborted) return;
+    if (remaining === delay) this.#nextAttempt.set(code, new Date(this.#clock.now().getTime() + delay));
     const step = Math.min(remaining, MAX_TIMER_MS);
     const timer = setTimeout(() => {
-      if (step < remaining) this.#schedule(code, interval, remaining - step);
-      else void this.refresh(code).then(() => this.#schedule(code, interval));
+      if (step < remaining) this.#schedule(code, delay, remaining - step);
+      else void this.refresh(code);
     }, step);
     // A pending refresh must never keep the process alive.
     timer.unref();
@@ -125,6 +184,7 @@ export class TemplateRegistry {
       return 'url' in templates ? await this.#loadUrl(code, templates) : await this.#loadFile(code, templates.file);
     } catch (error) {
       // Only a bug gets here; it must still not take the other domains or the server down.
+      this.#recordFailure(code, describe(error));
       return this.#failed(code, { source: 'url' in templates ? 'url' : 'file', reason: describe(error) });
     }
   }
@@ -133,7 +193,9 @@ export class TemplateRegistry {
     try {
       return this.#loaded(code, await this.#readCatalogueFile(file), 'file');
     } catch (error) {
-      return this.#failed(code, { source: 'file', file, reason: `the catalogue file cannot be used: ${describe(error)}` });
+      const reason = `the catalogue file cannot be used: ${describe(error)}`;
+      this.#recordFailure(code, reason);
+      return this.#failed(code, { source: 'file', file, reason });
     }
   }
 
@@ -153,6 +215,7 @@ export class TemplateRegistry {
       catalogue = parseCatalogueXml(bytes, { maxBytes: this.#maxBytes });
     } catch (error) {
       const reason = `the catalogue download failed: ${describe(error, timeoutMs)}`;
+      this.#recordFailure(code, reason);
       if (this.#states.get(code)?.available) return this.#failed(code, { ...where, reason });
       return this.#loadCache(code, where.url, reason);
     }
@@ -175,27 +238,37 @@ export class TemplateRegistry {
   async #loadCache(code: string, url: string, downloadFailure: string): Promise<CatalogueState> {
     const file = this.#cacheFile(code);
     let catalogue: Catalogue;
+    let fetchedAt: string;
     try {
       catalogue = await this.#readCatalogueFile(file);
+      fetchedAt = (await stat(file)).mtime.toISOString();
     } catch (error) {
       const cacheFailure = errnoCode(error) === 'ENOENT' ? 'there is no cached copy' : `the cached copy cannot be used: ${describe(error)}`;
       return this.#failed(code, { source: 'url', url, reason: `${downloadFailure}; ${cacheFailure}` });
     }
     this.#logger.warn({ domain: code, source: 'cache', url, file, reason: downloadFailure }, 'template catalogue download failed; using the cached copy');
-    return this.#loaded(code, catalogue, 'cache');
+    return this.#loaded(code, catalogue, 'cache', fetchedAt);
   }
 
   #cacheFile(code: string): string {
     return this.#layout.catalogueCache(code);
   }
 
-  #loaded(code: string, catalogue: Catalogue, source: CatalogueSource): CatalogueState {
-    const state: CatalogueState = { available: true, catalogue, source, loadedAt: this.#clock.now().toISOString() };
+  #loaded(code: string, catalogue: Catalogue, source: CatalogueSource, fetchedAt?: string): CatalogueState {
+    const loadedAt = this.#clock.now().toISOString();
+    const state: CatalogueState = { available: true, catalogue, source, loadedAt, fetchedAt: fetchedAt ?? loadedAt };
     this.#states.set(code, state);
     if (source !== 'cache') {
+      // the cache stands in for a URL that failed; only the source itself ends the failure
+      this.#failures.delete(code);
       this.#logger.info({ domain: code, source, templates: catalogue.templates.length }, 'template catalogue loaded');
     }
     return state;
+  }
+
+  #recordFailure(code: string, reason: string): void {
+    const count = (this.#failures.get(code)?.count ?? 0) + 1;
+    this.#failures.set(code, { count, at: this.#clock.now().toISOString(), reason });
   }
 
   /** A failed load: a domain that has a catalogue keeps it; one without stays unavailable with the reason. */

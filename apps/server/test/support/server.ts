@@ -44,6 +44,8 @@ export async function startTestServer(
     submitWaitMs?: number;
     fetch?: typeof fetch;
     logger?: Logger;
+    /** the environment the `…Env` keys are read from; empty unless given */
+    env?: NodeJS.ProcessEnv;
   } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'toa-http-')));
@@ -76,6 +78,7 @@ export async function startTestServer(
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    env: options.env ?? {},
     submitWaitMs: options.submitWaitMs ?? 0,
   });
   return {

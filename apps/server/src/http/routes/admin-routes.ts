@@ -1,4 +1,4 @@
-import { auditQuerySchema } from '@toa/api/identity';
+import { auditQuerySchema, type CatalogueRefreshResponse } from '@toa/api/identity';
 import { ROUTES } from '@toa/api/routes';
 import { Router } from 'express';
 import { AppError } from '../../errors.js';
@@ -12,6 +12,14 @@ export function adminRoutes(ctx: AppContext): Router {
     const { identity, domain } = scope(ctx, req);
     if (!isAdmin(identity)) throw new AppError('FORBIDDEN', 'the audit log is for administrators');
     res.json({ entries: await ctx.audit.query(domain, auditQuerySchema.parse(req.query)) });
+  });
+  router.post(ROUTES.catalogueRefresh, async (req, res) => {
+    const { identity, domain } = scope(ctx, req);
+    if (!isAdmin(identity)) throw new AppError('FORBIDDEN', 'reloading a catalogue is for administrators');
+    req.log.info({ domain }, 'template catalogue reload requested');
+    await ctx.templates.refresh(domain);
+    const answer: CatalogueRefreshResponse = { domain, ...ctx.templates.status(domain) };
+    res.json(answer);
   });
   return router;
 }

@@ -1,0 +1,33 @@
+import type { Health } from '@toa/api/identity';
+import type { Request, RequestHandler, Response } from 'express';
+import { isAdmin } from '../../identity.js';
+import type { AppContext } from '../context.js';
+
+/**
+ * `GET /api/health`, before authentication: anyone (a load balancer, a
+ * container health check) gets the status, 200 when `ok` and 503 otherwise.
+ * The checks name hosts, paths and error texts, so only a caller who proves
+ * to be an administrator gets them; a caller whose credentials are missing
+ * or refused gets the status alone, never a 401.
+ */
+export function healthRoute(ctx: AppContext, authenticate: RequestHandler): RequestHandler {
+  return async (req, res) => {
+    const health = await ctx.health();
+    const body: Health = (await callerIsAdmin(authenticate, req, res)) ? health : { status: health.status };
+    res.status(health.status === 'ok' ? 200 : 503).json(body);
+  };
+}
+
+/** Runs the auth middleware for its verdict only: a refusal is "not an administrator", never an error answer. */
+async function callerIsAdmin(authenticate: RequestHandler, req: Request, res: Response): Promise<boolean> {
+  const verdict = await new Promise<boolean>((resolve) => {
+    try {
+      const running = authenticate(req, res, (error?: unknown) => resolve(error === undefined || error === null));
+      if (running instanceof Promise) running.then(undefined, () => resolve(false));
+    } catch {
+      resolve(false);
+    }
+  });
+  res.removeHeader('WWW-Authenticate');
+  return verdict && req.identity !== undefined && isAdmin(req.identity);
+}
