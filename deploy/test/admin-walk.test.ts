@@ -76,7 +76,8 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
   it('serves health and the task pane through nginx over TLS, in production mode', async () => {
     const health = await nginx.fetch('/api/health');
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', timeZone: 'Europe/Prague' });
+    // anyone gets the status alone; the checks are for administrators
+    expect(JSON.parse(health.body)).toEqual({ status: 'ok' });
     const pane = await nginx.fetch('/taskpane.html');
     expect(pane.status).toBe(200);
     expect(pane.headers.get('content-type')).toMatch(/^text\/html/);

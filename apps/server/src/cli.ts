@@ -18,6 +18,9 @@ function config(options: { config?: string }): Config {
 }
 
 async function serve(options: { config?: string }): Promise<void> {
+  // SIGHUP's default action ends the process: one sent while the server starts (which loads every catalogue anyway) is ignored
+  let reload = (): void => {};
+  process.on('SIGHUP', () => reload());
   const running = await startServer(config(options));
   const { logger } = running.context;
   let stopping = false;
@@ -42,11 +45,11 @@ async function serve(options: { config?: string }): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // `toa-server templates refresh` and `kill -HUP <pid>`: reload every catalogue without a restart
-  process.on('SIGHUP', () => {
+  reload = () => {
     if (stopping) return;
     logger.info({ signal: 'SIGHUP' }, 'reloading every template catalogue');
     running.context.templates.refreshAll().catch((error: unknown) => logger.error({ err: error }, 'reloading the template catalogues failed'));
-  });
+  };
 }
 
 const jsonOption = new Option('--json', 'print JSON for scripts');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { problemSchema } from '@toa/api/errors';
-import { meSchema } from '@toa/api/identity';
+import { healthSchema, meSchema } from '@toa/api/identity';
 import { importSchema, listImportsResponseSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
@@ -112,6 +112,26 @@ async function expectRefused(response: Response, detail: RegExp, challenge = 'Be
   expect(body.detail).toMatch(detail);
   return JSON.stringify(body);
 }
+
+describe('jwt auth: /api/health', () => {
+  it('shows the checks to an administrator’s token only; no token or a forged one gets the status, never a 401', async () => {
+    const admin = await bearer(await sign(claims({ oid: ADMIN_OID })))(paths.health());
+    expect(admin.status).toBe(200);
+    const health = healthSchema.parse(await admin.json());
+    expect(health.checks?.identity).toEqual({ ok: true });
+    expect(health.checks?.catalogues.acme).toMatchObject({ available: true, source: 'file' });
+
+    for (const response of [
+      await call(paths.health()),
+      await bearer(await sign(claims()))(paths.health()),
+      await bearer(await sign(claims({ oid: ADMIN_OID }), attackerKey))(paths.health()),
+    ]) {
+      expect(response.status).toBe(200);
+      expect(response.headers.get('www-authenticate')).toBeNull();
+      expect(await response.json()).toEqual({ status: 'ok' });
+    }
+  });
+});
 
 describe('jwt auth: accepted tokens', () => {
   it('identifies the caller by tenant and object id, keeping the e-mail for display', async () => {
