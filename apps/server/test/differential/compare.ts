@@ -33,8 +33,6 @@ export interface Disagreement {
   postal?: PostalAttachment | undefined;
   /** generated messages: the leaf as it was written */
   written?: WrittenLeaf | undefined;
-  /** generated messages: a nested multipart without close delimiter is followed by a delimiter of an enclosing one */
-  innerCloseForgotten?: boolean | undefined;
 }
 
 export type PostalOutcome = { ok: true; reading: PostalReading } | { ok: false; error: string };
@@ -53,15 +51,13 @@ export function compareReadings(args: {
   postal: PostalOutcome;
   rewritten?: PostalOutcome | undefined;
   written?: readonly WrittenLeaf[] | undefined;
-  innerCloseForgotten?: boolean | undefined;
 }): Disagreement[] {
   const { message, toa, postal } = args;
   const found: Disagreement[] = [];
-  const facts = args.innerCloseForgotten ? { innerCloseForgotten: true } : {};
   const written = (partId: string | undefined): WrittenLeaf | undefined => args.written?.find((leaf) => leaf.partId === partId);
   if (!toa.ok && !postal.ok) return found; // both refuse: they agree
-  if (!toa.ok) return [{ message, kind: 'toa-refused', detail: toa.error, ...facts }];
-  if (!postal.ok) return [{ message, kind: 'postal-refused', detail: postal.error, ...facts }];
+  if (!toa.ok) return [{ message, kind: 'toa-refused', detail: toa.error }];
+  if (!postal.ok) return [{ message, kind: 'postal-refused', detail: postal.error }];
 
   const theirs = new Map(postal.reading.attachments.map((attachment) => [key(attachment.partId), attachment]));
   const ours = new Map(toa.attachments.map((attachment) => [key(attachment.partId), attachment]));
@@ -101,7 +97,7 @@ export function compareReadings(args: {
   if (toa.rewritten !== undefined && args.rewritten !== undefined) {
     found.push(...compareRewrite(message, toa.attachments, postal.reading, args.rewritten));
   }
-  return found.map((disagreement) => ({ ...disagreement, ...facts }));
+  return found;
 }
 
 /** What postal-mime finds in the rewritten message must be what it found in the original, less the parts TOA took out. */

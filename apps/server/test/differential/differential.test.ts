@@ -39,14 +39,6 @@ const LINE_DECODED = (encoding: string): boolean => encoding !== 'base64';
 
 const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
-    id: 'a delimiter of an enclosing multipart ends an unclosed inner one',
-    wrong: 'TOA',
-    reason:
-      'When a nested multipart has no close delimiter and a delimiter of an enclosing multipart follows, postal-mime ends the inner multipart there, as mail clients do. mailsplit 5.4.19 compares a line with the boundaries of the current node and its parent only, so TOA reads the rest of the enclosing multipart as content of the last inner part: the parts after it are not listed, and extracting that part takes them with it. Not an RFC 2046 §5.1.1 matter (the message lacks a close delimiter RFC 2046 requires); mailsplit 5.4.30 ends the inner multipart as postal-mime does. Remove this entry when that change reaches TOA (patches/README.md).',
-    kinds: ['bytes', 'only-postal', 'only-toa', 'rewrite', 'content-type'],
-    matches: ({ innerCloseForgotten }) => innerCloseForgotten === true,
-  },
-  {
     id: 'postal-mime ends every line with LF',
     wrong: 'postal-mime',
     reason:
@@ -113,7 +105,7 @@ async function differences(message: string, bytes: Uint8Array, generated?: Gener
   const toa = await readWithToa(bytes, dir, `m${runs}`);
   const postal = await postalOutcome(bytes);
   const rewritten = toa.ok && toa.rewritten !== undefined ? await postalOutcome(toa.rewritten) : undefined;
-  return compareReadings({ message, toa, postal, rewritten, written: generated?.leaves, innerCloseForgotten: generated?.innerCloseForgotten });
+  return compareReadings({ message, toa, postal, rewritten, written: generated?.leaves });
 }
 
 /** Where a generated part's bytes are at stake and postal-mime is said to be wrong, TOA must give the bytes that were written. */

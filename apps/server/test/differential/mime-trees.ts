@@ -28,8 +28,6 @@ export interface GeneratedMessage {
   leaves: WrittenLeaf[];
   /** the message ends without the close delimiters of the multiparts still open there */
   truncated: boolean;
-  /** a nested multipart has no close delimiter, and a delimiter of an enclosing one follows */
-  innerCloseForgotten: boolean;
 }
 
 interface Leaf {
@@ -262,7 +260,6 @@ interface Shape {
   leaves: WrittenLeaf[];
   /** leave out the close delimiters at the end of the message */
   truncated: boolean;
-  innerCloseForgotten: boolean;
 }
 
 /**
@@ -287,10 +284,7 @@ function write(w: Writer, part: Node, partId: string | undefined, headers: strin
   });
   let text = `${lines.join(eol)}${eol}${children.join(eol)}`;
   if (atEnd && shape.truncated) return text;
-  if (!atEnd && w.chance(0.04)) {
-    shape.innerCloseForgotten = true;
-    return text;
-  }
+  if (!atEnd && w.chance(0.04)) return text; // a delimiter of the enclosing multipart follows
   text += `${eol}--${part.boundary}--${w.padding()}`;
   if (w.chance(0.2)) text += `${eol}epilogue ${w.unique()}`;
   return text;
@@ -300,7 +294,7 @@ function write(w: Writer, part: Node, partId: string | undefined, headers: strin
 export function generateMessage(seed: number, index: number): GeneratedMessage {
   const random = seededRandom((Math.imul(seed, 0x9e3779b1) + index) >>> 0);
   const w = new Writer(random, random() < 0.5 ? '\r\n' : '\n');
-  const shape: Shape = { leaves: [], truncated: w.chance(0.1), innerCloseForgotten: false };
+  const shape: Shape = { leaves: [], truncated: w.chance(0.1) };
   const headers = [
     `From: Sender ${index} <sender@example.com>`,
     'To: Alice <alice@acme.example>',

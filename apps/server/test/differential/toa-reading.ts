@@ -40,6 +40,8 @@ export async function readWithToa(bytes: Uint8Array, dir: string, name: string):
         const listed = attachments.find((a) => a.partId === part.partId);
         if (listed !== undefined) listed.extracted = { size: part.size, sha256: part.sha256, content: await readFile(part.path) };
       }
+      // no rewrite: the message is kept whole (signed or encrypted) and the parts were copied
+      if (result.rewritten === undefined) return { ok: true, attachments };
       return { ok: true, attachments, rewritten: await readFile(rewrittenPath) };
     } catch (error) {
       if (isAppError(error)) return { ok: true, attachments, extractError: `${error.code}: ${error.message}` };

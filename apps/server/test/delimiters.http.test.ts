@@ -121,3 +121,44 @@ describe('transport padding on delimiter lines (RFC 2046 §5.1.1)', () => {
     expect(listed).toEqual([expect.objectContaining({ filename: 'lines.txt', size: '--bp -x\r\n--bp --\r\n--bpx'.length })]);
   });
 });
+
+describe('a delimiter of an enclosing multipart ends a nested one left open', () => {
+  it('lists and extracts the part after a multipart/alternative that has no close delimiter, and keeps the alternative whole', async () => {
+    const message = latin1(
+      [
+        'From: a@example.com',
+        'Subject: unclosed alternative',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="outer"',
+        '',
+        '--outer',
+        'Content-Type: multipart/alternative; boundary="inner"',
+        '',
+        '--inner',
+        'Content-Type: text/plain',
+        '',
+        'plain body',
+        '--inner',
+        'Content-Type: text/html',
+        '',
+        '<p>html body</p>',
+        '--outer',
+        'Content-Type: application/pdf; name="pad.pdf"',
+        'Content-Disposition: attachment; filename="pad.pdf"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'JVBERi0xLjQKJSBwYWRkaW5nIHRlc3QKJSVFT0YK',
+        '--outer--',
+        '',
+      ].join('\r\n'),
+    );
+    const { listed, pdf, page, rewritten } = await uploadAndExtract(message);
+
+    expect(listed.map((attachment) => attachment.filename)).toEqual([PAD_PDF.filename]);
+    expect(pdf).toMatchObject({ partId: '2', size: PAD_PDF.size });
+    expect(sha256(page ?? Buffer.alloc(0))).toBe(PAD_PDF.sha256);
+    const text = message.toString('latin1');
+    const pdfPart = text.slice(text.indexOf('\r\n--outer\r\nContent-Type: application/pdf'), text.indexOf('\r\n--outer--'));
+    expect(rewritten?.toString('latin1')).toBe(text.replace(pdfPart, ''));
+  });
+});
