@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { reportedMessage } from '@toa/fixtures';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { writeConfig } from './support/config.js';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { sampleDomain, writeConfig } from './support/config.js';
 import { type Host, installRelease, type RunningServer, runCommand, serve, serviceAccount } from './support/host.js';
 import { type Issuer, startIssuer } from './support/identity.js';
 import { type Nginx, startNginx } from './support/nginx.js';
@@ -25,6 +25,8 @@ let issuer: Issuer;
 let server: RunningServer;
 let nginx: Nginx;
 let configFile: string;
+/** the second domain's catalogue, a file the walk breaks and mends while the server runs */
+let acmeCatalogue: string;
 const adminOid = randomUUID();
 const varDir = (...parts: string[]): string => path.join(host.root, 'var', ...parts);
 
@@ -59,7 +61,10 @@ beforeAll(async () => {
   host = await installRelease(inject('releaseTarball'));
   certificate = await selfSignedCertificate(host.root, 'toa.test');
   issuer = await startIssuer(certificate);
-  configFile = await writeConfig(host, 'toa.json', { auth: jwtAuth() });
+  acmeCatalogue = path.join(host.root, 'etc', 'toa', 'acme.xml');
+  await mkdir(path.dirname(acmeCatalogue), { recursive: true });
+  await copyFile(path.join(host.release, 'samples', 'catalogue.xml'), acmeCatalogue);
+  configFile = await writeConfig(host, 'toa.json', { auth: jwtAuth(), domains: [sampleDomain(host), sampleDomain(host, 'acme', acmeCatalogue)] });
   await prepareServiceFolders(configFile);
   server = await serve(host, configFile, unitEnv(), serviceAccount);
   nginx = await startNginx(host.root, certificate, server.url);
@@ -78,6 +83,12 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
     expect(health.status).toBe(200);
     // anyone gets the status alone; the checks are for administrators
     expect(JSON.parse(health.body)).toEqual({ status: 'ok' });
+    const detailed = await nginx.fetch('/api/health', { headers: { Authorization: `Bearer ${await issuer.token(adminOid)}` } });
+    expect(JSON.parse(detailed.body)).toMatchObject({
+      status: 'ok',
+      timeZone: 'Europe/Prague',
+      checks: { dataRoot: { writable: true }, catalogues: { sample: { available: true, source: 'file' }, acme: { available: true, source: 'file' } } },
+    });
     const pane = await nginx.fetch('/taskpane.html');
     expect(pane.status).toBe(200);
     expect(pane.headers.get('content-type')).toMatch(/^text\/html/);
@@ -144,13 +155,52 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
   it('the admin commands of the release read the same configuration and data', async () => {
     const stats = await asService(['stats', '--json', '--config', configFile]);
     expect(stats.code).toBe(0);
-    expect(JSON.parse(stats.stdout)).toEqual([expect.objectContaining({ domain: 'sample', imports: 1, byStatus: { SUBMITTED: 1 } })]);
+    expect(JSON.parse(stats.stdout)).toContainEqual(expect.objectContaining({ domain: 'sample', imports: 1, byStatus: { SUBMITTED: 1 } }));
     const fsck = await asService(['fsck', '--json', '--config', configFile]);
     expect(fsck.code).toBe(0);
     const templates = await asService(['templates', 'check', '--config', configFile]);
     expect(templates.code).toBe(0);
     const retention = await asService(['retention', '--dry-run', '--config', configFile]);
     expect(retention.code).toBe(0);
+  });
+
+  it('a broken catalogue edit keeps the last good one, and a mended one is taken up without a restart', async () => {
+    const admin = { Authorization: `Bearer ${await issuer.token(adminOid)}` };
+    type Catalogue = { available: boolean; source?: string; lastFailure?: { reason: string } };
+    const acme = async (): Promise<Catalogue | undefined> =>
+      (JSON.parse((await nginx.fetch('/api/health', { headers: admin })).body) as { checks: { catalogues: Record<string, Catalogue> } }).checks.catalogues.acme;
+    const good = await readFile(acmeCatalogue, 'utf8');
+
+    await writeFile(acmeCatalogue, '<catalogue version="1"><template id="broken"');
+    const broken = await asService(['templates', 'refresh', '--config', configFile]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/the running server \(pid \d+\) was asked to reload every catalogue \(SIGHUP\)/);
+    await vi.waitFor(async () => expect((await acme())?.lastFailure).toBeDefined(), { timeout: 10_000, interval: 200 });
+    expect(await acme()).toMatchObject({ available: true, source: 'file' });
+    expect((await nginx.fetch('/api/domains/acme/templates', { headers: admin })).status).toBe(200);
+
+    await writeFile(acmeCatalogue, good);
+    const refreshed = await nginx.fetch('/api/admin/acme/templates/refresh', { method: 'POST', headers: admin });
+    expect(refreshed.status).toBe(200);
+    expect((await acme())?.lastFailure).toBeUndefined();
+  });
+
+  it('health answers 503 while the data root cannot be written, the reason for administrators only, and 200 once it can', async () => {
+    const admin = { Authorization: `Bearer ${await issuer.token(adminOid)}` };
+    const dataRoot = varDir('lib', 'toa', 'data');
+    const { mode } = await stat(dataRoot);
+    await chmod(dataRoot, 0o555);
+    try {
+      const anonymous = await nginx.fetch('/api/health');
+      expect(anonymous.status).toBe(503);
+      expect(JSON.parse(anonymous.body)).toEqual({ status: 'failing' });
+      const detailed = await nginx.fetch('/api/health', { headers: admin });
+      expect(detailed.status).toBe(503);
+      expect(JSON.parse(detailed.body)).toMatchObject({ status: 'failing', checks: { dataRoot: { writable: false } } });
+    } finally {
+      await chmod(dataRoot, mode & 0o7777);
+    }
+    expect((await nginx.fetch('/api/health')).status).toBe(200);
   });
 
   describe('configuration mistakes: one clear line each, exit code 1, no stack trace', () => {
@@ -177,6 +227,20 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
     it('production without a time zone is refused', async () => {
       const zoneless = await writeConfig(host, 'zoneless.json', { timeZone: undefined, production: true });
       await refused(['serve', '--config', zoneless], unitEnv(), /timeZone: is required in production/);
+    });
+
+    it('production start-up checks: an unset archive token and an unreachable key set, one line each', async () => {
+      const unchecked = await writeConfig(host, 'unchecked.json', {
+        auth: { ...jwtAuth(), jwksUrl: `https://127.0.0.1:1/discovery/v2.0/keys` },
+        dataRoot: varDir('lib', 'toa', 'unchecked-data'),
+        logDir: varDir('lib', 'toa', 'unchecked-logs'),
+        domains: [{ ...sampleDomain(host), archive: { type: 'http', url: 'https://dms.acme.example/api/toa', tokenEnv: 'TOA_WALK_ARCHIVE_TOKEN' } }],
+      });
+      const lines = await refused(['serve', '--config', unchecked], unitEnv(), /^toa-server: not starting in production mode; the start-up checks found:$/);
+      expect(lines.slice(1)).toEqual([
+        '  - domains[0] "sample": archive.tokenEnv: the environment variable TOA_WALK_ARCHIVE_TOKEN is not set',
+        expect.stringMatching(/^ {2}- auth\.jwksUrl: the key set https:\/\/127\.0\.0\.1:1\/discovery\/v2\.0\/keys cannot be fetched/),
+      ]);
     });
 
     it('a second server on the same data root is refused and leaves the first running', async () => {

@@ -2,6 +2,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Host } from './host.js';
 
+/** A domain on the sample catalogue the release ships, with its filesystem archive under `<host>/var/lib/toa/archive/<code>`. */
+export function sampleDomain(host: Host, code = 'sample', catalogue = path.join(host.release, 'samples', 'catalogue.xml')): Record<string, unknown> {
+  return {
+    code,
+    name: code,
+    templates: { file: catalogue },
+    archive: { type: 'filesystem', root: path.join(host.root, 'var', 'lib', 'toa', 'archive', code) },
+  };
+}
+
 /**
  * Writes `<host>/etc/toa/<name>` for a dev-identity server on a free loopback
  * port, with its data, logs and filesystem archive under `<host>/var`, and the
@@ -16,14 +26,7 @@ export async function writeConfig(host: Host, name: string, overrides: Record<st
     timeZone: 'Europe/Prague',
     dataRoot: path.join(host.root, 'var', 'lib', 'toa', 'data'),
     logDir: path.join(host.root, 'var', 'log', 'toa'),
-    domains: [
-      {
-        code: 'sample',
-        name: 'Sample',
-        templates: { file: path.join(host.release, 'samples', 'catalogue.xml') },
-        archive: { type: 'filesystem', root: path.join(host.root, 'var', 'lib', 'toa', 'archive', 'sample') },
-      },
-    ],
+    domains: [sampleDomain(host)],
     ...overrides,
   };
   await writeFile(file, JSON.stringify(config, null, 2));
