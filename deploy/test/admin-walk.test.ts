@@ -139,13 +139,17 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
 
     const submitted = await nginx.fetch(`/api/import/sample/${id}/submit`, { method: 'POST', headers: auth });
     expect(submitted.status).toBe(202);
-    let status = (JSON.parse(submitted.body) as { status: string }).status;
-    for (let poll = 0; status === 'PENDING' && poll < 100; poll++) {
+    type Filed = { status: string; attempts: Array<{ idempotencyKey?: string }> };
+    let filed = JSON.parse(submitted.body) as Filed;
+    for (let poll = 0; filed.status === 'PENDING' && poll < 100; poll++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      status = (JSON.parse((await nginx.fetch(`/api/import/sample/${id}`, { headers: auth })).body) as { status: string }).status;
+      filed = JSON.parse((await nginx.fetch(`/api/import/sample/${id}`, { headers: auth })).body) as Filed;
     }
-    expect(status).toBe('SUBMITTED');
-    expect(existsSync(varDir('lib', 'toa', 'archive', 'sample', id))).toBe(true);
+    expect(filed.status).toBe('SUBMITTED');
+    // the filesystem archive names each batch by its idempotency key: the import id plus a digest of the content
+    const key = filed.attempts.at(-1)?.idempotencyKey ?? '';
+    expect(key.startsWith(`${id}.`)).toBe(true);
+    expect(existsSync(varDir('lib', 'toa', 'archive', 'sample', key))).toBe(true);
 
     const audit = await nginx.fetch('/api/admin/sample/audit', { headers: auth });
     expect(audit.status).toBe(200);

@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { createAuthMiddleware } from './auth/create-auth-middleware.js';
 import { AppError } from './errors.js';
 import type { AppContext } from './http/context.js';
+import { deferredJson } from './http/json-body.js';
 import { loopbackHostsOnly } from './http/loopback-host.js';
 import { errorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
@@ -44,7 +45,7 @@ export function createApp(ctx: AppContext): Express {
 
   const api = express.Router();
   api.use(apiSecurityHeaders(ctx.config));
-  api.use(express.json({ limit: '1mb' }));
+  api.use(deferredJson({ limit: '1mb' }));
   const authenticate = createAuthMiddleware(ctx.config);
   api.get(ROUTES.health, healthRoute(ctx, authenticate));
   api.use(authenticate);

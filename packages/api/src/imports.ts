@@ -97,6 +97,12 @@ export const attemptSchema = z.object({
   outcome: z.enum(['SUBMITTED', 'FAILED']),
   damisBatchId: z.string().optional(),
   error: z.string().optional(),
+  /**
+   * The key the archive got: the import id plus a digest of the content sent,
+   * so two attempts with one key sent the same content. Absent from attempts
+   * recorded before it was (an optional field: `schemaVersion` stays 1).
+   */
+  idempotencyKey: z.string().min(1).max(200).optional(),
 });
 export type Attempt = z.infer<typeof attemptSchema>;
 

@@ -87,8 +87,11 @@ describe('the task pane against the real server', () => {
     expect(pdf.equals(message.attachments.get(PDF) as Buffer)).toBe(true);
     expect(sha256(pdf)).toBe(scan?.pages[0]?.sha256);
 
-    const manifest = JSON.parse(await readFile(path.join(server.archiveRoot, record.id, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ batchId, importId: record.id, domain: DOMAIN });
+    // the filesystem archive names the batch folder by the idempotency key: the import id plus its content digest
+    const key = record.attempts.at(-1)?.idempotencyKey ?? '';
+    expect(key.startsWith(`${record.id}.`)).toBe(true);
+    const manifest = JSON.parse(await readFile(path.join(server.archiveRoot, key, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ batchId, importId: record.id, idempotencyKey: key, domain: DOMAIN });
     expect(manifest.documents).toHaveLength(2);
 
     const office = await officeState(page);
@@ -117,8 +120,11 @@ describe('the task pane against the real server', () => {
     const { record } = stored[0] as StoredImport;
     expect(record).toMatchObject({ id: failed?.record.id, status: 'SUBMITTED', damisBatchId: 'ARCH-0042' });
     expect(record.attempts.map((attempt) => attempt.outcome)).toEqual(['FAILED', 'SUBMITTED']);
-    // The import id is the archive's idempotency key, the same on both attempts.
-    expect(archive.requests.map((headers) => headers['idempotency-key'])).toEqual([record.id, record.id]);
+    // Nothing was edited between the attempts: the same content, so the same idempotency key.
+    const key = record.attempts[0]?.idempotencyKey;
+    expect(key?.startsWith(`${record.id}.`)).toBe(true);
+    expect(record.attempts[1]?.idempotencyKey).toBe(key);
+    expect(archive.requests.map((headers) => headers['idempotency-key'])).toEqual([key, key]);
   });
 
   it('warns as soon as a message imported before is shown, again on Import, and "Import again" goes on', async () => {

@@ -19,6 +19,12 @@ export interface ArchiveDocument {
 /** A complete import, as handed to the archive. */
 export interface ArchiveBatch {
   importId: string;
+  /**
+   * Names this content of the import (`contentKey`): the same for every
+   * attempt of unchanged content, a new one after any edit. The http archive
+   * gets it as `Idempotency-Key`; the filesystem archive names the batch folder by it.
+   */
+  idempotencyKey: string;
   domain: string;
   submittedAt: string;
   submitter: { userId: string; name: string; email: string };
@@ -28,7 +34,7 @@ export interface ArchiveBatch {
 
 export interface ArchiveClient {
   readonly kind: 'filesystem' | 'http';
-  /** true when submitting the same import id twice yields one batch: a PENDING import found at start may then be resumed */
+  /** true when submitting the same idempotency key twice yields one batch: a PENDING import found at start may then be resumed */
   readonly honoursIdempotencyKey: boolean;
   submit(batch: ArchiveBatch, signal?: AbortSignal): Promise<{ batchId: string }>;
   /**

@@ -20,6 +20,7 @@ function entry(attempt: number): ArchiveCallEntry {
     at: '2026-11-21T08:45:00.000Z',
     domain: 'acme',
     importId: '2026-11-21_0942-3fa85f64',
+    idempotencyKey: '2026-11-21_0942-3fa85f64.9c1e0b7a44d2f0e1',
     client: 'http',
     target: 'https://archive.example/upload',
     attempt,

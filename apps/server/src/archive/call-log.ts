@@ -10,6 +10,8 @@ export interface ArchiveCallEntry {
   at: string;
   domain: string;
   importId: string;
+  /** the key the batch was sent under (the import id plus its content digest) */
+  idempotencyKey: string;
   client: 'filesystem' | 'http';
   /** archive root folder, or the URL without user info and query (never credentials) */
   target: string;
@@ -25,7 +27,7 @@ export interface ArchiveCallEntry {
 }
 
 /** What an attempt is about, known before it starts. */
-export type ArchiveCallSubject = Pick<ArchiveCallEntry, 'domain' | 'importId' | 'client' | 'target' | 'attempt'>;
+export type ArchiveCallSubject = Pick<ArchiveCallEntry, 'domain' | 'importId' | 'idempotencyKey' | 'client' | 'target' | 'attempt'>;
 /** How it ended. */
 export type ArchiveCallResult = Pick<ArchiveCallEntry, 'outcome' | 'status' | 'batchId' | 'error'>;
 

@@ -6,7 +6,7 @@ import { ArchiveError } from './archive-client.js';
 import { ArchiveCallLog } from './call-log.js';
 import { FilesystemArchiveClient, filesystemBatchId, MANIFEST_FILE, publishStaged, STAGING_FOLDER } from './filesystem-archive-client.js';
 import { buildManifest, publishedManifestSchema } from './manifest.js';
-import { DOMAIN, IMPORT_ID, samplePages, sha256, writeBatch } from '../../test/support/batch-fixture.js';
+import { DOMAIN, IMPORT_ID, samplePages, sha256, withKey, writeBatch } from '../../test/support/batch-fixture.js';
 
 let dir: string;
 let root: string;
@@ -62,8 +62,9 @@ describe('FilesystemArchiveClient', () => {
 
     const { batchId } = await client.submit(batch);
 
-    expect(batchId).toBe(filesystemBatchId(IMPORT_ID));
-    const published = path.join(root, IMPORT_ID);
+    expect(batch.idempotencyKey).toMatch(new RegExp(`^${IMPORT_ID}\\.[0-9a-f]{16}$`));
+    expect(batchId).toBe(filesystemBatchId(batch.idempotencyKey));
+    const published = path.join(root, batch.idempotencyKey);
     expect(await filesUnder(published)).toEqual(['doc-1/page-1.eml', 'doc-2/page-1.pdf', 'doc-2/page-2.bin', MANIFEST_FILE]);
     const manifest = publishedManifestSchema.parse(JSON.parse(await readFile(path.join(published, MANIFEST_FILE), 'utf8')));
     expect(manifest).toEqual({ batchId, ...buildManifest(batch) });
@@ -95,15 +96,16 @@ describe('FilesystemArchiveClient', () => {
     expect(await snapshot(root)).toEqual(before);
   });
 
-  it('removes a staging folder a crashed run of the same import left behind, and only that one', async () => {
-    const leftover = path.join(root, STAGING_FOLDER, `${IMPORT_ID}-0123456789ab`);
+  it('removes a staging folder a crashed run of the same content left behind, and only that one', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const leftover = path.join(root, STAGING_FOLDER, `${batch.idempotencyKey}-0123456789ab`);
     const otherImport = path.join(root, STAGING_FOLDER, '2026-11-21_0943-00000000-0123456789ab');
     for (const folder of [leftover, otherImport]) {
       await mkdir(path.join(folder, 'doc-1'), { recursive: true });
       await writeFile(path.join(folder, 'doc-1', 'page-1.eml'), 'half a page');
     }
 
-    await client.submit(await writeBatch(importDir, samplePages()));
+    await client.submit(batch);
 
     expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([path.basename(otherImport)]);
   });
@@ -152,16 +154,16 @@ describe('FilesystemArchiveClient', () => {
     const [first, second] = await Promise.all([client.submit(batch), twin.submit(batch)]);
 
     expect(second).toEqual(first);
-    expect((await readdir(root)).sort()).toEqual([STAGING_FOLDER, IMPORT_ID]);
+    expect((await readdir(root)).sort()).toEqual([STAGING_FOLDER, batch.idempotencyKey]);
     expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([]);
   });
 
   it('keeps the batch another writer published first when its own rename loses the race', async () => {
     const batch = await writeBatch(importDir, samplePages());
     const { batchId } = await client.submit(batch);
-    const target = path.join(root, IMPORT_ID);
+    const target = path.join(root, batch.idempotencyKey);
     const published = await snapshot(target);
-    const staging = path.join(root, STAGING_FOLDER, `${IMPORT_ID}-0123456789ab`);
+    const staging = path.join(root, STAGING_FOLDER, `${batch.idempotencyKey}-0123456789ab`);
     await mkdir(staging);
     const manifest = { batchId: 'FS-late-writer', ...buildManifest(batch) };
     await writeFile(path.join(staging, MANIFEST_FILE), JSON.stringify(manifest));
@@ -172,11 +174,67 @@ describe('FilesystemArchiveClient', () => {
 
   it('never overwrites a folder for the import that is not a valid batch', async () => {
     const batch = await writeBatch(importDir, samplePages());
-    await mkdir(path.join(root, IMPORT_ID), { recursive: true });
-    await writeFile(path.join(root, IMPORT_ID, MANIFEST_FILE), '{"batchId": "x"}');
+    await mkdir(path.join(root, batch.idempotencyKey), { recursive: true });
+    await writeFile(path.join(root, batch.idempotencyKey, MANIFEST_FILE), '{"batchId": "x"}');
 
     await expect(client.submit(batch)).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('not a valid batch') });
-    expect(await filesUnder(path.join(root, IMPORT_ID))).toEqual([MANIFEST_FILE]);
+    expect(await filesUnder(path.join(root, batch.idempotencyKey))).toEqual([MANIFEST_FILE]);
+  });
+
+  it('publishes edited content as a new batch beside the earlier one, which it leaves alone', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const first = await client.submit(batch);
+    const earlier = await snapshot(path.join(root, batch.idempotencyKey));
+    const edited = withKey({
+      ...batch,
+      documents: batch.documents.map((d) => (d.n === 1 ? { ...d, attributes: { ...d.attributes, supplier: 'Edited' } } : d)),
+    });
+
+    const second = await client.submit(edited);
+
+    expect(edited.idempotencyKey).not.toBe(batch.idempotencyKey);
+    expect(second.batchId).toBe(filesystemBatchId(edited.idempotencyKey));
+    expect(second.batchId).not.toBe(first.batchId);
+    const manifest = publishedManifestSchema.parse(JSON.parse(await readFile(path.join(root, edited.idempotencyKey, MANIFEST_FILE), 'utf8')));
+    expect(manifest.documents[0]?.attributes.supplier).toBe('Edited');
+    expect(manifest.idempotencyKey).toBe(edited.idempotencyKey);
+    expect(await snapshot(path.join(root, batch.idempotencyKey))).toEqual(earlier);
+  });
+
+  it('refuses a key whose batch folder holds other content, as the contract answers 422', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    await client.submit(batch);
+    const file = path.join(root, batch.idempotencyKey, MANIFEST_FILE);
+    const altered = publishedManifestSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+    (altered.documents[0] as { attributes: Record<string, unknown> }).attributes.supplier = 'Changed in the archive';
+    await writeFile(file, JSON.stringify(altered));
+    const before = await snapshot(root);
+
+    await expect(client.submit(batch)).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('other content') });
+    expect(await snapshot(root)).toEqual(before);
+  });
+
+  it('answers with a batch an earlier version published under the bare import id when it holds the same content', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const legacy = path.join(root, IMPORT_ID);
+    const { idempotencyKey: _key, ...legacyManifest } = { batchId: `FS-${IMPORT_ID}`, ...buildManifest(batch) };
+    await mkdir(legacy, { recursive: true });
+    await writeFile(path.join(legacy, MANIFEST_FILE), JSON.stringify(legacyManifest));
+
+    expect(await client.submit(batch)).toEqual({ batchId: `FS-${IMPORT_ID}` });
+    expect((await readdir(root)).sort()).toEqual([IMPORT_ID]);
+
+    const edited = withKey({ ...batch, documents: batch.documents.slice(0, 1) });
+    expect(await client.submit(edited)).toEqual({ batchId: filesystemBatchId(edited.idempotencyKey) });
+    expect((await readdir(root)).sort()).toEqual([STAGING_FOLDER, IMPORT_ID, edited.idempotencyKey]);
+  });
+
+  it('refuses a batch whose key does not name its content', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const stale = { ...batch, documents: batch.documents.slice(0, 1) };
+
+    await expect(client.submit(stale)).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('does not name its content') });
+    await expect(stat(root)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses an import id that is not one before touching the file system', async () => {

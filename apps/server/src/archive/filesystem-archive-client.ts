@@ -10,7 +10,17 @@ import { KeyedLock } from '../storage/keyed-lock.js';
 import { type ArchiveBatch, type ArchiveClient, ArchiveError, type ArchivePage, interruptedError } from './archive-client.js';
 import type { ArchiveCallLog } from './call-log.js';
 import { parseJson } from './json.js';
-import { assertValidBatch, buildManifest, damagedPageError, pageFile, type PublishedManifest, publishedManifestSchema } from './manifest.js';
+import {
+  assertValidBatch,
+  type BatchManifest,
+  buildManifest,
+  contentDigest,
+  damagedPageError,
+  IDEMPOTENCY_KEY_PATTERN,
+  pageFile,
+  type PublishedManifest,
+  publishedManifestSchema,
+} from './manifest.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 /** Batches are assembled here, beside the published ones, so that publishing is one rename on one file system. */
@@ -18,9 +28,9 @@ export const STAGING_FOLDER = '.staging';
 /** A staging folder untouched for this long belongs to a run that crashed. */
 const STALE_STAGING_MS = 60 * 60 * 1000;
 
-/** Derived from the import id, so that submitting an import again names the same batch. */
-export function filesystemBatchId(importId: string): string {
-  return `FS-${importId}`;
+/** Derived from the idempotency key, so that submitting the same content again names the same batch. */
+export function filesystemBatchId(idempotencyKey: string): string {
+  return `FS-${idempotencyKey}`;
 }
 
 /**
@@ -30,9 +40,10 @@ export function filesystemBatchId(importId: string): string {
 const publishing = new KeyedLock();
 
 /**
- * The embedded archive: each batch is a folder `<root>/<importId>/` holding
- * `manifest.json` and the page files. A batch folder appears complete or not
- * at all, and its existence is what makes a repeated submit idempotent.
+ * The embedded archive: each batch is a folder `<root>/<idempotencyKey>/`
+ * holding `manifest.json` and the page files. A batch folder appears complete
+ * or not at all, and its existence is what makes a repeated submit of the same
+ * content idempotent; edited content has another key, so another folder.
  */
 export class FilesystemArchiveClient implements ArchiveClient {
   readonly kind = 'filesystem';
@@ -51,13 +62,14 @@ export class FilesystemArchiveClient implements ArchiveClient {
     const record = this.callLog.begin({
       domain: this.domain,
       importId: batch.importId,
+      idempotencyKey: batch.idempotencyKey,
       client: this.kind,
       target: this.root,
       attempt: 1,
     });
     try {
       assertValidBatch(batch, this.domain);
-      const target = path.join(this.root, batch.importId);
+      const target = path.join(this.root, batch.idempotencyKey);
       const batchId = await publishing.run(target, () => this.publish(batch, target, signal));
       await record({ outcome: 'ok', batchId });
       return { batchId };
@@ -71,28 +83,43 @@ export class FilesystemArchiveClient implements ArchiveClient {
   async sweepStaging(): Promise<string[]> {
     const cutoff = Date.now() - STALE_STAGING_MS;
     return this.removeStaging((name, modifiedMs) => {
-      const importId = stagingImportId(name);
-      const inUse = importId !== undefined && publishing.isLocked(path.join(this.root, importId));
+      const folder = stagingTarget(name);
+      const inUse = folder !== undefined && publishing.isLocked(path.join(this.root, folder));
       return modifiedMs < cutoff && !inUse;
     });
   }
 
   private async publish(batch: ArchiveBatch, target: string, signal: AbortSignal | undefined): Promise<string> {
-    const existing = await readPublishedBatchId(target, batch.importId);
+    const manifest: PublishedManifest = { batchId: filesystemBatchId(batch.idempotencyKey), ...buildManifest(batch) };
+    const existing = (await readPublishedBatchId(target, manifest)) ?? (await this.legacyBatchId(manifest));
     if (existing !== undefined) return existing;
 
-    // we hold the lock for this import, so any staging folder of it is a crashed run's
-    await this.removeStaging((name) => stagingImportId(name) === batch.importId);
+    // we hold the lock for this key, so any staging folder of it is a crashed run's
+    await this.removeStaging((name) => stagingTarget(name) === batch.idempotencyKey);
     await mkdir(this.stagingRoot, { recursive: true });
-    const staging = path.join(this.stagingRoot, `${batch.importId}-${randomBytes(6).toString('hex')}`);
+    const staging = path.join(this.stagingRoot, `${batch.idempotencyKey}-${randomBytes(6).toString('hex')}`);
     await mkdir(staging);
     try {
-      const manifest: PublishedManifest = { batchId: filesystemBatchId(batch.importId), ...buildManifest(batch) };
       await stageBatch(staging, batch, manifest, signal);
       return await publishStaged(staging, target, manifest);
     } finally {
       // after a successful rename there is nothing left to remove
       await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Versions before keys named the content published `<root>/<importId>/`. An
+   * import left PENDING across the upgrade may be there already: its batch is
+   * the answer when it holds exactly this content. Anything else in that
+   * folder is an earlier version of the import, or not ours: left alone.
+   */
+  private async legacyBatchId(manifest: PublishedManifest): Promise<string | undefined> {
+    try {
+      return await readPublishedBatchId(path.join(this.root, manifest.importId), manifest);
+    } catch (error) {
+      if (error instanceof ArchiveError) return undefined;
+      throw error;
     }
   }
 
@@ -116,10 +143,10 @@ export class FilesystemArchiveClient implements ArchiveClient {
   }
 }
 
-/** Staging folders are named `<importId>-<12 hex>`. */
-function stagingImportId(name: string): string | undefined {
-  const importId = name.slice(0, name.lastIndexOf('-'));
-  return IMPORT_ID_PATTERN.test(importId) ? importId : undefined;
+/** Staging folders are named `<idempotencyKey>-<12 hex>` (`<importId>-<12 hex>` before keys named the content). */
+function stagingTarget(name: string): string | undefined {
+  const folder = name.slice(0, name.lastIndexOf('-'));
+  return IDEMPOTENCY_KEY_PATTERN.test(folder) || IMPORT_ID_PATTERN.test(folder) ? folder : undefined;
 }
 
 /** Copies and verifies every page, then writes the manifest; everything flushed. */
@@ -175,7 +202,7 @@ export async function publishStaged(staging: string, target: string, manifest: P
   try {
     await rename(staging, target);
   } catch (error) {
-    const existing = await readPublishedBatchId(target, manifest.importId).catch(() => undefined);
+    const existing = await readPublishedBatchId(target, manifest).catch(() => undefined);
     if (existing !== undefined) return existing;
     throw error;
   }
@@ -187,9 +214,11 @@ export async function publishStaged(staging: string, target: string, manifest: P
 /**
  * The batch id of an already published batch, `undefined` when there is none.
  * A folder that is there but is not a valid batch of this import blocks the
- * submit: overwriting what someone put into the archive is never safe.
+ * submit: overwriting what someone put into the archive is never safe. Nor
+ * is answering with a batch of other content: the contract's 422 for a key
+ * repeated with other content (docs/archive.md, Idempotency).
  */
-export async function readPublishedBatchId(batchDir: string, importId: string): Promise<string | undefined> {
+export async function readPublishedBatchId(batchDir: string, expected: BatchManifest): Promise<string | undefined> {
   let text: string;
   try {
     text = await readFile(path.join(batchDir, MANIFEST_FILE), 'utf8');
@@ -200,7 +229,13 @@ export async function readPublishedBatchId(batchDir: string, importId: string): 
     throw error;
   }
   const parsed = publishedManifestSchema.safeParse(parseJson(text));
-  if (!parsed.success || parsed.data.importId !== importId) throw notABatchError(parsed.error);
+  if (!parsed.success || parsed.data.importId !== expected.importId) throw notABatchError(parsed.error);
+  if (contentDigest(parsed.data) !== contentDigest(expected)) {
+    throw new ArchiveError(
+      'The archive already holds a batch under this key with other content; nothing was written. Ask an administrator to check the archive.',
+      false,
+    );
+  }
   return parsed.data.batchId;
 }
 

@@ -165,9 +165,16 @@ describe('HttpArchiveClient', () => {
 
     expect(archive.received).toHaveLength(1);
     const [request] = archive.received;
-    expect(request?.headers['idempotency-key']).toBe(IMPORT_ID);
+    expect(batch.idempotencyKey).toMatch(new RegExp(`^${IMPORT_ID}\\.[0-9a-f]{16}$`));
+    expect(request?.headers['idempotency-key']).toBe(batch.idempotencyKey);
     expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(request?.manifest).toMatchObject({ importId: IMPORT_ID, domain: DOMAIN, targetDomain: 'b2', submitter: batch.submitter });
+    expect(request?.manifest).toMatchObject({
+      importId: IMPORT_ID,
+      idempotencyKey: batch.idempotencyKey,
+      domain: DOMAIN,
+      targetDomain: 'b2',
+      submitter: batch.submitter,
+    });
     const pages = request?.manifest.documents.flatMap((document) => document.pages) ?? [];
     expect(pages.map((page) => page.file)).toEqual(['doc-1/page-1.eml', 'doc-2/page-1.pdf', 'doc-2/page-2.bin']);
     expect([...(request?.files.keys() ?? [])]).toEqual(pages.map((page) => page.file));
@@ -183,6 +190,7 @@ describe('HttpArchiveClient', () => {
       expect.objectContaining({
         domain: DOMAIN,
         importId: IMPORT_ID,
+        idempotencyKey: batch.idempotencyKey,
         client: 'http',
         target: archive.url.replace(/\?.*$/, ''),
         attempt: 1,
@@ -199,7 +207,7 @@ describe('HttpArchiveClient', () => {
 
     expect(await client().submit(batch)).toEqual({ batchId: 'B-2' });
 
-    expect(archive.received.map((request) => request.headers['idempotency-key'])).toEqual([IMPORT_ID, IMPORT_ID]);
+    expect(archive.received.map((request) => request.headers['idempotency-key'])).toEqual([batch.idempotencyKey, batch.idempotencyKey]);
     expect(sleeps).toHaveLength(1);
     expectBackoff(sleeps);
     expect((await callLogLines()).map((line) => [line.attempt, line.outcome, line.status])).toEqual([

@@ -40,8 +40,9 @@ type AttemptOutcome = { batchId: string; status: number } | RetryableFailure;
 
 /**
  * Posts each batch as one multipart request (see docs/archive.md for the
- * contract). The import id is the idempotency key, so a request retried after
- * a lost answer, or an import resumed after a crash, yields one batch.
+ * contract). The idempotency key names the import's content, so a request
+ * retried after a lost answer, or an import resumed after a crash, yields one
+ * batch, and content edited after a failure is never answered with the old batch.
  */
 export class HttpArchiveClient implements ArchiveClient {
   readonly kind = 'http';
@@ -83,6 +84,7 @@ export class HttpArchiveClient implements ArchiveClient {
     const record = this.deps.callLog.begin({
       domain: this.domain,
       importId: batch.importId,
+      idempotencyKey: batch.idempotencyKey,
       client: this.kind,
       target: this.target,
       attempt,
@@ -123,7 +125,7 @@ export class HttpArchiveClient implements ArchiveClient {
   }
 
   private headers(batch: ArchiveBatch): Record<string, string> {
-    const headers: Record<string, string> = { 'Idempotency-Key': batch.importId, Accept: 'application/json' };
+    const headers: Record<string, string> = { 'Idempotency-Key': batch.idempotencyKey, Accept: 'application/json' };
     const variable = this.config.tokenEnv;
     if (variable !== undefined) {
       const token = this.env[variable];

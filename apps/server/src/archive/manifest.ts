@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { IMPORT_ID_PATTERN } from '@toa/api/ids';
 import { z } from 'zod';
@@ -27,6 +28,8 @@ const documentEntrySchema = z.object({
 const manifestSchema = z.object({
   manifestVersion: z.literal(1),
   importId: z.string().regex(IMPORT_ID_PATTERN),
+  /** absent from batches published before keys named the content */
+  idempotencyKey: z.string().min(1).optional(),
   domain: z.string(),
   submittedAt: z.string(),
   submitter: z.object({ userId: z.string(), name: z.string(), email: z.string() }),
@@ -64,11 +67,17 @@ export function pageFile(n: number, page: Pick<ArchivePage, 'm' | 'filename' | '
 }
 
 export function buildManifest(batch: ArchiveBatch): BatchManifest {
+  return { ...manifestContent(batch), idempotencyKey: batch.idempotencyKey, submittedAt: batch.submittedAt };
+}
+
+/** What a manifest says of the import, leaving out when and under which key it was sent. */
+type ManifestContent = Pick<BatchManifest, 'manifestVersion' | 'importId' | 'domain' | 'submitter' | 'source' | 'documents'>;
+
+function manifestContent(batch: Omit<ArchiveBatch, 'idempotencyKey' | 'submittedAt'>): ManifestContent {
   return {
     manifestVersion: 1,
     importId: batch.importId,
     domain: batch.domain,
-    submittedAt: batch.submittedAt,
     submitter: batch.submitter,
     source: batch.source,
     documents: batch.documents.map((document) => ({
@@ -85,6 +94,45 @@ export function buildManifest(batch: ArchiveBatch): BatchManifest {
       })),
     })),
   };
+}
+
+/** `<import id>.<16 hex digits>`: the import, then the digest of its content. */
+export const IDEMPOTENCY_KEY_PATTERN = /^(\d{4}-\d{2}-\d{2}_\d{4}-[0-9a-f]{8})\.[0-9a-f]{16}$/;
+const KEY_DIGEST_LENGTH = 16;
+
+/**
+ * SHA-256 (hex) of a manifest's content as canonical JSON (keys sorted at
+ * every level), so that equal content gives an equal digest whatever the
+ * order attributes were entered in. `submittedAt` and the key are left out:
+ * they change between attempts of the same content.
+ */
+export function contentDigest(manifest: ManifestContent): string {
+  const { manifestVersion, importId, domain, submitter, source, documents } = manifest;
+  return createHash('sha256').update(canonicalJson({ manifestVersion, importId, domain, submitter, source, documents })).digest('hex');
+}
+
+/**
+ * The idempotency key of a batch: the import id plus the first 16 hex digits
+ * of its content digest. Any edit (attribute values, templates, pages added,
+ * removed or rewritten, documents extracted or removed) gives a new key;
+ * submitting unchanged content again, or resuming it after a crash, gives the
+ * same one (docs/adr/0010-idempotency-key-names-the-content.md).
+ */
+export function contentKey(batch: Omit<ArchiveBatch, 'idempotencyKey' | 'submittedAt'>): string {
+  return `${batch.importId}.${contentDigest(manifestContent(batch)).slice(0, KEY_DIGEST_LENGTH)}`;
+}
+
+/** JSON with object keys sorted; `undefined` members are left out, as JSON.stringify does. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const members = Object.entries(value)
+      .filter(([, member]) => member !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /**
@@ -110,6 +158,8 @@ function batchProblem(batch: ArchiveBatch, domain: string): string | undefined {
       pages.add(page.m);
     }
   }
+  // checked last: the digest covers the numbers above; the key becomes a folder name and a header
+  if (batch.idempotencyKey !== contentKey(batch)) return 'its idempotency key does not name its content';
   return undefined;
 }
 

@@ -16,12 +16,13 @@ import {
 import type { Template } from '@toa/api/templates';
 import type { Logger } from 'pino';
 import type { ArchiveBatch, ArchiveClient } from '../archive/archive-client.js';
+import { contentKey } from '../archive/manifest.js';
 import type { Limits } from '../config/schema.js';
 import { AppError, errnoCode } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { AuditLog } from '../logging/audit-log.js';
 import { crashPoint } from '../storage/crash-points.js';
-import { type DomainStorage, findDocument, type Guard, type StagedUpload } from '../storage/domain-storage.js';
+import { type DomainStorage, findDocument, findPage, type Guard, type StagedUpload } from '../storage/domain-storage.js';
 import type { TemplateRegistry } from '../templates/template-registry.js';
 import type { ZonedTime } from '../zoned-time.js';
 import type { Clock } from '../clock.js';
@@ -46,10 +47,27 @@ const ownedBy =
     if (current.userId !== identity.userId) throw new AppError('IMPORT_NOT_FOUND', `import ${current.id} does not exist`);
   };
 
+/** The document, and page, a mutation's path names. */
+export interface MutationTarget {
+  n?: number;
+  m?: number;
+}
+
+/**
+ * The checks every mutation makes first, in this order, on the import as read
+ * (storage has answered 404 for a missing one): it is the caller's (404, as if
+ * missing), the document and page its path names exist (404), and it may still
+ * be changed (409). Limits and the request body come after, on every route,
+ * so a later fault never hides an earlier one.
+ */
 const editableBy =
-  (identity: Identity): Guard =>
+  (identity: Identity, target: MutationTarget = {}): Guard =>
   (current) => {
     ownedBy(identity)(current);
+    if (target.n !== undefined) {
+      if (target.m !== undefined) findPage(current, target.n, target.m);
+      else findDocument(current, target.n);
+    }
     if (!EDITABLE_STATUSES.includes(current.status)) {
       throw new AppError('IMPORT_NOT_EDITABLE', `import ${current.id} is ${current.status} and can no longer be changed`);
     }
@@ -110,9 +128,18 @@ export class ImportService {
     this.audit(identity, domain, 'import.deleted', id);
   }
 
+  /**
+   * The checks of a mutation that come before its body (see `editableBy`),
+   * for routes that read the body themselves; the mutation makes them again
+   * under the import's lock.
+   */
+  async checkEditable(identity: Identity, domain: string, id: string, target: MutationTarget): Promise<void> {
+    editableBy(identity, target)(await this.storage(domain).read(id));
+  }
+
   private pageGuard(identity: Identity, n: number): Guard {
     return (current) => {
-      editableBy(identity)(current);
+      editableBy(identity, { n })(current);
       const doc = findDocument(current, n);
       if (doc.pages.length >= this.deps.limits.pagesPerDocument) {
         throw new AppError('LIMIT_EXCEEDED', `document ${n} already has ${doc.pages.length} pages, the most allowed`);
@@ -183,25 +210,30 @@ export class ImportService {
   }
 
   async updateDocument(identity: Identity, domain: string, id: string, n: number, request: UpdateDocumentRequest): Promise<Document> {
-    const template = this.template(domain, request.templateId);
     const attributes = request.attributes ?? {};
-    const errors = this.checkAttributes(template, attributes);
-    if (errors.length > 0)
-      throw new AppError('ATTRIBUTES_INVALID', `${errors.length} attribute value(s) of document ${n} are not valid`, { fieldErrors: errors });
+    let template: Template | undefined;
+    const guard: Guard = (current) => {
+      editableBy(identity, { n })(current);
+      template = this.template(domain, request.templateId);
+      const errors = this.checkAttributes(template, attributes);
+      if (errors.length > 0)
+        throw new AppError('ATTRIBUTES_INVALID', `${errors.length} attribute value(s) of document ${n} are not valid`, { fieldErrors: errors });
+    };
     let updated: Document | undefined;
-    await this.storage(domain).update(id, editableBy(identity), (draft) => {
+    await this.storage(domain).update(id, guard, (draft) => {
+      if (!template) throw new Error('the guard resolves the template');
       const doc = findDocument(draft, n);
       doc.templateId = template.id;
       doc.attributes = this.withoutBlanks(attributes);
       updated = doc;
     });
-    this.audit(identity, domain, 'document.updated', id, { document: n, templateId: template.id });
+    this.audit(identity, domain, 'document.updated', id, { document: n, templateId: request.templateId });
     return updated as Document;
   }
 
   async extract(identity: Identity, domain: string, id: string, n: number, m: number, partIds: string[] | undefined): Promise<Document> {
     const guard: Guard = (current) => {
-      editableBy(identity)(current);
+      editableBy(identity, { n, m })(current);
       if (current.documents.length >= this.deps.limits.documentsPerImport) {
         throw new AppError('LIMIT_EXCEEDED', `import ${id} already has ${current.documents.length} documents, the most allowed`);
       }
@@ -212,7 +244,7 @@ export class ImportService {
   }
 
   async deleteDocument(identity: Identity, domain: string, id: string, n: number): Promise<void> {
-    await this.storage(domain).deleteDocument(id, n, editableBy(identity));
+    await this.storage(domain).deleteDocument(id, n, editableBy(identity, { n }));
     this.audit(identity, domain, 'document.deleted', id, { document: n });
   }
 
@@ -246,12 +278,12 @@ export class ImportService {
     }
   }
 
+  /** The import as the archive gets it, under the key that names this content. */
   private batch(domain: string, current: Import, submittedAt: string): ArchiveBatch {
     const storage = this.storage(domain);
-    return {
+    const content = {
       importId: current.id,
       domain,
-      submittedAt,
       submitter: { userId: current.userId, name: current.userName, email: current.userEmail },
       source: current.source,
       documents: current.documents.map((doc) => ({
@@ -261,6 +293,7 @@ export class ImportService {
         pages: doc.pages.map((page) => ({ ...page, path: storage.pageFile(current.id, doc.n, page.m) })),
       })),
     };
+    return { ...content, submittedAt, idempotencyKey: contentKey(content) };
   }
 
   /**
@@ -290,11 +323,14 @@ export class ImportService {
   private archive(domain: string, pending: Import, startedAt: string): Promise<Import | undefined> {
     const storage = this.storage(domain);
     const archive = this.deps.archives.get(domain) as ArchiveClient;
+    // PENDING forbids changes, so a resumed import has the same content, hence the same key
+    const batch = this.batch(domain, pending, startedAt);
+    const { idempotencyKey } = batch;
     const run = storage
       .runSubmission(
         pending.id,
         async () => {
-          const published = await archive.submit(this.batch(domain, pending, startedAt));
+          const published = await archive.submit(batch);
           crashPoint('submit.before-record');
           return published;
         },
@@ -304,11 +340,11 @@ export class ImportService {
             draft.status = 'SUBMITTED';
             draft.damisBatchId = outcome.value.batchId;
             delete draft.error;
-            draft.attempts.push({ startedAt, finishedAt, outcome: 'SUBMITTED', damisBatchId: outcome.value.batchId });
+            draft.attempts.push({ startedAt, finishedAt, outcome: 'SUBMITTED', damisBatchId: outcome.value.batchId, idempotencyKey });
           } else {
             draft.status = 'FAILED';
             draft.error = errorMessage(outcome.error);
-            draft.attempts.push({ startedAt, finishedAt, outcome: 'FAILED', error: draft.error });
+            draft.attempts.push({ startedAt, finishedAt, outcome: 'FAILED', error: draft.error, idempotencyKey });
           }
         },
       )

@@ -343,9 +343,10 @@ export class DomainStorage {
    * this removal deletes it.
    */
   async deleteDocument(id: string, n: number, guard: Guard): Promise<Import> {
-    if (n === 1) throw new AppError('VALIDATION_FAILED', 'document 1 is the original message and cannot be removed');
     return this.locks.run(this.lockKey(id), async () => {
       const updated = await this.updateLocked(id, guard, (draft) => {
+        // after the guard: a missing, foreign or unchangeable import answers as such first
+        if (n === 1) throw new AppError('VALIDATION_FAILED', 'document 1 is the original message and cannot be removed');
         findDocument(draft, n);
         draft.documents = draft.documents.filter((d) => d.n !== n);
       });

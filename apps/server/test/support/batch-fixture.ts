@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArchiveBatch } from '../../src/archive/archive-client.js';
+import { contentKey } from '../../src/archive/manifest.js';
 
 export interface PageSpec {
   filename: string;
@@ -30,6 +31,7 @@ export function sha256(bytes: Uint8Array): string {
 export async function writeBatch(importDir: string, documents: PageSpec[][], importId = IMPORT_ID): Promise<ArchiveBatch> {
   const batch: ArchiveBatch = {
     importId,
+    idempotencyKey: '',
     domain: DOMAIN,
     submittedAt: '2026-11-21T09:45:00.000+01:00',
     submitter: { userId: 'u-1', name: 'Jana Nováková', email: 'jana@acme.example' },
@@ -61,7 +63,12 @@ export async function writeBatch(importDir: string, documents: PageSpec[][], imp
     }
     batch.documents.push(document);
   }
-  return batch;
+  return withKey(batch);
+}
+
+/** The batch under the key that names its content, as the import service sends it. */
+export function withKey(batch: ArchiveBatch): ArchiveBatch {
+  return { ...batch, idempotencyKey: contentKey(batch) };
 }
 
 /** A message with an attachment split out into a second document. */

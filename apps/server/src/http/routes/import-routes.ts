@@ -5,6 +5,7 @@ import { Router } from 'express';
 import { errnoCode } from '../../errors.js';
 import { cleanMediaType } from '../../media-type.js';
 import type { AppContext } from '../context.js';
+import { jsonBody } from '../json-body.js';
 import { createPageReceiver } from '../page-upload.js';
 import { scope } from '../params.js';
 
@@ -14,7 +15,7 @@ export function importRoutes(ctx: AppContext): Router {
 
   router.post(ROUTES.imports, async (req, res) => {
     const { identity, domain } = scope(ctx, req);
-    const body = createImportRequestSchema.parse(req.body ?? {});
+    const body = createImportRequestSchema.parse(jsonBody(req) ?? {});
     const created = await ctx.imports.create(identity, domain, body.source);
     res.status(201).location(`${req.baseUrl}/import/${domain}/${created.id}`).json(created);
   });
@@ -40,9 +41,12 @@ export function importRoutes(ctx: AppContext): Router {
     res.status(202).json(await ctx.imports.submit(identity, domain, id));
   });
 
+  // Mutations check existence, ownership and state before the body (the service's `editableBy`);
+  // routes that parse a body ask for those checks first.
   router.put(ROUTES.document, async (req, res) => {
     const { identity, domain, id, n } = scope(ctx, req);
-    res.json(await ctx.imports.updateDocument(identity, domain, id, n, updateDocumentRequestSchema.parse(req.body)));
+    await ctx.imports.checkEditable(identity, domain, id, { n });
+    res.json(await ctx.imports.updateDocument(identity, domain, id, n, updateDocumentRequestSchema.parse(jsonBody(req))));
   });
 
   router.delete(ROUTES.document, async (req, res) => {
@@ -87,7 +91,8 @@ export function importRoutes(ctx: AppContext): Router {
 
   router.post(ROUTES.extract, async (req, res) => {
     const { identity, domain, id, n, m } = scope(ctx, req);
-    const body = extractRequestSchema.parse(req.body ?? {});
+    await ctx.imports.checkEditable(identity, domain, id, { n, m });
+    const body = extractRequestSchema.parse(jsonBody(req) ?? {});
     res.status(201).json(await ctx.imports.extract(identity, domain, id, n, m, body.attachments));
   });
 
