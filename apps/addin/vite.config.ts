@@ -80,6 +80,8 @@ export default defineConfig({
           globals: true,
           setupFiles: ['./src/test/setup.ts'],
           include: ['src/**/*.test.{ts,tsx}', 'test/*.test.ts'],
+          // whole flows through jsdom take seconds when every package's tests share two busy cores
+          testTimeout: 20_000,
         },
       },
       {

@@ -14,7 +14,7 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Text only the Office stand-in contains (preview/office/stand-in.ts), and the preview page's global. */
-const STAND_IN_MARKERS = ['The stand-in failed this call as asked', '__TOA_PREVIEW_MAILBOX__'];
+const STAND_IN_MARKERS = ['Single sign-on is not set up in the stand-in.', '__TOA_PREVIEW_MAILBOX__'];
 
 describe('the built bundles (turbo builds them before the tests)', () => {
   it('keep the preview out of the pane that Outlook loads: no stand-in, no sample mailbox in dist/', () => {

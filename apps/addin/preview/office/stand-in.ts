@@ -7,8 +7,7 @@
  * ("The Office stand-in") lists the surface and what each member does.
  *
  * Calls answer on a later task, as Office does; `script` makes a call fail,
- * hang or succeed, one entry per call, and `refuse` makes every call of a
- * kind fail (a mailbox that does not allow it).
+ * hang or succeed, one entry per call.
  */
 
 /** The calls whose outcome can be scripted and that are counted. */
@@ -70,15 +69,9 @@ export interface StandInOptions {
   sso?: { token: string } | { error: OfficeErrorLike };
 }
 
-const BUSY: OfficeErrorLike = { code: 9002, name: 'InternalServerError', message: 'The stand-in failed this call as asked' };
-export const SSO_NOT_CONFIGURED: OfficeErrorLike = { code: 13000, name: 'API Not Supported', message: 'Single sign-on is not set up in the stand-in.' };
+const SSO_NOT_CONFIGURED: OfficeErrorLike = { code: 13000, name: 'API Not Supported', message: 'Single sign-on is not set up in the stand-in.' };
 
-/** An error Office reports now and then (9002), for scripting flaky calls. */
-export function busyError(): OfficeErrorLike {
-  return { ...BUSY };
-}
-
-export function compareVersions(a: string, b: string): number {
+function compareVersions(a: string, b: string): number {
   const [pa, pb] = [a.split('.').map(Number), b.split('.').map(Number)];
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
@@ -98,7 +91,6 @@ export class StandInMailbox {
   readonly messages: StandInMessage[];
   selected: StandInMessage | null;
   script: Partial<Record<StandInCall, Outcome[]>> = {};
-  refuse: Partial<Record<StandInCall, OfficeErrorLike>> = {};
   readonly calls: Record<StandInCall, number> = {
     getAsFile: 0,
     loadCustomProperties: 0,
@@ -167,7 +159,7 @@ export class StandInMailbox {
   /** @internal the outcome of the next call of a kind, counting it */
   nextOutcome(call: StandInCall): Outcome {
     this.calls[call]++;
-    return this.refuse[call] ?? this.script[call]?.shift() ?? 'ok';
+    return this.script[call]?.shift() ?? 'ok';
   }
 
   private changed(): void {
@@ -215,7 +207,8 @@ export function createOffice(mailbox: StandInMailbox) {
           onSuccess?.();
           callback?.({ status: 'succeeded', value: result });
         },
-        (error: unknown) => callback?.({ status: 'failed', value: undefined as T, error: { ...BUSY, message: String(error) } }),
+        // a message whose bytes could not be fetched (the preview reads them on demand), as Office reports a server error
+        (error: unknown) => callback?.({ status: 'failed', value: undefined as T, error: { code: 9002, name: 'InternalServerError', message: String(error) } }),
       );
     }, 0);
   }
