@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../src/config/schema.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -48,8 +49,21 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function start(overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
-  return startTestServer({ overrides: { taskpaneDir, ...overrides }, adjust: (config) => ({ ...config, previewDir }) });
+function start(overrides: Partial<ConfigInput> = {}, serverFetch?: typeof fetch): Promise<TestServer> {
+  return startTestServer({
+    overrides: { taskpaneDir, ...overrides },
+    adjust: (config) => ({ ...config, previewDir }),
+    ...(serverFetch ? { fetch: serverFetch } : {}),
+  });
+}
+
+/** The server's fetch, answering only `url`, with a real key set: production checks at start that its key set can be fetched. */
+async function keySetAt(url: string): Promise<typeof fetch> {
+  const publicKey = await exportJWK((await generateKeyPair('RS256', { extractable: true })).publicKey);
+  return async (input) =>
+    String(input) === url
+      ? Response.json({ keys: [{ ...publicKey, kid: 'k1', alg: 'RS256', use: 'sig' }] })
+      : Promise.reject(new Error(`no network in tests: ${String(input)}`));
 }
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -96,12 +110,13 @@ describe('the browser preview in dev identity', () => {
 });
 
 describe('no preview outside a developer machine', () => {
-  it.each<[string, Partial<ConfigInput> | (() => Partial<ConfigInput>)]>([
-    ['jwt identity', () => ({ auth: jwt(jwksUrl) })],
-    // production refuses dev identity; its key set must be https (fetched on the first token only)
-    ['production', { production: true, auth: jwt('https://login.microsoftonline.com/common/discovery/v2.0/keys') }],
-  ])('%s: / and every preview file answer 404, the pane is served as usual', async (_name, overrides) => {
-    const server = await start(typeof overrides === 'function' ? overrides() : overrides);
+  const productionKeys = 'https://login.microsoftonline.com/common/discovery/v2.0/keys';
+  it.each([
+    ['jwt identity', async () => start({ auth: jwt(jwksUrl) })],
+    // production refuses dev identity; its key set must be https
+    ['production', async () => start({ production: true, auth: jwt(productionKeys) }, await keySetAt(productionKeys))],
+  ])('%s: / and every preview file answer 404, the pane is served as usual', async (_name, startServer) => {
+    const server = await startServer();
     try {
       expect((await fetch(`${server.url}/`, { redirect: 'manual' })).status).toBe(404);
       for (const pathname of PREVIEW_FILES) expect((await fetch(`${server.url}${pathname}`)).status, pathname).toBe(404);
