@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { problemSchema } from '@toa/api/errors';
 import { paths } from '@toa/api/routes';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackHost } from '../src/http/loopback-host.js';
 import { identityLines, rawRequest, report } from './hostile/support.js';
@@ -82,11 +85,17 @@ describe('dev identity answers only to loopback host names (DNS rebinding)', () 
 describe('jwt identity leaves host names to the reverse proxy', () => {
   it('answers a public host name', async () => {
     const tenant = randomUUID();
+    // a key set the start-up check can fetch, so that health is ok
+    const publicKey = await exportJWK((await generateKeyPair('RS256', { extractable: true })).publicKey);
+    const keySet = createServer((_req, res) =>
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ keys: [{ ...publicKey, kid: 'k1' }] })),
+    );
+    await new Promise<void>((resolve) => keySet.listen(0, '127.0.0.1', resolve));
     const server = await startTestServer({
       overrides: {
         auth: {
           mode: 'jwt',
-          jwksUrl: 'http://127.0.0.1:9/keys',
+          jwksUrl: `http://127.0.0.1:${(keySet.address() as AddressInfo).port}/keys`,
           issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
           audience: 'api://toa.example.com/app',
           tenants: [tenant],
@@ -98,6 +107,7 @@ describe('jwt identity leaves host names to the reverse proxy', () => {
       expect(answer.status).toBe(200);
     } finally {
       await server.dispose();
+      await new Promise((resolve) => keySet.close(resolve));
     }
   });
 });
