@@ -77,7 +77,9 @@ describe('the browser preview after npm start', () => {
       ['correspondence', 'The PDF on its own'],
     ]);
     const original = await readFile(path.join(corpusDir, 'mikel-mail', 'attachment_emails', 'attachment_pdf.eml'));
-    const manifest = JSON.parse(await readFile(path.join(server.dir, 'archive', 'sample', stored?.record.id ?? '', 'manifest.json'), 'utf8'));
+    // the filesystem archive names the batch folder by the idempotency key of the attempt that reached it
+    const key = stored?.record.attempts.at(-1)?.idempotencyKey ?? '';
+    const manifest = JSON.parse(await readFile(path.join(server.dir, 'archive', 'sample', key, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ batchId, importId: stored?.record.id, domain: 'sample' });
     expect(manifest.documents).toHaveLength(2);
     // the message was handed over whole: its bytes are what the corpus file holds, less the extracted PDF
