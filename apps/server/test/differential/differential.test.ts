@@ -37,6 +37,8 @@ interface KnownDifference {
 /** Transfer encodings whose decoding postal-mime does line by line (all but base64). */
 const LINE_DECODED = (encoding: string): boolean => encoding !== 'base64';
 
+const SIGNATURE_TYPES = ['application/pkcs7-signature', 'application/x-pkcs7-signature', 'application/pgp-signature'];
+
 const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: 'postal-mime ends every line with LF',
@@ -73,6 +75,32 @@ const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'postal-mime lists the message/delivery-status part of a bounce (RFC 3464) as attachment; mailparser, and so TOA, reads it as text of the report, which stays in the message.',
     kinds: ['only-postal'],
     matches: ({ postal }) => postal?.contentType === 'message/delivery-status',
+  },
+  {
+    id: 'postal-mime does not decode uuencode',
+    wrong: 'postal-mime',
+    reason:
+      'postal-mime decodes base64 and quoted-printable only and hands an x-uuencode, uuencode or x-uue part over as its encoded text; TOA decodes it (issue 7 kind 3: sidecar sizes are decoded sizes; until that lands both give the encoded text).',
+    kinds: ['bytes'],
+    matches: ({ postal }) => postal !== undefined && ['x-uuencode', 'uuencode', 'x-uue'].includes(postal.encoding),
+  },
+  {
+    id: 'an alternative of the body is not an attachment',
+    wrong: 'postal-mime',
+    reason:
+      'postal-mime lists a part of multipart/alternative that is not text/plain or text/html (a text/calendar invitation) as attachment. RFC 2046 §5.1.4 makes every part of multipart/alternative a version of the same body; TOA does not list it, and extraction never cuts it out (issue 7 kind 5; until that lands TOA lists it too).',
+    kinds: ['only-postal'],
+    matches: ({ postal }) => postal?.parentType === 'multipart/alternative',
+  },
+  {
+    id: 'a signature or encrypted part is not an attachment',
+    wrong: 'neither',
+    reason:
+      'postal-mime lists the signature of multipart/signed (RFC 1847, RFC 8551) and the parts of multipart/encrypted as attachments. TOA does not: they are evidence about the message, which keeps them byte for byte (issue 7 kind 1; until that lands TOA lists them too).',
+    kinds: ['only-postal'],
+    matches: ({ postal }) =>
+      postal !== undefined &&
+      ((postal.parentType === 'multipart/signed' && SIGNATURE_TYPES.includes(postal.contentType)) || postal.parentType === 'multipart/encrypted'),
   },
   {
     id: 'TOA shows a type guessed from the filename',

@@ -8,6 +8,8 @@ export interface PostalAttachment {
   contentType: string;
   /** the transfer encoding postal-mime decoded the part with, lowercased (`base64`, `7bit`, …) */
   encoding: string;
+  /** the type of the multipart the part is in (`multipart/alternative`, …); undefined for the message's own body */
+  parentType: string | undefined;
   content: Buffer;
   sha256: string;
 }
@@ -22,6 +24,7 @@ export interface PostalReading {
 interface PostalNode {
   parentNode?: PostalNode;
   childNodes: PostalNode[];
+  contentType: { parsed: { value: string } };
   contentTransferEncoding: { encoding: string };
 }
 
@@ -68,6 +71,7 @@ export async function readWithPostalMime(bytes: Uint8Array): Promise<PostalReadi
       partId: partIdOf(node),
       contentType: attachment.mimeType,
       encoding: node.contentTransferEncoding.encoding,
+      parentType: node.parentNode?.contentType.parsed.value,
       content,
       sha256: createHash('sha256').update(content).digest('hex'),
     };
