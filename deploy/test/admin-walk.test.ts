@@ -159,7 +159,9 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
   it('the admin commands of the release read the same configuration and data', async () => {
     const stats = await asService(['stats', '--json', '--config', configFile]);
     expect(stats.code).toBe(0);
-    expect(JSON.parse(stats.stdout)).toContainEqual(expect.objectContaining({ domain: 'sample', imports: 1, byStatus: { SUBMITTED: 1 } }));
+    const read = JSON.parse(stats.stdout) as { dataRoot: string; config: string; days: unknown[] };
+    expect(read.config).toBe(configFile);
+    expect(read.days).toContainEqual(expect.objectContaining({ domain: 'sample', imports: 1, byStatus: { SUBMITTED: 1 } }));
     const fsck = await asService(['fsck', '--json', '--config', configFile]);
     expect(fsck.code).toBe(0);
     const templates = await asService(['templates', 'check', '--config', configFile]);

@@ -10,6 +10,7 @@ import { retentionCommand } from './cli/retention.js';
 import { stats } from './cli/stats.js';
 import { templatesCheck } from './cli/templates.js';
 import { type Output, printer } from './cli/output.js';
+import { provenance } from './config/provenance.js';
 
 const SHUTDOWN_DEADLINE_MS = 15_000;
 
@@ -70,7 +71,8 @@ program
   .addOption(new Option('-d, --domain <code>', 'the domain (default: search every domain)'))
   .addOption(jsonOption)
   .action(async (id: string, options: { config?: string; domain?: string; json?: boolean }) => {
-    await locate(config(options), id, options.domain, printer(options));
+    const loaded = config(options);
+    await locate(loaded, id, options.domain, printer(options, provenance(loaded)));
   });
 
 program
@@ -80,7 +82,8 @@ program
   .option('--dry-run', 'only list what would be deleted')
   .addOption(jsonOption)
   .action(async (options: { config?: string; dryRun?: boolean; json?: boolean }) => {
-    await retentionCommand(config(options), options.dryRun === true, printer(options));
+    const loaded = config(options);
+    await retentionCommand(loaded, options.dryRun === true, printer(options, provenance(loaded)));
   });
 
 program
@@ -90,7 +93,8 @@ program
   .option('--repair', 'remove leftovers and rebuild stale sidecars (the server must be stopped)')
   .addOption(jsonOption)
   .action(async (options: { config?: string; repair?: boolean; json?: boolean }) => {
-    process.exitCode = await fsck(config(options), options.repair === true, printer(options));
+    const loaded = config(options);
+    process.exitCode = await fsck(loaded, options.repair === true, printer(options, provenance(loaded)));
   });
 
 program
@@ -99,7 +103,8 @@ program
   .addOption(configOption)
   .addOption(jsonOption)
   .action(async (options: { config?: string; json?: boolean }) => {
-    await stats(config(options), printer(options));
+    const loaded = config(options);
+    await stats(loaded, printer(options, provenance(loaded)));
   });
 
 const templates = program.command('templates').description('template catalogues');
@@ -113,7 +118,8 @@ for (const [name, description, download] of [
     .addOption(configOption)
     .addOption(jsonOption)
     .action(async (options: { config?: string; json?: boolean }) => {
-      process.exitCode = await templatesCheck(config(options), download, printer(options));
+      const loaded = config(options);
+      process.exitCode = await templatesCheck(loaded, download, printer(options, provenance(loaded)));
     });
 }
 

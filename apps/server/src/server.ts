@@ -9,6 +9,7 @@ import { ArchiveCallLog } from './archive/call-log.js';
 import { createArchiveClient } from './archive/create-archive-client.js';
 import { type Clock, systemClock } from './clock.js';
 import { AppError, errnoCode, fileProblem, StartupError } from './errors.js';
+import { describeProvenance, provenance } from './config/provenance.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './http/context.js';
 import { problem } from './http/problem.js';
@@ -82,8 +83,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     cleanups.push(lock.release);
     const logger = options.logger ?? createLogger({ logDir: config.logDir, level: config.logLevel });
     logger.info(
-      { timeZone: config.timeZone, dataRoot: config.dataRoot, logDir: config.logDir, domains: config.domains.map((d) => d.code) },
-      `TOA server starting; dates and retention use the time zone ${config.timeZone}`,
+      {
+        timeZone: config.timeZone,
+        dataRoot: config.dataRoot,
+        config: config.source.file,
+        environment: config.source.environment,
+        logDir: config.logDir,
+        domains: config.domains.map((d) => d.code),
+      },
+      `TOA server starting on ${describeProvenance(provenance(config))}; dates and retention use the time zone ${config.timeZone}`,
     );
     if (lock.staleOwner) {
       logger.warn(

@@ -73,17 +73,22 @@ describe('toa-server CLI', () => {
 
     const located = await run(bin, ['locate', created.id, '--config', configFile]);
     expect(located.stdout.trim()).toBe(path.join(dir, 'data', 'acme', ...created.id.split('_')));
-    const stats = JSON.parse((await run(bin, ['stats', '--json', '--config', configFile])).stdout) as Array<{
-      imports: number;
-      byStatus: Record<string, number>;
-    }>;
-    expect(stats).toEqual([expect.objectContaining({ domain: 'acme', imports: 1, byStatus: { DRAFT: 1 } })]);
-    const fsck = JSON.parse((await run(bin, ['fsck', '--json', '--config', configFile])).stdout) as unknown[];
-    expect(fsck).toEqual([]);
+    // people read what was used on stderr, so stdout stays what scripts take
+    expect(located.stderr).toBe(`toa-server: data root ${path.join(dir, 'data')}; configuration ${configFile}\n`);
+    const read = { dataRoot: path.join(dir, 'data'), config: configFile, environment: [] };
+    const stats = JSON.parse((await run(bin, ['stats', '--json', '--config', configFile])).stdout) as { days: unknown[] };
+    expect(stats).toEqual({ ...read, days: [expect.objectContaining({ domain: 'acme', imports: 1, byStatus: { DRAFT: 1 } })] });
+    const fsck = JSON.parse((await run(bin, ['fsck', '--json', '--config', configFile])).stdout) as unknown;
+    expect(fsck).toEqual({ ...read, findings: [] });
     const retention = JSON.parse((await run(bin, ['retention', '--dry-run', '--json', '--config', configFile])).stdout) as { deleted: unknown[] };
-    expect(retention.deleted).toEqual([]);
-    const templates = JSON.parse((await run(bin, ['templates', 'check', '--json', '--config', configFile])).stdout) as unknown[];
-    expect(templates).toEqual([{ domain: 'acme', available: true, source: 'file', templates: ['invoice', 'note'] }]);
+    expect(retention).toMatchObject({ ...read, deleted: [] });
+    const templates = JSON.parse((await run(bin, ['templates', 'check', '--json', '--config', configFile])).stdout) as unknown;
+    expect(templates).toMatchObject({
+      ...read,
+      catalogues: [expect.objectContaining({ domain: 'acme', available: true, source: 'file', templates: ['invoice', 'note'] })],
+    });
+    const overridden = await run(bin, ['stats', '--config', configFile], { env: { ...process.env, TOA_DATA_ROOT: './other' } });
+    expect(overridden.stderr).toBe(`toa-server: data root ${path.join(dir, 'other')}; configuration ${configFile}, with TOA_DATA_ROOT\n`);
   });
 
   it('stops with one line per configuration problem', async () => {
@@ -116,6 +121,6 @@ describe('toa-server CLI', () => {
     expect((await run(bin, ['fsck', '--config', configFile])).stdout.trim()).toBe('no problems found');
     await writeFile(path.join(importDir, 'import.json'), '{ torn');
     const broken = await run(bin, ['fsck', '--config', configFile]).catch((error: { code: number; stdout: string }) => error);
-    expect((broken as { stdout: string }).stdout).toMatch(/import\.json cannot be read/);
+    expect((broken as { stdout: string }).stdout).toMatch(/import\.json is not JSON — fix: restore the import folder from a backup/);
   });
 });

@@ -18,11 +18,13 @@ export async function fsck(config: Config, repair: boolean, out: Output): Promis
   try {
     const findings = await fsckDomains(layout.root, storages, repair);
     if (opened) {
-      for (const removed of opened.sweep.removed) findings.unshift({ path: removed, problem: 'leftover of an interrupted write', repaired: true });
-      for (const rolled of opened.sweep.rolledForward) findings.unshift({ path: rolled, problem: 'interrupted extraction rolled forward', repaired: true });
+      for (const removed of opened.sweep.removed)
+        findings.unshift({ path: removed, problem: 'leftover of an interrupted write', fix: 'removed', repaired: true });
+      for (const rolled of opened.sweep.rolledForward)
+        findings.unshift({ path: rolled, problem: 'interrupted extraction', fix: 'rolled forward', repaired: true });
     }
-    out.result(findings, () =>
-      findings.length === 0 ? ['no problems found'] : findings.map((f) => `${f.repaired ? 'REPAIRED' : 'PROBLEM '} ${f.path}: ${f.problem}`),
+    out.result({ findings }, () =>
+      findings.length === 0 ? ['no problems found'] : findings.map((f) => `${f.repaired ? 'REPAIRED' : 'PROBLEM '} ${f.path}: ${f.problem} — fix: ${f.fix}`),
     );
     return findings.some((f) => !f.repaired) ? 1 : 0;
   } finally {

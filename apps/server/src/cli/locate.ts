@@ -21,5 +21,5 @@ export async function locate(config: Config, id: string, domain: string | undefi
     }
   }
   if (found.length === 0) throw new AppError('IMPORT_NOT_FOUND', `no folder for ${id} in ${candidates.join(', ')}`);
-  out.result(found, () => found.map((f) => f.path));
+  out.result({ imports: found }, () => found.map((f) => f.path));
 }

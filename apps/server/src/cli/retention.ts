@@ -23,7 +23,7 @@ export async function retentionCommand(config: Config, dryRun: boolean, out: Out
       { storages, retentionDays: config.retentionDays, time, clock: systemClock, audit: new AuditLog(config.logDir), logger },
       { dryRun },
     );
-    out.result(report, () => {
+    out.result({ ...report }, () => {
       if (config.retentionDays === 0) return ['retention is disabled (dataRetention "0d")'];
       const verb = dryRun ? 'would delete' : 'deleted';
       return [

@@ -33,7 +33,7 @@ export async function stats(config: Config, out: Output): Promise<void> {
       rows.push(row);
     }
   }
-  out.result(rows, () => [
+  out.result({ days: rows }, () => [
     'domain      date        imports  bytes         statuses',
     ...rows.map(
       (r) =>

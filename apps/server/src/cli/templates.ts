@@ -25,7 +25,7 @@ export async function templatesCheck(config: Config, download: boolean, out: Out
       ? { domain: d.code, available: true, source: state.source, templates: state.catalogue.templates.map((t) => t.id) }
       : { domain: d.code, available: false, reason: state.reason };
   });
-  out.result(rows, () =>
+  out.result({ catalogues: rows }, () =>
     rows.map((r) => ('reason' in r ? `${r.domain}: NO CATALOGUE: ${r.reason}` : `${r.domain}: ok (${r.source}) templates: ${r.templates?.join(', ')}`)),
   );
   if (download) out.error(await reloadRunningServer(new Layout(config.dataRoot)));

@@ -178,6 +178,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
     timeZone: parsed.timeZone ?? systemTimeZone(),
     retentionDays: Number.parseInt(parsed.dataRetention, 10),
     baseDir,
+    source: { file: origin, environment: [...origins.values()].map((o) => o.variable) },
     dataRoot: resolve(parsed.dataRoot),
     logDir: resolve(parsed.logDir),
     taskpaneDir: parsed.taskpaneDir ? resolve(parsed.taskpaneDir) : defaultTaskpaneDir(),

@@ -247,4 +247,6 @@ export interface Config extends Omit<ParsedConfig, 'timeZone'> {
   baseDir: string;
   /** the built browser preview (apps/addin/dist-preview), served in `dev` identity outside production only */
   previewDir?: string;
+  /** what was read: the file (absolute) or "embedded default", and the environment variables that overrode keys */
+  source: { file: string; environment: string[] };
 }

@@ -60,7 +60,8 @@ export async function recoverDataRoot(layout: Layout, domains: readonly string[]
   }
   if (sweep.rolledForward.length > 0) logger.warn({ imports: sweep.rolledForward }, 'interrupted extractions rolled forward');
   if (sweep.removed.length > 0) logger.warn({ count: sweep.removed.length, paths: sweep.removed.slice(0, 50) }, 'leftovers of interrupted writes removed');
-  for (const dir of sweep.unreadable) logger.error({ import: dir }, 'import.json cannot be read; the import is read-only until repaired (toa-server fsck)');
+  for (const { path, reason } of sweep.unreadable)
+    logger.error({ import: path, reason }, `${reason}; the import is read-only until repaired (toa-server fsck)`);
   return sweep;
 }
 

@@ -151,11 +151,7 @@ export class DomainStorage {
   }
 
   async read(id: string): Promise<Import> {
-    const current = await readImportFile(this.paths(id).importFile, id);
-    if (current.domain !== this.domain || current.id !== id) {
-      throw new AppError('IMPORT_UNREADABLE', `import.json of ${id} names another import (${current.domain}/${current.id}); it was moved by hand`);
-    }
-    return current;
+    return readImportFile(this.paths(id).importFile, id, this.domain);
   }
 
   /**

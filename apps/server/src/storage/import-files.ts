@@ -1,33 +1,79 @@
-import { readFile } from 'node:fs/promises';
-import { type Import, importSchema, type Sidecar, sidecarSchema } from '@toa/api/imports';
+import { lstat, readFile } from 'node:fs/promises';
+import { IMPORT_SCHEMA_VERSION, type Import, importSchema, type Sidecar, sidecarSchema } from '@toa/api/imports';
 import { AppError, errnoCode } from '../errors.js';
 import { writeFileAtomic } from './atomic-fs.js';
 
 /** `import.json` is read and written only here, validated both ways. */
 
-export async function readImportFile(file: string, id: string): Promise<Import> {
+/**
+ * What an import folder's `import.json` holds, as the server, `stats` and
+ * `fsck` all see it: one verdict, so that whatever the API refuses to read is
+ * what `fsck` reports. `misplaced`: valid, but it names another import (a
+ * folder restored or moved into the wrong date or domain folder).
+ */
+export type ImportFileState =
+  | { state: 'ok'; value: Import }
+  | { state: 'missing' }
+  | { state: 'unreadable'; reason: string }
+  | { state: 'misplaced'; value: Import };
+
+export async function inspectImportFile(file: string, id: string, domain: string): Promise<ImportFileState> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') {
-      throw new AppError('IMPORT_NOT_FOUND', `import ${id} does not exist`);
-    }
-    throw error;
+    const code = errnoCode(error);
+    if (code === 'ENOENT' && (await isLink(file))) return { state: 'unreadable', reason: 'import.json cannot be read (ENOENT: a link to nothing)' };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'missing' };
+    return { state: 'unreadable', reason: `import.json cannot be read (${code ?? (error as Error).message})` };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (error) {
-    throw new AppError('IMPORT_UNREADABLE', `import ${id} has an import.json that is not JSON; it is kept read-only for fsck`, { cause: error });
+  } catch {
+    return { state: 'unreadable', reason: 'import.json is not JSON' };
   }
   const result = importSchema.safeParse(parsed);
   if (!result.success) {
-    throw new AppError('IMPORT_UNREADABLE', `import ${id} has an import.json that does not match the schema; it is kept read-only for fsck`, {
-      cause: result.error,
-    });
+    const version = (parsed as { schemaVersion?: unknown } | null)?.schemaVersion;
+    if (typeof version === 'number' && version > IMPORT_SCHEMA_VERSION) {
+      return {
+        state: 'unreadable',
+        reason: `import.json was written by a newer TOA server (schemaVersion ${version}; this one reads ${IMPORT_SCHEMA_VERSION})`,
+      };
+    }
+    const [issue] = result.error.issues;
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return { state: 'unreadable', reason: `import.json does not match the schema (${where}: ${issue?.message ?? 'invalid'})` };
   }
-  return result.data;
+  if (result.data.id !== id || result.data.domain !== domain) return { state: 'misplaced', value: result.data };
+  return { state: 'ok', value: result.data };
+}
+
+async function isLink(file: string): Promise<boolean> {
+  try {
+    return (await lstat(file)).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The import, or the AppError the API answers with: 404 when missing, 409 IMPORT_UNREADABLE otherwise. */
+export async function readImportFile(file: string, id: string, domain: string): Promise<Import> {
+  const found = await inspectImportFile(file, id, domain);
+  switch (found.state) {
+    case 'ok':
+      return found.value;
+    case 'missing':
+      throw new AppError('IMPORT_NOT_FOUND', `import ${id} does not exist`);
+    case 'unreadable':
+      throw new AppError('IMPORT_UNREADABLE', `import ${id}: ${found.reason}; it is kept read-only until an administrator runs toa-server fsck`);
+    case 'misplaced':
+      throw new AppError(
+        'IMPORT_UNREADABLE',
+        `the folder of import ${id} holds import ${found.value.domain}/${found.value.id}; it was moved by hand (toa-server fsck --repair puts it back)`,
+      );
+  }
 }
 
 export function serializeImport(value: Import): string {

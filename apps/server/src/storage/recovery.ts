@@ -2,11 +2,10 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import type { Import } from '@toa/api/imports';
-import { isAppError } from '../errors.js';
 import { TMP_SUFFIX } from './atomic-fs.js';
 import { readdirOrEmpty } from './domain-storage.js';
 import { applyJournal } from './extract-journal.js';
-import { readImportFile } from './import-files.js';
+import { inspectImportFile } from './import-files.js';
 import {
   DOC_FOLDER_PATTERN,
   EXTRACT_JOURNAL_FILE,
@@ -17,14 +16,23 @@ import {
   SIDECAR_FILE_PATTERN,
 } from './layout.js';
 
+/** An import folder whose import.json the server will not use; it is never touched by the sweep. */
+export interface UnreadableImport {
+  /** the import folder, relative to the data root */
+  path: string;
+  reason: string;
+  /** for a valid import.json in the wrong folder: the import it names, whose folder is elsewhere */
+  belongsTo?: { domain: string; id: string };
+}
+
 /** What the start-up sweep (or `fsck`) found and did. Paths are relative to the data root. */
 export interface SweepReport {
   /** extractions rolled forward from their journal (in a dry run: that would be) */
   rolledForward: string[];
   /** leftovers removed (or, in a dry run, that would be) */
   removed: string[];
-  /** imports whose import.json cannot be read: kept read-only for an operator */
-  unreadable: string[];
+  /** imports whose import.json cannot be read, or names another import: kept read-only for an operator */
+  unreadable: UnreadableImport[];
   /** imports found PENDING */
   pending: Array<{ domain: string; id: string }>;
 }
@@ -77,18 +85,23 @@ async function sweepImport(
   for (const entry of entries) {
     if (entry.endsWith(TMP_SUFFIX)) await remove(path.join(paths.dir, entry));
   }
-  let current: Import;
-  try {
-    current = await readImportFile(paths.importFile, id);
-  } catch (error) {
-    if (isAppError(error) && error.code === 'IMPORT_NOT_FOUND' && !entries.includes(IMPORT_FILE)) {
-      // created but never acknowledged: the crash came before its first import.json
-      await remove(paths.dir);
-      return;
-    }
-    report.unreadable.push(path.relative(dataRoot, paths.dir));
+  const found = await inspectImportFile(paths.importFile, id, domain);
+  const where = path.relative(dataRoot, paths.dir);
+  if (found.state === 'missing') {
+    // created but never acknowledged: the crash came before its first import.json
+    if (!entries.includes(IMPORT_FILE)) await remove(paths.dir);
     return;
   }
+  if (found.state === 'unreadable') {
+    report.unreadable.push({ path: where, reason: found.reason });
+    return;
+  }
+  if (found.state === 'misplaced') {
+    const { domain: owner, id: named } = found.value;
+    report.unreadable.push({ path: where, reason: `import.json names import ${owner}/${named}`, belongsTo: { domain: owner, id: named } });
+    return;
+  }
+  const current: Import = found.value;
   if (current.status === 'PENDING') report.pending.push({ domain, id });
   const listed = new Map(current.documents.map((d) => [d.n, d]));
   for (const entry of entries) {
