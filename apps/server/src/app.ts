@@ -8,13 +8,15 @@ import { AppError } from './errors.js';
 import type { AppContext } from './http/context.js';
 import { deferredJson } from './http/json-body.js';
 import { loopbackHostsOnly } from './http/loopback-host.js';
-import { errorHandler } from './http/problem.js';
+import { createErrorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
 import { healthRoute } from './http/routes/health-route.js';
 import { importRoutes } from './http/routes/import-routes.js';
 import { paneRoutes } from './http/routes/pane-routes.js';
 import { systemRoutes } from './http/routes/system-routes.js';
 import { apiSecurityHeaders, taskpaneSecurityHeaders } from './http/security-headers.js';
+import { capForLog } from './logging/log-caps.js';
+import { RefusalSampler } from './logging/refusal-sampler.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -24,6 +26,7 @@ export function createApp(ctx: AppContext): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
 
+  const refusals = new RefusalSampler(ctx.logger);
   app.use(
     pinoHttp({
       logger: ctx.logger,
@@ -33,9 +36,14 @@ export function createApp(ctx: AppContext): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, error) => {
+        if (error || res.statusCode >= 500) return 'error';
+        // a refusal the error handler left out of the log (a flood from one address) is left out here too
+        if ((res as { locals?: { quietLog?: boolean } }).locals?.quietLog) return 'silent';
+        return res.statusCode >= 400 ? 'warn' : 'info';
+      },
       serializers: {
-        req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: capForLog(String(req.url)) }),
         res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
       },
     }),
@@ -48,6 +56,21 @@ export function createApp(ctx: AppContext): Express {
   api.use(deferredJson({ limit: '1mb' }));
   const authenticate = createAuthMiddleware(ctx.config);
   api.get(ROUTES.health, healthRoute(ctx, authenticate));
+  // before authentication, by client address (behind the documented proxy, the forwarded one):
+  // only refused sign-ins count, so colleagues behind one address are not throttled by each other
+  api.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: ctx.config.limits.refusedPerMinute,
+      identifier: 'refused-per-address',
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      skipSuccessfulRequests: true,
+      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+      handler: (_req, _res, next) =>
+        next(new AppError('RATE_LIMITED', `more than ${ctx.config.limits.refusedPerMinute} refused sign-ins from your address in a minute; wait a moment`)),
+    }),
+  );
   api.use(authenticate);
   api.use(
     rateLimit({
@@ -68,6 +91,6 @@ export function createApp(ctx: AppContext): Express {
   // the built task pane, on the same origin as the API (the URL the manifest points at); Outlook frames it
   app.use(taskpaneSecurityHeaders(ctx.config));
   app.use(paneRoutes(ctx.config));
-  app.use(errorHandler);
+  app.use(createErrorHandler(refusals));
   return app;
 }

@@ -16,7 +16,8 @@ export function jwtAuth(auth: JwtAuthConfig): RequestHandler {
       req.identity = await verify(bearerToken(req.get('authorization')));
     } catch (error) {
       if (!(error instanceof TokenRefused)) throw error;
-      req.log.warn({ reason: error.reason ?? error.error }, `bearer token refused: ${error.message}`);
+      // logged with the refusal by the error handler, which samples floods of them
+      res.locals.refusalReason = `bearer token refused (${error.reason ?? error.error})`;
       res.setHeader('WWW-Authenticate', bearerChallenge(error.error));
       throw new AppError('UNAUTHENTICATED', error.message);
     }

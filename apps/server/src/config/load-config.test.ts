@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       pagesPerDocument: 100,
       documentsPerImport: 100,
       requestsPerMinute: 600,
+      refusedPerMinute: 300,
       attributeLength: 4000,
       parseTimeoutSeconds: 30,
       parseMemoryMb: 256,

@@ -107,6 +107,8 @@ export const limitsSchema = z
     pagesPerDocument: z.number().int().positive().default(100),
     documentsPerImport: z.number().int().positive().default(100),
     requestsPerMinute: z.number().int().positive().default(600),
+    /** requests refused by authentication (401) per client address and minute; above, 429 before authentication */
+    refusedPerMinute: z.number().int().positive().default(300),
     attributeLength: z.number().int().positive().default(4000),
     /** e-mail parsing runs in worker threads with these bounds (hostile messages) */
     parseTimeoutSeconds: z.number().positive().max(600).default(30),

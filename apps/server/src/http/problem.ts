@@ -3,6 +3,8 @@ import type { ErrorRequestHandler, Request } from 'express';
 import { MulterError } from 'multer';
 import { ZodError } from 'zod';
 import { AppError } from '../errors.js';
+import { capForLog } from '../logging/log-caps.js';
+import type { RefusalSampler } from '../logging/refusal-sampler.js';
 
 export function problem(code: ErrorCode, detail: string, instance?: string, errors?: FieldError[]): Problem {
   return {
@@ -59,13 +61,28 @@ export function toProblem(error: unknown, req: Pick<Request, 'originalUrl'> & { 
   return problem('INTERNAL', 'something went wrong on the server; the request id in X-Request-Id helps the administrator find it', instance);
 }
 
-export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
-  const body = toProblem(error, req as Request & { pageSizeLimit?: string });
-  if (body.status >= 500) req.log.error({ err: error }, body.detail);
-  else req.log.warn({ code: body.code, detail: body.detail }, 'request refused');
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
-};
+/** Statuses of requests refused before they reach the service: a flood of them is logged by sample. */
+const REFUSAL_STATUSES = new Set([401, 421, 429]);
+
+/**
+ * The one error middleware: every error becomes a problem response. 5xx are
+ * logged as errors; 4xx as one warning with the code and the (capped)
+ * detail, refusals (401, 421, 429) only as far as `refusals` admits them for
+ * the client's address; a refusal left out is left out of the request log
+ * line too (`res.locals.quietLog`).
+ */
+export function createErrorHandler(refusals: RefusalSampler): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const body = toProblem(error, req as Request & { pageSizeLimit?: string });
+    if (body.status >= 500) req.log.error({ err: error }, capForLog(body.detail));
+    else if (!REFUSAL_STATUSES.has(body.status) || refusals.admit(req.ip ?? 'unknown')) {
+      const reason = res.locals.refusalReason as string | undefined;
+      req.log.warn({ code: body.code, detail: capForLog(body.detail), ...(reason ? { reason: capForLog(reason) } : {}) }, 'request refused');
+    } else res.locals.quietLog = true;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+  };
+}
