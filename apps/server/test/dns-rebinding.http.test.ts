@@ -83,7 +83,7 @@ describe('dev identity answers only to loopback host names (DNS rebinding)', () 
 });
 
 describe('jwt identity leaves host names to the reverse proxy', () => {
-  it('answers a public host name', async () => {
+  it('serves a public host name', async () => {
     const tenant = randomUUID();
     // a key set the start-up check can fetch, so that health is ok
     const publicKey = await exportJWK((await generateKeyPair('RS256', { extractable: true })).publicKey);
@@ -103,8 +103,10 @@ describe('jwt identity leaves host names to the reverse proxy', () => {
       },
     });
     try {
-      const answer = await rawRequest(server.url, headWithHost(paths.health(), 'toa.example.com'));
-      expect(answer.status).toBe(200);
+      // served (the token is what is missing), not refused for its name
+      const answer = await rawRequest(server.url, headWithHost(paths.me(), 'toa.example.com'));
+      expect(answer.status).toBe(401);
+      expect(problemSchema.parse(answerBody(answer.text)).code).toBe('UNAUTHENTICATED');
     } finally {
       await server.dispose();
       await new Promise((resolve) => keySet.close(resolve));
