@@ -3,7 +3,12 @@ import { importIdSchema, partIdSchema } from './ids.js';
 import { attributeValueSchema } from './templates.js';
 
 export const IMPORT_SCHEMA_VERSION = 1;
-export const SIDECAR_SCHEMA_VERSION = 1;
+/**
+ * 2: attachments carry the declared content type (`typeFromFilename` beside it) and
+ * `unknownTransferEncoding`; the sidecar says `protection`. A sidecar of an earlier
+ * version still reads, and the server rebuilds it as stale.
+ */
+export const SIDECAR_SCHEMA_VERSION = 2;
 
 const isoDateTime = z.iso.datetime({ offset: true });
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -35,28 +40,63 @@ export const attachmentInfoSchema = z.object({
   /** stable within one version of the EML; what `extract` takes */
   partId: partIdSchema,
   filename: z.string().optional(),
+  /**
+   * the part's declared Content-Type, lowercase, without parameters (RFC 2045 §5.2:
+   * `text/plain` when it declares none, `message/rfc822` inside `multipart/digest`;
+   * `application/octet-stream` when what it declares is not a type/subtype)
+   */
   contentType: z.string(),
-  /** decoded size in bytes */
+  /** the type the filename's extension suggests, only where it differs from `contentType`; never used instead of it */
+  typeFromFilename: z.string().optional(),
+  /** decoded size in bytes (base64, quoted-printable, uuencode); the size as sent when the encoding is unknown */
   size: z.number().int().nonnegative(),
+  /** referenced from the HTML body (`cid:` or Content-Location), or an image inside `multipart/related` */
   inline: z.boolean(),
   contentId: z.string().optional(),
-  /** an attached `message/rfc822` */
+  /** an attached `message/rfc822` that reads as an e-mail message (it is extracted as an EML page with a sidecar) */
   isMessage: z.boolean(),
+  /** a Content-Transfer-Encoding TOA does not know: the part's bytes are passed through as sent, undecoded */
+  unknownTransferEncoding: z.string().optional(),
 });
 export type AttachmentInfo = z.infer<typeof attachmentInfoSchema>;
 
+export const PROTECTION_KINDS = ['smime-signed', 'smime-encrypted', 'pgp-signed', 'pgp-encrypted', 'signed', 'encrypted'] as const;
+
+/**
+ * A signed or encrypted entity in the message (RFC 1847 `multipart/signed` and
+ * `multipart/encrypted`, RFC 8551 `application/pkcs7-mime`, RFC 3156 PGP/MIME):
+ * the message is evidence and is never rewritten; attachments are copied out.
+ * `signed` and `encrypted` are RFC 1847 entities of another protocol.
+ */
+export const protectionSchema = z.object({
+  kind: z.enum(PROTECTION_KINDS),
+  /** the protected entity's part id; absent when it is the message itself */
+  partId: partIdSchema.optional(),
+});
+export type Protection = z.infer<typeof protectionSchema>;
+
 /** `page-M.meta.json`: a cache of what the EML says, bound to the `.bin` by size and hash. */
 export const sidecarSchema = z.object({
-  schemaVersion: z.literal(SIDECAR_SCHEMA_VERSION),
+  schemaVersion: z.union([z.literal(1), z.literal(SIDECAR_SCHEMA_VERSION)]),
   size: z.number().int().nonnegative(),
   sha256,
   from: mailboxSchema.optional(),
   subject: z.string().optional(),
   date: isoDateTime.optional(),
   messageId: z.string().optional(),
+  /** the first signed or encrypted entity, in message order; absent for a message that has none */
+  protection: protectionSchema.optional(),
   attachments: z.array(attachmentInfoSchema),
 });
 export type Sidecar = z.infer<typeof sidecarSchema>;
+
+/** The media type of an e-mail message (RFC 5322 bytes), as pages, parts and uploads declare it. */
+export const MESSAGE_CONTENT_TYPE = 'message/rfc822';
+
+/** Whether a content type (any case, parameters allowed) is `message/rfc822`: the one test of it everywhere. */
+export function isMessageType(contentType: string): boolean {
+  return contentType.split(';')[0]?.trim().toLowerCase() === MESSAGE_CONTENT_TYPE;
+}
 
 export const pageSchema = z.object({
   m: z.number().int().positive(),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { IMPORT_ID_PATTERN } from '@toa/api/ids';
+import { isMessageType } from '@toa/api/imports';
 import { z } from 'zod';
 import { type ArchiveBatch, ArchiveError, type ArchivePage } from './archive-client.js';
 
@@ -61,8 +62,7 @@ const SAFE_EXTENSION = /^\.[a-z0-9]{1,10}$/;
  */
 export function pageFile(n: number, page: Pick<ArchivePage, 'm' | 'filename' | 'contentType'>): string {
   const fromName = path.posix.extname(page.filename.replaceAll('\\', '/')).toLowerCase();
-  const isMessage = page.contentType.split(';')[0]?.trim().toLowerCase() === 'message/rfc822';
-  const extension = SAFE_EXTENSION.test(fromName) ? fromName : isMessage ? '.eml' : '.bin';
+  const extension = SAFE_EXTENSION.test(fromName) ? fromName : isMessageType(page.contentType) ? '.eml' : '.bin';
   return `doc-${n}/page-${page.m}${extension}`;
 }
 

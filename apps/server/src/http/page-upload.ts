@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { MESSAGE_CONTENT_TYPE } from '@toa/api/imports';
 import { PAGE_UPLOAD_FIELD } from '@toa/api/routes';
 import type { Request, Response } from 'express';
 import multer, { type StorageEngine } from 'multer';
@@ -6,7 +7,7 @@ import type { Limits } from '../config/schema.js';
 import { safeFilename } from '../mail/attachment-filename.js';
 import { AppError } from '../errors.js';
 import { cleanMediaType, UNKNOWN_MEDIA_TYPE } from '../media-type.js';
-import { EML_CONTENT_TYPE, type StagedUpload } from '../storage/domain-storage.js';
+import type { StagedUpload } from '../storage/domain-storage.js';
 import { writeNewFileDurable } from '../storage/durable-stream.js';
 
 declare global {
@@ -53,7 +54,7 @@ export function cleanFilename(raw: string | undefined): string {
 /** The declared type, cleaned; an `.eml` sent without a useful type is taken for the message it is named as. */
 export function cleanContentType(raw: string | undefined, filename: string): string {
   const type = cleanMediaType(raw);
-  return type === UNKNOWN_MEDIA_TYPE && /\.eml$/i.test(filename) ? EML_CONTENT_TYPE : type;
+  return type === UNKNOWN_MEDIA_TYPE && /\.eml$/i.test(filename) ? MESSAGE_CONTENT_TYPE : type;
 }
 
 export function createPageReceiver(limits: Limits) {

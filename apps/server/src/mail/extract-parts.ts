@@ -1,5 +1,8 @@
 import { lstat, rm } from 'node:fs/promises';
+import { isMessageType } from '@toa/api/imports';
+import { lookup } from 'mime-types';
 import { AppError } from '../errors.js';
+import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { FileDigest } from '../storage/durable-stream.js';
 import { mailWorkers } from './mail-worker-pool.js';
 import { type ListedAttachment, summarizeMessage } from './summarize-message.js';
@@ -12,6 +15,7 @@ export interface ExtractedPart {
   sha256: string;
   /** the file holding the decoded bytes (for an attached message: the embedded EML) */
   path: string;
+  /** an attached message that reads as e-mail: its page is an EML with a sidecar */
   isMessage: boolean;
 }
 
@@ -20,7 +24,7 @@ export interface ExtractPartsArgs {
   source: string;
   /** part ids to take out; undefined = every attachment that is not inline */
   partIds?: readonly string[];
-  /** where the EML without those parts is written */
+  /** where the EML without those parts is written (not written when the message is kept whole) */
   rewrittenPath: string;
   /** where the i-th chosen part (0-based, in message order) is written */
   partPath: (index: number) => string;
@@ -28,7 +32,8 @@ export interface ExtractPartsArgs {
 
 export interface ExtractPartsResult {
   parts: ExtractedPart[];
-  rewritten: FileDigest;
+  /** the rewritten EML; undefined when the message is signed or encrypted and was kept whole (the parts are copies) */
+  rewritten?: FileDigest;
 }
 
 /**
@@ -43,6 +48,10 @@ export interface ExtractPartsResult {
  * message again with the same options, so the same part ids, and writes the
  * outputs. The choice in between happens here, where `partPath` lives.
  *
+ * A signed or encrypted message (the listing says `protection`) is evidence:
+ * no byte of it changes. Its chosen parts are copied into their files and
+ * `rewrittenPath` is not written (ADR 0006).
+ *
  * Throws AppError ATTACHMENT_NOT_FOUND for a part id the message does not
  * list, NOTHING_TO_EXTRACT when nothing is chosen, MESSAGE_UNPARSEABLE when
  * the source is not a message, its structure cannot be cut safely, or the
@@ -56,18 +65,19 @@ export async function extractParts(args: ExtractPartsArgs): Promise<ExtractParts
   const fresh = (await Promise.all([args.rewrittenPath, ...partPaths].map(async (file) => ((await exists(file)) ? [] : [file])))).flat();
 
   try {
+    const partIds = chosen.map((part) => part.partId);
+    const keepWhole = summary.protection !== undefined;
     const cut = await mailWorkers().run({
       kind: 'cut',
-      args: { source: args.source, partIds: chosen.map((part) => part.partId), rewrittenPath: args.rewrittenPath, partPaths },
+      args: { source: args.source, partIds, partPaths, ...(keepWhole ? {} : { rewrittenPath: args.rewrittenPath }) },
     });
-    return {
-      rewritten: cut.rewritten,
-      parts: chosen.map((part, index) => {
-        const digest = cut.parts[index] as FileDigest; // one digest per chosen part
-        const { partId, filename, contentType, isMessage } = part;
-        return { partId, filename, contentType, isMessage, size: digest.size, sha256: digest.sha256, path: partPaths[index] as string };
-      }),
-    };
+    const parts = chosen.map((part, index) => {
+      const digest = cut.parts[index] as FileDigest; // one digest per chosen part
+      const { partId, filename, isMessage } = part;
+      const contentType = pageContentType(part);
+      return { partId, filename, contentType, isMessage, size: digest.size, sha256: digest.sha256, path: partPaths[index] as string };
+    });
+    return cut.rewritten === undefined ? { parts } : { parts, rewritten: cut.rewritten };
   } catch (error) {
     // the worker removes its outputs when the pass fails, but not when it is killed mid-pass
     await Promise.all(fresh.map((file) => rm(file, { force: true })));
@@ -80,6 +90,18 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * The content type of the page a part becomes: the declared one (SPEC §3.5),
+ * except for an attached "message" that does not read as e-mail: it becomes a
+ * plain page, typed after its filename where that names something other
+ * than a message, else `application/octet-stream`.
+ */
+export function pageContentType(part: Pick<ListedAttachment, 'contentType' | 'filename' | 'isMessage'>): string {
+  if (part.isMessage || !isMessageType(part.contentType)) return part.contentType;
+  const fromName = lookup(part.filename);
+  return fromName === false || isMessageType(fromName) ? UNKNOWN_MEDIA_TYPE : fromName;
 }
 
 /** The chosen attachments in message order; see extractParts for the errors. */

@@ -1,6 +1,6 @@
 import type { Mailbox } from '@toa/api/imports';
 import { DateTime } from 'luxon';
-import type { AddressObject, EmailAddress, HeaderLines, Headers } from 'mailparser';
+import type { AddressObject, EmailAddress, HeaderLines } from 'mailparser';
 
 /** Header fields of which at least one marks a header block as that of an e-mail message. */
 const MESSAGE_FIELDS = new Set([
@@ -75,10 +75,4 @@ export function messageDate(lines: HeaderLines): string | undefined {
     .replace(/ UT$/, ' GMT');
   const parsed = DateTime.fromRFC2822(value, { setZone: true });
   return parsed.isValid ? (parsed.toISO() ?? undefined) : undefined;
-}
-
-/** A header mailparser decodes to a plain string (subject, message-id), when present and not empty. */
-export function stringHeader(headers: Headers, key: string): string | undefined {
-  const value = headers.get(key);
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }

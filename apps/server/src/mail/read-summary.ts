@@ -1,14 +1,19 @@
 import { open } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AttachmentInfo, Mailbox } from '@toa/api/imports';
+import type { AttachmentInfo, Mailbox, Protection } from '@toa/api/imports';
+import { isMessageType } from '@toa/api/imports';
 import { PART_ID_PATTERN } from '@toa/api/ids';
-import { type AddressObject, type AttachmentStream, type HeaderLines, type Headers, MailParser, type MailParserOptions, simpleParser } from 'mailparser';
+import { type MimeNode, Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
+import { type AddressObject, type MailParserOptions, simpleParser } from 'mailparser';
+import { lookup } from 'mime-types';
 import { AppError, isAppError } from '../errors.js';
 import { cleanMediaType } from '../media-type.js';
 import { fallbackFilename, safeFilename } from './attachment-filename.js';
-import { firstMailbox, messageDate, notAMessageReason, stringHeader } from './message-headers.js';
-import { SPLITTER_OPTIONS } from './part-numbering.js';
+import { firstMailbox, messageDate, notAMessageReason } from './message-headers.js';
+import { partDecoder } from './part-decoder.js';
+import { partIdOf, SPLITTER_OPTIONS } from './part-numbering.js';
+import { isProtectionPart, protectionOf } from './protection.js';
 
 /** An attachment as listed: it always has a filename, its own or a generated one. */
 export type ListedAttachment = AttachmentInfo & { filename: string };
@@ -21,127 +26,263 @@ export interface MessageSummary {
   /** ISO 8601 with the sender's offset, only when the Date header parses */
   date?: string;
   messageId?: string;
+  /** the first signed or encrypted entity: the message is then never rewritten */
+  protection?: Protection;
   /** every MIME attachment, in message order */
   attachments: ListedAttachment[];
 }
 
-/** Everything mailparser would compute beyond structure and headers is skipped: only the listing is needed. */
-const PARSER_OPTIONS: MailParserOptions = {
-  ...SPLITTER_OPTIONS,
-  skipHtmlToText: true,
-  skipTextToHtml: true,
-  skipTextLinks: true,
-  skipImageLinks: true,
-};
+/** Only headers are parsed with mailparser: its decoding of addresses and encoded words. */
+const HEADER_PARSER_OPTIONS: MailParserOptions = { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true };
 
-/** How much of an attached message without a filename is kept to name it after its subject. */
+/** How much of an attached message is kept to tell whether it reads as e-mail, and to name it after its subject. */
 const EMBEDDED_HEAD_BYTES = 64 * 1024;
+
+/** How much HTML body is kept to find the parts it refers to; a reference beyond it is not seen (the part counts as attached). */
+const HTML_SEARCH_BYTES = 8 * 1024 * 1024;
+
+/** Leaf types that are message text unless they say `attachment` (mailparser's rule). */
+const BODY_TEXT_TYPES: ReadonlySet<string> = new Set(['text/plain', 'text/html', 'message/delivery-status']);
+
+/** A leaf part as the listing pass found it, before the references from the HTML are known. */
+interface Candidate {
+  node: MimeNode;
+  partId: string;
+  size: number;
+  head: Buffer[];
+  headLength: number;
+  unknownEncoding?: string;
+}
 
 /**
  * Reads an EML file (streamed, never whole in memory) and lists what the
  * sidecar needs. It runs inside a mail worker (mail-worker-pool.ts); the
  * rest of the server calls `summarizeMessage`, which hands it there.
- * Throws AppError('MESSAGE_UNPARSEABLE') when the bytes are not
- * an e-mail message at all (see `notAMessageReason`) or the parser gives up
- * (mailsplit's limits: a header block over 1 MiB, more than 1000 parts).
- * File system errors are not the message's fault and pass through as they are.
  *
- * The body of a single-part message is not listed even when mailparser calls
- * it an attachment (a message that is just a PDF): it has no part id, and
- * taking it out would leave a message without a body, so there is nothing to
- * extract; the EML itself is the document.
+ * The same mailsplit pass as the cutter's (same options, so the same part
+ * ids and the same decoders, see part-decoder.ts), so sizes listed are the
+ * sizes extracted. What is listed (SPEC §3.4, RFC 2046, RFC 2183, RFC 2387):
+ *
+ * - every leaf part that is not message text: text/plain, text/html and
+ *   delivery reports count as text unless they say `attachment`;
+ * - not the alternatives of a body (a child of `multipart/alternative`, such as
+ *   a `text/calendar` invitation, unless it says `attachment`): taking one out
+ *   would change what the message is;
+ * - not the signature of `multipart/signed`, nor the parts of
+ *   `multipart/encrypted`: they are evidence about the message, not documents
+ *   (the message keeps them, see `protection`);
+ * - not the body of a single-part message (a message that is just a PDF): it
+ *   has no part id, and the EML itself is the document.
+ *
+ * A listed part is `inline` only when the HTML body refers to it (`cid:` or
+ * its Content-Location) or it is an image inside `multipart/related`;
+ * whatever its Content-Disposition says otherwise (Apple Mail sends PDFs
+ * `inline`), it is an attachment.
+ *
+ * Throws AppError('MESSAGE_UNPARSEABLE') when the bytes are not an e-mail
+ * message at all (see `notAMessageReason`) or mailsplit gives up (a header
+ * block over 1 MiB, more than 1000 parts). File system errors pass through.
  */
 export async function readSummary(file: string): Promise<MessageSummary> {
   const handle = await open(file, 'r');
-  return summarizeStream(handle.createReadStream());
-}
-
-async function summarizeStream(input: Readable): Promise<MessageSummary> {
-  const parser = new MailParser(PARSER_OPTIONS);
-  let headers: Headers = new Map();
-  let headerLines: HeaderLines = [];
-  parser.on('headers', (value: Headers) => {
-    headers = value;
-  });
-  parser.on('headerLines', (value: HeaderLines) => {
-    headerLines = value;
-    // refuse before streaming through what may be megabytes of something else
-    const reason = notAMessageReason(value);
-    if (reason !== undefined) parser.destroy(new AppError('MESSAGE_UNPARSEABLE', `The file is not an e-mail message: ${reason}.`));
-  });
-
-  const attachments: ListedAttachment[] = [];
+  const lister = new PartLister();
   try {
-    await pipeline(input, parser, async (items: AsyncIterable<AttachmentStream | { type: 'text' }>) => {
-      for await (const item of items) {
-        if (item.type !== 'attachment') continue;
-        const info = await describeAttachment(item);
-        if (info !== undefined) attachments.push(info);
-      }
-    });
+    await pipeline(handle.createReadStream(), new Splitter(SPLITTER_OPTIONS), lister);
   } catch (error) {
     throw asParseError(error);
   }
-
-  const reason = notAMessageReason(headerLines);
-  if (reason !== undefined) throw new AppError('MESSAGE_UNPARSEABLE', `The file is not an e-mail message: ${reason}.`);
-
-  const summary: MessageSummary = { attachments };
-  const from = firstMailbox(headers.get('from') as AddressObject | undefined);
-  const subject = stringHeader(headers, 'subject');
-  const date = messageDate(headerLines);
-  const messageId = stringHeader(headers, 'message-id');
-  if (from !== undefined) summary.from = from;
-  if (subject !== undefined) summary.subject = subject;
-  if (date !== undefined) summary.date = date;
-  if (messageId !== undefined) summary.messageId = messageId;
-  return summary;
+  return lister.summary();
 }
 
-/** Reads one attachment's decoded content to the end (mailparser waits for that) and describes it. */
-async function describeAttachment(attachment: AttachmentStream): Promise<ListedAttachment | undefined> {
-  // a damaged Content-Type header can reach us as something else than a type/subtype string
-  const contentType = cleanMediaType(attachment.contentType);
-  const isMessage = contentType === 'message/rfc822';
-  const filename = safeFilename(attachment.filename);
-  const keepHead = isMessage && filename === undefined;
-  const head: Buffer[] = [];
-  let headLength = 0;
-  let size = 0;
-  for await (const chunk of attachment.content as Readable) {
-    size += chunk.length;
-    if (keepHead && headLength < EMBEDDED_HEAD_BYTES) {
-      head.push(chunk);
-      headLength += chunk.length;
-    }
+/** Consumes the splitter's chunks: the root's headers, the candidates' decoded sizes, the HTML bodies. */
+class PartLister extends Writable {
+  private rootHeaders: Buffer | undefined;
+  private protection: Protection | undefined;
+  private readonly candidates: Candidate[] = [];
+  private readonly html: Buffer[] = [];
+  private htmlLength = 0;
+  private current: { node: MimeNode; decoder: Writable; done: Promise<void> } | undefined;
+  private readonly decoding: Promise<void>[] = [];
+
+  constructor() {
+    super({ objectMode: true });
   }
-  attachment.release();
 
-  const partId = attachment.partId;
-  // See readSummary on the message's own body; a part nested deeper than
-  // a part id may express cannot be named, so it cannot be extracted either.
-  if (partId === undefined || partId === null || !PART_ID_PATTERN.test(partId)) return undefined;
+  override _write(chunk: SplitterChunk, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (chunk.type === 'body' && this.current?.node === chunk.node) {
+      if (this.current.decoder.write(chunk.value)) callback();
+      else this.current.decoder.once('drain', () => callback());
+      return;
+    }
+    this.endCurrent();
+    if (chunk.type !== 'node') {
+      callback();
+      return;
+    }
+    if (this.rootHeaders === undefined) {
+      const lines = chunk.headers ? chunk.headers.getList() : [];
+      // refuse before streaming through what may be megabytes of something else
+      const reason = notAMessageReason(lines);
+      if (reason !== undefined) {
+        callback(new AppError('MESSAGE_UNPARSEABLE', `The file is not an e-mail message: ${reason}.`));
+        return;
+      }
+      this.rootHeaders = chunk.getHeaders();
+    }
+    this.protection ??= protectionOf(chunk);
+    this.startPart(chunk);
+    callback();
+  }
 
+  override _final(callback: (error?: Error | null) => void): void {
+    this.endCurrent();
+    if (this.rootHeaders === undefined) {
+      callback(new AppError('MESSAGE_UNPARSEABLE', 'The file is not an e-mail message: it has no header block.'));
+      return;
+    }
+    Promise.all(this.decoding).then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.current?.decoder.destroy(error ?? undefined);
+    callback(error);
+  }
+
+  private endCurrent(): void {
+    this.current?.decoder.end();
+    this.current = undefined;
+  }
+
+  /** Starts decoding a leaf that is listed or is HTML body text; everything else is only passed over. */
+  private startPart(node: MimeNode): void {
+    if (node.multipart) return;
+    const partId = partIdOf(node);
+    const role = roleOf(node);
+    if (role === 'html') {
+      this.decode(node, (chunk) => {
+        if (this.htmlLength >= HTML_SEARCH_BYTES) return;
+        this.html.push(chunk);
+        this.htmlLength += chunk.length;
+      });
+      return;
+    }
+    // see readSummary on the message's own body; a part nested deeper than a part id may express cannot be named
+    if (role !== 'attachment' || partId === undefined || !PART_ID_PATTERN.test(partId)) return;
+    const candidate: Candidate = { node, partId, size: 0, head: [], headLength: 0 };
+    const keepHead = isMessageType(declaredType(node));
+    const { unknownEncoding } = this.decode(node, (chunk) => {
+      candidate.size += chunk.length;
+      if (keepHead && candidate.headLength < EMBEDDED_HEAD_BYTES) {
+        candidate.head.push(chunk);
+        candidate.headLength += chunk.length;
+      }
+    });
+    if (unknownEncoding !== undefined) candidate.unknownEncoding = unknownEncoding;
+    this.candidates.push(candidate);
+  }
+
+  private decode(node: MimeNode, onData: (chunk: Buffer) => void): { unknownEncoding?: string } {
+    const { decoder, unknownEncoding } = partDecoder(node);
+    decoder.on('data', onData);
+    const done = new Promise<void>((resolve, reject) => {
+      decoder.once('end', resolve);
+      decoder.once('error', reject);
+    });
+    done.catch((error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))));
+    this.decoding.push(done);
+    this.current = { node, decoder, done };
+    return unknownEncoding === undefined ? {} : { unknownEncoding };
+  }
+
+  async summary(): Promise<MessageSummary> {
+    const parsed = await simpleParser(this.rootHeaders ?? Buffer.alloc(0), HEADER_PARSER_OPTIONS);
+    const summary: MessageSummary = { attachments: [] };
+    const from = firstMailbox(parsed.from as AddressObject | undefined);
+    const date = messageDate(parsed.headerLines);
+    if (from !== undefined) summary.from = from;
+    if (parsed.subject) summary.subject = parsed.subject;
+    if (date !== undefined) summary.date = date;
+    if (parsed.messageId) summary.messageId = parsed.messageId;
+    if (this.protection !== undefined) summary.protection = this.protection;
+    const html = Buffer.concat(this.html).toString('latin1');
+    for (const candidate of this.candidates) summary.attachments.push(await describe(candidate, html));
+    return summary;
+  }
+}
+
+type Role = 'attachment' | 'html' | 'text' | 'alternative' | 'protection';
+
+/** What a leaf part is to the message; see readSummary. */
+function roleOf(node: MimeNode): Role {
+  if (isProtectionPart(node)) return 'protection';
+  const type = node.contentType || 'text/plain';
+  // RFC 2183 §2.8: an unknown disposition is treated as `attachment`
+  const disposition = node.disposition && node.disposition !== 'inline' ? 'attachment' : node.disposition;
+  if (disposition === 'attachment') return 'attachment';
+  if (BODY_TEXT_TYPES.has(type)) return type === 'text/html' ? 'html' : 'text';
+  if (node.parentNode && node.parentNode.multipart === 'alternative') return 'alternative';
+  return 'attachment';
+}
+
+/**
+ * The part's declared Content-Type, lowercase, without parameters. A part
+ * that declares none gets what mailsplit infers (its filename's type, else
+ * `application/octet-stream` for an attachment, else `text/plain`, the RFC
+ * 2045 default); one that declares something that is no usable
+ * type/subtype, `application/octet-stream` (cleanMediaType).
+ */
+function declaredType(node: MimeNode): string {
+  return cleanMediaType(node.contentType);
+}
+
+async function describe(candidate: Candidate, html: string): Promise<ListedAttachment> {
+  const { node, partId } = candidate;
+  const contentType = declaredType(node);
+  const declaresMessage = isMessageType(contentType);
+  const head = declaresMessage ? await embeddedHead(Buffer.concat(candidate.head)) : undefined;
+  const filename = safeFilename(node.filename || undefined);
   const info: ListedAttachment = {
     partId,
-    filename: filename ?? fallbackFilename({ partId, contentType, isMessage, subject: keepHead ? await embeddedSubject(Buffer.concat(head)) : undefined }),
+    filename: filename ?? fallbackFilename({ partId, contentType, isMessage: declaresMessage, subject: head?.subject }),
     contentType,
-    size,
-    // referenced from the body by its Content-ID: an image of an HTML body,
-    // not something the sender attached
-    inline: attachment.cid !== undefined && (attachment.related === true || attachment.contentDisposition === 'inline'),
-    isMessage,
+    size: candidate.size,
+    inline: false,
+    // an attached "message" that does not read as one is extracted as a plain page
+    isMessage: declaresMessage && head?.readable === true,
   };
-  if (typeof attachment.cid === 'string' && attachment.cid !== '') info.contentId = attachment.cid;
+  const guessed = lookup(info.filename);
+  if (guessed !== false && guessed !== contentType) info.typeFromFilename = guessed;
+  const contentId = node.headers ? node.headers.getFirst('content-id').replace(/^<|>$/g, '').trim() : '';
+  if (contentId !== '') info.contentId = contentId;
+  const location = node.headers ? node.headers.getFirst('content-location') : '';
+  info.inline = referencedFrom(html, contentId, location) || (contentType.startsWith('image/') && insideRelated(node));
+  if (candidate.unknownEncoding !== undefined) info.unknownTransferEncoding = candidate.unknownEncoding;
   return info;
 }
 
-/** The subject of an attached message, from the start of its bytes. */
-async function embeddedSubject(head: Buffer): Promise<string | undefined> {
+/** Whether the HTML refers to the part by `cid:` (RFC 2392, also %-encoded) or by its Content-Location (RFC 2557). */
+function referencedFrom(html: string, contentId: string, location: string): boolean {
+  if (html === '') return false;
+  if (contentId !== '') {
+    const lower = html.toLowerCase();
+    if (lower.includes(`cid:${contentId.toLowerCase()}`) || lower.includes(`cid:${encodeURI(contentId).toLowerCase()}`)) return true;
+  }
+  return location !== '' && html.includes(location);
+}
+
+function insideRelated(node: MimeNode): boolean {
+  for (let parent = node.parentNode; parent; parent = parent.parentNode) if (parent.multipart === 'related') return true;
+  return false;
+}
+
+/** Whether the start of an attached message reads as e-mail, and its subject. */
+async function embeddedHead(head: Buffer): Promise<{ readable: boolean; subject?: string }> {
   try {
-    return (await simpleParser(head, PARSER_OPTIONS)).subject || undefined;
+    const parsed = await simpleParser(head, HEADER_PARSER_OPTIONS);
+    const readable = notAMessageReason(parsed.headerLines) === undefined;
+    return parsed.subject ? { readable, subject: parsed.subject } : { readable };
   } catch {
-    return undefined; // only a name is at stake
+    return { readable: false };
   }
 }
 

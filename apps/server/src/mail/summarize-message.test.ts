@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { attachmentInfoSchema, sidecarSchema } from '@toa/api/imports';
+import { attachmentInfoSchema, SIDECAR_SCHEMA_VERSION, sidecarSchema } from '@toa/api/imports';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { INNER_PDF, NOTES, PDF, PNG, attachedMessage, nestedMixed, relatedImage, render, withTempDir } from '../../test/fixtures/mail/messages.js';
@@ -23,7 +23,7 @@ async function summarizeOrCode(file: string): Promise<MessageSummary | string> {
 
 /** The summary must fit the shared sidecar schema (it becomes one). */
 function expectSidecarShape(summary: MessageSummary): void {
-  sidecarSchema.parse({ schemaVersion: 1, size: 0, sha256: '0'.repeat(64), ...summary });
+  sidecarSchema.parse({ schemaVersion: SIDECAR_SCHEMA_VERSION, size: 0, sha256: '0'.repeat(64), ...summary });
 }
 
 describe('summarizeMessage on the corpus', () => {
@@ -160,6 +160,279 @@ describe('summarizeMessage on generated messages', () => {
 function base64(content: Buffer): string {
   return content.toString('base64');
 }
+
+/** A message from header lines and a body, with CRLF line ends. */
+function message(lines: string[]): string {
+  return `${['From: a@example.com', 'Subject: rules', 'MIME-Version: 1.0', ...lines].join('\r\n')}\r\n`;
+}
+
+async function summaryOf(content: string): Promise<MessageSummary> {
+  return withTempDir(async (dir) => {
+    const file = path.join(dir, 'm.eml');
+    await writeFile(file, content);
+    return summarizeMessage(file);
+  });
+}
+
+const PDF64 = PDF.toString('base64');
+
+describe('what counts as an attachment (RFC 2046, 2183, 2387, 2392, 2557)', () => {
+  it('calls a part inline only when the HTML refers to it, by cid: or by Content-Location, or when it is an image of multipart/related', async () => {
+    const { attachments } = await summaryOf(
+      message([
+        'Content-Type: multipart/mixed; boundary=m',
+        '',
+        '--m',
+        'Content-Type: multipart/related; boundary=r',
+        '',
+        '--r',
+        'Content-Type: text/html',
+        '',
+        '<img src="cid:used@x"><a href="http://files.example/terms.pdf">terms</a>',
+        '--r',
+        'Content-Type: application/pdf; name=used.pdf',
+        'Content-ID: <used@x>',
+        'Content-Transfer-Encoding: base64',
+        '',
+        PDF64,
+        '--r',
+        'Content-Type: application/pdf; name=terms.pdf',
+        'Content-Location: http://files.example/terms.pdf',
+        'Content-Transfer-Encoding: base64',
+        '',
+        PDF64,
+        '--r',
+        'Content-Type: image/png; name=unused.png',
+        'Content-ID: <unused-image@x>',
+        'Content-Transfer-Encoding: base64',
+        '',
+        PNG.toString('base64'),
+        '--r--',
+        '--m',
+        'Content-Type: application/pdf; name=scan.pdf',
+        'Content-Disposition: inline; filename=scan.pdf',
+        'Content-ID: <scan@x>',
+        'Content-Transfer-Encoding: base64',
+        '',
+        PDF64,
+        '--m--',
+      ]),
+    );
+    expect(attachments.map((a) => [a.filename, a.inline])).toEqual([
+      ['used.pdf', true],
+      ['terms.pdf', true],
+      ['unused.png', true],
+      // inline by disposition and with a Content-ID, but nothing refers to it: Apple Mail's way of attaching
+      ['scan.pdf', false],
+    ]);
+  });
+
+  it('never lists an alternative of the body, unless it says attachment', async () => {
+    const { attachments } = await summaryOf(
+      message([
+        'Content-Type: multipart/alternative; boundary=a',
+        '',
+        '--a',
+        'Content-Type: text/plain',
+        '',
+        'plain',
+        '--a',
+        'Content-Type: text/calendar; method=REQUEST',
+        '',
+        'BEGIN:VCALENDAR',
+        '--a',
+        'Content-Type: text/x-amp-html',
+        '',
+        '<html amp4email></html>',
+        '--a',
+        'Content-Type: application/pdf; name=odd.pdf',
+        'Content-Disposition: attachment; filename=odd.pdf',
+        'Content-Transfer-Encoding: base64',
+        '',
+        PDF64,
+        '--a--',
+      ]),
+    );
+    expect(attachments.map((a) => a.filename)).toEqual(['odd.pdf']);
+  });
+
+  it("keeps the declared content type; the filename's type is beside it, and a part that declares none gets its filename's", async () => {
+    const { attachments } = await summaryOf(
+      message([
+        'Content-Type: multipart/mixed; boundary=m',
+        '',
+        '--m',
+        'Content-Type: text/plain',
+        '',
+        'body',
+        '--m',
+        'Content-Type: application/octet-stream; name=data.json',
+        '',
+        '{}',
+        '--m',
+        'Content-Disposition: attachment; filename=undeclared.pdf',
+        'Content-Transfer-Encoding: base64',
+        '',
+        PDF64,
+        '--m',
+        'Content-Type: pdf; name=broken.pdf',
+        'Content-Disposition: attachment',
+        '',
+        'x',
+        '--m--',
+      ]),
+    );
+    expect(attachments.map((a) => [a.filename, a.contentType, a.typeFromFilename])).toEqual([
+      ['data.json', 'application/octet-stream', 'application/json'],
+      ['undeclared.pdf', 'application/pdf', undefined],
+      ['broken.pdf', 'application/octet-stream', 'application/pdf'],
+    ]);
+  });
+
+  it('passes an unknown transfer encoding through and says so; decodes uuencoding', async () => {
+    const { attachments } = await summaryOf(
+      message([
+        'Content-Type: multipart/mixed; boundary=m',
+        '',
+        '--m',
+        'Content-Type: text/plain',
+        '',
+        'body',
+        '--m',
+        'Content-Type: application/octet-stream; name=odd.bin',
+        'Content-Transfer-Encoding: x-gzip64',
+        '',
+        'H4sIAAAAAAAAA',
+        '--m',
+        'Content-Type: text/plain; name=cat.txt',
+        'Content-Disposition: attachment',
+        'Content-Transfer-Encoding: X-UUE',
+        '',
+        'begin 644 cat.txt',
+        '#0V%T',
+        '`',
+        'end',
+        '--m--',
+      ]),
+    );
+    expect(attachments).toMatchObject([
+      { filename: 'odd.bin', size: 'H4sIAAAAAAAAA'.length, unknownTransferEncoding: 'x-gzip64' },
+      { filename: 'cat.txt', size: 3 },
+    ]);
+    expect(attachments[1]?.unknownTransferEncoding).toBeUndefined();
+  });
+
+  it('lists an attached message that does not read as e-mail, as not being one', async () => {
+    const { attachments } = await summaryOf(
+      message([
+        'Content-Type: multipart/mixed; boundary=m',
+        '',
+        '--m',
+        'Content-Type: text/plain',
+        '',
+        'body',
+        '--m',
+        'Content-Type: message/rfc822; name=outlook.msg',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0]).toString('base64'),
+        '--m',
+        'Content-Type: message/rfc822',
+        '',
+        'From: b@example.com',
+        'Subject: readable',
+        '',
+        'hello',
+        '--m--',
+      ]),
+    );
+    expect(attachments.map((a) => [a.filename, a.contentType, a.isMessage])).toEqual([
+      ['outlook.msg', 'message/rfc822', false],
+      ['readable.eml', 'message/rfc822', true],
+    ]);
+  });
+});
+
+describe('signed and encrypted messages (RFC 1847, RFC 3156, RFC 8551)', () => {
+  const signed = (protocol: string, signatureType: string) =>
+    message([
+      `Content-Type: multipart/signed; protocol="${protocol}"; micalg=sha-256; boundary=s`,
+      '',
+      '--s',
+      'Content-Type: multipart/mixed; boundary=m',
+      '',
+      '--m',
+      'Content-Type: text/plain',
+      '',
+      'signed text',
+      '--m',
+      'Content-Type: application/pdf; name=a.pdf',
+      'Content-Transfer-Encoding: base64',
+      '',
+      PDF64,
+      '--m--',
+      '--s',
+      `Content-Type: ${signatureType}; name=signature`,
+      '',
+      'SIGNATURE',
+      '--s--',
+    ]);
+
+  it('says who signed how, and lists the signed attachments but never the signature', async () => {
+    for (const [protocol, kind] of [
+      ['application/pkcs7-signature', 'smime-signed'],
+      ['application/x-pkcs7-signature', 'smime-signed'],
+      ['application/pgp-signature', 'pgp-signed'],
+      ['application/x-unknown-signature', 'signed'],
+    ] as const) {
+      const summary = await summaryOf(signed(protocol, protocol));
+      expect(summary.protection, protocol).toEqual({ kind });
+      expect(summary.attachments.map((a) => [a.partId, a.filename])).toEqual([['1.2', 'a.pdf']]);
+    }
+  });
+
+  it('lists nothing of multipart/encrypted and says it is encrypted', async () => {
+    const summary = await summaryOf(
+      message([
+        'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=e',
+        '',
+        '--e',
+        'Content-Type: application/pgp-encrypted',
+        '',
+        'Version: 1',
+        '--e',
+        'Content-Type: application/octet-stream; name=encrypted.asc',
+        'Content-Disposition: inline; filename=encrypted.asc',
+        '',
+        '-----BEGIN PGP MESSAGE-----',
+        '--e--',
+      ]),
+    );
+    expect(summary).toMatchObject({ protection: { kind: 'pgp-encrypted' }, attachments: [] });
+  });
+
+  it('names the part of a signed entity inside the message, and an opaque S/MIME part by its smime-type', async () => {
+    const summary = await summaryOf(
+      message([
+        'Content-Type: multipart/mixed; boundary=list',
+        '',
+        '--list',
+        ...signed('application/pkcs7-signature', 'application/pkcs7-signature').split('\r\n').slice(3, -1),
+        '--list',
+        'Content-Type: text/plain',
+        '',
+        'mailing list footer',
+        '--list--',
+      ]),
+    );
+    expect(summary.protection).toEqual({ kind: 'smime-signed', partId: '1' });
+    expect(summary.attachments.map((a) => a.partId)).toEqual(['1.1.2']);
+    const enveloped = await summaryOf(
+      message(['Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m', '', 'MIAGCSqGSIb3DQEHA6CAMIACAQAx']),
+    );
+    expect(enveloped).toMatchObject({ protection: { kind: 'smime-encrypted' }, attachments: [] });
+  });
+});
 
 describe('summarizeMessage on hostile input', () => {
   const cases: Array<[string, string | Buffer, 'ok' | 'refused']> = [

@@ -4,11 +4,12 @@ import { access, type FileHandle, mkdir, open, readdir, rename, rm } from 'node:
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
 import type { Document, Import, ImportSummary, Page, Sidecar, Source } from '@toa/api/imports';
-import { IMPORT_SCHEMA_VERSION, SIDECAR_SCHEMA_VERSION } from '@toa/api/imports';
+import { IMPORT_SCHEMA_VERSION, isMessageType, SIDECAR_SCHEMA_VERSION } from '@toa/api/imports';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { AppError, errnoCode, isAppError } from '../errors.js';
 import type { MessageSummary } from '../mail/summarize-message.js';
+import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { ZonedTime } from '../zoned-time.js';
 import { fsyncDir, tmpSiblingPath, writeFileAtomic, writeFileDurable } from './atomic-fs.js';
 import { crashPoint } from './crash-points.js';
@@ -40,14 +41,14 @@ export interface MailTools {
   summarizeMessage(file: string): Promise<MessageSummary>;
   extractParts(args: { source: string; partIds?: string[]; rewrittenPath: string; partPath: (index: number) => string }): Promise<{
     parts: Array<{ partId: string; filename: string; contentType: string; size: number; sha256: string; path: string; isMessage: boolean }>;
-    rewritten: { size: number; sha256: string };
+    /** undefined: the message is signed or encrypted and was kept whole, the parts are copies */
+    rewritten?: { size: number; sha256: string };
   }>;
 }
 
-export const EML_CONTENT_TYPE = 'message/rfc822';
-
-export function isMessagePage(page: Pick<Page, 'contentType'>): boolean {
-  return page.contentType.toLowerCase() === EML_CONTENT_TYPE;
+/** Whether a sidecar read from disk describes the page as it is now, in the current schema (else it is rebuilt). */
+export function sidecarFits(sidecar: Sidecar | undefined, page: Pick<Page, 'size' | 'sha256'>): sidecar is Sidecar {
+  return sidecar !== undefined && sidecar.schemaVersion === SIDECAR_SCHEMA_VERSION && sidecar.size === page.size && sidecar.sha256 === page.sha256;
 }
 
 export function findDocument(current: Import, n: number): Document {
@@ -184,7 +185,7 @@ export class DomainStorage {
    * must not block other mutations); refused messages are removed here.
    */
   async summarizeUpload(upload: StagedUpload): Promise<Sidecar | undefined> {
-    if (!isMessagePage(upload)) return undefined;
+    if (!isMessageType(upload.contentType)) return undefined;
     try {
       return sidecarFrom(await this.mail.summarizeMessage(upload.tmpPath), upload.size, upload.sha256);
     } catch (error) {
@@ -226,9 +227,9 @@ export class DomainStorage {
     const current = await this.read(id);
     guard(current);
     const page = findPage(current, n, m);
-    if (!isMessagePage(page)) throw new AppError('NOT_A_MESSAGE', `page ${m} of document ${n} is ${page.contentType}, not an e-mail message`);
+    if (!isMessageType(page.contentType)) throw new AppError('NOT_A_MESSAGE', `page ${m} of document ${n} is ${page.contentType}, not an e-mail message`);
     const cached = await readSidecarFile(paths.sidecarFile(n, m));
-    if (cached && cached.size === page.size && cached.sha256 === page.sha256) return cached;
+    if (sidecarFits(cached, page)) return cached;
     return this.locks.run(this.lockKey(id), async () => {
       const fresh = findPage(await this.read(id), n, m);
       const rebuilt = sidecarFrom(await this.mail.summarizeMessage(paths.pageFile(n, m)), fresh.size, fresh.sha256);
@@ -244,6 +245,10 @@ export class DomainStorage {
    * atomically is the commit point, and the renames it lists are replayed at
    * start if a crash cuts them short. Before the journal, a crash leaves only
    * temporaries, which the start-up sweep removes.
+   *
+   * A signed or encrypted message is kept whole (ADR 0006): the parts are
+   * copies, and the EML, its size, hash and sidecar stay as they are. An
+   * attached message that cannot be read as e-mail becomes a plain page.
    */
   async extract(id: string, n: number, m: number, partIds: string[] | undefined, guard: Guard): Promise<{ imported: Import; document: Document }> {
     return this.locks.run(this.lockKey(id), async () => {
@@ -251,7 +256,7 @@ export class DomainStorage {
       const current = await this.read(id);
       guard(current);
       const page = findPage(current, n, m);
-      if (!isMessagePage(page)) throw new AppError('NOT_A_MESSAGE', `page ${m} of document ${n} is ${page.contentType}, not an e-mail message`);
+      if (!isMessageType(page.contentType)) throw new AppError('NOT_A_MESSAGE', `page ${m} of document ${n} is ${page.contentType}, not an e-mail message`);
       const k = current.documents.reduce((max, d) => Math.max(max, d.n), 0) + 1;
 
       const stagingDir = path.join(paths.dir, `.${path.basename(paths.docDir(k))}.${randomBytes(6).toString('hex')}.tmp`);
@@ -278,22 +283,29 @@ export class DomainStorage {
             sha256: part.sha256,
             partId: part.partId,
           };
-          if (part.isMessage) {
+          const summary = part.isMessage ? await this.embeddedSummary(part.path, part.partId) : undefined;
+          if (summary !== undefined) {
             const sidecarName = `page-${index + 1}.meta.json`;
-            const summary = await this.mail.summarizeMessage(part.path);
             await writeFileAtomic(path.join(stagingPages, sidecarName), serializeSidecar(sidecarFrom(summary, part.size, part.sha256)));
             newPage.sidecar = sidecarName;
+          } else if (isMessageType(newPage.contentType)) {
+            newPage.contentType = UNKNOWN_MEDIA_TYPE;
           }
           newPages.push(newPage);
         }
-        const rewrittenSummary = await this.mail.summarizeMessage(rewrittenTmp);
-        await writeFileDurable(sidecarTmp, serializeSidecar(sidecarFrom(rewrittenSummary, result.rewritten.size, result.rewritten.sha256)));
+        const { rewritten } = result;
+        if (rewritten !== undefined) {
+          const rewrittenSummary = await this.mail.summarizeMessage(rewrittenTmp);
+          await writeFileDurable(sidecarTmp, serializeSidecar(sidecarFrom(rewrittenSummary, rewritten.size, rewritten.sha256)));
+        }
 
         const next = structuredClone(current);
-        const source = findPage(next, n, m);
-        source.size = result.rewritten.size;
-        source.sha256 = result.rewritten.sha256;
-        source.sidecar = path.basename(paths.sidecarFile(n, m));
+        if (rewritten !== undefined) {
+          const source = findPage(next, n, m);
+          source.size = rewritten.size;
+          source.sha256 = rewritten.sha256;
+          source.sidecar = path.basename(paths.sidecarFile(n, m));
+        }
         const document: Document = {
           n: k,
           templateId: null,
@@ -309,8 +321,12 @@ export class DomainStorage {
 
         const renames: Array<[string, string]> = [
           [stagingDir, paths.docDir(k)],
-          [rewrittenTmp, paths.pageFile(n, m)],
-          [sidecarTmp, paths.sidecarFile(n, m)],
+          ...(rewritten === undefined
+            ? []
+            : ([
+                [rewrittenTmp, paths.pageFile(n, m)],
+                [sidecarTmp, paths.sidecarFile(n, m)],
+              ] as Array<[string, string]>)),
           [importTmp, paths.importFile],
         ];
         // an unlisted doc-K can be left by a crash inside deleteDocument; it would block the rename
@@ -329,6 +345,21 @@ export class DomainStorage {
         throw error;
       }
     });
+  }
+
+  /**
+   * The summary of an attached message taken out as a page, or undefined when
+   * the full read refuses it (the listing only looked at its start): it then
+   * becomes a plain page, so that one odd part never fails the extraction.
+   */
+  private async embeddedSummary(file: string, partId: string): Promise<MessageSummary | undefined> {
+    try {
+      return await this.mail.summarizeMessage(file);
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'MESSAGE_UNPARSEABLE') throw error;
+      this.logger.info({ domain: this.domain, partId, reason: error.message }, 'an attached message cannot be read as e-mail; kept as a plain page');
+      return undefined;
+    }
   }
 
   /**

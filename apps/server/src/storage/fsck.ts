@@ -3,9 +3,10 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { isMessageType } from '@toa/api/imports';
 import { errnoCode, isAppError } from '../errors.js';
 import { fsyncDir } from './atomic-fs.js';
-import { type DomainStorage, isMessagePage } from './domain-storage.js';
+import { type DomainStorage, sidecarFits } from './domain-storage.js';
 import { readSidecarFile } from './import-files.js';
 import { emptySweepReport, sweepDomain, type UnreadableImport } from './recovery.js';
 
@@ -139,10 +140,10 @@ async function checkPages(dataRoot: string, storage: DomainStorage, repair: bool
           findings.push({ path: where, problem: 'sha256 differs from the recorded one', fix: RESTORE, repaired: false });
           continue;
         }
-        if (!isMessagePage(page)) continue;
+        if (!isMessageType(page.contentType)) continue;
         const sidecarFile = paths.sidecarFile(doc.n, page.m);
         const sidecar = await readSidecarFile(sidecarFile);
-        if (sidecar && sidecar.size === page.size && sidecar.sha256 === page.sha256) continue;
+        if (sidecarFits(sidecar, page)) continue;
         let repaired = false;
         if (repair) {
           try {

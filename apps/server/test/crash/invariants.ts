@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Document, type Import, importSchema, type Page } from '@toa/api/imports';
+import { type Document, type Import, importSchema, isMessageType, type Page } from '@toa/api/imports';
 import { TMP_SUFFIX } from '../../src/storage/atomic-fs.js';
-import { type DomainStorage, EML_CONTENT_TYPE } from '../../src/storage/domain-storage.js';
+import type { DomainStorage } from '../../src/storage/domain-storage.js';
 import { fsckDomains } from '../../src/storage/fsck.js';
 import { EXTRACT_JOURNAL_FILE } from '../../src/storage/layout.js';
 import type { Acks } from './tracking-client.js';
@@ -98,7 +98,7 @@ function checkAckedPages(imports: Map<string, Import>, acks: Acks, report: Invar
     report.ackedPagesChecked += 1;
     const current = imports.get(acked.importId);
     const page = current?.documents.find((d) => d.n === acked.n)?.pages.find((p) => p.m === acked.m);
-    if (page && (page.sha256 === acked.sha256 || acked.contentType === EML_CONTENT_TYPE)) continue;
+    if (page && (page.sha256 === acked.sha256 || isMessageType(acked.contentType))) continue;
     report.ackedPagesLost += 1;
     fail(`${acked.importId}: acknowledged page ${acked.n}/${acked.m} is ${page ? 'listed with another sha256' : 'gone'}`);
   }
