@@ -60,6 +60,12 @@ export const attachmentInfoSchema = z.object({
 });
 export type AttachmentInfo = z.infer<typeof attachmentInfoSchema>;
 
+/**
+ * Media types of the signature part of `multipart/signed` (RFC 8551 §3.5, RFC 3156 §5):
+ * evidence kept with the message, never listed or extracted as a document of its own.
+ */
+export const SIGNATURE_TYPES: readonly string[] = ['application/pkcs7-signature', 'application/x-pkcs7-signature', 'application/pgp-signature'];
+
 export const PROTECTION_KINDS = ['smime-signed', 'smime-encrypted', 'pgp-signed', 'pgp-encrypted', 'signed', 'encrypted'] as const;
 
 /**

@@ -43,6 +43,8 @@ export interface StandInMessage {
   /** a Date, or an ISO 8601 string (configurations that travel as JSON) */
   dateTimeCreated?: Date | string;
   attachments?: StandInAttachment[];
+  /** Outlook's message class (`IPM.Note`, `IPM.Note.SMIME.MultipartSigned` for a signed one) */
+  itemClass?: string;
   /** the whole message, base64, as `getAsFileAsync` answers it; or a loader for it */
   emlBase64?: string | (() => Promise<string>);
 }
@@ -217,6 +219,7 @@ export function createOffice(mailbox: StandInMailbox) {
     const created = current.dateTimeCreated;
     return {
       itemType: 'message',
+      itemClass: current.itemClass ?? 'IPM.Note',
       itemId: current.itemId,
       internetMessageId: current.internetMessageId,
       subject: current.subject,

@@ -122,6 +122,7 @@ export function App() {
             </Subtitle2>
             <AttachmentList
               attachments={message.attachments}
+              protection={message.protection}
               drafts={draft.attachments}
               onChange={(id, next) => update((d) => ({ ...d, attachments: { ...d.attachments, [id]: next } }))}
               templates={templateList}

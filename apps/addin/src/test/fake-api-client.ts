@@ -1,5 +1,5 @@
 import { ApiError, type ApiClient, NetworkError } from '../lib/api-client';
-import type { AttachmentInfo, Document, Import, ImportStatus, ImportSummary } from '@toa/api/imports';
+import type { AttachmentInfo, Document, Import, ImportStatus, ImportSummary, Protection } from '@toa/api/imports';
 import type { FieldError } from '@toa/api/errors';
 import { INVOICE, LETTER } from './fixtures';
 
@@ -12,6 +12,8 @@ export class FakeApiClient implements ApiClient {
   readonly imports = new Map<string, Import>();
   /** attachments of the next uploaded EML, as the sidecar lists them */
   emlAttachments: Omit<AttachmentInfo, 'partId'>[] = [];
+  /** the next uploaded EML is signed or encrypted: extraction copies its parts and leaves it as it is */
+  emlProtection: Protection | undefined;
   /** earlier imports of the message, for the duplicate check */
   earlier: ImportSummary[] = [];
   /** what each submit ends in, one entry per submit; default SUBMITTED */
@@ -108,11 +110,14 @@ export class FakeApiClient implements ApiClient {
     this.get(id)
       .documents.find((d) => d.n === n)
       ?.pages.push(page);
-    return { ...page, meta: { schemaVersion: 1 as const, size: file.blob.size, sha256, attachments: parts } };
+    return { ...page, meta: { schemaVersion: 2 as const, size: file.blob.size, sha256, ...this.protection(), attachments: parts } };
   }
   async pageMeta(_domain: string, id: string) {
     this.record(`meta ${id}`, 'pageMeta');
-    return { schemaVersion: 1 as const, size: 1, sha256: '0'.repeat(64), attachments: this.parts.get(id) ?? [] };
+    return { schemaVersion: 2 as const, size: 1, sha256: '0'.repeat(64), ...this.protection(), attachments: this.parts.get(id) ?? [] };
+  }
+  private protection(): { protection?: Protection } {
+    return this.emlProtection ? { protection: this.emlProtection } : {};
   }
   async extract(_domain: string, id: string, _n: number, _m: number, partIds: string[]) {
     this.record(`extract ${partIds.join(',')}`, 'extract');
@@ -120,11 +125,13 @@ export class FakeApiClient implements ApiClient {
     const parts = this.parts.get(id) ?? [];
     const taken = parts.filter((p) => partIds.includes(p.partId));
     if (taken.length !== partIds.length) throw problem(404, 'ATTACHMENT_NOT_FOUND');
-    // The rewritten EML numbers its remaining parts afresh.
-    this.parts.set(
-      id,
-      parts.filter((p) => !partIds.includes(p.partId)).map((p, i) => ({ ...p, partId: String(i + 2) })),
-    );
+    // The rewritten EML numbers its remaining parts afresh; a signed one is kept whole.
+    if (!this.emlProtection) {
+      this.parts.set(
+        id,
+        parts.filter((p) => !partIds.includes(p.partId)).map((p, i) => ({ ...p, partId: String(i + 2) })),
+      );
+    }
     const document: Document = {
       n: current.documents.length + 1,
       templateId: null,

@@ -1,8 +1,7 @@
-import type { Protection } from '@toa/api/imports';
+import { type Protection, SIGNATURE_TYPES } from '@toa/api/imports';
 import type { MimeNode } from '@zone-eu/mailsplit';
 import { partIdOf } from './part-numbering.js';
 
-const SMIME_SIGNATURES: ReadonlySet<string> = new Set(['application/pkcs7-signature', 'application/x-pkcs7-signature']);
 const SMIME_OPAQUE: ReadonlySet<string> = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);
 
 /**
@@ -19,7 +18,7 @@ export function protectionOf(node: MimeNode): Protection | undefined {
   const at = partId === undefined ? {} : { partId };
   if (type === 'multipart/signed') {
     const protocol = parameter(header, 'protocol');
-    const kind = SMIME_SIGNATURES.has(protocol) ? 'smime-signed' : protocol === 'application/pgp-signature' ? 'pgp-signed' : 'signed';
+    const kind = !SIGNATURE_TYPES.includes(protocol) ? 'signed' : protocol === 'application/pgp-signature' ? 'pgp-signed' : 'smime-signed';
     return { kind, ...at };
   }
   if (type === 'multipart/encrypted') {

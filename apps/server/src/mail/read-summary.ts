@@ -101,7 +101,7 @@ class PartLister extends Writable {
   private readonly candidates: Candidate[] = [];
   private readonly html: Buffer[] = [];
   private htmlLength = 0;
-  private current: { node: MimeNode; decoder: Writable; done: Promise<void> } | undefined;
+  private current: { node: MimeNode; decoder: Writable } | undefined;
   private readonly decoding: Promise<void>[] = [];
 
   constructor() {
@@ -190,7 +190,7 @@ class PartLister extends Writable {
     });
     done.catch((error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))));
     this.decoding.push(done);
-    this.current = { node, decoder, done };
+    this.current = { node, decoder };
     return unknownEncoding === undefined ? {} : { unknownEncoding };
   }
 

@@ -67,6 +67,27 @@ describe('readCurrentMessage', () => {
     ]);
   });
 
+  it('tells a signed or encrypted message by its S/MIME item class or its PGP/MIME parts, before it is read whole', () => {
+    const cases: Array<[itemClass: string, types: string[], expected: string | undefined]> = [
+      ['IPM.Note', ['application/pdf'], undefined],
+      ['IPM.Note.SMIME.MultipartSigned', ['application/pdf'], 'signed'],
+      ['IPM.Note.SMIME', [], 'signed-or-encrypted'],
+      ['IPM.Note', ['application/pdf', 'application/pgp-signature'], 'signed'],
+      ['IPM.Note', ['application/pgp-encrypted', 'application/octet-stream'], 'encrypted'],
+      ['IPM.Note', ['application/x-pkcs7-signature'], 'signed'],
+    ];
+    for (const [itemClass, types, expected] of cases) {
+      installOfficeStub({
+        message: {
+          ...SAMPLE_MESSAGE,
+          itemClass,
+          attachments: types.map((contentType, i) => ({ id: `a${i}`, name: `a${i}`, contentType, size: 1, isInline: false })),
+        },
+      });
+      expect(readCurrentMessage()?.protection, `${itemClass} ${types.join(' ')}`).toBe(expected);
+    }
+  });
+
   it('is undefined when nothing is selected', () => {
     installOfficeStub({ message: null });
     expect(readCurrentMessage()).toBeUndefined();

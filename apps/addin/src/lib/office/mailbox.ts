@@ -1,3 +1,4 @@
+import { MESSAGE_CONTENT_TYPE, SIGNATURE_TYPES } from '@toa/api/imports';
 import { callOffice, OfficeError } from './office-async';
 
 /** What the pane needs of one attachment as Outlook lists it. */
@@ -12,6 +13,13 @@ export interface MessageAttachment {
   isItem: boolean;
 }
 
+/**
+ * A message that is evidence and is kept whole on the server (its attachments
+ * are copied, ADR 0009): signed, encrypted, or S/MIME that Outlook does not
+ * say more of (`IPM.Note.SMIME` is opaque signed or encrypted).
+ */
+export type MessageProtection = 'signed' | 'encrypted' | 'signed-or-encrypted';
+
 export interface CurrentMessage {
   /** Outlook's item id where available; changes identify another message */
   itemId: string | undefined;
@@ -23,6 +31,8 @@ export interface CurrentMessage {
   receivedAt: string | undefined;
   /** file and item attachments; cloud links are not part of the EML and are left out */
   attachments: MessageAttachment[];
+  /** signed or encrypted, as far as Outlook tells before the message is read whole */
+  protection: MessageProtection | undefined;
 }
 
 /** What identifies a message across panes and sessions: its Internet message id, else Outlook's item id. */
@@ -57,6 +67,16 @@ export function readCurrentMessage(): CurrentMessage | undefined {
   const item = readItem();
   if (!item || (item.itemType && item.itemType !== Office.MailboxEnums.ItemType.Message)) return undefined;
   const created = item.dateTimeCreated instanceof Date ? item.dateTimeCreated : undefined;
+  const attachments = (item.attachments ?? [])
+    .filter((a) => a.attachmentType !== Office.MailboxEnums.AttachmentType.Cloud)
+    .map((a) => ({
+      id: a.id,
+      name: a.name,
+      contentType: a.contentType || 'application/octet-stream',
+      size: a.size,
+      isInline: a.isInline,
+      isItem: a.attachmentType === Office.MailboxEnums.AttachmentType.Item,
+    }));
   return {
     itemId: item.itemId ?? undefined,
     internetMessageId: item.internetMessageId || undefined,
@@ -64,17 +84,31 @@ export function readCurrentMessage(): CurrentMessage | undefined {
     fromName: item.from?.displayName || undefined,
     fromAddress: item.from?.emailAddress || undefined,
     receivedAt: created && !Number.isNaN(created.getTime()) ? created.toISOString() : undefined,
-    attachments: (item.attachments ?? [])
-      .filter((a) => a.attachmentType !== Office.MailboxEnums.AttachmentType.Cloud)
-      .map((a) => ({
-        id: a.id,
-        name: a.name,
-        contentType: a.contentType || 'application/octet-stream',
-        size: a.size,
-        isInline: a.isInline,
-        isItem: a.attachmentType === Office.MailboxEnums.AttachmentType.Item,
-      })),
+    attachments,
+    protection: protectionOf(item.itemClass ?? '', attachments),
   };
+}
+
+/** Whether an attachment is the signature of a signed message (Outlook may list it): it stays with the message. */
+export function isSignature(attachment: Pick<MessageAttachment, 'contentType'>): boolean {
+  return SIGNATURE_TYPES.includes(attachment.contentType.toLowerCase());
+}
+
+/**
+ * What Outlook tells of a message's signature or encryption: S/MIME by the
+ * item class (`IPM.Note.SMIME.MultipartSigned` clear-signed, `IPM.Note.SMIME`
+ * opaque signed or encrypted; Mailbox 1.0), PGP/MIME and anything else by the
+ * signature or control part listed among the attachments. The server's
+ * sidecar says it exactly once the message is uploaded.
+ */
+function protectionOf(itemClass: string, attachments: readonly MessageAttachment[]): MessageProtection | undefined {
+  if (/^IPM\.Note\.SMIME\.MultipartSigned/i.test(itemClass)) return 'signed';
+  if (/^IPM\.Note\.SMIME/i.test(itemClass)) return 'signed-or-encrypted';
+  const types = attachments.map((a) => a.contentType.toLowerCase());
+  if (types.includes('application/pgp-encrypted')) return 'encrypted';
+  if (types.some((type) => SIGNATURE_TYPES.includes(type))) return 'signed';
+  if (types.some((type) => type === 'application/pkcs7-mime' || type === 'application/x-pkcs7-mime')) return 'signed-or-encrypted';
+  return undefined;
 }
 
 /** Whether this Outlook can hand over the whole message (`getAsFileAsync`). */
@@ -102,7 +136,7 @@ export async function readMessageEml(): Promise<Blob> {
     attempts: 3,
     retryDelayMs: 1_000,
   });
-  return new Blob([base64ToBytes(base64)], { type: 'message/rfc822' });
+  return new Blob([base64ToBytes(base64)], { type: MESSAGE_CONTENT_TYPE });
 }
 
 export function base64ToBytes(base64: string): Uint8Array<ArrayBuffer> {

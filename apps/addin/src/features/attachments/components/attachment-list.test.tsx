@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { AttachmentDraft } from '../../../lib/drafts';
-import type { MessageAttachment } from '../../../lib/office/mailbox';
+import type { MessageAttachment, MessageProtection } from '../../../lib/office/mailbox';
 import { INVOICE, LETTER } from '../../../test/fixtures';
 import { renderWithProviders } from '../../../test/render';
 import { AttachmentList } from './attachment-list';
@@ -13,12 +13,21 @@ const ATTACHMENTS: MessageAttachment[] = [
   { id: 'att-2', name: 'logo.png', contentType: 'image/png', size: 300, isInline: true, isItem: false },
 ];
 
-function Harness({ attachments = ATTACHMENTS, errors }: { attachments?: MessageAttachment[]; errors?: Record<string, Record<string, string>> }) {
+function Harness({
+  attachments = ATTACHMENTS,
+  errors,
+  protection,
+}: {
+  attachments?: MessageAttachment[];
+  errors?: Record<string, Record<string, string>>;
+  protection?: MessageProtection;
+}) {
   const [drafts, setDrafts] = useState<Record<string, AttachmentDraft>>({});
   return (
     <>
       <AttachmentList
         attachments={attachments}
+        protection={protection}
         drafts={drafts}
         onChange={(id, draft) => setDrafts((d) => ({ ...d, [id]: draft }))}
         templates={[INVOICE, LETTER]}
@@ -65,6 +74,29 @@ describe('AttachmentList', () => {
     renderWithProviders(<Harness errors={{ 'att-1': { title: 'Title is taken' } }} />);
     await user.click(screen.getByRole('switch', { name: /invoice.pdf/ }));
     expect(screen.getByRole('textbox', { name: /Title/ })).toHaveAccessibleDescription('Title is taken');
+  });
+
+  it('tells the user before they choose that a signed message is kept whole and its attachments copied', async () => {
+    const user = userEvent.setup();
+    const signed: MessageAttachment[] = [
+      ...ATTACHMENTS,
+      { id: 'att-3', name: 'smime.p7s', contentType: 'application/pkcs7-signature', size: 1569, isInline: false, isItem: false },
+    ];
+    renderWithProviders(<Harness attachments={signed} protection="signed" />);
+    expect(screen.getByText('This message is signed; attachments are copied, the message is kept whole.')).toBeInTheDocument();
+    // the signature is evidence about the message: it cannot be chosen
+    expect(screen.getAllByRole('switch')).toHaveLength(2);
+    const signature = within(screen.getByRole('list', { name: 'Attachments' })).getAllByRole('listitem')[2] as HTMLElement;
+    expect(within(signature).getByText('signature')).toBeInTheDocument();
+    expect(within(signature).queryByRole('switch')).not.toBeInTheDocument();
+    await user.click(screen.getByRole('switch', { name: 'Copy invoice.pdf to its own document' }));
+    expect(JSON.parse(screen.getByTestId('drafts').textContent ?? '')).toMatchObject({ 'att-1': { extract: true } });
+  });
+
+  it('says that an encrypted message without listed attachments is kept whole', () => {
+    renderWithProviders(<Harness attachments={[]} protection="encrypted" />);
+    expect(screen.getByText(/This message is encrypted; it is kept whole/)).toBeInTheDocument();
+    expect(screen.getByText('This message has no attachments.')).toBeInTheDocument();
   });
 
   it('says so when there are no attachments', () => {

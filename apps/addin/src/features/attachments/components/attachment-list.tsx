@@ -1,11 +1,11 @@
-import { Badge, Caption1, makeStyles, Switch, Text, tokens } from '@fluentui/react-components';
+import { Badge, Caption1, makeStyles, MessageBar, MessageBarBody, Switch, Text, tokens } from '@fluentui/react-components';
 import type { MessageFacts } from '@toa/api/prefill';
 import type { Template } from '@toa/api/templates';
 import { DocumentForm } from '../../../components/document-form';
 import { type FieldMessages, valuesForTemplate } from '../../../lib/attribute-values';
 import type { AttachmentDraft } from '../../../lib/drafts';
 import { formatBytes } from '../../../lib/format';
-import type { MessageAttachment } from '../../../lib/office/mailbox';
+import { isSignature, type MessageAttachment, type MessageProtection } from '../../../lib/office/mailbox';
 
 const useStyles = makeStyles({
   list: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, margin: 0, padding: 0, listStyleType: 'none' },
@@ -24,6 +24,8 @@ const useStyles = makeStyles({
 
 export interface AttachmentListProps {
   attachments: readonly MessageAttachment[];
+  /** the message is signed or encrypted: it is kept whole and attachments are copied */
+  protection?: MessageProtection | undefined;
   drafts: Readonly<Record<string, AttachmentDraft>>;
   onChange: (attachmentId: string, draft: AttachmentDraft) => void;
   templates: readonly Template[];
@@ -39,56 +41,92 @@ export function attachmentDraftOf(drafts: Readonly<Record<string, AttachmentDraf
   return drafts[id] ?? { extract: false, values: {} };
 }
 
+/** What the user is told before choosing, for a message that is evidence (ADR 0009). */
+export const PROTECTION_NOTICE: Record<MessageProtection, string> = {
+  signed: 'This message is signed; attachments are copied, the message is kept whole.',
+  encrypted: 'This message is encrypted; it is kept whole, and its attachments cannot be taken out of it.',
+  'signed-or-encrypted': 'This message is signed or encrypted; attachments are copied, the message is kept whole.',
+};
+
 /** Every attachment: stays in the message, or becomes a document of its own with its own template. */
 export function AttachmentList(props: AttachmentListProps) {
   const styles = useStyles();
-  const { attachments, drafts, onChange, templates, defaultTemplateId, facts, serverErrors = {}, showAllErrors } = props;
-  if (attachments.length === 0) return <Caption1>This message has no attachments.</Caption1>;
+  const { attachments, protection, drafts, onChange, templates, defaultTemplateId, facts, serverErrors = {}, showAllErrors } = props;
+  const notice = protection && (
+    <MessageBar intent="info">
+      <MessageBarBody>{PROTECTION_NOTICE[protection]}</MessageBarBody>
+    </MessageBar>
+  );
+  if (attachments.length === 0) {
+    return (
+      <>
+        {notice}
+        <Caption1>This message has no attachments.</Caption1>
+      </>
+    );
+  }
   return (
-    <ul className={styles.list} aria-label="Attachments">
-      {attachments.map((attachment) => {
-        const draft = attachmentDraftOf(drafts, attachment.id);
-        const toggle = (extract: boolean) => {
-          const template = templates.find((t) => t.id === (draft.templateId ?? defaultTemplateId));
-          // The first time an attachment is extracted it starts from the message's template, pre-filled.
-          const startsFresh = extract && draft.templateId === undefined && template !== undefined;
-          onChange(attachment.id, startsFresh ? { extract, templateId: template.id, values: valuesForTemplate(template, facts, {}) } : { ...draft, extract });
-        };
-        return (
-          <li key={attachment.id} className={styles.item}>
-            <div className={styles.head}>
-              <Text className={styles.name}>{attachment.name}</Text>
-              {attachment.isInline && (
-                <Badge appearance="tint" color="informative">
-                  inline
-                </Badge>
-              )}
-              {attachment.isItem && (
-                <Badge appearance="tint" color="informative">
-                  message
-                </Badge>
-              )}
-            </div>
-            <Caption1>
-              {attachment.contentType}, {formatBytes(attachment.size)}
-            </Caption1>
-            <Switch checked={draft.extract} onChange={(_, data) => toggle(data.checked)} label={`Extract ${attachment.name} to its own document`} />
-            {draft.extract && (
-              <div className={styles.nested}>
-                <DocumentForm
-                  templateLabel={`Template for ${attachment.name}`}
-                  templates={templates}
-                  draft={draft}
-                  onChange={(next) => onChange(attachment.id, { ...next, extract: true })}
-                  facts={facts}
-                  serverErrors={serverErrors[attachment.id]}
-                  showAllErrors={showAllErrors}
-                />
+    <>
+      {notice}
+      <ul className={styles.list} aria-label="Attachments">
+        {attachments.map((attachment) => {
+          const draft = attachmentDraftOf(drafts, attachment.id);
+          const signature = isSignature(attachment);
+          const toggle = (extract: boolean) => {
+            const template = templates.find((t) => t.id === (draft.templateId ?? defaultTemplateId));
+            // The first time an attachment is extracted it starts from the message's template, pre-filled.
+            const startsFresh = extract && draft.templateId === undefined && template !== undefined;
+            onChange(attachment.id, startsFresh ? { extract, templateId: template.id, values: valuesForTemplate(template, facts, {}) } : { ...draft, extract });
+          };
+          return (
+            <li key={attachment.id} className={styles.item}>
+              <div className={styles.head}>
+                <Text className={styles.name}>{attachment.name}</Text>
+                {attachment.isInline && (
+                  <Badge appearance="tint" color="informative">
+                    inline
+                  </Badge>
+                )}
+                {attachment.isItem && (
+                  <Badge appearance="tint" color="informative">
+                    message
+                  </Badge>
+                )}
+                {signature && (
+                  <Badge appearance="tint" color="informative">
+                    signature
+                  </Badge>
+                )}
               </div>
-            )}
-          </li>
-        );
-      })}
-    </ul>
+              <Caption1>
+                {attachment.contentType}, {formatBytes(attachment.size)}
+              </Caption1>
+              {signature ? (
+                <Caption1>Stays with the message: it is what proves the signature.</Caption1>
+              ) : (
+                <Switch
+                  checked={draft.extract}
+                  onChange={(_, data) => toggle(data.checked)}
+                  label={`${protection ? 'Copy' : 'Extract'} ${attachment.name} to its own document`}
+                />
+              )}
+              {draft.extract && (
+                <div className={styles.nested}>
+                  <DocumentForm
+                    templateLabel={`Template for ${attachment.name}`}
+                    templates={templates}
+                    draft={draft}
+                    onChange={(next) => onChange(attachment.id, { ...next, extract: true })}
+                    facts={facts}
+                    serverErrors={serverErrors[attachment.id]}
+                    showAllErrors={showAllErrors}
+                  />
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </>
   );
 }

@@ -1,4 +1,4 @@
-import type { AttachmentInfo, Document } from '@toa/api/imports';
+import { type AttachmentInfo, type Document, isMessageType } from '@toa/api/imports';
 import type { MessageAttachment } from '../../../lib/office/mailbox';
 
 /**
@@ -77,7 +77,7 @@ export function pairDocuments(attachments: readonly MessageAttachment[], documen
   const parts = documents.flatMap((document) => {
     const page = document.pages[0];
     if (!page) return [];
-    const isMessage = page.contentType.toLowerCase() === 'message/rfc822';
+    const isMessage = isMessageType(page.contentType);
     return [{ partId: String(document.n), filename: page.filename, contentType: page.contentType, size: page.size, inline: false, isMessage }];
   });
   return new Map([...pairAttachments(attachments, parts)].map(([id, part]) => [id, Number(part.partId)]));

@@ -95,6 +95,25 @@ describe('useImportFlow', () => {
     expect(api.imports.get(id)?.documents.map((d) => d.pages[0]?.filename)).toEqual(['message.eml', 'a.pdf', 'b.docx']);
   });
 
+  it('copies identical twins out of a signed message one each: its parts keep their numbers', async () => {
+    const scan = (id: string) => ({ id, name: 'scan.pdf', contentType: 'application/pdf', size: 1000, isInline: false });
+    office = installOfficeStub({ message: { ...SAMPLE_MESSAGE, itemClass: 'IPM.Note.SMIME.MultipartSigned', attachments: [scan('att-1'), scan('att-2')] } });
+    api.emlProtection = { kind: 'smime-signed' };
+    api.emlAttachments = [
+      { filename: 'scan.pdf', contentType: 'application/pdf', size: 990, inline: false, isMessage: false },
+      { filename: 'scan.pdf', contentType: 'application/pdf', size: 990, inline: false, isMessage: false },
+    ];
+    const { result } = renderFlow(
+      draftWith({
+        'att-1': { extract: true, templateId: 'letter', values: { title: 'First' } },
+        'att-2': { extract: true, templateId: 'letter', values: { title: 'Second' } },
+      }),
+    );
+    await act(() => result.current.start());
+    expect(result.current.state.phase).toBe('submitted');
+    expect(api.calls.filter((c) => c.startsWith('extract'))).toEqual(['extract 2', 'extract 3']);
+  });
+
   it('warns about an earlier import and goes on only when asked to', async () => {
     api.earlier = [earlierImport(MESSAGE_ID, { damisBatchId: 'OLD-1' })];
     const { result } = renderFlow();

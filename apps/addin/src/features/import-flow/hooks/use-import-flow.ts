@@ -1,4 +1,4 @@
-import type { AttachmentInfo, Import, ImportSummary } from '@toa/api/imports';
+import type { AttachmentInfo, Import, ImportSummary, Sidecar } from '@toa/api/imports';
 import type { Template } from '@toa/api/templates';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, type ApiClient } from '../../../lib/api-client';
@@ -298,6 +298,13 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
 
         /** doc 1's sidecar as last read; every extraction makes it stale */
         let meta: AttachmentInfo[] | undefined;
+        /** a signed or encrypted message is kept whole: its parts are copied, never removed, so part ids and twins stay */
+        let copies = false;
+        const readMeta = async (): Promise<AttachmentInfo[]> => {
+          const sidecar: Sidecar = await client.pageMeta(domain, importId, 1, 1);
+          copies = sidecar.protection !== undefined;
+          return sidecar.attachments;
+        };
         if (!done.uploaded && eml) {
           step = 'uploading';
           setState({ phase: 'running', step, upload: { loaded: 0, total: eml.size } });
@@ -313,6 +320,7 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
           );
           done.uploaded = true;
           meta = page.meta?.attachments;
+          copies = page.meta?.protection !== undefined;
           persist(done);
         }
 
@@ -321,7 +329,7 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
           step = 'extracting';
           if (!done.identities) {
             // Attachments extracted before a reload are no longer parts of the EML on the server.
-            const parts = meta ?? (await client.pageMeta(domain, importId, 1, 1)).attachments;
+            const parts = meta ?? (await readMeta());
             const remaining = message.attachments.filter((a) => !done.extracted.has(a.id));
             const pairs = pairAttachments(remaining, parts);
             done.identities = new Map([...pairs].map(([key, part]) => [key, identityOf(parts, part)]));
@@ -333,9 +341,9 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
             const identity = done.identities.get(key);
             if (!identity) throw new Error(`"${name}" is not in the message as the server read it, so it cannot be extracted.`);
             // Extracting rewrites the EML and may renumber its parts: read them afresh every time.
-            meta ??= (await client.pageMeta(domain, importId, 1, 1)).attachments;
+            meta ??= await readMeta();
             const extractedTwins = [...done.extracted.keys()].map((k) => done.identities?.get(k));
-            const part = findPart(meta, identity, countTwinsAhead(identity, extractedTwins));
+            const part = findPart(meta, identity, copies ? 0 : countTwinsAhead(identity, extractedTwins));
             if (!part) throw new Error(`"${name}" is no longer in the message on the server, so it cannot be extracted.`);
             const document = await client.extract(domain, importId, 1, 1, [part.partId]);
             done.extracted.set(key, document.n);
