@@ -25,8 +25,10 @@ export type PartSink = (index: number, decoded: DecoderStream) => void;
  * Where a part's body is empty, mailsplit hands the line break in front of
  * the next delimiter to the part (as its body, or at the end of its header
  * block) and the next delimiter chunk comes without it. A part whose own
- * delimiter chunk brought its line break then gives that trailing one back:
- * the span dropped is always one delimiter line break, the part, nothing else.
+ * delimiter chunk brought its line break then gives that trailing one back to
+ * the next delimiter (and it goes with that delimiter if its part is dropped
+ * too): the span dropped is always one delimiter line break, the part,
+ * nothing else.
  *
  * Everything that passes through unchanged is counted, and the count must
  * equal the source size: the Joiner then wrote every other byte as it was
@@ -37,6 +39,8 @@ export type PartSink = (index: number, decoded: DecoderStream) => void;
  */
 export class PartCutter extends Transform {
   private held: MessageChunk | undefined;
+  /** a line break owed to the held delimiter chunk (see the class comment) */
+  private heldPrefix: Buffer | undefined;
   private current: { node: MimeNode; decoder: DecoderStream; openedWithBreak?: boolean; tail?: Buffer } | undefined;
   private readonly found = new Set<string>();
   private bytesSeen = 0;
@@ -63,7 +67,6 @@ export class PartCutter extends Transform {
     }
     const owed = this.owedBreak(chunk);
     this.endCurrent();
-    if (owed !== undefined) this.push(owed);
 
     if (chunk.type === 'node') {
       const partId = partIdOf(chunk);
@@ -78,10 +81,11 @@ export class PartCutter extends Transform {
           callback(new AppError('MESSAGE_UNPARSEABLE', `The start of part ${partId} cannot be located in the message.`));
           return;
         } else {
-          const openedWithBreak = startsWithBreak(this.held.value);
+          const openedWithBreak = this.heldPrefix !== undefined || startsWithBreak(this.held.value);
           this.current = { node: chunk, decoder, openedWithBreak, tail: lastTwo(undefined, chunk.getHeaders()) };
         }
         this.held = undefined;
+        this.heldPrefix = undefined;
         this.found.add(partId);
         this.sink(index, decoder);
         callback();
@@ -90,8 +94,12 @@ export class PartCutter extends Transform {
     }
 
     this.releaseHeld();
-    if (chunk.type === 'data') this.held = chunk;
-    else this.push(chunk);
+    if (chunk.type === 'data') {
+      this.held = chunk;
+      this.heldPrefix = owed;
+    } else {
+      this.push(chunk);
+    }
     callback();
   }
 
@@ -131,8 +139,10 @@ export class PartCutter extends Transform {
   }
 
   private releaseHeld(): void {
+    if (this.heldPrefix !== undefined) this.push(this.heldPrefix);
     if (this.held !== undefined) this.push(this.held);
     this.held = undefined;
+    this.heldPrefix = undefined;
   }
 }
 

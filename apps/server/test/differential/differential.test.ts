@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { SIGNATURE_TYPES } from '@toa/api/imports';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusDir, corpusMessages } from '../support/corpus.js';
 import { asPostalMimeLines, compareReadings, type Disagreement, type DisagreementKind, type PostalOutcome } from './compare.js';
@@ -36,8 +37,6 @@ interface KnownDifference {
 
 /** Transfer encodings whose decoding postal-mime does line by line (all but base64). */
 const LINE_DECODED = (encoding: string): boolean => encoding !== 'base64';
-
-const SIGNATURE_TYPES = ['application/pkcs7-signature', 'application/x-pkcs7-signature', 'application/pgp-signature'];
 
 const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
@@ -80,7 +79,7 @@ const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: 'postal-mime does not decode uuencode',
     wrong: 'postal-mime',
     reason:
-      'postal-mime decodes base64 and quoted-printable only and hands an x-uuencode, uuencode or x-uue part over as its encoded text; TOA decodes it (issue 7 kind 3: sidecar sizes are decoded sizes; until that lands both give the encoded text).',
+      'postal-mime decodes base64 and quoted-printable only and hands an x-uuencode, uuencode or x-uue part over as its encoded text; TOA decodes it (issue 7 kind 3: sidecar sizes are decoded sizes).',
     kinds: ['bytes'],
     matches: ({ postal }) => postal !== undefined && ['x-uuencode', 'uuencode', 'x-uue'].includes(postal.encoding),
   },
@@ -88,7 +87,7 @@ const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: 'an alternative of the body is not an attachment',
     wrong: 'postal-mime',
     reason:
-      'postal-mime lists a part of multipart/alternative that is not text/plain or text/html (a text/calendar invitation) as attachment. RFC 2046 §5.1.4 makes every part of multipart/alternative a version of the same body; TOA does not list it, and extraction never cuts it out (issue 7 kind 5; until that lands TOA lists it too).',
+      'postal-mime lists a part of multipart/alternative that is not text/plain or text/html (a text/calendar invitation) as attachment. RFC 2046 §5.1.4 makes every part of multipart/alternative a version of the same body; TOA does not list it, and extraction never cuts it out (issue 7 kind 5).',
     kinds: ['only-postal'],
     matches: ({ postal }) => postal?.parentType === 'multipart/alternative',
   },
@@ -96,20 +95,11 @@ const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: 'a signature or encrypted part is not an attachment',
     wrong: 'neither',
     reason:
-      'postal-mime lists the signature of multipart/signed (RFC 1847, RFC 8551) and the parts of multipart/encrypted as attachments. TOA does not: they are evidence about the message, which keeps them byte for byte (issue 7 kind 1; until that lands TOA lists them too).',
+      'postal-mime lists the signature of multipart/signed (RFC 1847, RFC 8551) and the parts of multipart/encrypted as attachments. TOA does not: they are evidence about the message, which keeps them byte for byte (issue 7 kind 1, ADR 0010).',
     kinds: ['only-postal'],
     matches: ({ postal }) =>
       postal !== undefined &&
       ((postal.parentType === 'multipart/signed' && SIGNATURE_TYPES.includes(postal.contentType)) || postal.parentType === 'multipart/encrypted'),
-  },
-  {
-    id: 'TOA shows a type guessed from the filename',
-    wrong: 'TOA',
-    pendingFix: 'issue 7 kind 6 (the declared Content-Type is kept)',
-    reason:
-      'For a part declared application/octet-stream with a filename, TOA (mailparser) lists the type guessed from the filename instead of the declared one; postal-mime keeps the declared type.',
-    kinds: ['content-type'],
-    matches: ({ postal }) => postal?.contentType === 'application/octet-stream',
   },
 ];
 

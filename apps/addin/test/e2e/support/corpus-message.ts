@@ -7,7 +7,9 @@ import { corpusDir } from './paths';
 export type OutlookAttachment = Required<StandInAttachment>;
 
 /** The `message` key of the Office stand-in's browser configuration (preview/office/browser.ts). */
-export type OutlookMessage = Required<Omit<StandInMessage, 'emlBase64' | 'attachments' | 'dateTimeCreated'>> & {
+export type OutlookMessage = Required<Omit<StandInMessage, 'emlBase64' | 'attachments' | 'dateTimeCreated' | 'itemClass'>> & {
+  /** `IPM.Note` when absent */
+  itemClass?: string;
   dateTimeCreated: string;
   attachments: OutlookAttachment[];
   emlBase64: string;
