@@ -10,7 +10,7 @@ import { SPEC_CATALOGUE } from './support/catalogue.js';
 import { repoRoot } from './support/corpus.js';
 
 const run = promisify(execFile);
-/** The built CLI, as `npx toa-server` runs it from the repository root. */
+/** The built CLI through the workspace's bin link (node_modules/.bin), the one a checkout has; hosts run a release's bin/toa-server. */
 const bin = path.join(repoRoot, 'node_modules', '.bin', 'toa-server');
 
 let dir: string;
