@@ -50,7 +50,7 @@ export interface ExtractPartsResult {
  *
  * A signed or encrypted message (the listing says `protection`) is evidence:
  * no byte of it changes. Its chosen parts are copied into their files and
- * `rewrittenPath` is not written (ADR 0010).
+ * `rewrittenPath` is not written (ADR 0011).
  *
  * Throws AppError ATTACHMENT_NOT_FOUND for a part id the message does not
  * list, NOTHING_TO_EXTRACT when nothing is chosen, MESSAGE_UNPARSEABLE when

@@ -246,7 +246,7 @@ export class DomainStorage {
    * start if a crash cuts them short. Before the journal, a crash leaves only
    * temporaries, which the start-up sweep removes.
    *
-   * A signed or encrypted message is kept whole (ADR 0010): the parts are
+   * A signed or encrypted message is kept whole (ADR 0011): the parts are
    * copies, and the EML, its size, hash and sidecar stay as they are. An
    * attached message that cannot be read as e-mail becomes a plain page.
    */

@@ -95,7 +95,7 @@ const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: 'a signature or encrypted part is not an attachment',
     wrong: 'neither',
     reason:
-      'postal-mime lists the signature of multipart/signed (RFC 1847, RFC 8551) and the parts of multipart/encrypted as attachments. TOA does not: they are evidence about the message, which keeps them byte for byte (issue 7 kind 1, ADR 0010).',
+      'postal-mime lists the signature of multipart/signed (RFC 1847, RFC 8551) and the parts of multipart/encrypted as attachments. TOA does not: they are evidence about the message, which keeps them byte for byte (issue 7 kind 1, ADR 0011).',
     kinds: ['only-postal'],
     matches: ({ postal }) =>
       postal !== undefined &&

@@ -15,7 +15,7 @@ export interface MessageAttachment {
 
 /**
  * A message that is evidence and is kept whole on the server (its attachments
- * are copied, ADR 0010): signed, encrypted, or S/MIME that Outlook does not
+ * are copied, ADR 0011): signed, encrypted, or S/MIME that Outlook does not
  * say more of (`IPM.Note.SMIME` is opaque signed or encrypted).
  */
 export type MessageProtection = 'signed' | 'encrypted' | 'signed-or-encrypted';

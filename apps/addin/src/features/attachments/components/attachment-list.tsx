@@ -41,7 +41,7 @@ export function attachmentDraftOf(drafts: Readonly<Record<string, AttachmentDraf
   return drafts[id] ?? { extract: false, values: {} };
 }
 
-/** What the user is told before choosing, for a message that is evidence (ADR 0010). */
+/** What the user is told before choosing, for a message that is evidence (ADR 0011). */
 export const PROTECTION_NOTICE: Record<MessageProtection, string> = {
   signed: 'This message is signed; attachments are copied, the message is kept whole.',
   encrypted: 'This message is encrypted; it is kept whole, and its attachments cannot be taken out of it.',
