@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { reportedMessage } from '@toa/fixtures';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -27,6 +27,8 @@ let nginx: Nginx;
 let configFile: string;
 /** the second domain's catalogue, a file the walk breaks and mends while the server runs */
 let acmeCatalogue: string;
+/** the import the walk files end to end */
+let filedId: string;
 const adminOid = randomUUID();
 const varDir = (...parts: string[]): string => path.join(host.root, 'var', ...parts);
 
@@ -116,6 +118,7 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
     });
     expect(created.status).toBe(201);
     const id = (JSON.parse(created.body) as { id: string }).id;
+    filedId = id;
 
     const form = new FormData();
     const eml = reportedMessage('08-apple-mail-inline-pdf.eml');
@@ -292,5 +295,25 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
     expect(log).toMatch(/TOA server stopped/);
     expect(existsSync(varDir('lib', 'toa', 'data', '.toa-server.lock'))).toBe(false);
     expect(host.registryRequests).toEqual([]);
+  });
+
+  it('fsck finds an import restored into the wrong date folder, and --repair (server stopped) moves it back', async () => {
+    const [day, rest] = filedId.split('_') as [string, string];
+    const right = varDir('lib', 'toa', 'data', 'sample', day, rest);
+    const wrongDay = varDir('lib', 'toa', 'data', 'sample', '2020-01-01');
+    await mkdir(wrongDay);
+    if (serviceAccount) await chown(wrongDay, serviceAccount.uid, serviceAccount.gid);
+    await rename(right, path.join(wrongDay, rest));
+    type Finding = { path: string; problem: string; repaired?: boolean };
+
+    const found = await asService(['fsck', '--json', '--config', configFile]);
+    expect(found.code).toBe(1);
+    const finding = (JSON.parse(found.stdout) as { findings: Finding[] }).findings.find((f) => f.path === path.join('sample', '2020-01-01', rest));
+    expect(finding?.problem).toMatch(/whose folder is elsewhere/);
+
+    const repaired = await asService(['fsck', '--repair', '--json', '--config', configFile]);
+    expect((JSON.parse(repaired.stdout) as { findings: Finding[] }).findings.find((f) => f.path === finding?.path)).toMatchObject({ repaired: true });
+    const located = await asService(['locate', filedId, '--config', configFile]);
+    expect(located.stdout.trim()).toBe(right);
   });
 });
