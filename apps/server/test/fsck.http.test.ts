@@ -49,7 +49,10 @@ function dayBefore(id: string): string {
 const damages: Array<{ what: string; damage(id: string): Promise<string>; problem: RegExp; fix: RegExp }> = [
   {
     what: 'import.json that is not JSON',
-    damage: async (id) => (await writeFile(path.join(folderOf(id), 'import.json'), '{ torn'), id),
+    damage: async (id) => {
+      await writeFile(path.join(folderOf(id), 'import.json'), '{ torn');
+      return id;
+    },
     problem: /not JSON/,
     fix: /restore the import folder from a backup/,
   },

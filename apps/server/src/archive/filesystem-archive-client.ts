@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { IMPORT_ID_PATTERN } from '@toa/api/ids';
 import { errnoCode } from '../errors.js';
-import { fsyncDir, writeFileDurable } from '../storage/atomic-fs.js';
+import { fsyncDir, pathExists, writeFileDurable } from '../storage/atomic-fs.js';
 import { KeyedLock } from '../storage/keyed-lock.js';
 import { type ArchiveBatch, type ArchiveClient, ArchiveError, type ArchivePage, interruptedError } from './archive-client.js';
 import type { ArchiveCallLog } from './call-log.js';
@@ -187,7 +187,7 @@ async function copyVerified(n: number, page: ArchivePage, to: string): Promise<v
       createWriteStream(to, { flags: 'wx', flush: true }),
     );
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT' && !(await exists(page.path))) throw damagedPageError(n, page, 'the file is missing', error);
+    if (errnoCode(error) === 'ENOENT' && !(await pathExists(page.path))) throw damagedPageError(n, page, 'the file is missing', error);
     throw error;
   }
   if (size !== page.size) throw damagedPageError(n, page, `${size} bytes instead of ${page.size}`);
@@ -224,7 +224,7 @@ export async function readPublishedBatchId(batchDir: string, expected: BatchMani
     text = await readFile(path.join(batchDir, MANIFEST_FILE), 'utf8');
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT' && !(await exists(batchDir))) return undefined;
+    if (code === 'ENOENT' && !(await pathExists(batchDir))) return undefined;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw notABatchError(error);
     throw error;
   }
@@ -243,16 +243,6 @@ function notABatchError(cause: unknown): ArchiveError {
   return new ArchiveError('The archive already holds a folder for this import that is not a valid batch; ask an administrator to check the archive.', false, {
     cause,
   });
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await lstat(file);
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
-  }
 }
 
 function toArchiveError(error: unknown, signal: AbortSignal | undefined): ArchiveError {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { lstat, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { errnoCode } from '../errors.js';
 import { type CrashPointName, crashPoint } from './crash-points.js';
 
 /** Suffix of every temporary file the server writes; the start-up sweep removes them. */
@@ -9,6 +10,17 @@ export const TMP_SUFFIX = '.tmp';
 /** A unique temporary sibling of `target`, ending in `.tmp`, hidden from `ls`. */
 export function tmpSiblingPath(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}${TMP_SUFFIX}`);
+}
+
+/** Whether anything is at `file` (a link counts, even to nothing); errors other than ENOENT are raised. */
+export async function pathExists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
 }
 
 /** Flushes a directory so that renames and creations inside it survive a crash. */

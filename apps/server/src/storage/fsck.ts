@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isMessageType } from '@toa/api/imports';
-import { errnoCode, isAppError } from '../errors.js';
-import { fsyncDir } from './atomic-fs.js';
+import { isAppError } from '../errors.js';
+import { fsyncDir, pathExists } from './atomic-fs.js';
 import { type DomainStorage, sidecarFits } from './domain-storage.js';
 import { readSidecarFile } from './import-files.js';
 import { emptySweepReport, sweepDomain, type UnreadableImport } from './recovery.js';
@@ -82,7 +82,7 @@ async function misplaced(
   if (!owner) return { path: found.path, problem, fix: `its domain "${belongsTo.domain}" is not configured: move it by hand, or remove it`, repaired: false };
   const target = owner.paths(belongsTo.id).dir;
   const where = path.relative(dataRoot, target);
-  if (await exists(target)) {
+  if (await pathExists(target)) {
     return { path: found.path, problem, fix: `${where} is taken: compare the two folders and keep one by hand`, repaired: false };
   }
   if (!repair) return { path: found.path, problem, fix: `fsck --repair moves it to ${where}`, repaired: false };
@@ -97,16 +97,6 @@ async function moveFolder(from: string, to: string): Promise<void> {
   await rename(from, to);
   await fsyncDir(dateDir);
   await fsyncDir(path.dirname(from));
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await lstat(file);
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
-  }
 }
 
 /** Every listed page against its recorded size and hash, and every EML page's sidecar. */
