@@ -81,7 +81,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const codes = config.domains.map((d) => d.code);
     const lock = await lockDataRoot(layout);
     cleanups.push(lock.release);
-    const logger = options.logger ?? createLogger({ logDir: config.logDir, level: config.logLevel });
+    const logging = options.logger ? { logger: options.logger, file: undefined } : createLogger({ logDir: config.logDir, level: config.logLevel });
+    const { logger } = logging;
     logger.info(
       {
         timeZone: config.timeZone,
@@ -180,11 +181,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const [archives, identity] = await Promise.all([readiness.archives(), readiness.identity()]);
       const ready =
         Object.values(catalogues).every((c) => c.available) && Object.values(archives).every((a) => a.ok) && (identity === undefined || identity.ok);
+      // a log file that refuses lines (disk full) is failing: the server keeps answering, but loses its record of what it does
+      const log = logging.file?.state();
       return {
-        status: !writable ? 'failing' : ready ? 'ok' : 'degraded',
+        status: !writable || (log && !log.writable) ? 'failing' : ready ? 'ok' : 'degraded',
         version: VERSION,
         timeZone: config.timeZone,
-        checks: { dataRoot: detail ? { writable, detail } : { writable }, catalogues, archives, ...(identity ? { identity } : {}) },
+        checks: {
+          dataRoot: detail ? { writable, detail } : { writable },
+          catalogues,
+          archives,
+          ...(identity ? { identity } : {}),
+          ...(log ? { logFile: log } : {}),
+        },
       };
     };
 
@@ -220,6 +229,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           await closeServer(server);
           await cleanup();
           logger.info('TOA server stopped');
+          // the last lines reach the file or are dropped; each write ends by itself, even on a full disk
+          await new Promise<void>((resolve) => (logging.file ? logging.file.flush(resolve) : resolve()));
         })();
         return closing;
       },

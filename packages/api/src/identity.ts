@@ -69,6 +69,8 @@ export const healthSchema = z.object({
       archives: z.record(z.string(), readinessCheckSchema),
       /** `jwt` mode: the issuer's key set can be fetched */
       identity: readinessCheckSchema.optional(),
+      /** the server log file: `writable` false (status `failing`) while writes fail, e.g. ENOSPC; `dropped` lines lost since the start */
+      logFile: z.object({ writable: z.boolean(), dropped: z.number().int().nonnegative(), detail: z.string().optional() }).optional(),
     })
     .optional(),
 });

@@ -2,7 +2,7 @@ import { ERRORS, type ErrorCode, type FieldError, type Problem, problemType } fr
 import type { ErrorRequestHandler, Request } from 'express';
 import { MulterError } from 'multer';
 import { ZodError } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError, errnoCode, fileProblem } from '../errors.js';
 import { capForLog } from '../logging/log-caps.js';
 import type { RefusalSampler } from '../logging/refusal-sampler.js';
 
@@ -28,6 +28,8 @@ const MULTER_DETAILS: Record<string, { code: ErrorCode; detail: (limit: string) 
   LIMIT_UNEXPECTED_FILE: { code: 'VALIDATION_FAILED', detail: () => 'unexpected file field; send one file field named "file"' },
   MISSING_FIELD_NAME: { code: 'VALIDATION_FAILED', detail: () => 'a multipart part has no field name' },
 };
+
+const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 /** Maps any error to a problem response; nothing else in the server writes error bodies. */
 export function toProblem(error: unknown, req: Pick<Request, 'originalUrl'> & { pageSizeLimit?: string }): Problem {
@@ -57,6 +59,14 @@ export function toProblem(error: unknown, req: Pick<Request, 'originalUrl'> & { 
   }
   if (error instanceof Error && /^Request (aborted|closed)$/.test(error.message)) {
     return problem('VALIDATION_FAILED', 'the upload was interrupted', instance);
+  }
+  // the whole kind: any write that meets a full disk or quota, wherever it happens, is 507, not 500 (RFC 4918 §11.5)
+  if (STORAGE_FULL.has(errnoCode(error) ?? '')) {
+    return problem(
+      'INSUFFICIENT_STORAGE',
+      `the server's disk is full (${fileProblem(error)}); this request could not be stored; try again later or tell the administrator`,
+      instance,
+    );
   }
   return problem('INTERNAL', 'something went wrong on the server; the request id in X-Request-Id helps the administrator find it', instance);
 }
