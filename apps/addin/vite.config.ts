@@ -54,7 +54,8 @@ export function apiTarget(env: NodeJS.ProcessEnv = process.env): string {
   return `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`;
 }
 
-export default defineConfig({
+// A function config: only the dev server proxies /api (a build runs as production and needs no server configuration).
+export default defineConfig(({ command }) => ({
   plugins: [react(), localOfficeJs()],
   // Relative asset URLs: the server serves dist at its root, a proxy may mount it elsewhere.
   base: './',
@@ -68,7 +69,7 @@ export default defineConfig({
   },
   server: {
     port: 3000,
-    proxy: { '/api': apiTarget() },
+    proxy: command === 'serve' ? { '/api': apiTarget() } : undefined,
   },
   test: {
     projects: [
@@ -98,4 +99,4 @@ export default defineConfig({
       },
     ],
   },
-});
+}));

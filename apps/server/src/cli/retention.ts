@@ -30,7 +30,7 @@ export async function retentionCommand(config: Config, dryRun: boolean, out: Out
         `cutoff: date folders before ${report.cutoff} (${config.timeZone}) go`,
         ...report.deleted.map((d) => `${verb} ${d.domain} ${d.id}`),
         ...report.skipped.map((d) => `skipped (busy) ${d.domain} ${d.id}`),
-        `${report.deleted.length} import(s) ${verb}`,
+        `${report.deleted.length} import(s) ${dryRun ? 'would be deleted' : 'deleted'}`,
       ];
     });
   } finally {

@@ -215,6 +215,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('says a production start without a file forgot its configuration, instead of listing what the embedded default lacks', () => {
+    for (const env of [{ NODE_ENV: 'production' }, { TOA_PRODUCTION: 'true' }]) {
+      const lines = problems(() => loadConfig({ env, cwd: dir }));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^no configuration file given \(--config FILE or TOA_CONFIG\)/);
+    }
+  });
+
   it('names the variable behind a value that is fine on its own but not with the rest', async () => {
     const lines = problems(() => loadConfig({ env: { TOA_HOST: '0.0.0.0' }, cwd: dir }));
     expect(lines).toHaveLength(1);

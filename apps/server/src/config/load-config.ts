@@ -165,6 +165,12 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
     origins.set('production', { variable: 'NODE_ENV=production', raw: 'production' });
   }
 
+  // The embedded default is for trying TOA out; production without a file is a forgotten --config, not a missing time zone.
+  if (!file && raw.production === true) {
+    const via = origins.get('production')?.variable ?? 'production';
+    throw new ConfigError([`no configuration file given (--config FILE or TOA_CONFIG), and the embedded default cannot run in production (${via})`]);
+  }
+
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(formatIssues(result.error, origin, origins));
   const parsed = result.data;
