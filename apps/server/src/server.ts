@@ -23,6 +23,7 @@ import { ImportService } from './services/import-service.js';
 import { type RetentionDeps, runRetention } from './services/retention.js';
 import { lockDataRoot, recoverDataRoot } from './storage/data-root.js';
 import { DomainStorage } from './storage/domain-storage.js';
+import { FreeSpace } from './storage/free-space.js';
 import { KeyedLock } from './storage/keyed-lock.js';
 import { Layout } from './storage/layout.js';
 import type { SweepReport } from './storage/recovery.js';
@@ -168,11 +169,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       cleanups.push(() => clearInterval(timer));
     }
 
+    const freeSpace = new FreeSpace(layout.root, config.limits.freeSpaceReserveMb);
     const health = async (): Promise<Health> => {
       let writable = true;
       let detail: string | undefined;
+      let space: { freeBytes: number; reserveBytes: number } | undefined;
       try {
         await access(layout.root, constants.W_OK);
+        const { freeBytes, reserveBytes, belowReserve } = await freeSpace.reading();
+        space = { freeBytes, reserveBytes };
+        if (belowReserve) detail = `${freeBytes} bytes free, below the reserve of ${reserveBytes} (limits.freeSpaceReserveMb): new content is refused with 507`;
       } catch (error) {
         writable = false;
         detail = fileProblem(error);
@@ -180,7 +186,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const catalogues = Object.fromEntries(codes.map((code) => [code, templates.status(code)]));
       const [archives, identity] = await Promise.all([readiness.archives(), readiness.identity()]);
       const ready =
-        Object.values(catalogues).every((c) => c.available) && Object.values(archives).every((a) => a.ok) && (identity === undefined || identity.ok);
+        detail === undefined &&
+        Object.values(catalogues).every((c) => c.available) &&
+        Object.values(archives).every((a) => a.ok) &&
+        (identity === undefined || identity.ok);
       // a log file that refuses lines (disk full) is failing: the server keeps answering, but loses its record of what it does
       const log = logging.file?.state();
       return {
@@ -188,7 +197,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         version: VERSION,
         timeZone: config.timeZone,
         checks: {
-          dataRoot: detail ? { writable, detail } : { writable },
+          dataRoot: { writable, ...(detail ? { detail } : {}), ...space },
           catalogues,
           archives,
           ...(identity ? { identity } : {}),
@@ -204,6 +213,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       imports,
       templates,
       audit,
+      freeSpace,
       health,
     };
     handle = createApp(context);

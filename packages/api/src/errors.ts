@@ -30,6 +30,7 @@ export const ERRORS = {
   INTERNAL: { status: 500, title: 'Internal server error' },
   CATALOGUE_UNAVAILABLE: { status: 503, title: 'The template catalogue is not available' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  /** RFC 4918 §11.5: a full disk or quota, or the data disk below its free-space reserve; not stored */
   INSUFFICIENT_STORAGE: { status: 507, title: 'The server has no room to store this' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -63,7 +63,13 @@ export const healthSchema = z.object({
   timeZone: z.string().optional(),
   checks: z
     .object({
-      dataRoot: z.object({ writable: z.boolean(), detail: z.string().optional() }),
+      /** `freeBytes`: what an unprivileged writer may still use (statfs); below `reserveBytes` writes get 507 and status is `degraded` */
+      dataRoot: z.object({
+        writable: z.boolean(),
+        detail: z.string().optional(),
+        freeBytes: z.number().int().min(0).optional(),
+        reserveBytes: z.number().int().min(0).optional(),
+      }),
       catalogues: z.record(z.string(), catalogueStatusSchema),
       /** per domain: the archive can be reached with what is configured (token set, root writable) */
       archives: z.record(z.string(), readinessCheckSchema),

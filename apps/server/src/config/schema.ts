@@ -114,6 +114,8 @@ export const limitsSchema = z
     parseTimeoutSeconds: z.number().positive().max(600).default(30),
     parseMemoryMb: z.number().int().min(32).max(4096).default(256),
     parseWorkers: z.number().int().min(1).max(16).default(2),
+    /** free space (MiB) the data disk keeps; below it writes are refused with 507 so reads, deletes and submits of what is stored go on */
+    freeSpaceReserveMb: z.number().int().min(0).default(1024),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream';
 import { createImportRequestSchema, extractRequestSchema, listImportsQuerySchema, updateDocumentRequestSchema } from '@toa/api/imports';
 import { ROUTES } from '@toa/api/routes';
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import { errnoCode } from '../../errors.js';
 import { cleanMediaType } from '../../media-type.js';
 import type { AppContext } from '../context.js';
@@ -12,8 +12,13 @@ import { scope } from '../params.js';
 export function importRoutes(ctx: AppContext): Router {
   const router = Router();
   const receivePage = createPageReceiver(ctx.config.limits);
+  // routes that store new content are refused below the free-space reserve, before any body is read
+  const room: RequestHandler = async (_req, _res, next) => {
+    await ctx.freeSpace.assertRoom();
+    next();
+  };
 
-  router.post(ROUTES.imports, async (req, res) => {
+  router.post(ROUTES.imports, room, async (req, res) => {
     const { identity, domain } = scope(ctx, req);
     const body = createImportRequestSchema.parse(jsonBody(req) ?? {});
     const created = await ctx.imports.create(identity, domain, body.source);
@@ -43,7 +48,7 @@ export function importRoutes(ctx: AppContext): Router {
 
   // Mutations check existence, ownership and state before the body (the service's `editableBy`);
   // routes that parse a body ask for those checks first.
-  router.put(ROUTES.document, async (req, res) => {
+  router.put(ROUTES.document, room, async (req, res) => {
     const { identity, domain, id, n } = scope(ctx, req);
     await ctx.imports.checkEditable(identity, domain, id, { n });
     res.json(await ctx.imports.updateDocument(identity, domain, id, n, updateDocumentRequestSchema.parse(jsonBody(req))));
@@ -55,7 +60,7 @@ export function importRoutes(ctx: AppContext): Router {
     res.status(204).end();
   });
 
-  router.post(ROUTES.pages, async (req, res) => {
+  router.post(ROUTES.pages, room, async (req, res) => {
     const { identity, domain, id, n } = scope(ctx, req);
     const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, (tmpPath) => receivePage(req, res, tmpPath));
     res.status(201).json(meta ? { ...page, meta } : page);
@@ -89,7 +94,7 @@ export function importRoutes(ctx: AppContext): Router {
     res.json(await ctx.imports.meta(identity, domain, id, n, m));
   });
 
-  router.post(ROUTES.extract, async (req, res) => {
+  router.post(ROUTES.extract, room, async (req, res) => {
     const { identity, domain, id, n, m } = scope(ctx, req);
     await ctx.imports.checkEditable(identity, domain, id, { n, m });
     const body = extractRequestSchema.parse(jsonBody(req) ?? {});
