@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       parseTimeoutSeconds: 30,
       parseMemoryMb: 256,
       parseWorkers: 2,
+      freeSpaceReserveMb: 1024,
     });
     expect(config.dataRoot).toBe(path.join(dir, 'data'));
     expect(config.domains[0]?.templates).toEqual({ file: path.join(dir, 'acme.xml') });
