@@ -26,7 +26,11 @@ export async function templatesCheck(config: Config, download: boolean, out: Out
       : { domain: d.code, available: false, reason: state.reason };
   });
   out.result({ catalogues: rows }, () =>
-    rows.map((r) => ('reason' in r ? `${r.domain}: CANNOT LOAD: ${r.reason}${download ? ' (a running server keeps the last catalogue it loaded)' : ''}` : `${r.domain}: ok (${r.source}) templates: ${r.templates?.join(', ')}`)),
+    rows.map((r) =>
+      'reason' in r
+        ? `${r.domain}: CANNOT LOAD: ${r.reason}${download ? ' (a running server keeps the last catalogue it loaded)' : ''}`
+        : `${r.domain}: ok (${r.source}) templates: ${r.templates?.join(', ')}`,
+    ),
   );
   if (download) out.error(await reloadRunningServer(new Layout(config.dataRoot)));
   return rows.every((r) => r.available) ? 0 : 1;
