@@ -72,7 +72,7 @@ function serve(configFile: string): Promise<{ url: string; output: () => string 
 }
 
 describe('the log folder on a full disk', () => {
-  it('keeps answering, reports failing health with the reason and the lines dropped, and SIGTERM ends it within the deadline', async () => {
+  it('keeps answering, reports failing health with the reason and the lines dropped, recovers once there is room, and SIGTERM ends it within the deadline', async () => {
     const { logDir, kind } = await fullLogDir();
     const configFile = path.join(dir, 'toa.json');
     await writeFile(
@@ -108,6 +108,22 @@ describe('the log folder on a full disk', () => {
     expect(health.checks?.logFile).toEqual({ writable: false, dropped: expect.any(Number), detail: expect.stringMatching(/^ENOSPC/) });
     expect(health.checks?.logFile?.dropped).toBeGreaterThanOrEqual(20);
     expect(output()).toMatch(/toa-server: the log file .* cannot be written: ENOSPC/);
+
+    if (mounted) {
+      // room again: the next line reaches the file, after a warning that counts what was lost, and health recovers
+      await rm(path.join(logDir, 'filler'));
+      let status = 0;
+      for (let attempt = 0; attempt < 300 && status !== 200; attempt += 1) {
+        await (await fetch(`${url}/api/domains`, { headers: alice })).arrayBuffer();
+        const again = await fetch(`${url}/api/health`);
+        status = again.status;
+        await again.arrayBuffer();
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(status).toBe(200);
+      const written = await readFile(path.join(logDir, 'toa-server.log'), 'utf8');
+      expect(written).toMatch(/"msg":"\d+ log lines were lost while the log file could not be written \(ENOSPC/);
+    }
 
     const exited = once(child as ChildProcess, 'exit');
     const deadline = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), SHUTDOWN_DEADLINE_MS).unref());
