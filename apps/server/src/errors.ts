@@ -7,12 +7,15 @@ import { ERRORS, type ErrorCode, type FieldError } from '@toa/api/errors';
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly fieldErrors: FieldError[] | undefined;
+  /** seconds after which a retry may succeed, sent as `Retry-After` (RFC 9110 §10.2.3) */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, detail: string, options: { fieldErrors?: FieldError[]; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, detail: string, options: { fieldErrors?: FieldError[]; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.fieldErrors = options.fieldErrors;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get status(): number {

@@ -71,6 +71,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const server = createServer({ headersTimeout: 30_000, requestTimeout: 600_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 5_000 }, (req, res) =>
     handle(req, res),
   );
+  // above this, new connections are closed at once rather than failing everyone with EMFILE
+  server.maxConnections = config.limits.maxConnections;
   await listen(server, config);
   const cleanups: Array<() => Promise<void> | void> = [];
   const cleanup = async (): Promise<void> => {

@@ -17,6 +17,7 @@ export const ERRORS = {
   ATTACHMENT_NOT_FOUND: { status: 404, title: 'Attachment not found' },
   IMPORT_NOT_EDITABLE: { status: 409, title: 'The import can no longer be changed' },
   IMPORT_UNREADABLE: { status: 409, title: 'The import cannot be read and is kept read-only' },
+  BODY_TIMEOUT: { status: 408, title: 'The request body stopped arriving' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The upload is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   HOST_NOT_ALLOWED: { status: 421, title: 'This server does not answer to that host name' },
@@ -27,11 +28,13 @@ export const ERRORS = {
   NOT_A_MESSAGE: { status: 422, title: 'The page is not an e-mail message' },
   NOTHING_TO_EXTRACT: { status: 422, title: 'There is nothing to extract' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  UPLOADS_IN_PROGRESS: { status: 429, title: 'Too many uploads at once' },
   INTERNAL: { status: 500, title: 'Internal server error' },
   CATALOGUE_UNAVAILABLE: { status: 503, title: 'The template catalogue is not available' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   /** RFC 4918 §11.5: a full disk or quota, or the data disk below its free-space reserve; not stored */
   INSUFFICIENT_STORAGE: { status: 507, title: 'The server has no room to store this' },
+  RESOURCES_EXHAUSTED: { status: 503, title: 'The server is out of resources for the moment' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

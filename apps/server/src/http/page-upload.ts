@@ -73,6 +73,12 @@ export function createPageReceiver(limits: Limits) {
     }
     req.uploadTmpPath = tmpPath;
     req.pageSizeLimit = `${limits.pageSizeMb} MB`;
+    // a body that stalls holds a socket and a file: no byte for `bodyIdleSeconds` ends the connection
+    let stalled = false;
+    req.setTimeout(limits.bodyIdleSeconds * 1000, () => {
+      stalled = true;
+      req.destroy();
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         middleware(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
@@ -82,7 +88,11 @@ export function createPageReceiver(limits: Limits) {
       // opening or removing the file: the answer waits until nothing is left behind
       await req.uploadWrite?.catch(() => undefined);
       await rm(tmpPath, { force: true });
+      if (stalled) throw new AppError('BODY_TIMEOUT', `no byte of the body arrived for ${limits.bodyIdleSeconds} s`, { cause: error });
       throw error;
+    } finally {
+      // parsing what arrived may take a while with the socket quiet
+      req.setTimeout(0);
     }
     const file = req.file as (Express.Multer.File & { sha256: string }) | undefined;
     if (!file) throw new AppError('VALIDATION_FAILED', `the body has no file in the field "${PAGE_UPLOAD_FIELD}"`);

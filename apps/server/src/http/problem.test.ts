@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { toProblem } from './problem.js';
+import { AppError } from '../errors.js';
+import { retryAfterOf, toProblem } from './problem.js';
 
 describe('toProblem for a full disk', () => {
   it('answers a write that met ENOSPC with 507 INSUFFICIENT_STORAGE (RFC 4918 §11.5), never 500', async () => {
@@ -15,5 +16,30 @@ describe('toProblem for a full disk', () => {
     expect(answer.code).toBe('INSUFFICIENT_STORAGE');
     expect(answer.detail).toMatch(/disk is full \(ENOSPC/);
     expect(answer.detail).not.toMatch(/\/dev\/full/);
+  });
+});
+
+/** An error as `fs` raises it when the process has no descriptor left. */
+function errno(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: too many open files, open 'page.bin'`), { code, errno: -24, syscall: 'open' });
+}
+
+describe('running out of descriptors', () => {
+  it('is 503 with a retry delay, never 500', () => {
+    for (const code of ['EMFILE', 'ENFILE']) {
+      const answer = toProblem(errno(code), { originalUrl: '/api/x' });
+      expect(answer.status).toBe(503);
+      expect(answer.code).toBe('RESOURCES_EXHAUSTED');
+      expect(retryAfterOf(errno(code))).toBeGreaterThan(0);
+    }
+  });
+
+  it('leaves other file errors alone', () => {
+    expect(toProblem(errno('EIO'), { originalUrl: '/api/x' }).status).toBe(500);
+    expect(retryAfterOf(errno('EIO'))).toBeUndefined();
+  });
+
+  it('sends the delay an AppError names', () => {
+    expect(retryAfterOf(new AppError('UPLOADS_IN_PROGRESS', 'wait', { retryAfterSeconds: 7 }))).toBe(7);
   });
 });

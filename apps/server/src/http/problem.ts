@@ -30,6 +30,15 @@ const MULTER_DETAILS: Record<string, { code: ErrorCode; detail: (limit: string) 
 };
 
 const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT']);
+const RESOURCE_ERRNOS = new Set(['EMFILE', 'ENFILE']);
+/** What a client is told to wait when the server ran out of descriptors. */
+const RESOURCE_RETRY_SECONDS = 5;
+
+/** `Retry-After` seconds for an error, when waiting helps. */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (error instanceof AppError) return error.retryAfterSeconds;
+  return RESOURCE_ERRNOS.has(errnoCode(error) ?? '') ? RESOURCE_RETRY_SECONDS : undefined;
+}
 
 /** Maps any error to a problem response; nothing else in the server writes error bodies. */
 export function toProblem(error: unknown, req: Pick<Request, 'originalUrl'> & { pageSizeLimit?: string }): Problem {
@@ -56,6 +65,10 @@ export function toProblem(error: unknown, req: Pick<Request, 'originalUrl'> & { 
   // busboy's complaints about a malformed body are plain Errors
   if (error instanceof Error && /^(Malformed|Unexpected end of form|Multipart: Boundary not found|Unsupported content type)/i.test(error.message)) {
     return problem('VALIDATION_FAILED', `the multipart body is malformed: ${error.message}`, instance);
+  }
+  // out of descriptors: a passing condition, never a fault of the request
+  if (RESOURCE_ERRNOS.has(errnoCode(error) ?? '')) {
+    return problem('RESOURCES_EXHAUSTED', 'the server has too many files open for the moment; try again shortly', instance);
   }
   if (error instanceof Error && /^Request (aborted|closed)$/.test(error.message)) {
     return problem('VALIDATION_FAILED', 'the upload was interrupted', instance);
@@ -93,6 +106,8 @@ export function createErrorHandler(refusals: RefusalSampler): ErrorRequestHandle
       res.destroy();
       return;
     }
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(Math.ceil(retryAfter)));
     res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   };
 }

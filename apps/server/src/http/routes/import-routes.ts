@@ -8,6 +8,7 @@ import type { AppContext } from '../context.js';
 import { jsonBody } from '../json-body.js';
 import { createPageReceiver } from '../page-upload.js';
 import { scope } from '../params.js';
+import { UploadSlots } from '../upload-slots.js';
 
 export function importRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -17,6 +18,7 @@ export function importRoutes(ctx: AppContext): Router {
     await ctx.freeSpace.assertRoom();
     next();
   };
+  const uploads = new UploadSlots(ctx.config.limits.uploadsPerUser);
 
   router.post(ROUTES.imports, room, async (req, res) => {
     const { identity, domain } = scope(ctx, req);
@@ -62,7 +64,8 @@ export function importRoutes(ctx: AppContext): Router {
 
   router.post(ROUTES.pages, room, async (req, res) => {
     const { identity, domain, id, n } = scope(ctx, req);
-    const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, (tmpPath) => receivePage(req, res, tmpPath));
+    const release = uploads.acquire(identity.userId);
+    const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, (tmpPath) => receivePage(req, res, tmpPath)).finally(release);
     res.status(201).json(meta ? { ...page, meta } : page);
   });
 
