@@ -46,6 +46,9 @@ describe('loadConfig', () => {
       parseMemoryMb: 256,
       parseWorkers: 2,
       freeSpaceReserveMb: 1024,
+      uploadsPerUser: 32,
+      bodyIdleSeconds: 30,
+      maxConnections: 800,
     });
     expect(config.dataRoot).toBe(path.join(dir, 'data'));
     expect(config.domains[0]?.templates).toEqual({ file: path.join(dir, 'acme.xml') });

@@ -117,7 +117,7 @@ export const limitsSchema = z
     /** free space (MiB) the data disk keeps; below it writes are refused with 507 so reads, deletes and submits of what is stored go on */
     freeSpaceReserveMb: z.number().int().min(0).default(1024),
     /** page uploads one user may have under way at once; one more is 429 (a trickling client holds a descriptor each) */
-    uploadsPerUser: z.number().int().positive().default(4),
+    uploadsPerUser: z.number().int().positive().default(32),
     /** a request body that sends no byte for this long is ended with 408 */
     bodyIdleSeconds: z.number().positive().max(600).default(30),
     /** open connections the server accepts (`server.maxConnections`); kept below the descriptor limit */
