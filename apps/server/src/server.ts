@@ -138,6 +138,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       workers: config.limits.parseWorkers,
       timeoutMs: config.limits.parseTimeoutSeconds * 1000,
       maxOldGenerationSizeMb: config.limits.parseMemoryMb,
+      maxQueued: config.limits.parseQueueLength,
+      maxWaitMs: config.limits.parseWaitSeconds * 1000,
     });
 
     const locks = new KeyedLock();

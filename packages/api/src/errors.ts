@@ -34,6 +34,7 @@ export const ERRORS = {
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   /** RFC 4918 §11.5: a full disk or quota, or the data disk below its free-space reserve; not stored */
   INSUFFICIENT_STORAGE: { status: 507, title: 'The server has no room to store this' },
+  PARSE_QUEUE_FULL: { status: 503, title: 'Too many messages are waiting to be parsed' },
   RESOURCES_EXHAUSTED: { status: 503, title: 'The server is out of resources for the moment' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

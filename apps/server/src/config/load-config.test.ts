@@ -45,6 +45,8 @@ describe('loadConfig', () => {
       parseTimeoutSeconds: 30,
       parseMemoryMb: 256,
       parseWorkers: 2,
+      parseQueueLength: 64,
+      parseWaitSeconds: 60,
       freeSpaceReserveMb: 1024,
       uploadsPerUser: 32,
       bodyIdleSeconds: 30,

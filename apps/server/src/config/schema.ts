@@ -114,6 +114,10 @@ export const limitsSchema = z
     parseTimeoutSeconds: z.number().positive().max(600).default(30),
     parseMemoryMb: z.number().int().min(32).max(4096).default(256),
     parseWorkers: z.number().int().min(1).max(16).default(2),
+    /** messages that may wait for a mail worker; one more is 503 with Retry-After */
+    parseQueueLength: z.number().int().positive().default(64),
+    /** longest wait for a mail worker; longer is 503 with Retry-After */
+    parseWaitSeconds: z.number().positive().max(600).default(60),
     /** free space (MiB) the data disk keeps; below it writes are refused with 507 so reads, deletes and submits of what is stored go on */
     freeSpaceReserveMb: z.number().int().min(0).default(1024),
     /** page uploads one user may have under way at once; one more is 429 (a trickling client holds a descriptor each) */

@@ -58,4 +58,18 @@ describe('MailWorkerPool', () => {
       pool.close();
     });
   });
+
+  it('refuses a job past the queue bound, and one that waits too long, with 503 PARSE_QUEUE_FULL', async () => {
+    await withTempDir(async (dir) => {
+      const heavy = path.join(dir, 'heavy.eml');
+      await writeFile(heavy, `Subject: x\r\n${FOLDED_HEADER}\r\n\r\nbody\r\n`);
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256, maxQueued: 1, maxWaitMs: 1 });
+      const outcomes = await Promise.all([outcome(pool, heavy), outcome(pool, heavy), outcome(pool, heavy)]);
+      expect(outcomes[0]).toMatch(/^ok/);
+      // the second waited in line past 1 ms; the third found the line full
+      expect(outcomes[1]).toMatch(/^PARSE_QUEUE_FULL: .*waited/);
+      expect(outcomes[2]).toMatch(/^PARSE_QUEUE_FULL: .*waiting/);
+      pool.close();
+    });
+  });
 });

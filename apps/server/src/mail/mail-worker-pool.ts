@@ -21,9 +21,16 @@ export interface MailWorkerLimits {
   timeoutMs: number;
   /** V8 old-generation heap of one worker, in MB */
   maxOldGenerationSizeMb: number;
+  /** jobs that may wait in line; one more is refused at once with 503 `PARSE_QUEUE_FULL` */
+  maxQueued?: number;
+  /** longest wait in line, in ms; a job waiting longer is refused with 503 `PARSE_QUEUE_FULL` */
+  maxWaitMs?: number;
 }
 
-export const DEFAULT_MAIL_WORKER_LIMITS: MailWorkerLimits = { workers: 2, timeoutMs: 30_000, maxOldGenerationSizeMb: 256 };
+export const DEFAULT_MAIL_WORKER_LIMITS: MailWorkerLimits = { workers: 2, timeoutMs: 30_000, maxOldGenerationSizeMb: 256, maxQueued: 64, maxWaitMs: 60_000 };
+
+/** What a refused job's sender is told to wait: about one parse. */
+const QUEUE_RETRY_SECONDS = 5;
 
 type Answer = Exclude<WorkerMessage, { ready: true }> | { dead: string };
 
@@ -62,8 +69,24 @@ export class MailWorkerPool {
       this.running += 1;
       return;
     }
+    const { maxQueued = Number.POSITIVE_INFINITY, maxWaitMs = Number.POSITIVE_INFINITY } = this.limits;
+    const busy = (why: string) =>
+      new AppError('PARSE_QUEUE_FULL', `the server is busy parsing other messages (${why}); try again shortly`, { retryAfterSeconds: QUEUE_RETRY_SECONDS });
+    if (this.waiting.length >= maxQueued) throw busy(`${this.waiting.length} are waiting`);
     // the turn is handed over by endTurn without being released in between
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((resolve, reject) => {
+      const turn = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = Number.isFinite(maxWaitMs)
+        ? setTimeout(() => {
+            this.waiting.splice(this.waiting.indexOf(turn), 1);
+            reject(busy(`waited ${maxWaitMs / 1000} s`));
+          }, maxWaitMs)
+        : undefined;
+      this.waiting.push(turn);
+    });
   }
 
   private endTurn(): void {
