@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { type Import, importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SPEC_CATALOGUE } from './support/catalogue.js';
+import { cliConfig, spawnListening } from './support/cli-server.js';
 import { repoRoot } from './support/corpus.js';
 
 const run = promisify(execFile);
@@ -21,16 +22,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'toa-cli-'));
   await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
   configFile = path.join(dir, 'toa.json');
-  await writeFile(
-    configFile,
-    JSON.stringify({
-      host: '127.0.0.1',
-      port: 0,
-      timeZone: 'Europe/Prague',
-      logLevel: 'info',
-      domains: [{ code: 'acme', name: 'ACME', templates: { file: './acme.xml' }, archive: { type: 'filesystem', root: './archive' } }],
-    }),
-  );
+  await writeFile(configFile, cliConfig());
 });
 afterEach(async () => {
   child?.kill('SIGKILL');
@@ -39,17 +31,9 @@ afterEach(async () => {
 });
 
 /** Starts `toa-server serve` and resolves with its URL once it listens. */
-function serve(): Promise<string> {
-  child = spawn(bin, ['serve', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child?.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/[^"\s]+)/.exec(out);
-      if (match) resolve(match[1] as string);
-    });
-    child?.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
-  });
+async function serve(): Promise<string> {
+  const { url } = await spawnListening(bin, ['serve', '--config', configFile], { cwd: repoRoot, onSpawn: (started) => (child = started) });
+  return url;
 }
 
 async function createImport(url: string): Promise<Import> {

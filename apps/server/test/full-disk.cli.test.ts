@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,6 +6,7 @@ import path from 'node:path';
 import { healthSchema } from '@toa/api/identity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SPEC_CATALOGUE } from './support/catalogue.js';
+import { cliConfig, type ListeningServer, spawnListening } from './support/cli-server.js';
 import { repoRoot } from './support/corpus.js';
 
 /**
@@ -55,39 +56,15 @@ async function fullLogDir(): Promise<{ logDir: string; kind: string }> {
 }
 
 /** Starts `toa-server serve`, resolved with its URL once it listens (that line reaches stdout, not the full file). */
-function serve(configFile: string): Promise<{ url: string; output: () => string }> {
-  const started = spawn(bin, ['serve', '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = started;
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const collect = (chunk: Buffer): void => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/[^"\s]+)/.exec(out);
-      if (match) resolve({ url: match[1] as string, output: () => out });
-    };
-    started.stdout?.on('data', collect);
-    started.stderr?.on('data', collect);
-    started.on('exit', (code) => reject(new Error(`toa-server exited with ${code}: ${out}`)));
-  });
+function serve(configFile: string): Promise<ListeningServer> {
+  return spawnListening(bin, ['serve', '--config', configFile], { cwd: dir, onSpawn: (started) => (child = started) });
 }
 
 describe('the log folder on a full disk', () => {
   it('keeps answering, reports failing health with the reason and the lines dropped, recovers once there is room, and SIGTERM ends it within the deadline', async () => {
     const { logDir, kind } = await fullLogDir();
     const configFile = path.join(dir, 'toa.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        host: '127.0.0.1',
-        port: 0,
-        timeZone: 'Europe/Prague',
-        dataRoot: './data',
-        logDir,
-        logLevel: 'info',
-        auth: { mode: 'dev', admins: ['admin@acme.example'] },
-        domains: [{ code: 'acme', name: 'ACME', templates: { file: './acme.xml' }, archive: { type: 'filesystem', root: './archive' } }],
-      }),
-    );
+    await writeFile(configFile, cliConfig({ dataRoot: './data', logDir, auth: { mode: 'dev', admins: ['admin@acme.example'] } }));
     const { url, output } = await serve(configFile);
     const alice = { 'X-TOA-User-Email': 'alice@acme.example' };
 

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SPEC_CATALOGUE } from './support/catalogue.js';
+import { cliConfig, type ListeningServer, spawnListening } from './support/cli-server.js';
 import { repoRoot } from './support/corpus.js';
 
 /**
@@ -50,19 +51,7 @@ afterEach(async () => {
 });
 
 async function writeConfig(overrides: Record<string, unknown>): Promise<void> {
-  await writeFile(
-    configFile,
-    JSON.stringify({
-      host: '127.0.0.1',
-      port: 0,
-      timeZone: 'Europe/Prague',
-      dataRoot: './data',
-      logDir: './logs',
-      logLevel: 'info',
-      domains: [{ code: 'acme', name: 'ACME', templates: { file: './acme.xml' }, archive: { type: 'filesystem', root: './archive' } }],
-      ...overrides,
-    }),
-  );
+  await writeFile(configFile, cliConfig({ dataRoot: './data', logDir: './logs', ...overrides }));
 }
 
 interface Outcome {
@@ -88,24 +77,8 @@ function serveToEnd(options: { uid?: number } = {}): Promise<Outcome> {
 }
 
 /** Starts a server that keeps running, resolved with its URL once it listens. */
-function serveRunning(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const collect = (chunk: Buffer): void => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/[^"\s]+)/.exec(out);
-      if (match) resolve({ child, url: match[1] as string, output: () => out });
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}: ${out}`)));
-  });
+function serveRunning(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ListeningServer> {
+  return spawnListening(command, args, { cwd: repoRoot, env, onSpawn: (child) => children.push(child) });
 }
 
 /** Exactly one line on stderr, no stack frame, exit code 1. */
