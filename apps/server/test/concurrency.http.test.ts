@@ -10,7 +10,7 @@ import { offlineStorages } from '../src/cli/tools.js';
 import { extractParts } from '../src/mail/extract-parts.js';
 import { summarizeMessage } from '../src/mail/summarize-message.js';
 import { DomainStorage, type StagedUpload } from '../src/storage/domain-storage.js';
-import { KeyedLock } from '../src/storage/keyed-lock.js';
+import { KeyedLock } from '../src/fs/keyed-lock.js';
 import { type ImportPaths, Layout } from '../src/storage/layout.js';
 import { ZonedTime } from '../src/zoned-time.js';
 import { checkInvariants } from './crash/invariants.js';

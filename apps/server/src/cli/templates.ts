@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { Config } from '../config/schema.js';
 import { Layout } from '../storage/layout.js';
-import { signalLockOwner } from '../storage/process-lock.js';
+import { signalLockOwner } from '../fs/process-lock.js';
 import { TemplateRegistry } from '../templates/template-registry.js';
 import type { Output } from './output.js';
 

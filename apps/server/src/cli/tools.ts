@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { extractParts } from '../mail/extract-parts.js';
 import { summarizeMessage } from '../mail/summarize-message.js';
 import { DomainStorage } from '../storage/domain-storage.js';
-import { KeyedLock } from '../storage/keyed-lock.js';
+import { KeyedLock } from '../fs/keyed-lock.js';
 import { Layout } from '../storage/layout.js';
 import { systemClock } from '../clock.js';
 import { ZonedTime } from '../zoned-time.js';

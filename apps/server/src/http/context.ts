@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { AuditLog } from '../logging/audit-log.js';
 import type { DomainDirectory } from '../services/domain-directory.js';
 import type { ImportService } from '../services/import-service.js';
-import type { FreeSpace } from '../storage/free-space.js';
+import type { FreeSpace } from '../fs/free-space.js';
 import type { TemplateRegistry } from '../templates/template-registry.js';
 
 /** Everything the HTTP layer needs, built once by the composition root. */

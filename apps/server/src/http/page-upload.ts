@@ -8,7 +8,7 @@ import { safeFilename } from '../mail/attachment-filename.js';
 import { AppError } from '../errors.js';
 import { cleanMediaType, UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { StagedUpload } from '../storage/domain-storage.js';
-import { writeNewFileDurable } from '../storage/durable-stream.js';
+import { writeNewFileDurable } from '../fs/durable-stream.js';
 
 declare global {
   namespace Express {

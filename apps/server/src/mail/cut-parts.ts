@@ -3,7 +3,7 @@ import { rm, stat } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
-import { type FileDigest, writeNewFileDurable } from '../storage/durable-stream.js';
+import { type FileDigest, writeNewFileDurable } from '../fs/durable-stream.js';
 import { PartCutter } from './part-cutter.js';
 import { SPLITTER_OPTIONS } from './part-numbering.js';
 

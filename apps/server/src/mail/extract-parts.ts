@@ -3,7 +3,7 @@ import { isMessageType } from '@toa/api/imports';
 import { lookup } from 'mime-types';
 import { AppError } from '../errors.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
-import type { FileDigest } from '../storage/durable-stream.js';
+import type { FileDigest } from '../fs/durable-stream.js';
 import { mailWorkers } from './mail-worker-pool.js';
 import { type ListedAttachment, summarizeMessage } from './summarize-message.js';
 

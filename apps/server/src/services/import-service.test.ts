@@ -10,7 +10,7 @@ import { AuditLog } from '../logging/audit-log.js';
 import { extractParts } from '../mail/extract-parts.js';
 import { summarizeMessage } from '../mail/summarize-message.js';
 import { DomainStorage } from '../storage/domain-storage.js';
-import { KeyedLock } from '../storage/keyed-lock.js';
+import { KeyedLock } from '../fs/keyed-lock.js';
 import { Layout } from '../storage/layout.js';
 import { TemplateRegistry } from '../templates/template-registry.js';
 import { ZonedTime } from '../zoned-time.js';

@@ -21,7 +21,7 @@ import type { Limits } from '../config/schema.js';
 import { AppError, errnoCode } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { AuditLog } from '../logging/audit-log.js';
-import { crashPoint } from '../storage/crash-points.js';
+import { crashPoint } from '../fs/crash-points.js';
 import { type DomainStorage, findDocument, findPage, type Guard, type StagedUpload } from '../storage/domain-storage.js';
 import type { TemplateRegistry } from '../templates/template-registry.js';
 import type { ZonedTime } from '../zoned-time.js';

@@ -1,9 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { AppError, errnoCode, fileProblem, isAppError } from '../errors.js';
-import { writeFileAtomic } from './atomic-fs.js';
+import { writeFileAtomic } from '../fs/atomic-fs.js';
 import { LAYOUT_VERSION, type Layout } from './layout.js';
-import { acquireProcessLock, type ProcessLock } from './process-lock.js';
+import { acquireProcessLock, type ProcessLock } from '../fs/process-lock.js';
 import { emptySweepReport, type SweepReport, sweepDomain } from './recovery.js';
 
 export type LockedDataRoot = ProcessLock;

@@ -11,12 +11,12 @@ import { AppError, errnoCode, isAppError } from '../errors.js';
 import type { MessageSummary } from '../mail/summarize-message.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { ZonedTime } from '../zoned-time.js';
-import { fsyncDir, tmpSiblingPath, writeFileAtomic, writeFileDurable } from './atomic-fs.js';
-import { crashPoint } from './crash-points.js';
+import { fsyncDir, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
+import { crashPoint } from '../fs/crash-points.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
 import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, writeImportFile } from './import-files.js';
 import { ImportIndex } from './import-index.js';
-import type { KeyedLock } from './keyed-lock.js';
+import type { KeyedLock } from '../fs/keyed-lock.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout } from './layout.js';
 
 export interface Owner {

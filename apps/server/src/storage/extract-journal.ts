@@ -2,8 +2,8 @@ import { readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { errnoCode } from '../errors.js';
-import { fsyncDir, writeFileAtomic } from './atomic-fs.js';
-import { crashPoint } from './crash-points.js';
+import { fsyncDir, writeFileAtomic } from '../fs/atomic-fs.js';
+import { crashPoint } from '../fs/crash-points.js';
 import type { ImportPaths } from './layout.js';
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isMessageType } from '@toa/api/imports';
 import { isAppError } from '../errors.js';
-import { fsyncDir, pathExists } from './atomic-fs.js';
+import { fsyncDir, pathExists } from '../fs/atomic-fs.js';
 import { type DomainStorage, sidecarFits } from './domain-storage.js';
 import { readSidecarFile } from './import-files.js';
 import { emptySweepReport, sweepDomain, type UnreadableImport } from './recovery.js';

@@ -1,7 +1,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { IMPORT_SCHEMA_VERSION, type Import, importSchema, type Sidecar, sidecarSchema } from '@toa/api/imports';
 import { AppError, errnoCode } from '../errors.js';
-import { writeFileAtomic } from './atomic-fs.js';
+import { writeFileAtomic } from '../fs/atomic-fs.js';
 
 /** `import.json` is read and written only here, validated both ways. */
 

@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import type { Import } from '@toa/api/imports';
-import { TMP_SUFFIX } from './atomic-fs.js';
+import { TMP_SUFFIX } from '../fs/atomic-fs.js';
 import { readdirOrEmpty } from './domain-storage.js';
 import { applyJournal } from './extract-journal.js';
 import { inspectImportFile } from './import-files.js';

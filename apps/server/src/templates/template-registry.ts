@@ -7,7 +7,7 @@ import { backoffDelay } from '../archive/backoff.js';
 import { type Clock, systemClock } from '../clock.js';
 import { type DomainConfig, intervalMs } from '../config/schema.js';
 import { AppError, errnoCode } from '../errors.js';
-import { writeFileAtomic } from '../storage/atomic-fs.js';
+import { writeFileAtomic } from '../fs/atomic-fs.js';
 import { Layout } from '../storage/layout.js';
 import { downloadBounded, readFileBounded } from './catalogue-source.js';
 import { DEFAULT_CATALOGUE_MAX_BYTES, parseCatalogueXml } from './catalogue-xml.js';

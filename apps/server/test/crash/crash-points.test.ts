@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CrashPointName } from '../../src/storage/crash-points.js';
+import type { CrashPointName } from '../../src/fs/crash-points.js';
 import { type CrashSite, createCrashSite, type ForkedServer, startForkedServer } from './forked-server.js';
 import { restartAndCheck } from './recovery-round.js';
 import { TrackingClient } from './tracking-client.js';

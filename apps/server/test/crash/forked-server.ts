@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
-import { CRASH_AT_ENV, type CrashPointName } from '../../src/storage/crash-points.js';
+import { CRASH_AT_ENV, type CrashPointName } from '../../src/fs/crash-points.js';
 import { SPEC_CATALOGUE } from '../support/catalogue.js';
 import { repoRoot } from '../support/corpus.js';
 

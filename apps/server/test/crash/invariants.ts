@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, type Import, importSchema, isMessageType, type Page } from '@toa/api/imports';
-import { TMP_SUFFIX } from '../../src/storage/atomic-fs.js';
+import { TMP_SUFFIX } from '../../src/fs/atomic-fs.js';
 import type { DomainStorage } from '../../src/storage/domain-storage.js';
 import { fsckDomains } from '../../src/storage/fsck.js';
 import { EXTRACT_JOURNAL_FILE } from '../../src/storage/layout.js';
