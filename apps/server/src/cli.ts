@@ -3,6 +3,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import type { Config } from './config/schema.js';
 import { isAppError, StartupError } from './errors.js';
+import { LIFECYCLE } from './logging/logger.js';
 import { startServer } from './server.js';
 import { fsck } from './cli/fsck.js';
 import { locate } from './cli/locate.js';
@@ -28,9 +29,9 @@ async function serve(options: { config?: string }): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: no new requests, waiting for requests and archive calls in flight');
+    logger.info({ ...LIFECYCLE, signal }, 'shutting down: no new requests, waiting for requests and archive calls in flight');
     const deadline = setTimeout(() => {
-      logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting`);
+      logger.error(LIFECYCLE, `shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting`);
       running.server.closeAllConnections();
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
@@ -38,7 +39,7 @@ async function serve(options: { config?: string }): Promise<void> {
     running.close().then(
       () => logger.flush(() => process.exit(0)),
       (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
+        logger.error({ ...LIFECYCLE, err: error }, 'shutdown failed');
         logger.flush(() => process.exit(1));
       },
     );

@@ -14,7 +14,7 @@ import type { Config } from './config/schema.js';
 import type { AppContext } from './http/context.js';
 import { problem } from './http/problem.js';
 import { AuditLog } from './logging/audit-log.js';
-import { createLogger } from './logging/logger.js';
+import { createLogger, LIFECYCLE } from './logging/logger.js';
 import { extractParts } from './mail/extract-parts.js';
 import { configureMailWorkers } from './mail/mail-worker-pool.js';
 import { summarizeMessage } from './mail/summarize-message.js';
@@ -84,10 +84,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const codes = config.domains.map((d) => d.code);
     const lock = await lockDataRoot(layout);
     cleanups.push(lock.release);
-    const logging = options.logger ? { logger: options.logger, file: undefined } : createLogger({ logDir: config.logDir, level: config.logLevel });
+    const logging = options.logger
+      ? { logger: options.logger, file: undefined }
+      : createLogger({ logDir: config.logDir, level: config.logLevel, output: config.logOutput });
     const { logger } = logging;
     logger.info(
       {
+        ...LIFECYCLE,
         timeZone: config.timeZone,
         dataRoot: config.dataRoot,
         config: config.source.file,
@@ -99,13 +102,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
     if (lock.staleOwner) {
       logger.warn(
-        { staleOwner: lock.staleOwner, lockFile: layout.processLockFile() },
+        { ...LIFECYCLE, staleOwner: lock.staleOwner, lockFile: layout.processLockFile() },
         'took over a stale data-root lock: its server is gone (a crash or kill -9)',
       );
     }
     const readiness = new Readiness(config, { clock, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.env ? { env: options.env } : {}) });
     const problems = await readiness.startupProblems();
-    for (const problem of problems) logger[config.production ? 'fatal' : 'warn']({ problem }, `start-up check: ${problem}`);
+    for (const problem of problems) logger[config.production ? 'fatal' : 'warn']({ ...LIFECYCLE, problem }, `start-up check: ${problem}`);
     if (problems.length > 0 && config.production) throw new StartupError(problems);
     const sweep = await recoverDataRoot(layout, codes, logger);
 
@@ -224,7 +227,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
-    logger.info({ url }, `TOA server listening on ${url}`);
+    logger.info({ ...LIFECYCLE, url }, `TOA server listening on ${url}`);
     for (const storage of storages.values()) {
       storage
         .warmUp()
@@ -242,7 +245,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         closing ??= (async () => {
           await closeServer(server);
           await cleanup();
-          logger.info('TOA server stopped');
+          logger.info(LIFECYCLE, 'TOA server stopped');
           // the last lines reach the file or are dropped; each write ends by itself, even on a full disk
           await new Promise<void>((resolve) => (logging.file ? logging.file.flush(resolve) : resolve()));
         })();

@@ -51,6 +51,7 @@ const ENV_OVERRIDES: Record<string, { key: keyof ConfigInput; parse: (raw: strin
   TOA_DATA_ROOT: { key: 'dataRoot', parse: (raw) => raw },
   TOA_LOG_DIR: { key: 'logDir', parse: (raw) => raw },
   TOA_LOG_LEVEL: { key: 'logLevel', parse: (raw) => raw },
+  TOA_LOG_OUTPUT: { key: 'logOutput', parse: (raw) => raw },
   TOA_TIME_ZONE: { key: 'timeZone', parse: (raw) => raw },
   TOA_DATA_RETENTION: { key: 'dataRetention', parse: (raw) => raw },
   TOA_TASKPANE_DIR: { key: 'taskpaneDir', parse: (raw) => raw },

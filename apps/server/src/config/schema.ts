@@ -188,6 +188,8 @@ export const configSchema = z
     dataRoot: z.string().min(1).default('./data'),
     logDir: z.string().min(1).default('./logs'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** where the server log goes: its file in logDir, stdout, or both (start and shutdown lines reach stdout always) */
+    logOutput: z.enum(['file', 'stdout', 'both']).default('file'),
     timeZone: timeZoneSchema.optional(),
     dataRetention: retentionSchema.default('30d'),
     production: z.boolean().default(false),
