@@ -1,6 +1,7 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { importSchema } from '@toa/api/imports';
 import { DEV_IDENTITY_HEADERS, paths } from '@toa/api/routes';
 import fc from 'fast-check';
@@ -9,12 +10,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { offlineStorages } from '../src/cli/tools.js';
 import { extractParts } from '../src/mail/extract-parts.js';
 import { summarizeMessage } from '../src/mail/summarize-message.js';
-import { DomainStorage, type StagedUpload } from '../src/storage/domain-storage.js';
+import { DomainStorage, type StagedPage } from '../src/storage/domain-storage.js';
 import { KeyedLock } from '../src/fs/keyed-lock.js';
 import { type ImportPaths, Layout } from '../src/storage/layout.js';
 import { ZonedTime } from '../src/zoned-time.js';
 import { checkInvariants } from './crash/invariants.js';
-import { corpusEml, extractableMessage, type Payload, randomBinary, seededRandom, sha256, smallest } from './crash/payloads.js';
+import { corpusEml, extractableMessage, type Payload, randomBinary, seededRandom, smallest } from './crash/payloads.js';
 import { type Acks, DOMAIN, emptyAcks, TrackingClient } from './crash/tracking-client.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -200,11 +201,8 @@ describe('interleavings of DomainStorage operations on one import (fast-check sc
           const storage = new DomainStorage({ ...deps, mail });
           const acks = emptyAcks();
           const { id } = await setup.create(owner, {});
-          const stage = async (n: number, payload: Payload): Promise<StagedUpload> => {
-            const tmpPath = setup.uploadTmpPath(id, n);
-            await writeFile(tmpPath, payload.bytes);
-            return { tmpPath, filename: payload.filename, contentType: payload.contentType, size: payload.bytes.length, sha256: sha256(payload.bytes) };
-          };
+          const stage = (n: number, payload: Payload): Promise<StagedPage> =>
+            setup.stagePage(id, n, Readable.from([payload.bytes]), { filename: payload.filename, contentType: payload.contentType });
           const add = async (into: DomainStorage, n: number, payload: Payload): Promise<void> => {
             const upload = await stage(n, payload);
             const { page } = await into.addPage(id, n, upload, await into.summarizeUpload(upload), () => {});

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { MESSAGE_CONTENT_TYPE } from '@toa/api/imports';
 import { PAGE_UPLOAD_FIELD } from '@toa/api/routes';
 import type { Request, Response } from 'express';
@@ -7,42 +6,51 @@ import type { Limits } from '../config/schema.js';
 import { safeFilename } from '../mail/attachment-filename.js';
 import { AppError } from '../errors.js';
 import { cleanMediaType, UNKNOWN_MEDIA_TYPE } from '../media-type.js';
-import type { StagedUpload } from '../storage/domain-storage.js';
-import { writeNewFileDurable } from '../fs/durable-stream.js';
+import type { PageMeta, StagedPage } from '../storage/domain-storage.js';
+
+/** Where a page body goes: storage stages it (temporary file, hash, flush) and answers what it received. */
+export type PageSink = (body: NodeJS.ReadableStream, meta: PageMeta) => Promise<StagedPage>;
 
 declare global {
   namespace Express {
     interface Request {
-      /** where the page body of this request streams to (set before multer runs) */
-      uploadTmpPath?: string;
-      /** the engine's write of that body, settled once its file is complete or removed */
-      uploadWrite?: Promise<unknown>;
+      /** where the page body of this request goes (set before multer runs) */
+      pageSink?: PageSink;
+      /** the sink's staging of that body, settled once it is complete or gone */
+      uploadWrite?: Promise<StagedPage>;
       pageSizeLimit?: string;
+    }
+    namespace Multer {
+      interface File {
+        /** the body as storage staged it (set by the page engine) */
+        staged?: StagedPage;
+      }
     }
   }
 }
 
 /**
- * Streams the one file part straight to the temporary the storage chose,
- * hashing on the way and flushing at the end; the body is never held in
- * memory. Removal on any failure is multer's contract with the engine.
+ * Hands the one file part's stream straight to the request's sink (storage),
+ * so the body is never held in memory. Removal of what was staged, when the
+ * request fails after it, is multer's contract with the engine.
  */
-const tmpFileEngine: StorageEngine = {
+const sinkEngine: StorageEngine = {
   _handleFile(req, file, callback) {
-    const target = req.uploadTmpPath;
-    if (!target) {
-      callback(new Error('no upload target was prepared'));
+    const sink = req.pageSink;
+    if (!sink) {
+      callback(new Error('no page sink was prepared'));
       return;
     }
-    const write = writeNewFileDurable(target, [file.stream]);
+    const filename = cleanFilename(file.originalname);
+    const write = sink(file.stream, { filename, contentType: cleanContentType(file.mimetype, filename) });
     req.uploadWrite = write;
     write.then(
-      (digest) => callback(null, { path: target, ...digest }),
+      (staged) => callback(null, { staged, size: staged.size }),
       (error: unknown) => callback(error as Error),
     );
   },
   _removeFile(_req, file, callback) {
-    rm(file.path, { force: true }).then(() => callback(null), callback);
+    (file.staged?.discard() ?? Promise.resolve()).then(() => callback(null), callback);
   },
 };
 
@@ -60,18 +68,18 @@ export function cleanContentType(raw: string | undefined, filename: string): str
 export function createPageReceiver(limits: Limits) {
   const fileSize = Math.floor(limits.pageSizeMb * 1024 * 1024);
   const middleware = multer({
-    storage: tmpFileEngine,
+    storage: sinkEngine,
     // filenames from browsers are UTF-8; busboy's default would read them as Latin-1
     defParamCharset: 'utf8',
     limits: { fileSize, files: 1, fields: 5, parts: 6, fieldNameSize: 100, fieldSize: 8 * 1024, headerPairs: 50 },
   }).single(PAGE_UPLOAD_FIELD);
 
-  /** Receives the page body into `tmpPath`; resolves with what was staged, or rejects with nothing left behind. */
-  return async function receivePage(req: Request, res: Response, tmpPath: string): Promise<StagedUpload> {
+  /** Receives the page body into `sink`; resolves with what was staged, or rejects with nothing left behind. */
+  return async function receivePage(req: Request, res: Response, sink: PageSink): Promise<StagedPage> {
     if (!req.is('multipart/form-data')) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send the page as multipart/form-data with one file field named "${PAGE_UPLOAD_FIELD}"`);
     }
-    req.uploadTmpPath = tmpPath;
+    req.pageSink = sink;
     req.pageSizeLimit = `${limits.pageSizeMb} MB`;
     // a body that stalls holds a socket and a file: no byte for `bodyIdleSeconds` ends the connection
     let stalled = false;
@@ -84,19 +92,18 @@ export function createPageReceiver(limits: Limits) {
         middleware(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
       });
     } catch (error) {
-      // multer reports a broken body as soon as busboy does, possibly while the write is still
-      // opening or removing the file: the answer waits until nothing is left behind
-      await req.uploadWrite?.catch(() => undefined);
-      await rm(tmpPath, { force: true });
+      // multer reports a broken body as soon as busboy does, possibly while the sink is still
+      // opening or removing its file: the answer waits until nothing is left behind
+      const staged = await req.uploadWrite?.catch(() => undefined);
+      await staged?.discard();
       if (stalled) throw new AppError('BODY_TIMEOUT', `no byte of the body arrived for ${limits.bodyIdleSeconds} s`, { cause: error });
       throw error;
     } finally {
       // parsing what arrived may take a while with the socket quiet
       req.setTimeout(0);
     }
-    const file = req.file as (Express.Multer.File & { sha256: string }) | undefined;
-    if (!file) throw new AppError('VALIDATION_FAILED', `the body has no file in the field "${PAGE_UPLOAD_FIELD}"`);
-    const filename = cleanFilename(file.originalname);
-    return { tmpPath, filename, contentType: cleanContentType(file.mimetype, filename), size: file.size, sha256: file.sha256 };
+    const staged = req.file?.staged;
+    if (!staged) throw new AppError('VALIDATION_FAILED', `the body has no file in the field "${PAGE_UPLOAD_FIELD}"`);
+    return staged;
   };
 }

@@ -22,7 +22,7 @@ import { AppError, errnoCode } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { AuditLog } from '../logging/audit-log.js';
 import { crashPoint } from '../fs/crash-points.js';
-import { type DomainStorage, findDocument, findPage, type Guard, type StagedUpload } from '../storage/domain-storage.js';
+import { type DomainStorage, findDocument, findPage, type Guard, type PageMeta, type StagedPage } from '../storage/domain-storage.js';
 import type { TemplateRegistry } from '../templates/template-registry.js';
 import type { ZonedTime } from '../zoned-time.js';
 import type { Clock } from '../clock.js';
@@ -149,25 +149,25 @@ export class ImportService {
 
   /**
    * Adds the next page of document `n`: checks before the body streams in,
-   * `receive` streams it into the temporary it is given (beside the pages),
-   * then the page is added under the lock with the checks run again. An
-   * import or document deleted meanwhile answers its 404 whenever the delete
-   * came: the temporary's folder vanishing (ENOENT) is told apart from a real
-   * file system fault by reading the import again.
+   * `receive` hands the body to the sink it is given (storage stages it beside
+   * the pages), then the page is added under the lock with the checks run
+   * again. An import or document deleted meanwhile answers its 404 whenever
+   * the delete came: the staging folder vanishing (ENOENT) is told apart from
+   * a real file system fault by reading the import again.
    */
   async addPage(
     identity: Identity,
     domain: string,
     id: string,
     n: number,
-    receive: (tmpPath: string) => Promise<StagedUpload>,
+    receive: (sink: (body: NodeJS.ReadableStream, meta: PageMeta) => Promise<StagedPage>) => Promise<StagedPage>,
   ): Promise<{ page: Page; meta?: Sidecar }> {
     const storage = this.storage(domain);
     const guard = this.pageGuard(identity, n);
     guard(await storage.read(id));
     let added: { page: Page; sidecar: Sidecar | undefined };
     try {
-      const upload = await receive(storage.uploadTmpPath(id, n));
+      const upload = await receive((body, meta) => storage.stagePage(id, n, body, meta));
       const sidecar = await storage.summarizeUpload(upload);
       added = { page: (await storage.addPage(id, n, upload, sidecar, guard)).page, sidecar };
     } catch (error) {

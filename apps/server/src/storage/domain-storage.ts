@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
-import { access, type FileHandle, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
 import type { Document, Import, ImportSummary, Page, Sidecar, Source } from '@toa/api/imports';
@@ -11,13 +10,14 @@ import { AppError, errnoCode, isAppError } from '../errors.js';
 import type { MessageSummary } from '../mail/summarize-message.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { ZonedTime } from '../zoned-time.js';
-import { fsyncDir, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
+import { fsyncDir, pathExists, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
 import { crashPoint } from '../fs/crash-points.js';
+import { writeNewFileDurable } from '../fs/durable-stream.js';
+import type { KeyedLock } from '../fs/keyed-lock.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
 import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, writeImportFile } from './import-files.js';
 import { ImportIndex } from './import-index.js';
-import type { KeyedLock } from '../fs/keyed-lock.js';
-import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout } from './layout.js';
+import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout, newImportFolderName } from './layout.js';
 
 export interface Owner {
   userId: string;
@@ -25,13 +25,33 @@ export interface Owner {
   userEmail: string;
 }
 
-/** A page body already streamed to a temporary file in the document's pages folder. */
-export interface StagedUpload {
-  tmpPath: string;
+/** What the sender says of a page body: metadata only, cleaned by the caller. */
+export interface PageMeta {
   filename: string;
   contentType: string;
-  size: number;
-  sha256: string;
+}
+
+/**
+ * A page body received into a temporary file beside its document's pages:
+ * hashed and flushed, not listed yet. The file stays storage's own: a caller
+ * hands the staged page to `addPage` (which takes it over) or `discard`s it.
+ */
+export interface StagedPage extends PageMeta {
+  /** bytes received */
+  readonly size: number;
+  /** SHA-256 of those bytes, lowercase hex */
+  readonly sha256: string;
+  /** Removes the temporary; harmless when it is gone already. */
+  discard(): Promise<void>;
+}
+
+/** The temporary behind each staged page: known to this module only. */
+const stagedFiles = new WeakMap<StagedPage, string>();
+
+function stagedFile(staged: StagedPage): string {
+  const file = stagedFiles.get(staged);
+  if (file === undefined) throw new Error('this page was not staged by DomainStorage.stagePage');
+  return file;
 }
 
 /** Checks run under the lock on the freshly read import (owner, status, limits). */
@@ -118,7 +138,7 @@ export class DomainStorage {
     // a new date folder must be durable in the domain folder before an import inside it is acknowledged
     if (await mkdir(dateDir, { recursive: true })) await fsyncDir(this.dir);
     for (let attempt = 0; attempt < 16; attempt += 1) {
-      const importFolder = `${this.time.hourMinute(now)}-${randomBytes(4).toString('hex')}`;
+      const importFolder = newImportFolderName(this.time.hourMinute(now));
       const id = joinImportId(dateFolder, importFolder);
       const paths = this.paths(id);
       try {
@@ -175,27 +195,38 @@ export class DomainStorage {
     return draft;
   }
 
-  /** Where an upload for document `n` streams to: a temporary sibling of its pages. */
-  uploadTmpPath(id: string, n: number): string {
-    return path.join(this.paths(id).pagesDir(n), `.upload-${randomBytes(8).toString('hex')}.tmp`);
+  /**
+   * Streams a page body for document `n` into a new temporary beside its
+   * pages, hashing it on the way and flushing it at the end; the body is never
+   * held in memory, and no lock is taken (a large body must not hold up other
+   * changes). On any failure, of the body or of the disk, the temporary is
+   * removed before this rejects. An import or document deleted meanwhile
+   * rejects with the file system's ENOENT.
+   */
+  async stagePage(id: string, n: number, body: NodeJS.ReadableStream, meta: PageMeta): Promise<StagedPage> {
+    const file = this.paths(id).doc(n).uploadTmpFile();
+    const digest = await writeNewFileDurable(file, [body]);
+    const staged: StagedPage = { filename: meta.filename, contentType: meta.contentType, ...digest, discard: () => rm(file, { force: true }) };
+    stagedFiles.set(staged, file);
+    return staged;
   }
 
   /**
-   * Reads an uploaded EML before the lock is taken (parsing a large message
-   * must not block other mutations); refused messages are removed here.
+   * Reads a staged EML before the lock is taken (parsing a large message
+   * must not block other mutations); a refused message is discarded here.
    */
-  async summarizeUpload(upload: StagedUpload): Promise<Sidecar | undefined> {
+  async summarizeUpload(upload: StagedPage): Promise<Sidecar | undefined> {
     if (!isMessageType(upload.contentType)) return undefined;
     try {
-      return sidecarFrom(await this.mail.summarizeMessage(upload.tmpPath), upload.size, upload.sha256);
+      return sidecarFrom(await this.mail.summarizeMessage(stagedFile(upload)), upload.size, upload.sha256);
     } catch (error) {
-      await rm(upload.tmpPath, { force: true });
+      await upload.discard();
       throw error;
     }
   }
 
-  /** Renames a staged upload into place as the next page and lists it; the temporary is gone afterwards whatever happens. */
-  async addPage(id: string, n: number, upload: StagedUpload, sidecar: Sidecar | undefined, guard: Guard): Promise<{ imported: Import; page: Page }> {
+  /** Renames a staged page into place as the next page and lists it; the temporary is gone afterwards whatever happens. */
+  async addPage(id: string, n: number, upload: StagedPage, sidecar: Sidecar | undefined, guard: Guard): Promise<{ imported: Import; page: Page }> {
     try {
       let page: Page | undefined;
       const imported = await this.update(id, guard, async (draft) => {
@@ -210,14 +241,14 @@ export class DomainStorage {
           page.sidecar = path.basename(paths.sidecarFile(n, m));
         }
         crashPoint('page.before-rename');
-        await rename(upload.tmpPath, paths.pageFile(n, m));
+        await rename(stagedFile(upload), paths.pageFile(n, m));
         await fsyncDir(paths.pagesDir(n));
         crashPoint('page.before-import-json');
         doc.pages.push(page);
       });
       return { imported, page: page as Page };
     } finally {
-      await rm(upload.tmpPath, { force: true });
+      await upload.discard();
     }
   }
 
@@ -259,11 +290,12 @@ export class DomainStorage {
       if (!isMessageType(page.contentType)) throw new AppError('NOT_A_MESSAGE', `page ${m} of document ${n} is ${page.contentType}, not an e-mail message`);
       const k = current.documents.reduce((max, d) => Math.max(max, d.n), 0) + 1;
 
-      const stagingDir = path.join(paths.dir, `.${path.basename(paths.docDir(k))}.${randomBytes(6).toString('hex')}.tmp`);
-      const stagingPages = path.join(stagingDir, 'pages');
+      const staging = paths.stagingDoc(k);
+      const stagingDir = staging.dir;
+      const stagingPages = staging.pagesDir;
       const rewrittenTmp = tmpSiblingPath(paths.pageFile(n, m));
       const sidecarTmp = tmpSiblingPath(paths.sidecarFile(n, m));
-      const importTmp = `${paths.importFile}.next.tmp`;
+      const importTmp = paths.importTmpFile();
       let committed = false;
       try {
         await mkdir(stagingPages, { recursive: true });
@@ -271,7 +303,7 @@ export class DomainStorage {
           source: paths.pageFile(n, m),
           ...(partIds ? { partIds } : {}),
           rewrittenPath: rewrittenTmp,
-          partPath: (index) => path.join(stagingPages, `page-${index + 1}.bin`),
+          partPath: (index) => staging.pageFile(index + 1),
         });
         const newPages: Page[] = [];
         for (const [index, part] of result.parts.entries()) {
@@ -285,9 +317,9 @@ export class DomainStorage {
           };
           const summary = part.isMessage ? await this.embeddedSummary(part.path, part.partId) : undefined;
           if (summary !== undefined) {
-            const sidecarName = `page-${index + 1}.meta.json`;
-            await writeFileAtomic(path.join(stagingPages, sidecarName), serializeSidecar(sidecarFrom(summary, part.size, part.sha256)));
-            newPage.sidecar = sidecarName;
+            const sidecarFile = staging.sidecarFile(index + 1);
+            await writeFileAtomic(sidecarFile, serializeSidecar(sidecarFrom(summary, part.size, part.sha256)));
+            newPage.sidecar = path.basename(sidecarFile);
           } else if (isMessageType(newPage.contentType)) {
             newPage.contentType = UNKNOWN_MEDIA_TYPE;
           }
@@ -398,8 +430,9 @@ export class DomainStorage {
    * once; a crash leaves only a `.tmp` folder the sweep removes), then removes it.
    */
   private async removeFolder(id: string): Promise<void> {
-    const dir = this.paths(id).dir;
-    const doomed = path.join(path.dirname(dir), `.${path.basename(dir)}.${randomBytes(6).toString('hex')}.tmp`);
+    const paths = this.paths(id);
+    const dir = paths.dir;
+    const doomed = paths.removalDir();
     try {
       await rename(dir, doomed);
     } catch (error) {
@@ -475,7 +508,7 @@ export class DomainStorage {
     for (;;) {
       const owned = this.index.owned(userId, query.messageId);
       const page = owned.slice(query.offset, query.offset + query.limit);
-      const gone = (await Promise.all(page.map(async (entry) => ((await fileExists(this.paths(entry.id).importFile)) ? undefined : entry.id)))).filter(
+      const gone = (await Promise.all(page.map(async (entry) => ((await pathExists(this.paths(entry.id).importFile)) ? undefined : entry.id)))).filter(
         (id) => id !== undefined,
       );
       if (gone.length === 0) return { items: page.map(({ userId: _owner, ...summary }) => summary), total: owned.length };
@@ -569,14 +602,5 @@ export async function readdirOrEmpty(dir: string): Promise<string[]> {
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
-  }
-}
-
-async function fileExists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, DOMAIN_CODE_PATTERN, splitImportId } from '@toa/api/ids';
 import { AppError } from '../errors.js';
+import { TMP_SUFFIX, tmpSiblingPath } from '../fs/atomic-fs.js';
 
 /**
  * The only place that turns names into paths under the data root. Every
@@ -17,11 +19,18 @@ export const IMPORT_FILE = 'import.json';
 /** Written before the renames of an extraction; its presence at start means "roll forward". */
 export const EXTRACT_JOURNAL_FILE = 'extract-journal.json';
 
+/** The folder of a document's pages, inside its `doc-N` folder. */
+export const PAGES_FOLDER = 'pages';
+
 export const IMPORT_FOLDER_PATTERN = /^\d{4}-[0-9a-f]{8}$/;
 export const DOC_FOLDER_PATTERN = /^doc-([1-9]\d*)$/;
 export const PAGE_FILE_PATTERN = /^page-([1-9]\d*)\.bin$/;
 export const SIDECAR_FILE_PATTERN = /^page-([1-9]\d*)\.meta\.json$/;
 
+/** A new import folder's name: the hour and minute of its creation and 8 random hex digits (SPEC §3). */
+export function newImportFolderName(hourMinute: string): string {
+  return `${hourMinute}-${randomBytes(4).toString('hex')}`;
+}
 export function docFolderName(n: number): string {
   return `doc-${n}`;
 }
@@ -80,6 +89,27 @@ export class Layout {
   }
 }
 
+/** Paths inside one document folder, listed as `doc-N` or staged under a temporary name (already validated). */
+export class DocPaths {
+  constructor(readonly dir: string) {}
+
+  get pagesDir(): string {
+    return path.join(this.dir, PAGES_FOLDER);
+  }
+  pageFile(m: number): string {
+    assertOrdinal(m, 'page number');
+    return path.join(this.pagesDir, pageFileName(m));
+  }
+  sidecarFile(m: number): string {
+    assertOrdinal(m, 'page number');
+    return path.join(this.pagesDir, sidecarFileName(m));
+  }
+  /** A new temporary beside the pages for an upload's body (`.upload-<hex>.tmp`, removed by the sweep). */
+  uploadTmpFile(): string {
+    return path.join(this.pagesDir, `.upload-${randomBytes(8).toString('hex')}${TMP_SUFFIX}`);
+  }
+}
+
 /** Paths inside one import folder (already validated). */
 export class ImportPaths {
   constructor(readonly dir: string) {}
@@ -90,19 +120,32 @@ export class ImportPaths {
   get journalFile(): string {
     return path.join(this.dir, EXTRACT_JOURNAL_FILE);
   }
+  /** A new temporary sibling of `import.json` (the next state, before it is renamed into place). */
+  importTmpFile(): string {
+    return tmpSiblingPath(this.importFile);
+  }
+  /** A new temporary name for the whole import folder, beside it: where a deleted import goes before it is removed. */
+  removalDir(): string {
+    return tmpSiblingPath(this.dir);
+  }
+  doc(n: number): DocPaths {
+    return new DocPaths(this.docDir(n));
+  }
+  /** A new temporary folder, beside the documents, where document `n` is prepared before it is renamed into place. */
+  stagingDoc(n: number): DocPaths {
+    return new DocPaths(tmpSiblingPath(this.docDir(n)));
+  }
   docDir(n: number): string {
     assertOrdinal(n, 'document number');
     return path.join(this.dir, docFolderName(n));
   }
   pagesDir(n: number): string {
-    return path.join(this.docDir(n), 'pages');
+    return this.doc(n).pagesDir;
   }
   pageFile(n: number, m: number): string {
-    assertOrdinal(m, 'page number');
-    return path.join(this.pagesDir(n), pageFileName(m));
+    return this.doc(n).pageFile(m);
   }
   sidecarFile(n: number, m: number): string {
-    assertOrdinal(m, 'page number');
-    return path.join(this.pagesDir(n), sidecarFileName(m));
+    return this.doc(n).sidecarFile(m);
   }
 }

@@ -65,7 +65,7 @@ export function importRoutes(ctx: AppContext): Router {
   router.post(ROUTES.pages, room, async (req, res) => {
     const { identity, domain, id, n } = scope(ctx, req);
     const release = uploads.acquire(identity.userId);
-    const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, (tmpPath) => receivePage(req, res, tmpPath)).finally(release);
+    const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, (sink) => receivePage(req, res, sink)).finally(release);
     res.status(201).json(meta ? { ...page, meta } : page);
   });
 
