@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ATTRIBUTE_ERROR_CODES,
-  codePointLength,
-  compilePattern,
-  isCalendarDate,
-  truncateCodePoints,
-  validateAttribute,
-  validateAttributes,
-} from './attributes.js';
+import { ATTRIBUTE_ERROR_CODES } from './attribute-types.js';
+import { validateAttribute, validateAttributes, withoutBlanks } from './attributes.js';
 import { attributesSchema } from './imports.js';
 import { type Attribute, type Template, templateSchema } from './templates.js';
 
@@ -236,22 +229,9 @@ describe('validateAttribute', () => {
   });
 });
 
-describe('helpers', () => {
-  it('counts and truncates code points without splitting surrogate pairs', () => {
-    expect(codePointLength('a😀b')).toBe(3);
-    expect(truncateCodePoints('a😀b', 2)).toBe('a😀');
-    expect(truncateCodePoints('abc', 5)).toBe('abc');
-  });
-
-  it('recognises calendar dates', () => {
-    expect(isCalendarDate('2024-02-29')).toBe(true);
-    expect(isCalendarDate('2100-02-29')).toBe(false);
-  });
-
-  it('refuses a pattern that does not compile', () => {
-    expect(() => compilePattern('[a-')).toThrow(SyntaxError);
-    // Unicode mode is stricter: the legacy syntax would take \q as a plain "q".
-    expect(() => compilePattern('\\q')).toThrow(SyntaxError);
+describe('withoutBlanks', () => {
+  it('leaves out blank strings, and keeps every other value (false and 0 included)', () => {
+    expect(withoutBlanks({ a: '', b: ' \t', c: 'x', d: 0, e: false, f: ' y ' })).toEqual({ c: 'x', d: 0, e: false, f: ' y ' });
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CALENDAR_DATE_PATTERN } from './calendar-date.js';
 
 /** `yyyy-MM-dd_HHmm-xxxxxxxx`: the date folder and the import folder, joined by `_`. */
 export const IMPORT_ID_PATTERN = /^(\d{4}-\d{2}-\d{2})_(\d{4}-[0-9a-f]{8})$/;
@@ -6,8 +7,8 @@ export const IMPORT_ID_PATTERN = /^(\d{4}-\d{2}-\d{2})_(\d{4}-[0-9a-f]{8})$/;
 /** Domain codes are folder names and URL segments: short, lowercase, no dots or separators. */
 export const DOMAIN_CODE_PATTERN = /^[a-z0-9](?:[a-z0-9_-]{0,30}[a-z0-9])?$/;
 
-/** A date folder name, `yyyy-MM-dd`. */
-export const DATE_FOLDER_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+/** A date folder name, `yyyy-MM-dd` (a real date: check with `isCalendarDate`). */
+export const DATE_FOLDER_PATTERN = CALENDAR_DATE_PATTERN;
 
 /** MIME part ids as mailparser numbers them: `1`, `2.1`, `2.3.1`. */
 export const PART_ID_PATTERN = /^[1-9]\d{0,4}(?:\.[1-9]\d{0,4}){0,31}$/;
@@ -41,12 +42,4 @@ export function splitImportId(id: string): ImportIdParts | undefined {
 
 export function joinImportId(dateFolder: string, importFolder: string): string {
   return `${dateFolder}_${importFolder}`;
-}
-
-/** True for a real calendar date written `yyyy-MM-dd` (rejects 2026-02-30). */
-export function isCalendarDate(value: string): boolean {
-  if (!DATE_FOLDER_PATTERN.test(value)) return false;
-  const [y, m, d] = value.split('-').map(Number) as [number, number, number];
-  const date = new Date(Date.UTC(y, m - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }

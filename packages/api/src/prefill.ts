@@ -1,6 +1,8 @@
-import { isCalendarDate, truncateCodePoints } from './attributes.js';
+import { attributeType, prefillFits } from './attribute-types.js';
+import { isCalendarDate } from './calendar-date.js';
 import type { Attributes } from './imports.js';
 import type { Attribute, Prefill, Template } from './templates.js';
+import { isBlank } from './text.js';
 
 /** What the task pane read from the message, as far as it could. */
 export interface MessageFacts {
@@ -16,27 +18,27 @@ export interface MessageFacts {
  * template asks for, else the template's defaults. Server-generated attributes
  * are left out (the client never sends them); so is anything with neither.
  * `receivedDate` is the calendar day in `timeZone` (default: the runtime's
- * zone, i.e. the user's in the task pane).
+ * zone, i.e. the user's in the task pane). A fact is fitted to its attribute
+ * by the type's rules (text is cut to the smaller of the attribute's
+ * `maxLength` and `globalMax`, the server's `limits.attributeLength`).
  */
-export function initialAttributes(template: Template, facts: MessageFacts, timeZone?: string): Attributes {
+export function initialAttributes(template: Template, facts: MessageFacts, timeZone?: string, globalMax?: number): Attributes {
   const values: Attributes = {};
   for (const attribute of template.attributes) {
     if (attribute.serverGenerated) continue;
-    const value = prefilledValue(attribute, facts, timeZone) ?? attribute.default;
+    const value = prefilledValue(attribute, facts, timeZone, globalMax) ?? attribute.default;
     if (value !== undefined) values[attribute.id] = value;
   }
   return values;
 }
 
-function prefilledValue(attribute: Attribute, facts: MessageFacts, timeZone: string | undefined): string | undefined {
-  if (attribute.prefill === undefined) return undefined;
-  const fact = factFor(attribute.prefill, facts, timeZone);
-  if (fact === undefined) return undefined;
-  if (attribute.type === 'text') {
-    return attribute.maxLength === undefined ? fact : truncateCodePoints(fact, attribute.maxLength);
-  }
-  // A date takes only the received date; other types have no message fact that fits them.
-  return attribute.type === 'date' && attribute.prefill === 'receivedDate' ? fact : undefined;
+function prefilledValue(attribute: Attribute, facts: MessageFacts, timeZone: string | undefined, globalMax: number | undefined): string | undefined {
+  const source = attribute.prefill;
+  // A fact goes only into a type it fits (the catalogue loader refuses the others).
+  if (source === undefined || !prefillFits(attribute.type, source)) return undefined;
+  const fact = factFor(source, facts, timeZone);
+  const fitFact = attributeType(attribute.type).prefill?.fitFact;
+  return fact === undefined || fitFact === undefined ? undefined : fitFact(attribute, fact, globalMax);
 }
 
 function factFor(prefill: Prefill, facts: MessageFacts, timeZone: string | undefined): string | undefined {
@@ -54,8 +56,7 @@ function factFor(prefill: Prefill, facts: MessageFacts, timeZone: string | undef
 }
 
 function nonBlank(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
+  return value === undefined || isBlank(value) ? undefined : value.trim();
 }
 
 /** `YYYY-MM-DD` of an instant in a zone; `undefined` for an unreadable instant. */

@@ -1,39 +1,34 @@
 import { z } from 'zod';
+import { ATTRIBUTE_TYPE_RULES, ATTRIBUTE_TYPES, type AttributeValue, typeSettingsSchema } from './attribute-types.js';
 
-export const ATTRIBUTE_TYPES = ['text', 'number', 'date', 'choice', 'boolean'] as const;
 export const attributeTypeSchema = z.enum(ATTRIBUTE_TYPES);
-export type AttributeType = z.infer<typeof attributeTypeSchema>;
 
 /** What the task pane may copy from the message into an attribute. */
 export const PREFILL_SOURCES = ['subject', 'fromName', 'fromAddress', 'receivedDate'] as const;
 export const prefillSchema = z.enum(PREFILL_SOURCES);
 export type Prefill = z.infer<typeof prefillSchema>;
 
-export const attributeValueSchema = z.union([z.string(), z.number(), z.boolean()]);
-export type AttributeValue = z.infer<typeof attributeValueSchema>;
-
-export const choiceOptionSchema = z.object({
-  value: z.string().min(1),
-  label: z.string(),
-});
-export type ChoiceOption = z.infer<typeof choiceOptionSchema>;
+/** A value of any type: the union of the types' own schemas (`attribute-types.ts`). */
+export const attributeValueSchema = z.union(
+  Object.values(ATTRIBUTE_TYPE_RULES).map((rules) => rules.schema) as unknown as [
+    z.ZodType<AttributeValue, AttributeValue>,
+    ...z.ZodType<AttributeValue, AttributeValue>[],
+  ],
+);
 
 export const attributeSchema = z.object({
   id: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/),
   label: z.string().min(1),
   type: attributeTypeSchema,
   required: z.boolean().default(false),
-  /** text only: the whole value must match (anchored, Unicode mode) */
-  pattern: z.string().optional(),
-  /** number only */
-  min: z.number().optional(),
-  max: z.number().optional(),
-  /** text only */
-  maxLength: z.number().int().positive().optional(),
-  /** typed like the value: string for text/date/choice, number, boolean */
+  // Type-specific settings: which types take which is in each type's `settings`.
+  pattern: typeSettingsSchema.shape.pattern,
+  min: typeSettingsSchema.shape.min,
+  max: typeSettingsSchema.shape.max,
+  maxLength: typeSettingsSchema.shape.maxLength,
+  /** typed like the value (the type's `parse` of the catalogue's text) */
   default: attributeValueSchema.optional(),
-  /** choice only */
-  options: z.array(choiceOptionSchema).optional(),
+  options: typeSettingsSchema.shape.options,
   prefill: prefillSchema.optional(),
   /** filled by the server at submit; never sent by the client */
   serverGenerated: z.boolean().default(false),

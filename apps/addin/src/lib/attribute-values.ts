@@ -1,4 +1,5 @@
-import { validateAttribute, validateAttributes } from '@toa/api/attributes';
+import { attributeType } from '@toa/api/attribute-types';
+import { isMissing, validateAttribute, validateAttributes } from '@toa/api/attributes';
 import type { Attributes } from '@toa/api/imports';
 import { initialAttributes, type MessageFacts } from '@toa/api/prefill';
 import type { Attribute, Template } from '@toa/api/templates';
@@ -20,16 +21,18 @@ export function toFieldValues(attributes: Attributes): FieldValues {
   return values;
 }
 
-const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
-
-/** The typed value the shared rules check; `undefined` for an empty field, raw text for a malformed number. */
+/**
+ * The typed value the shared rules check, read by the type's rules
+ * (`@toa/api/attribute-types`): what an untouched control holds for a blank
+ * field, the text as typed where it is no value of the type (so that the
+ * rules say what is wrong with it, e.g. "must be a number").
+ */
 export function toAttributeValue(attribute: Attribute, raw: FieldValue | undefined): unknown {
-  if (attribute.type === 'boolean') return raw === true || raw === 'true';
-  if (typeof raw !== 'string') return undefined;
-  const text = attribute.type === 'text' ? raw : raw.trim();
-  if (text === '') return undefined;
-  if (attribute.type === 'number') return NUMBER_TEXT.test(text) ? Number(text) : text;
-  return text;
+  const rules = attributeType(attribute.type);
+  if (typeof raw === 'boolean') return raw;
+  const text = raw !== undefined && rules.trims ? raw.trim() : raw;
+  if (text === undefined || isMissing(text)) return rules.untouched;
+  return rules.parse(text) ?? text;
 }
 
 /** The body of `PUT …/documents/:n`: only filled, user-editable attributes. */
@@ -71,7 +74,7 @@ export function validateDocument(template: Template, values: FieldValues): Field
 export function valuesForTemplate(template: Template, facts: MessageFacts, previous: FieldValues): FieldValues {
   const values = toFieldValues(initialAttributes(template, facts));
   for (const [id, typed] of Object.entries(previous)) {
-    if (typed !== '') values[id] = typed;
+    if (!isMissing(typed)) values[id] = typed;
   }
   return values;
 }

@@ -1,5 +1,5 @@
 import type { ReadStream } from 'node:fs';
-import { validateAttributes } from '@toa/api/attributes';
+import { validateAttributes, withoutBlanks } from '@toa/api/attributes';
 import type { FieldError } from '@toa/api/errors';
 import {
   type Attributes,
@@ -200,11 +200,6 @@ export class ImportService {
     return template;
   }
 
-  /** Blank optional values mean "no value": they are not stored, so the archive never gets "". */
-  private withoutBlanks(attributes: Attributes): Attributes {
-    return Object.fromEntries(Object.entries(attributes).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')));
-  }
-
   private checkAttributes(template: Template, attributes: Attributes, fieldPrefix = ''): FieldError[] {
     return validateAttributes(template, attributes, { maxLength: this.deps.limits.attributeLength }).map((e) => ({ ...e, field: `${fieldPrefix}${e.field}` }));
   }
@@ -224,7 +219,7 @@ export class ImportService {
       if (!template) throw new Error('the guard resolves the template');
       const doc = findDocument(draft, n);
       doc.templateId = template.id;
-      doc.attributes = this.withoutBlanks(attributes);
+      doc.attributes = withoutBlanks(attributes);
       updated = doc;
     });
     this.audit(identity, domain, 'document.updated', id, { document: n, templateId: request.templateId });

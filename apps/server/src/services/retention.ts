@@ -1,4 +1,4 @@
-import { isCalendarDate } from '@toa/api/ids';
+import { isCalendarDate } from '@toa/api/calendar-date';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../logging/audit-log.js';

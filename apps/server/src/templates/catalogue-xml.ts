@@ -1,18 +1,26 @@
-import { compilePattern, validateAttribute } from '@toa/api/attributes';
 import {
   ATTRIBUTE_TYPES,
-  type Attribute,
   type AttributeType,
-  type AttributeValue,
-  type Catalogue,
+  attributeType,
   type ChoiceOption,
+  describePrefills,
+  parseDecimal,
+  prefillFits,
+  type TypeSetting,
+  typesTaking,
+} from '@toa/api/attribute-types';
+import { isMissing, validateAttribute } from '@toa/api/attributes';
+import {
+  type Attribute,
+  attributeSchema,
+  type Catalogue,
   catalogueSchema,
   PREFILL_SOURCES,
   type Prefill,
   type Template,
-  attributeSchema,
   templateSchema,
 } from '@toa/api/templates';
+import { compilePattern } from '@toa/api/text';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 /** Catalogues are a few kilobytes; anything this big is a mistake or an attack. */
@@ -227,13 +235,8 @@ function attributeLabel(element: XmlElement, index: number): string {
 
 const ATTRIBUTE_XML_ATTRIBUTES = ['id', 'label', 'type', 'required', 'pattern', 'min', 'max', 'maxLength', 'default', 'prefill', 'serverGenerated'] as const;
 
-/** Settings that mean something for one type only; elsewhere they are a mistake. */
-const TYPE_SPECIFIC: Partial<Record<(typeof ATTRIBUTE_XML_ATTRIBUTES)[number], AttributeType>> = {
-  pattern: 'text',
-  maxLength: 'text',
-  min: 'number',
-  max: 'number',
-};
+/** The type-specific settings written as XML attributes (`options` are child elements). */
+const XML_SETTINGS = ['pattern', 'maxLength', 'min', 'max'] as const satisfies readonly TypeSetting[];
 
 function readAttribute(element: XmlElement, where: string, problems: string[]): Attribute {
   const raw = element.attributes;
@@ -262,14 +265,17 @@ function readAttribute(element: XmlElement, where: string, problems: string[]): 
   };
   if (knownType === undefined) return attribute;
 
-  for (const [setting, onlyFor] of Object.entries(TYPE_SPECIFIC)) {
-    if (raw[setting] !== undefined && onlyFor !== knownType) report(`${setting} applies to ${onlyFor} attributes only`);
+  // Each type takes its own settings (attribute-types.ts); any other type-specific setting is a mistake.
+  const takes = (setting: TypeSetting) => attributeType(knownType).settings.includes(setting);
+  for (const setting of XML_SETTINGS) {
+    if (raw[setting] !== undefined && !takes(setting)) report(`${setting} applies to ${typesTaking(setting)} attributes only`);
   }
-  if (knownType === 'text') readTextRules(raw, attribute, report);
-  if (knownType === 'number') readRange(raw, attribute, report);
+  if (takes('pattern')) readPattern(raw, attribute, report);
+  if (takes('maxLength')) readMaxLength(raw, attribute, report);
+  if (takes('min') || takes('max')) readRange(raw, attribute, report);
   const options = elements(element, 'option');
-  if (knownType === 'choice') attribute.options = readOptions(options, where, problems);
-  else if (options.length > 0) report('<option> applies to choice attributes only');
+  if (takes('options')) attribute.options = readOptions(options, where, problems);
+  else if (options.length > 0) report(`<option> applies to ${typesTaking('options')} attributes only`);
   readPrefill(raw, attribute, report);
   readDefault(raw, attribute, report);
   return attribute;
@@ -283,27 +289,20 @@ function readBoolean(raw: Record<string, string>, name: string, report: (problem
   return false;
 }
 
-function readTextRules(raw: Record<string, string>, attribute: Attribute, report: (problem: string) => void): void {
-  if (raw.pattern !== undefined) {
-    try {
-      compilePattern(raw.pattern);
-      attribute.pattern = raw.pattern;
-    } catch (error) {
-      report(`pattern "${raw.pattern}" is not a valid regular expression (${(error as Error).message})`);
-    }
-  }
-  if (raw.maxLength !== undefined) {
-    if (/^[1-9]\d{0,8}$/.test(raw.maxLength)) attribute.maxLength = Number(raw.maxLength);
-    else report(`maxLength must be a positive whole number, not "${raw.maxLength}"`);
+function readPattern(raw: Record<string, string>, attribute: Attribute, report: (problem: string) => void): void {
+  if (raw.pattern === undefined) return;
+  try {
+    compilePattern(raw.pattern);
+    attribute.pattern = raw.pattern;
+  } catch (error) {
+    report(`pattern "${raw.pattern}" is not a valid regular expression (${(error as Error).message})`);
   }
 }
 
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
-/** A number as written in the catalogue; `undefined` when it is not one (`Number('')` would be 0). */
-function parseDecimal(value: string): number | undefined {
-  const number = Number(value);
-  return DECIMAL.test(value) && Number.isFinite(number) ? number : undefined;
+function readMaxLength(raw: Record<string, string>, attribute: Attribute, report: (problem: string) => void): void {
+  if (raw.maxLength === undefined) return;
+  if (/^[1-9]\d{0,8}$/.test(raw.maxLength)) attribute.maxLength = Number(raw.maxLength);
+  else report(`maxLength must be a positive whole number, not "${raw.maxLength}"`);
 }
 
 function readRange(raw: Record<string, string>, attribute: Attribute, report: (problem: string) => void): void {
@@ -344,8 +343,8 @@ function readPrefill(raw: Record<string, string>, attribute: Attribute, report: 
     report(`prefill "${prefill}" is not one of ${PREFILL_SOURCES.join(', ')}`);
   } else if (attribute.serverGenerated) {
     report('a serverGenerated attribute cannot have a prefill');
-  } else if (!(attribute.type === 'text' || (attribute.type === 'date' && prefill === 'receivedDate'))) {
-    report(`prefill "${prefill}" does not fit a ${attribute.type} attribute (text takes any prefill, date only receivedDate)`);
+  } else if (!prefillFits(attribute.type, prefill)) {
+    report(`prefill "${prefill}" does not fit a ${attribute.type} attribute (${describePrefills()})`);
   } else {
     attribute.prefill = prefill;
   }
@@ -358,8 +357,9 @@ function readDefault(raw: Record<string, string>, attribute: Attribute, report: 
     report('a serverGenerated attribute cannot have a default');
     return;
   }
-  const value = typedDefault(attribute.type, written);
-  if (value === undefined || written.trim() === '') {
+  // Written as the catalogue has it: a default is never trimmed, and a blank one is no value.
+  const value = isMissing(written) ? undefined : attributeType(attribute.type).parse(written);
+  if (value === undefined) {
     report(`default "${written}" is not a ${attribute.type} value`);
     return;
   }
@@ -367,15 +367,4 @@ function readDefault(raw: Record<string, string>, attribute: Attribute, report: 
   const error = validateAttribute(attribute, value);
   if (error) report(`default "${written}" is not valid: ${error.message}`);
   else attribute.default = value;
-}
-
-function typedDefault(type: AttributeType, written: string): AttributeValue | undefined {
-  switch (type) {
-    case 'number':
-      return parseDecimal(written);
-    case 'boolean':
-      return written === 'true' ? true : written === 'false' ? false : undefined;
-    default:
-      return written;
-  }
 }
