@@ -1,11 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { IMPORT_ID_PATTERN } from '@toa/api/ids';
 import { errnoCode } from '../errors.js';
-import { fsyncDir, pathExists, writeFileDurable } from '../fs/atomic-fs.js';
+import { fsyncDir, pathExists, readdirOrEmpty, writeFileDurable } from '../fs/atomic-fs.js';
+import type { FileDigest } from '../fs/digest.js';
+import { writeNewFileDurable } from '../fs/durable-stream.js';
 import { KeyedLock } from '../fs/keyed-lock.js';
 import { type ArchiveBatch, type ArchiveClient, ArchiveError, type ArchivePage, interruptedError } from './archive-client.js';
 import type { ArchiveCallLog } from './call-log.js';
@@ -125,13 +126,7 @@ export class FilesystemArchiveClient implements ArchiveClient {
 
   /** Removes the staging folders `select` picks; returns their names. */
   private async removeStaging(select: (name: string, modifiedMs: number) => boolean): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.stagingRoot);
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return [];
-      throw error;
-    }
+    const names = await readdirOrEmpty(this.stagingRoot);
     const removed: string[] = [];
     for (const name of names) {
       const stats = await lstat(path.join(this.stagingRoot, name));
@@ -172,26 +167,15 @@ async function stageBatch(staging: string, batch: ArchiveBatch, manifest: Publis
  * import on disk is damaged, which no retry will mend.
  */
 async function copyVerified(n: number, page: ArchivePage, to: string): Promise<void> {
-  const hash = createHash('sha256');
-  let size = 0;
+  let copied: FileDigest;
   try {
-    await pipeline(
-      createReadStream(page.path),
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-      },
-      createWriteStream(to, { flags: 'wx', flush: true }),
-    );
+    copied = await writeNewFileDurable(to, [createReadStream(page.path)]);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT' && !(await pathExists(page.path))) throw damagedPageError(n, page, 'the file is missing', error);
     throw error;
   }
-  if (size !== page.size) throw damagedPageError(n, page, `${size} bytes instead of ${page.size}`);
-  if (hash.digest('hex') !== page.sha256) throw damagedPageError(n, page, 'its SHA-256 hash does not match');
+  if (copied.size !== page.size) throw damagedPageError(n, page, `${copied.size} bytes instead of ${page.size}`);
+  if (copied.sha256 !== page.sha256) throw damagedPageError(n, page, 'its SHA-256 hash does not match');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, open, rename, rm } from 'node:fs/promises';
+import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { type CrashPointName, crashPoint } from './crash-points.js';
@@ -19,6 +19,16 @@ export async function pathExists(file: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** The names in a directory, or none when it does not exist; other errors are raised. */
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
     throw error;
   }
 }

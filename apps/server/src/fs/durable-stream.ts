@@ -1,29 +1,6 @@
-import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-
-export interface FileDigest {
-  size: number;
-  /** SHA-256 of the file's bytes, lowercase hex */
-  sha256: string;
-}
-
-/** Passes bytes through unchanged while counting and hashing them. */
-class DigestTap extends Transform {
-  private readonly hash = createHash('sha256');
-  private size = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    callback(null, chunk);
-  }
-
-  digest(): FileDigest {
-    return { size: this.size, sha256: this.hash.digest('hex') };
-  }
-}
+import { DigestTap, type FileDigest } from './digest.js';
 
 type PipelineStage = NodeJS.ReadableStream | NodeJS.ReadWriteStream;
 

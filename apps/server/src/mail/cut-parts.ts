@@ -3,7 +3,8 @@ import { rm, stat } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
-import { type FileDigest, writeNewFileDurable } from '../fs/durable-stream.js';
+import type { FileDigest } from '../fs/digest.js';
+import { writeNewFileDurable } from '../fs/durable-stream.js';
 import { PartCutter } from './part-cutter.js';
 import { SPLITTER_OPTIONS } from './part-numbering.js';
 

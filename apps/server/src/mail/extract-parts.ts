@@ -1,9 +1,10 @@
-import { lstat, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { isMessageType } from '@toa/api/imports';
 import { lookup } from 'mime-types';
 import { AppError } from '../errors.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
-import type { FileDigest } from '../fs/durable-stream.js';
+import { pathExists } from '../fs/atomic-fs.js';
+import type { FileDigest } from '../fs/digest.js';
 import { mailWorkers } from './mail-worker-pool.js';
 import { type ListedAttachment, summarizeMessage } from './summarize-message.js';
 
@@ -62,7 +63,7 @@ export async function extractParts(args: ExtractPartsArgs): Promise<ExtractParts
   const chosen = chooseParts(summary.attachments, args.partIds);
   const partPaths = chosen.map((_, index) => args.partPath(index));
   // a file that is there already is not ours to remove: the pass fails on it ('wx') and it stays
-  const fresh = (await Promise.all([args.rewrittenPath, ...partPaths].map(async (file) => ((await exists(file)) ? [] : [file])))).flat();
+  const fresh = (await Promise.all([args.rewrittenPath, ...partPaths].map(async (file) => ((await pathExists(file)) ? [] : [file])))).flat();
 
   try {
     const partIds = chosen.map((part) => part.partId);
@@ -83,13 +84,6 @@ export async function extractParts(args: ExtractPartsArgs): Promise<ExtractParts
     await Promise.all(fresh.map((file) => rm(file, { force: true })));
     throw error;
   }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return lstat(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
 import type { Document, Import, ImportSummary, Page, Sidecar, Source } from '@toa/api/imports';
@@ -10,7 +10,7 @@ import { AppError, errnoCode, isAppError } from '../errors.js';
 import type { MessageSummary } from '../mail/summarize-message.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { ZonedTime } from '../zoned-time.js';
-import { fsyncDir, pathExists, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
+import { fsyncDir, pathExists, readdirOrEmpty, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
 import { crashPoint } from '../fs/crash-points.js';
 import { writeNewFileDurable } from '../fs/durable-stream.js';
 import type { KeyedLock } from '../fs/keyed-lock.js';
@@ -593,14 +593,5 @@ export class DomainStorage {
         throw error;
       }
     });
-  }
-}
-
-export async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return [];
-    throw error;
   }
 }

@@ -1,8 +1,8 @@
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { errnoCode } from '../errors.js';
-import { fsyncDir, writeFileAtomic } from '../fs/atomic-fs.js';
+import { fsyncDir, pathExists, writeFileAtomic } from '../fs/atomic-fs.js';
 import { crashPoint } from '../fs/crash-points.js';
 import type { ImportPaths } from './layout.js';
 
@@ -26,16 +26,6 @@ export async function writeJournal(paths: ImportPaths, renames: Array<[string, s
   await writeFileAtomic(paths.journalFile, `${JSON.stringify({ renames: entries }, null, 2)}\n`);
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
-  }
-}
-
 /**
  * Replays a journal: each rename whose source still exists is done (in order),
  * one whose source is gone was done before the crash. Idempotent, so it is
@@ -57,7 +47,7 @@ export async function applyJournal(paths: ImportPaths): Promise<boolean> {
     const to = path.resolve(paths.dir, toRelative);
     relativeInside(paths.dir, from);
     relativeInside(paths.dir, to);
-    if (!(await exists(from))) continue;
+    if (!(await pathExists(from))) continue;
     crashPoint('extract.before-journal-rename');
     await rename(from, to);
     touched.add(path.dirname(to));

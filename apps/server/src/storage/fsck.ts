@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { isMessageType } from '@toa/api/imports';
 import { isAppError } from '../errors.js';
 import { fsyncDir, pathExists } from '../fs/atomic-fs.js';
+import { digestFile } from '../fs/digest.js';
 import { type DomainStorage, sidecarFits } from './domain-storage.js';
 import { readSidecarFile } from './import-files.js';
 import { emptySweepReport, sweepDomain, type UnreadableImport } from './recovery.js';
@@ -20,12 +18,6 @@ export interface FsckFinding {
 }
 
 const RESTORE = 'restore the import folder from a backup, or remove it (its id then answers 404)';
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
-}
 
 /**
  * Checks every import of the given domains against its import.json: leftovers
@@ -126,7 +118,7 @@ async function checkPages(dataRoot: string, storage: DomainStorage, repair: bool
           findings.push({ path: where, problem: `size ${size} differs from the recorded ${page.size}`, fix: RESTORE, repaired: false });
           continue;
         }
-        if ((await sha256File(file)) !== page.sha256) {
+        if ((await digestFile(file)).sha256 !== page.sha256) {
           findings.push({ path: where, problem: 'sha256 differs from the recorded one', fix: RESTORE, repaired: false });
           continue;
         }

@@ -2,8 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import type { Import } from '@toa/api/imports';
-import { TMP_SUFFIX } from '../fs/atomic-fs.js';
-import { readdirOrEmpty } from './domain-storage.js';
+import { readdirOrEmpty, TMP_SUFFIX } from '../fs/atomic-fs.js';
 import { applyJournal } from './extract-journal.js';
 import { inspectImportFile } from './import-files.js';
 import {
@@ -114,6 +113,7 @@ async function sweepImport(
     }
     const pagesDir = paths.pagesDir(doc.n);
     const pages = new Map(doc.pages.map((p) => [p.m, p]));
+    // a damaged document folder (no pages folder, or a file in its place) is fsck's to report, not the sweep's to fail on
     for (const file of await readdir(pagesDir).catch(() => [] as string[])) {
       const pageMatch = PAGE_FILE_PATTERN.exec(file) ?? SIDECAR_FILE_PATTERN.exec(file);
       const keep = pageMatch ? pages.has(Number(pageMatch[1])) && (PAGE_FILE_PATTERN.test(file) || pages.get(Number(pageMatch[1]))?.sidecar === file) : false;
