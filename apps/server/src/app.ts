@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { createAuthMiddleware } from './auth/create-auth-middleware.js';
 import { AppError } from './errors.js';
 import type { AppContext } from './http/context.js';
+import { domainGate } from './http/domain-gate.js';
 import { deferredJson } from './http/json-body.js';
 import { loopbackHostsOnly } from './http/loopback-host.js';
 import { createErrorHandler } from './http/problem.js';
@@ -82,6 +83,8 @@ export function createApp(ctx: AppContext): Express {
       handler: (_req, _res, next) => next(new AppError('RATE_LIMITED', `more than ${ctx.config.limits.requestsPerMinute} requests in a minute; wait a moment`)),
     }),
   );
+  // a cluster node: another node's domain is 421, a draining domain read-only (docs/scaling.md)
+  if (ctx.config.cluster && ctx.drains) api.use(domainGate(ctx.config.cluster, ctx.drains));
   api.use(systemRoutes(ctx), importRoutes(ctx), adminRoutes(ctx));
   api.use((req) => {
     throw new AppError('NOT_FOUND', `there is no route ${req.method} ${req.baseUrl}${req.path}`);

@@ -5,6 +5,7 @@ import type { Config } from './config/schema.js';
 import { isAppError, StartupError } from './errors.js';
 import { LIFECYCLE } from './logging/logger.js';
 import { startServer } from './server.js';
+import { drainDomain, undrainDomain, writeNginxSite } from './cli/cluster.js';
 import { fsck } from './cli/fsck.js';
 import { locate } from './cli/locate.js';
 import { retentionCommand } from './cli/retention.js';
@@ -123,6 +124,40 @@ for (const [name, description, download] of [
       process.exitCode = await templatesCheck(loaded, download, printer(options, provenance(loaded)));
     });
 }
+
+const cluster = program.command('cluster').description('several servers, each owning some domains (docs/scaling.md)');
+cluster
+  .command('nginx')
+  .description('write the nginx site that sends each domain to its node and the rest to any node')
+  .addOption(configOption)
+  .option('-o, --output <file>', 'write the site to this file (replaced atomically) instead of stdout')
+  .option('--listen <parameters>', 'nginx listen parameters', '443 ssl')
+  .option('--server-name <names>', 'nginx server_name', '_')
+  .option('--certificate <file>', 'TLS certificate (with ssl)')
+  .option('--certificate-key <file>', 'TLS key (with ssl)')
+  .action(async (options: { config?: string; output?: string; listen: string; serverName: string; certificate?: string; certificateKey?: string }) => {
+    const loaded = config(options);
+    await writeNginxSite(loaded, options);
+  });
+cluster
+  .command('drain <domain>')
+  .description('make a domain read-only on this node (writes answer 503) and wait until nothing of it is under way, before copying its folder')
+  .addOption(configOption)
+  .option('--timeout <seconds>', 'longest wait for writes and archive calls under way', '120')
+  .addOption(jsonOption)
+  .action(async (domain: string, options: { config?: string; timeout: string; json?: boolean }) => {
+    const loaded = config(options);
+    process.exitCode = await drainDomain(loaded, domain, Number(options.timeout), printer(options, provenance(loaded)));
+  });
+cluster
+  .command('undrain <domain>')
+  .description('accept writes of a drained domain again (a move given up), or clear the drain of a domain moved away')
+  .addOption(configOption)
+  .addOption(jsonOption)
+  .action(async (domain: string, options: { config?: string; json?: boolean }) => {
+    const loaded = config(options);
+    await undrainDomain(loaded, domain, printer(options, provenance(loaded)));
+  });
 
 function report(error: unknown, out: Output): void {
   if (error instanceof ConfigError || error instanceof StartupError) out.error(error.message);

@@ -18,6 +18,7 @@ import { createLogger, LIFECYCLE } from './logging/logger.js';
 import { extractParts } from './mail/extract-parts.js';
 import { configureMailWorkers } from './mail/mail-worker-pool.js';
 import { summarizeMessage } from './mail/summarize-message.js';
+import { DomainDrains } from './cluster/domain-drains.js';
 import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
 import { type RetentionDeps, runRetention } from './services/retention.js';
@@ -112,8 +113,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (problems.length > 0 && config.production) throw new StartupError(problems);
     const sweep = await recoverDataRoot(layout, codes, logger);
 
+    // every node of a cluster answers the directory (GET /api/domains) for every domain, with its catalogue's state
+    const everyDomain = config.cluster?.domains ?? config.domains;
     const templates = new TemplateRegistry({
-      domains: config.domains,
+      domains: everyDomain,
       dataRoot: layout.root,
       logger,
       clock,
@@ -162,6 +165,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     cleanups.push(() => imports.drain());
     await imports.resumePending(sweep.pending);
+    // a cluster node: domains being moved away are read-only from the first request on (docs/scaling.md)
+    const drains = config.cluster ? new DomainDrains({ layout, domains: codes, settled: () => imports.drain(), logger }) : undefined;
+    if (drains) {
+      await drains.start();
+      cleanups.push(() => drains.stop());
+    }
 
     const retentionDeps: RetentionDeps = { storages: storages.values(), retentionDays: config.retentionDays, time, clock, audit, logger };
     const retention = (runOptions?: { dryRun?: boolean }) => runRetention({ ...retentionDeps, storages: storages.values() }, runOptions);
@@ -216,12 +225,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const context: AppContext = {
       config,
       logger,
-      domains: new DomainDirectory(config.domains, (code) => templates.state(code).available),
+      domains: new DomainDirectory(everyDomain, (code) => templates.state(code).available),
       imports,
       templates,
       audit,
       freeSpace,
       health,
+      ...(drains ? { drains } : {}),
     };
     handle = createApp(context);
     const address = server.address() as AddressInfo;

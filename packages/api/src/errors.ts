@@ -21,6 +21,8 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The upload is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   HOST_NOT_ALLOWED: { status: 421, title: 'This server does not answer to that host name' },
+  /** a cluster (docs/scaling.md): the domain is stored on another node; the detail names it */
+  DOMAIN_ELSEWHERE: { status: 421, title: 'Another node serves this domain' },
   LIMIT_EXCEEDED: { status: 422, title: 'A configured limit was reached' },
   ATTRIBUTES_INVALID: { status: 422, title: 'Some attribute values are not valid' },
   TEMPLATE_UNKNOWN: { status: 422, title: 'Unknown template' },
@@ -32,8 +34,14 @@ export const ERRORS = {
   INTERNAL: { status: 500, title: 'Internal server error' },
   CATALOGUE_UNAVAILABLE: { status: 503, title: 'The template catalogue is not available' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  /** a cluster's proxy (`toa-server cluster nginx`): the node behind the request does not answer; other nodes' domains go on */
+  NODE_UNAVAILABLE: { status: 502, title: 'The server for this request is not answering' },
+  /** a cluster's proxy: the node took longer than the proxy waits */
+  NODE_TIMEOUT: { status: 504, title: 'The server for this request did not answer in time' },
   /** RFC 4918 §11.5: a full disk or quota, or the data disk below its free-space reserve; not stored */
   INSUFFICIENT_STORAGE: { status: 507, title: 'The server has no room to store this' },
+  /** the domain is being moved to another node: reads are served, writes answer this with Retry-After */
+  DOMAIN_READ_ONLY: { status: 503, title: 'The domain is read-only while it moves' },
   PARSE_QUEUE_FULL: { status: 503, title: 'Too many messages are waiting to be parsed' },
   RESOURCES_EXHAUSTED: { status: 503, title: 'The server is out of resources for the moment' },
 } as const satisfies Record<string, { status: number; title: string }>;

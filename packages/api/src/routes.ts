@@ -18,6 +18,30 @@ export const ROUTES = {
   catalogueRefresh: '/admin/:domain/templates/refresh',
 } as const;
 
+/**
+ * The first path segment (under API_PREFIX) of every route that names a
+ * domain right after it: `import`, `domains`, `admin`. A cluster sends these
+ * to the node that owns the domain; every other route answers on any node.
+ */
+export const DOMAIN_SCOPED_PREFIXES: readonly string[] = [
+  ...new Set(Object.values(ROUTES).flatMap((route) => /^\/([a-z]+)\/:domain(?:\/|$)/.exec(route)?.slice(1, 2) ?? [])),
+];
+
+/**
+ * The domain segment of a path under API_PREFIX (`/import/acme/…` → `acme`),
+ * percent-decoded as the router decodes parameters; `undefined` for an
+ * unscoped path or a segment that cannot be decoded.
+ */
+export function domainOfPath(apiPath: string): string | undefined {
+  const [, first, segment] = apiPath.split('/', 3);
+  if (first === undefined || segment === undefined || segment === '' || !DOMAIN_SCOPED_PREFIXES.includes(first)) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The multipart field that carries a page upload. */
 export const PAGE_UPLOAD_FIELD = 'file';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { type Config, type ConfigInput, configSchema, type ParsedConfig } from './schema.js';
+import { type ClusterNode, type ClusterPlacement, type Config, type ConfigInput, configSchema, type DomainConfig, type ParsedConfig } from './schema.js';
 
 /** Raised with every problem of a configuration, one line each. */
 export class ConfigError extends Error {
@@ -77,7 +77,7 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] 
 
 function formatIssues(error: z.ZodError, origin: string, origins: Origins): string[] {
   return flattenIssues(error.issues).map((issue) => {
-    const fromEnv = issue.path.length === 1 ? origins.get(String(issue.path[0])) : undefined;
+    const fromEnv = origins.get(issue.path.map(String).join('.'));
     if (fromEnv) return `${fromEnv.variable}: ${issue.message}, not ${JSON.stringify(fromEnv.raw)}`;
     const where =
       issue.path.length > 0
@@ -161,6 +161,14 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
       origins.set(key, { variable: name, raw: value });
     }
   }
+  // one file for every node of a cluster: each process names its node in the environment
+  if (env.TOA_NODE !== undefined && env.TOA_NODE !== '') {
+    if (typeof raw.cluster !== 'object' || raw.cluster === null || Array.isArray(raw.cluster)) {
+      throw new ConfigError([`TOA_NODE: names this process's node ("${env.TOA_NODE}"), but ${origin} has no cluster`]);
+    }
+    raw.cluster = { ...raw.cluster, self: env.TOA_NODE };
+    origins.set('cluster.self', { variable: 'TOA_NODE', raw: env.TOA_NODE });
+  }
   if (raw.production === undefined && env.NODE_ENV === 'production') {
     raw.production = true;
     origins.set('production', { variable: 'NODE_ENV=production', raw: 'production' });
@@ -180,8 +188,15 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
   if (problems.length > 0) throw new ConfigError(problems);
 
   const resolve = (p: string): string => path.resolve(baseDir, p);
+  const domains = parsed.domains.map((domain) => ({
+    ...domain,
+    templates: 'file' in domain.templates ? { file: resolve(domain.templates.file) } : domain.templates,
+    archive: domain.archive.type === 'filesystem' ? { ...domain.archive, root: resolve(domain.archive.root) } : domain.archive,
+  }));
+  const { cluster: clusterInput, ...rest } = parsed;
+  const cluster = clusterInput && clusterPlacement(clusterInput, domains);
   return {
-    ...parsed,
+    ...rest,
     timeZone: parsed.timeZone ?? systemTimeZone(),
     retentionDays: Number.parseInt(parsed.dataRetention, 10),
     baseDir,
@@ -190,10 +205,14 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
     logDir: resolve(parsed.logDir),
     taskpaneDir: parsed.taskpaneDir ? resolve(parsed.taskpaneDir) : defaultTaskpaneDir(),
     ...checkoutPreviewDir(),
-    domains: parsed.domains.map((domain) => ({
-      ...domain,
-      templates: 'file' in domain.templates ? { file: resolve(domain.templates.file) } : domain.templates,
-      archive: domain.archive.type === 'filesystem' ? { ...domain.archive, root: resolve(domain.archive.root) } : domain.archive,
-    })),
+    domains: cluster ? domains.filter((domain) => cluster.owners[domain.code] === cluster.self) : domains,
+    ...(cluster ? { cluster } : {}),
   };
+}
+
+/** The validated cluster as this node sees it (the schema made sure every domain has one owner and `self` is a node). */
+function clusterPlacement(cluster: NonNullable<ParsedConfig['cluster']>, domains: DomainConfig[]): ClusterPlacement {
+  const self = cluster.nodes.find((node) => node.name === cluster.self) as ClusterNode;
+  const owners = Object.fromEntries(cluster.nodes.flatMap((node) => node.domains.map((code) => [code, node])));
+  return { self, nodes: cluster.nodes, domains, owners };
 }

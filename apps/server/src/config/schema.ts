@@ -129,6 +129,28 @@ export const limitsSchema = z
   })
   .strict();
 
+/** A node of a cluster: a DNS-label-like name, used in messages, logs, `TOA_NODE` and the nginx upstream names. */
+const nodeNameSchema = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a node name: lower-case letters, digits and "-", such as "toa-1"');
+
+const clusterNodeSchema = z
+  .object({
+    name: nodeNameSchema,
+    /** where the node's server listens, as nginx reaches it (`http://10.0.0.11:3100`); no path */
+    url: serviceUrlSchema.refine((url) => ['', '/'].includes(new URL(url).pathname) && !new URL(url).search, "must be the server's origin, without a path"),
+    /** the domain codes this node stores and serves; a node with none is a spare (or one being added) */
+    domains: z.array(domainCodeSchema).default([]),
+  })
+  .strict();
+
+/** Domains sharded over several servers (docs/scaling.md): who owns what, and which node this process is. */
+export const clusterSchema = z
+  .object({
+    /** this process's node; `TOA_NODE` overrides it, so one file serves every node */
+    self: nodeNameSchema.optional(),
+    nodes: z.array(clusterNodeSchema).min(1, 'name at least one node'),
+  })
+  .strict();
+
 /** Asymmetric signature algorithms only: an HMAC or `none` token is never accepted. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
 
@@ -198,6 +220,8 @@ export const configSchema = z
     /** folder with the built task pane; served at /taskpane.html when it exists */
     taskpaneDir: z.string().optional(),
     domains: z.array(domainConfigSchema).min(1, 'configure at least one domain'),
+    /** several servers, each owning some domains (docs/scaling.md); absent: this server serves every domain */
+    cluster: clusterSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -212,7 +236,43 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['timeZone'], message: 'is required in production' });
     }
     for (const [index, domain] of config.domains.entries()) checkDomainTenants(config.auth, domain, index, ctx);
+    if (config.cluster) checkCluster(config.cluster, config.domains, ctx);
   });
+
+/** Every domain has exactly one owner among the nodes, every owned code is a domain, names and URLs are unique, `self` is a node. */
+function checkCluster(cluster: z.output<typeof clusterSchema>, domains: ReadonlyArray<{ code: string }>, ctx: z.RefinementCtx): void {
+  const names = new Map<string, number>();
+  const urls = new Map<string, string>();
+  const owners = new Map<string, string>();
+  const codes = new Set(domains.map((d) => d.code));
+  cluster.nodes.forEach((node, index) => {
+    const at = ['cluster', 'nodes', index];
+    if (names.has(node.name)) ctx.addIssue({ code: 'custom', path: [...at, 'name'], message: `duplicate node name "${node.name}"` });
+    names.set(node.name, index);
+    const origin = new URL(node.url).origin;
+    const twin = urls.get(origin);
+    if (twin !== undefined) ctx.addIssue({ code: 'custom', path: [...at, 'url'], message: `${origin} is also the URL of node "${twin}"` });
+    urls.set(origin, node.name);
+    node.domains.forEach((code, i) => {
+      const owner = owners.get(code);
+      if (!codes.has(code)) ctx.addIssue({ code: 'custom', path: [...at, 'domains', i], message: `"${code}" is not a configured domain` });
+      else if (owner !== undefined)
+        ctx.addIssue({ code: 'custom', path: [...at, 'domains', i], message: `"${code}" is already owned by node "${owner}"; a domain has one owner` });
+      else owners.set(code, node.name);
+    });
+  });
+  domains.forEach((domain, index) => {
+    if (!owners.has(domain.code))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domains', index, 'code'],
+        message: `"${domain.code}" is owned by no node; list it under one of cluster.nodes[].domains`,
+      });
+  });
+  if (cluster.self === undefined) ctx.addIssue({ code: 'custom', path: ['cluster', 'self'], message: 'name the node this process is (or set TOA_NODE)' });
+  else if (!names.has(cluster.self))
+    ctx.addIssue({ code: 'custom', path: ['cluster', 'self'], message: `"${cluster.self}" is not one of the nodes (${[...names.keys()].join(', ')})` });
+}
 
 /**
  * A domain's mail-domain rule trusts the address a token claims; only the
@@ -244,6 +304,18 @@ function checkDomainTenants(auth: z.output<typeof authSchema>, domain: z.output<
   });
 }
 
+export type ClusterNode = z.output<typeof clusterNodeSchema>;
+
+/** The cluster as this process sees it. */
+export interface ClusterPlacement {
+  self: ClusterNode;
+  nodes: ClusterNode[];
+  /** every domain of the cluster, owned here or elsewhere */
+  domains: DomainConfig[];
+  /** the owning node of each domain code */
+  owners: Record<string, ClusterNode>;
+}
+
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type DomainConfig = z.output<typeof domainConfigSchema>;
@@ -256,8 +328,14 @@ export type JwtAuthConfig = z.output<typeof jwtAuthSchema>;
  * The configuration the server runs on: every path absolute, the zone settled,
  * the retention in days.
  */
-export interface Config extends Omit<ParsedConfig, 'timeZone'> {
+export interface Config extends Omit<ParsedConfig, 'timeZone' | 'cluster'> {
   timeZone: string;
+  /**
+   * With a cluster: `domains` holds only the domains this node owns (what it
+   * stores, serves, checks and sweeps); `cluster.domains` holds every domain,
+   * for the directory every node answers (`GET /api/domains`).
+   */
+  cluster?: ClusterPlacement;
   retentionDays: number;
   /** where relative paths were resolved from */
   baseDir: string;

@@ -44,7 +44,14 @@ export async function acquireProcessLock(file: string): Promise<ProcessLock> {
       if (errnoCode(error) !== 'EEXIST') throw error;
     }
     const owner = await readOwner(file);
-    if (owner && (owner.host !== me.host || isAlive(owner.pid))) {
+    if (owner && owner.host !== me.host) {
+      // a pid means nothing on another host: only its operator knows whether that server is gone
+      throw new AppError(
+        'UNAVAILABLE',
+        `the data root is locked by a TOA server on another host, ${owner.host} (pid ${owner.pid} there, started ${owner.startedAt}); this host (${me.host}) cannot tell whether it still runs: stop it on ${owner.host}, and remove ${file} only once it is certainly gone`,
+      );
+    }
+    if (owner && isAlive(owner.pid)) {
       throw new AppError(
         'UNAVAILABLE',
         `another TOA server (pid ${owner.pid} on ${owner.host}, started ${owner.startedAt}) uses this data root; stop it first, or remove ${file} if it is certainly gone`,
@@ -66,6 +73,17 @@ async function readOwner(file: string): Promise<LockOwner | undefined> {
     // an empty or torn lock file comes from a crash while writing it: stale
   }
   return undefined;
+}
+
+/**
+ * The server holding the data-root lock in `file`, if one may be running: a
+ * live process on this host, or any holder on another host (which this host
+ * cannot check). `undefined` when the lock is free or stale.
+ */
+export async function runningLockOwner(file: string): Promise<LockOwner | undefined> {
+  const owner = await readOwner(file);
+  if (!owner) return undefined;
+  return owner.host !== hostname() || isAlive(owner.pid) ? owner : undefined;
 }
 
 export type ServerSignal = { sent: true; owner: LockOwner } | { sent: false; reason: 'none' | 'other-host' | 'not-permitted'; owner?: LockOwner };

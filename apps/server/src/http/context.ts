@@ -1,5 +1,6 @@
 import type { Health } from '@toa/api/identity';
 import type { Logger } from 'pino';
+import type { DomainDrains } from '../cluster/domain-drains.js';
 import type { Config } from '../config/schema.js';
 import type { AuditLog } from '../logging/audit-log.js';
 import type { DomainDirectory } from '../services/domain-directory.js';
@@ -18,4 +19,6 @@ export interface AppContext {
   /** the data disk against `limits.freeSpaceReserveMb`: routes that store new content ask first */
   freeSpace: FreeSpace;
   health(): Promise<Health>;
+  /** a cluster node's domains being moved away (only with `cluster` configured) */
+  drains?: DomainDrains;
 }

@@ -13,6 +13,9 @@ import { TMP_SUFFIX, tmpSiblingPath } from '../fs/atomic-fs.js';
 export const LAYOUT_VERSION = 1;
 export const LAYOUT_VERSION_FILE = '.toa-layout-version';
 export const PROCESS_LOCK_FILE = '.toa-server.lock';
+/** A domain being moved off this node (docs/scaling.md): `.toa-drain-<code>` asks, `.toa-drained-<code>` answers. Beside, not inside, the domain folder, so a copy of the folder never carries them. */
+export const DRAIN_REQUEST_PREFIX = '.toa-drain-';
+export const DRAIN_DONE_PREFIX = '.toa-drained-';
 /** The cached copy of a URL domain's catalogue, in the domain folder (SPEC §3.1). */
 export const CATALOGUE_CACHE_FILE = 'cmserver2.xml';
 export const IMPORT_FILE = 'import.json';
@@ -82,6 +85,18 @@ export class Layout {
 
   processLockFile(): string {
     return this.inside(PROCESS_LOCK_FILE);
+  }
+
+  /** Present while the domain is read-only on this node: written by `toa-server cluster drain`. */
+  drainRequestFile(domain: string): string {
+    this.domainDir(domain);
+    return this.inside(`${DRAIN_REQUEST_PREFIX}${domain}`);
+  }
+
+  /** Written by the server once the drained domain has no write in flight. */
+  drainDoneFile(domain: string): string {
+    this.domainDir(domain);
+    return this.inside(`${DRAIN_DONE_PREFIX}${domain}`);
   }
 
   catalogueCache(domain: string): string {

@@ -1,0 +1,117 @@
+import { ERRORS, type ErrorCode, problemType } from '@toa/api/errors';
+import { API_PREFIX, DOMAIN_SCOPED_PREFIXES } from '@toa/api/routes';
+import { AppError } from '../errors.js';
+import type { ClusterNode, ClusterPlacement, Limits } from '../config/schema.js';
+
+export interface NginxSiteOptions {
+  /** the `listen` parameters, such as `443 ssl` or `127.0.0.1:8080` */
+  listen: string;
+  serverName: string;
+  /** both or neither; required when `listen` says `ssl` */
+  certificate?: string;
+  certificateKey?: string;
+  /** what the header comment says the site was written from */
+  source: string;
+}
+
+/** Seconds a client is told to wait when a node does not answer: about a restart. */
+const NODE_DOWN_RETRY_SECONDS = 5;
+
+/** How long nginx waits to connect to a node: they are on the same network; a node that does not accept at once is down. */
+const CONNECT_TIMEOUT_SECONDS = 3;
+
+const upstreamOf = (node: ClusterNode): string => `toa_node_${node.name.replaceAll('-', '_')}`;
+const ANY_NODE = 'toa_any_node';
+
+/**
+ * The nginx site (an `http`-context include, as Debian's sites-available
+ * holds) that fronts a cluster: every domain-scoped path
+ * (`/api/{import,domains,admin}/<domain>…`, the list comes from
+ * `@toa/api/routes`) goes to the node that owns the domain; everything else
+ * (the task pane, `/api/me`, `/api/domains`, `/api/health`) to any node that
+ * answers. The body limit and timeouts follow `limits`, so the server's own
+ * refusals (413, 408) come before nginx's; what nginx itself answers (a node
+ * down, a timeout, a body far too large) is a JSON problem (RFC 9457), never
+ * its HTML page. Paths are matched on nginx's decoded `$uri`, as the server's
+ * gate decodes the domain segment.
+ */
+export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: NginxSiteOptions): string {
+  const tls = /\bssl\b/.test(options.listen);
+  if (tls && !(options.certificate && options.certificateKey))
+    throw new AppError('VALIDATION_FAILED', `listening with ssl ("${options.listen}") needs --certificate and --certificate-key`);
+  const upstream = (name: string, nodes: readonly ClusterNode[], failover: boolean): string[] => [
+    `upstream ${name} {`,
+    // one server never counts as down (nginx ignores max_fails then); in the any-node group a failed one is skipped for 10 s
+    ...nodes.map((node) => `  server ${new URL(node.url).host}${failover ? ' max_fails=1 fail_timeout=10s' : ''};`),
+    '  keepalive 16;',
+    '}',
+  ];
+  const domainPaths = DOMAIN_SCOPED_PREFIXES.join('|');
+  const owned = cluster.nodes.flatMap((node) => node.domains.map((code) => ({ code, node })));
+  const map = (variable: string, fallback: string, value: (node: ClusterNode) => string): string[] => [
+    `map $uri ${variable} {`,
+    `  default ${fallback};`,
+    ...owned.map(({ code, node }) => `  ~^${API_PREFIX}/(?:${domainPaths})/${code}(?:/|$) ${value(node)};`),
+    '}',
+  ];
+  // the client waits for a message to be parsed (queue, then worker) before the answer to its upload
+  const readSeconds = limits.parseWaitSeconds + limits.parseTimeoutSeconds + 30;
+  const bodySeconds = limits.bodyIdleSeconds + 5;
+  const problem = (status: number, code: ErrorCode, detail: string): string[] => [
+    '  default_type application/problem+json;',
+    ...(status === 502 ? [`  add_header Retry-After ${NODE_DOWN_RETRY_SECONDS} always;`] : []),
+    `  return ${status} '${JSON.stringify({ type: problemType(code), title: ERRORS[code].title, status, detail, code })}';`,
+  ];
+  return [
+    `# TOA cluster front (docs/scaling.md), written by "toa-server cluster nginx" from ${options.source}.`,
+    '# Do not edit: change the cluster in the configuration, write this again, then "nginx -t && nginx -s reload".',
+    '',
+    ...cluster.nodes.flatMap((node) => upstream(upstreamOf(node), [node], false)),
+    ...upstream(ANY_NODE, cluster.nodes, true),
+    '',
+    ...map('$toa_upstream', ANY_NODE, upstreamOf),
+    ...map('$toa_node', '"any node"', (node) => node.name),
+    '',
+    'server {',
+    `  listen ${options.listen};`,
+    `  server_name ${options.serverName};`,
+    ...(tls ? [`  ssl_certificate ${options.certificate};`, `  ssl_certificate_key ${options.certificateKey};`] : []),
+    '',
+    '  # a little above the page limit (multipart framing): the server refuses a larger page itself, as a problem',
+    `  client_max_body_size ${Math.ceil(limits.pageSizeMb) + 10}m;`,
+    '  # uploads stream to the node as they arrive (its size and idle checks apply at once)',
+    '  proxy_request_buffering off;',
+    `  client_body_timeout ${bodySeconds}s;`,
+    `  proxy_send_timeout ${bodySeconds}s;`,
+    `  proxy_read_timeout ${readSeconds}s;`,
+    `  proxy_connect_timeout ${CONNECT_TIMEOUT_SECONDS}s;`,
+    '  proxy_http_version 1.1;',
+    '  proxy_set_header Connection "";',
+    '  proxy_set_header Host $host;',
+    '  proxy_set_header X-Forwarded-Proto $scheme;',
+    '  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    '  # the server answers with its own problems; these are for what nginx answers itself',
+    '  error_page 502 503 @toa_node_down;',
+    '  error_page 504 @toa_node_timeout;',
+    '  error_page 413 @toa_too_large;',
+    '',
+    '  location / {',
+    '    proxy_pass http://$toa_upstream;',
+    '  }',
+    '  location @toa_node_down {',
+    ...problem(
+      502,
+      'NODE_UNAVAILABLE',
+      'the TOA server for this request ($toa_node) is not answering; domains on other nodes are not affected; try again shortly',
+    ).map((line) => `  ${line}`),
+    '  }',
+    '  location @toa_node_timeout {',
+    ...problem(504, 'NODE_TIMEOUT', `the TOA server for this request ($toa_node) did not answer within ${readSeconds} s`).map((line) => `  ${line}`),
+    '  }',
+    '  location @toa_too_large {',
+    ...problem(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than the page size limit of ${limits.pageSizeMb} MB`).map((line) => `  ${line}`),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}

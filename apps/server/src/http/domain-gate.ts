@@ -1,0 +1,55 @@
+import { domainOfPath } from '@toa/api/routes';
+import type { RequestHandler } from 'express';
+import { DRAIN_RETRY_AFTER_SECONDS, type DomainDrains } from '../cluster/domain-drains.js';
+import type { ClusterPlacement } from '../config/schema.js';
+import { AppError } from '../errors.js';
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A cluster's check on every domain-scoped request (docs/scaling.md): a
+ * domain another node owns is 421 DOMAIN_ELSEWHERE naming that node (RFC
+ * 9110 §15.5.20: this server is not the one to answer); a draining domain
+ * serves reads and answers writes 503 DOMAIN_READ_ONLY with `Retry-After`;
+ * every other write is counted until its handler answers, so a drain knows
+ * when nothing of the domain is under way. Unscoped routes pass untouched.
+ */
+export function domainGate(cluster: ClusterPlacement, drains: DomainDrains): RequestHandler {
+  return (req, res, next) => {
+    const domain = domainOfPath(req.path);
+    if (domain === undefined) {
+      next();
+      return;
+    }
+    const owner = cluster.owners[domain];
+    if (owner !== undefined && owner !== cluster.self) {
+      next(
+        new AppError(
+          'DOMAIN_ELSEWHERE',
+          `the domain "${domain}" is stored on node "${owner.name}" (${owner.url}), not on "${cluster.self.name}"; send requests through the cluster's proxy`,
+        ),
+      );
+      return;
+    }
+    if (READS.has(req.method)) {
+      next();
+      return;
+    }
+    if (drains.isDraining(domain)) {
+      next(
+        new AppError('DOMAIN_READ_ONLY', `the domain "${domain}" is moving to another node and is read-only meanwhile; try again in a moment`, {
+          retryAfterSeconds: DRAIN_RETRY_AFTER_SECONDS,
+        }),
+      );
+      return;
+    }
+    // the handler's work is done once it answers (end), even when the client has gone before (close comes earlier then)
+    const done = drains.beginWrite(domain);
+    const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+    res.end = ((...args: unknown[]) => {
+      done();
+      return end(...args);
+    }) as typeof res.end;
+    next();
+  };
+}

@@ -1,0 +1,84 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { problemSchema } from '@toa/api/errors';
+import { DOMAIN_SCOPED_PREFIXES, ROUTES } from '@toa/api/routes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nginxSite } from '../../src/cluster/nginx-site.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { Config } from '../../src/config/schema.js';
+import { nginxCheck, nginxMainConfig } from '../support/nginx.js';
+
+let dir: string;
+let config: Config;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toa-nginx-site-'));
+  const domain = (code: string) => ({ code, name: code, templates: { file: './c.xml' }, archive: { type: 'filesystem', root: `./archive/${code}` } });
+  await writeFile(
+    path.join(dir, 'toa.json'),
+    JSON.stringify({
+      timeZone: 'Europe/Prague',
+      limits: { pageSizeMb: 250, bodyIdleSeconds: 40, parseWaitSeconds: 20, parseTimeoutSeconds: 10 },
+      domains: ['acme', 'globex', 'initech', 'umbrella'].map(domain),
+      cluster: {
+        self: 'toa-1',
+        nodes: [
+          { name: 'toa-1', url: 'http://127.0.0.1:3101', domains: ['acme', 'globex'] },
+          { name: 'toa-2', url: 'http://127.0.0.1:3102', domains: ['initech'] },
+          { name: 'toa-3', url: 'http://127.0.0.1:3103', domains: ['umbrella'] },
+        ],
+      },
+    }),
+  );
+  config = loadConfig({ file: path.join(dir, 'toa.json'), env: {} });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('the nginx site of a cluster', () => {
+  it('covers every domain-scoped route of the API, and only those', () => {
+    const scoped = Object.values(ROUTES).filter((route) => route.includes(':domain'));
+    for (const route of scoped)
+      expect(
+        DOMAIN_SCOPED_PREFIXES.some((prefix) => route.startsWith(`/${prefix}/:domain`)),
+        route,
+      ).toBe(true);
+    expect([...DOMAIN_SCOPED_PREFIXES].sort()).toEqual(['admin', 'domains', 'import']);
+  });
+
+  it('sends each domain to its owner, the rest to any node, with the limits of the configuration', () => {
+    const site = nginxSite(config.cluster!, config.limits, { listen: '127.0.0.1:8080', serverName: '_', source: 'toa.json' });
+    expect(site).toContain('~^/api/(?:domains|import|admin)/acme(?:/|$) toa_node_toa_1;');
+    expect(site).toContain('~^/api/(?:domains|import|admin)/initech(?:/|$) toa_node_toa_2;');
+    expect(site).toContain('~^/api/(?:domains|import|admin)/umbrella(?:/|$) toa_node_toa_3;');
+    expect(site).toMatch(/upstream toa_any_node \{\n {2}server 127\.0\.0\.1:3101 [^\n]*\n {2}server 127\.0\.0\.1:3102 [^\n]*\n {2}server 127\.0\.0\.1:3103 /);
+    expect(site).toContain('client_max_body_size 260m;');
+    expect(site).toContain('client_body_timeout 45s;');
+    expect(site).toContain('proxy_read_timeout 60s;');
+    expect(site).toContain('proxy_request_buffering off;');
+  });
+
+  it("answers what nginx answers itself with JSON problems in the API's shape", () => {
+    const site = nginxSite(config.cluster!, config.limits, { listen: '127.0.0.1:8080', serverName: '_', source: 'toa.json' });
+    const bodies = [...site.matchAll(/return (\d{3}) '(.*)';/g)].map(([, status, body]) => ({ status: Number(status), body: body as string }));
+    expect(bodies.map((b) => b.status)).toEqual([502, 504, 413]);
+    for (const { status, body } of bodies) {
+      const parsed = problemSchema.parse(JSON.parse(body.replaceAll('$toa_node', 'toa-2')));
+      expect(parsed.status).toBe(status);
+    }
+    expect(site).toMatch(/location @toa_node_down \{\n\s+default_type application\/problem\+json;\n\s+add_header Retry-After \d+ always;/);
+  });
+
+  it('passes nginx -t', async () => {
+    const site = path.join(dir, 'toa-cluster.conf');
+    await writeFile(site, nginxSite(config.cluster!, config.limits, { listen: '127.0.0.1:8080', serverName: 'toa.example.org', source: 'toa.json' }));
+    const prefix = path.join(dir, 'nginx');
+    expect(await nginxCheck(prefix, await nginxMainConfig(prefix, site))).toMatch(/syntax is ok[\s\S]*test is successful/);
+  });
+
+  it('refuses ssl without a certificate', () => {
+    expect(() => nginxSite(config.cluster!, config.limits, { listen: '443 ssl', serverName: '_', source: 'toa.json' })).toThrow(
+      'needs --certificate and --certificate-key',
+    );
+  });
+});
