@@ -3,7 +3,7 @@ import path from 'node:path';
 import { IMPORT_ID_PATTERN } from '@toa/api/ids';
 import { importSchema, listImportsResponseSchema } from '@toa/api/imports';
 import { problemSchema } from '@toa/api/errors';
-import { paths } from '@toa/api/routes';
+import { pathTo, paths, ROUTES } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startTestServer, type TestServer } from './support/server.js';
 
@@ -90,7 +90,7 @@ describe('imports over HTTP', () => {
     await expectProblem(await bob(paths.import('acme', created.id), { method: 'DELETE' }), 404, 'IMPORT_NOT_FOUND');
     await expectProblem(await alice(paths.import('acme', '2026-01-01_0000-00000000')), 404, 'IMPORT_NOT_FOUND');
     for (const bad of ['..', '2026-01-01_0000-0000000', '2026-01-01_0000-ABCDEF12', '../../etc', '2026-01-01_0000-00000000%2f..', '%00']) {
-      const response = await alice(`/api/import/acme/${bad}`);
+      const response = await alice(pathTo(ROUTES.import, { domain: 'acme', id: bad }, (segment) => segment));
       expect([400, 404]).toContain(response.status);
     }
     expect((await alice(paths.import('acme', created.id))).status).toBe(200);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { problemSchema } from '@toa/api/errors';
 import { type Import, importSchema } from '@toa/api/imports';
-import { paths } from '@toa/api/routes';
+import { paths, ROUTES } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VALID_INVOICE } from './support/catalogue.js';
 import { mikelDir } from './support/corpus.js';
@@ -64,17 +64,17 @@ const multipartWithoutFile = (): RequestInit => {
 
 const routes: MutatingRoute[] = [
   {
-    route: 'DELETE /import/:domain/:id',
+    route: `DELETE ${ROUTES.import}`,
     valid: (as, id) => as(paths.import('acme', id), { method: 'DELETE' }),
     bad: [],
   },
   {
-    route: 'POST /import/:domain/:id/submit',
+    route: `POST ${ROUTES.submit}`,
     valid: (as, id) => as(paths.submit('acme', id), { method: 'POST' }),
     bad: [{ what: 'an incomplete import', call: (as, id) => as(paths.submit('acme', id), { method: 'POST' }), status: 422 }],
   },
   {
-    route: 'PUT /import/:domain/:id/documents/:n',
+    route: `PUT ${ROUTES.document}`,
     valid: (as, id) => as(paths.document('acme', id, 1), json('PUT', { templateId: 'invoice', attributes: VALID_INVOICE })),
     bad: [
       {
@@ -92,12 +92,12 @@ const routes: MutatingRoute[] = [
     ],
   },
   {
-    route: 'DELETE /import/:domain/:id/documents/:n',
+    route: `DELETE ${ROUTES.document}`,
     valid: (as, id) => as(paths.document('acme', id, 2), { method: 'DELETE' }),
     bad: [{ what: 'document 1, which cannot be removed', call: (as, id) => as(paths.document('acme', id, 1), { method: 'DELETE' }), status: 400 }],
   },
   {
-    route: 'POST /import/:domain/:id/documents/:n/pages',
+    route: `POST ${ROUTES.pages}`,
     valid: (as, id) => as(paths.pages('acme', id, 1), upload(new TextEncoder().encode('page'), 'page.txt', 'text/plain')),
     bad: [
       { what: 'a JSON body', call: (as, id) => as(paths.pages('acme', id, 1), json('POST', { file: 'x' })), status: 415 },
@@ -105,7 +105,7 @@ const routes: MutatingRoute[] = [
     ],
   },
   {
-    route: 'POST /import/:domain/:id/documents/:n/pages/:m/extract',
+    route: `POST ${ROUTES.extract}`,
     valid: (as, id) => as(paths.extract('acme', id, 1, 1), json('POST', {})),
     bad: [
       { what: 'attachments that are not a list', call: (as, id) => as(paths.extract('acme', id, 1, 1), json('POST', { attachments: '2' })), status: 400 },

@@ -1,6 +1,11 @@
-/** Every route of the API, as Express patterns (under API_PREFIX) and as URL builders for clients. */
+/** Where the API is served. */
 export const API_PREFIX = '/api';
 
+/**
+ * Every route of the API, once: Express patterns under `API_PREFIX` (SPEC §5).
+ * The server mounts these; clients and tests build URLs from them with
+ * `pathTo` or `paths`.
+ */
 export const ROUTES = {
   health: '/health',
   me: '/me',
@@ -51,21 +56,41 @@ export const DEV_IDENTITY_HEADERS = {
   name: 'X-TOA-User-Name',
 } as const;
 
-const seg = encodeURIComponent;
+/** The names of a pattern's `:params`, as a union of string literals. */
+type ParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? Name | ParamNames<`/${Rest}`>
+  : P extends `${string}:${infer Name}`
+    ? Name
+    : never;
 
+/** A value for each `:param` of a pattern. */
+export type RouteParams<P extends string> = { [Name in ParamNames<P>]: string | number };
+
+/**
+ * The URL path of a route: `API_PREFIX` plus its pattern from `ROUTES`, each
+ * `:param` replaced by its value, percent-encoded (RFC 3986 §3.3: a value can
+ * never add a segment). `encode` is for callers whose values are already
+ * segments as they go on the wire.
+ */
+export function pathTo<P extends string>(pattern: P, params: RouteParams<P>, encode: (value: string) => string = encodeURIComponent): string {
+  const values = params as Record<string, string | number>;
+  return API_PREFIX + pattern.replace(/:(\w+)/g, (_, name: string) => encode(String(values[name])));
+}
+
+/** The routes as URL builders for clients and tests; every one fills in its pattern from `ROUTES`. */
 export const paths = {
-  health: () => `${API_PREFIX}/health`,
-  me: () => `${API_PREFIX}/me`,
-  domains: () => `${API_PREFIX}/domains`,
-  templates: (domain: string) => `${API_PREFIX}/domains/${seg(domain)}/templates`,
-  imports: (domain: string) => `${API_PREFIX}/import/${seg(domain)}`,
-  import: (domain: string, id: string) => `${API_PREFIX}/import/${seg(domain)}/${seg(id)}`,
-  submit: (domain: string, id: string) => `${paths.import(domain, id)}/submit`,
-  document: (domain: string, id: string, n: number) => `${paths.import(domain, id)}/documents/${n}`,
-  pages: (domain: string, id: string, n: number) => `${paths.document(domain, id, n)}/pages`,
-  page: (domain: string, id: string, n: number, m: number) => `${paths.pages(domain, id, n)}/${m}`,
-  pageMeta: (domain: string, id: string, n: number, m: number) => `${paths.page(domain, id, n, m)}/meta`,
-  extract: (domain: string, id: string, n: number, m: number) => `${paths.page(domain, id, n, m)}/extract`,
-  audit: (domain: string) => `${API_PREFIX}/admin/${seg(domain)}/audit`,
-  catalogueRefresh: (domain: string) => `${API_PREFIX}/admin/${seg(domain)}/templates/refresh`,
+  health: () => pathTo(ROUTES.health, {}),
+  me: () => pathTo(ROUTES.me, {}),
+  domains: () => pathTo(ROUTES.domains, {}),
+  templates: (domain: string) => pathTo(ROUTES.templates, { domain }),
+  imports: (domain: string) => pathTo(ROUTES.imports, { domain }),
+  import: (domain: string, id: string) => pathTo(ROUTES.import, { domain, id }),
+  submit: (domain: string, id: string) => pathTo(ROUTES.submit, { domain, id }),
+  document: (domain: string, id: string, n: number) => pathTo(ROUTES.document, { domain, id, n }),
+  pages: (domain: string, id: string, n: number) => pathTo(ROUTES.pages, { domain, id, n }),
+  page: (domain: string, id: string, n: number, m: number) => pathTo(ROUTES.page, { domain, id, n, m }),
+  pageMeta: (domain: string, id: string, n: number, m: number) => pathTo(ROUTES.pageMeta, { domain, id, n, m }),
+  extract: (domain: string, id: string, n: number, m: number) => pathTo(ROUTES.extract, { domain, id, n, m }),
+  audit: (domain: string) => pathTo(ROUTES.audit, { domain }),
+  catalogueRefresh: (domain: string) => pathTo(ROUTES.catalogueRefresh, { domain }),
 };

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { addPageResponseSchema, type Import, importSchema } from '@toa/api/imports';
-import { paths, ROUTES } from '@toa/api/routes';
+import { pathTo, paths, ROUTES } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nestedMixed, render } from '../fixtures/mail/messages.js';
 import { json, startTestServer, type TestServer, upload } from '../support/server.js';
@@ -86,8 +86,9 @@ const ROUTE_CALLS: Route[] = [
 /** The process lock is the running server's own business (it may rewrite it at any time). */
 const isProcessLock = (relative: string): boolean => path.basename(relative) === PROCESS_LOCK_FILE;
 
+/** The hostile segments are already as they go on the wire: filled in as they are. */
 function fill(template: string, values: Record<string, string>): string {
-  return `/api${template.replace(/:(\w+)/g, (_, name: string) => values[name] ?? '')}`;
+  return pathTo(template, values, (segment) => segment);
 }
 
 describe('hostile path parameters', () => {

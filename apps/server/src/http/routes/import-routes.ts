@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream';
 import { createImportRequestSchema, extractRequestSchema, listImportsQuerySchema, updateDocumentRequestSchema } from '@toa/api/imports';
-import { ROUTES } from '@toa/api/routes';
+import { paths, ROUTES } from '@toa/api/routes';
 import { type RequestHandler, Router } from 'express';
 import { errnoCode } from '../../errors.js';
 import { cleanMediaType } from '../../media-type.js';
@@ -24,7 +24,7 @@ export function importRoutes(ctx: AppContext): Router {
     const { identity, domain } = scope(ctx, req);
     const body = createImportRequestSchema.parse(jsonBody(req) ?? {});
     const created = await ctx.imports.create(identity, domain, body.source);
-    res.status(201).location(`${req.baseUrl}/import/${domain}/${created.id}`).json(created);
+    res.status(201).location(paths.import(domain, created.id)).json(created);
   });
 
   router.get(ROUTES.imports, async (req, res) => {
