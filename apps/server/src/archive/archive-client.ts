@@ -1,3 +1,6 @@
+import type { Attributes, Source } from '@toa/api/imports';
+import type { ArchiveKind } from '../config/schema.js';
+
 /** One page of a submitted document, read from the import's `page-M.bin`. */
 export interface ArchivePage {
   m: number;
@@ -12,7 +15,7 @@ export interface ArchivePage {
 export interface ArchiveDocument {
   n: number;
   templateId: string;
-  attributes: Record<string, string | number | boolean>;
+  attributes: Attributes;
   pages: ArchivePage[];
 }
 
@@ -28,12 +31,12 @@ export interface ArchiveBatch {
   domain: string;
   submittedAt: string;
   submitter: { userId: string; name: string; email: string };
-  source: { internetMessageId?: string; subject?: string; from?: string; receivedAt?: string };
+  source: Source;
   documents: ArchiveDocument[];
 }
 
 export interface ArchiveClient {
-  readonly kind: 'filesystem' | 'http';
+  readonly kind: ArchiveKind;
   /** true when submitting the same idempotency key twice yields one batch: a PENDING import found at start may then be resumed */
   readonly honoursIdempotencyKey: boolean;
   submit(batch: ArchiveBatch, signal?: AbortSignal): Promise<{ batchId: string }>;

@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { ArchiveKind } from '../config/schema.js';
 
 export const ARCHIVE_CALL_LOG_FILE = 'archive-calls.log';
 
@@ -12,7 +13,7 @@ export interface ArchiveCallEntry {
   importId: string;
   /** the key the batch was sent under (the import id plus its content digest) */
   idempotencyKey: string;
-  client: 'filesystem' | 'http';
+  client: ArchiveKind;
   /** archive root folder, or the URL without user info and query (never credentials) */
   target: string;
   /** 1 for the first try */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { IMPORT_ID_PATTERN } from '@toa/api/ids';
-import { isMessageType } from '@toa/api/imports';
+import { IMPORT_ID_PATTERN, importIdSchema } from '@toa/api/ids';
+import { attemptSchema, documentSchema, importSchema, isMessageType, pageSchema, sourceSchema } from '@toa/api/imports';
 import { z } from 'zod';
 import { type ArchiveBatch, ArchiveError, type ArchivePage } from './archive-client.js';
 
@@ -9,37 +9,25 @@ import { type ArchiveBatch, ArchiveError, type ArchivePage } from './archive-cli
  * The manifest describes a batch the same way for both clients; only `file`
  * changes meaning: a path inside the batch folder (filesystem) or the name of
  * the multipart part holding the bytes (http). Both are `doc-N/page-M.ext`.
+ * Its shapes are the import's own (`@toa/api/imports`), as far as they go.
  */
-const pageEntrySchema = z.object({
-  m: z.number().int().positive(),
-  filename: z.string(),
-  contentType: z.string(),
-  size: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  file: z.string().min(1),
-});
+const pageEntrySchema = pageSchema.pick({ m: true, filename: true, contentType: true, size: true, sha256: true }).extend({ file: z.string().min(1) });
 
-const documentEntrySchema = z.object({
-  n: z.number().int().positive(),
+const documentEntrySchema = documentSchema.pick({ n: true, attributes: true }).extend({
+  /** a submitted document always has one */
   templateId: z.string(),
-  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   pages: z.array(pageEntrySchema),
 });
 
 const manifestSchema = z.object({
   manifestVersion: z.literal(1),
-  importId: z.string().regex(IMPORT_ID_PATTERN),
+  importId: importIdSchema,
   /** absent from batches published before keys named the content */
-  idempotencyKey: z.string().min(1).optional(),
-  domain: z.string(),
+  idempotencyKey: attemptSchema.shape.idempotencyKey,
+  domain: importSchema.shape.domain,
   submittedAt: z.string(),
-  submitter: z.object({ userId: z.string(), name: z.string(), email: z.string() }),
-  source: z.object({
-    internetMessageId: z.string().optional(),
-    subject: z.string().optional(),
-    from: z.string().optional(),
-    receivedAt: z.string().optional(),
-  }),
+  submitter: z.object({ userId: importSchema.shape.userId, name: importSchema.shape.userName, email: importSchema.shape.userEmail }),
+  source: sourceSchema,
   documents: z.array(documentEntrySchema),
 });
 export type BatchManifest = z.infer<typeof manifestSchema>;

@@ -320,6 +320,8 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type DomainConfig = z.output<typeof domainConfigSchema>;
 export type ArchiveConfig = z.output<typeof archiveConfigSchema>;
+/** The kinds of archive client a domain can be configured with: `filesystem`, `http`. */
+export type ArchiveKind = ArchiveConfig['type'];
 export type Limits = z.output<typeof limitsSchema>;
 export type DevAuthConfig = z.output<typeof devAuthSchema>;
 export type JwtAuthConfig = z.output<typeof jwtAuthSchema>;
