@@ -21,6 +21,7 @@ import { summarizeMessage } from './mail/summarize-message.js';
 import { DomainDrains } from './cluster/domain-drains.js';
 import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
+import { domainQuota, Quotas } from './services/quotas.js';
 import { type RetentionDeps, runRetention } from './services/retention.js';
 import { lockDataRoot, recoverDataRoot } from './storage/data-root.js';
 import { DomainStorage } from './storage/domain-storage.js';
@@ -152,12 +153,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const mail = { summarizeMessage, extractParts };
     const storages = new Map(codes.map((code) => [code, new DomainStorage({ layout, domain: code, clock, time, locks, mail, logger })]));
     const audit = new AuditLog(config.logDir);
+    const quotas = new Quotas(storages, new Map(config.domains.map((d) => [d.code, domainQuota(config.limits.quota, d)])));
     const imports = new ImportService({
       storages,
       archives,
       templates,
       audit,
       limits: config.limits,
+      quotas,
       clock,
       time,
       logger,

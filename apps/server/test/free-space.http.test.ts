@@ -1,13 +1,11 @@
-import { once } from 'node:events';
 import { statfs } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import { problemSchema } from '@toa/api/errors';
 import { healthSchema } from '@toa/api/identity';
 import { addPageResponseSchema, importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { identityLines, requestHead } from './hostile/support.js';
+import { statusBeforeBody } from './hostile/support.js';
 import { json, startTestServer, type TestServer, upload } from './support/server.js';
 
 /**
@@ -27,19 +25,6 @@ afterEach(async () => {
 async function reserveAboveFreeMb(): Promise<number> {
   const stats = await statfs(os.tmpdir());
   return Math.ceil((stats.bavail * stats.bsize) / MIB) + 1024 * 1024;
-}
-
-/** The request head of a 10 MB upload and no body: only an answer given before the body can arrive. */
-async function headOnlyUpload(server: TestServer, pathname: string): Promise<number> {
-  const { hostname, port } = new URL(server.url);
-  const socket = net.connect(Number(port), hostname);
-  await once(socket, 'connect');
-  socket.write(
-    requestHead('POST', pathname, [...identityLines('alice@acme.example'), 'Content-Type: multipart/form-data; boundary=x', `Content-Length: ${10 * MIB}`]),
-  );
-  const [chunk] = (await once(socket, 'data')) as [Buffer];
-  socket.destroy();
-  return Number(/^HTTP\/1\.1 (\d{3})/.exec(chunk.toString('latin1'))?.[1] ?? 0);
 }
 
 describe('the free-space reserve (limits.freeSpaceReserveMb)', () => {
@@ -70,7 +55,7 @@ describe('the free-space reserve (limits.freeSpaceReserveMb)', () => {
       expect(body.code).toBe('INSUFFICIENT_STORAGE');
       expect(body.detail).toMatch(/reserve/);
     }
-    expect(await headOnlyUpload(short, paths.pages('acme', kept.id, 1))).toBe(507);
+    expect(await statusBeforeBody(short.url, paths.pages('acme', kept.id, 1), 'alice@acme.example', 10 * MIB)).toBe(507);
 
     // what is stored can still be read, and deleting (which makes room) still works
     const download = await aliceShort(paths.page('acme', kept.id, 1, stored.m));

@@ -17,6 +17,8 @@ export const ERRORS = {
   ATTACHMENT_NOT_FOUND: { status: 404, title: 'Attachment not found' },
   IMPORT_NOT_EDITABLE: { status: 409, title: 'The import can no longer be changed' },
   IMPORT_UNREADABLE: { status: 409, title: 'The import cannot be read and is kept read-only' },
+  /** RFC 9110 §15.5.10: the caller's (or the domain's) stored content is at its quota; deleting imports resolves it (ADR 0012) */
+  QUOTA_EXCEEDED: { status: 409, title: 'A storage quota is used up' },
   BODY_TIMEOUT: { status: 408, title: 'The request body stopped arriving' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The upload is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },

@@ -51,6 +51,7 @@ describe('loadConfig', () => {
       uploadsPerUser: 32,
       bodyIdleSeconds: 30,
       maxConnections: 800,
+      quota: { userMb: 10_240, userImports: 100_000, domainMb: 0, domainImports: 0 },
     });
     expect(config.dataRoot).toBe(path.join(dir, 'data'));
     expect(config.domains[0]?.templates).toEqual({ file: path.join(dir, 'acme.xml') });

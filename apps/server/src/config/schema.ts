@@ -80,6 +80,34 @@ const tenantIdsSchema = z
   .min(1, 'name at least one tenant id')
   .transform((ids) => ids.map((id) => id.toLowerCase()));
 
+/** MiB of stored pages (fractions allowed); 0 means no limit, as with file-system quotas. */
+const quotaMbSchema = z.number().min(0).max(1_073_741_824);
+/** A number of imports; 0 means no limit. */
+const quotaImportsSchema = z.number().int().min(0);
+
+/**
+ * What users may keep stored in a domain, counted per domain (SPEC §3 keeps
+ * each domain apart): page bytes and imports of each user, and of the domain
+ * in all. A domain's `quota` overrides `limits.quota` key by key.
+ */
+const quotaSchema = z
+  .object({
+    userMb: quotaMbSchema.default(10_240),
+    userImports: quotaImportsSchema.default(100_000),
+    domainMb: quotaMbSchema.default(0),
+    domainImports: quotaImportsSchema.default(0),
+  })
+  .strict();
+
+const domainQuotaSchema = z
+  .object({
+    userMb: quotaMbSchema.optional(),
+    userImports: quotaImportsSchema.optional(),
+    domainMb: quotaMbSchema.optional(),
+    domainImports: quotaImportsSchema.optional(),
+  })
+  .strict();
+
 export const domainConfigSchema = z
   .object({
     code: domainCodeSchema,
@@ -98,6 +126,8 @@ export const domainConfigSchema = z
       .optional(),
     templates: templatesSchema,
     archive: archiveConfigSchema,
+    /** overrides `limits.quota` for this domain, key by key */
+    quota: domainQuotaSchema.optional(),
   })
   .strict();
 
@@ -126,6 +156,8 @@ export const limitsSchema = z
     bodyIdleSeconds: z.number().positive().max(600).default(30),
     /** open connections the server accepts (`server.maxConnections`); kept below the descriptor limit */
     maxConnections: z.number().int().positive().default(800),
+    /** what users may keep stored; new content past it is refused with 409 QUOTA_EXCEEDED before its body is read */
+    quota: quotaSchema.default(quotaSchema.parse({})),
   })
   .strict();
 
@@ -323,6 +355,7 @@ export type ArchiveConfig = z.output<typeof archiveConfigSchema>;
 /** The kinds of archive client a domain can be configured with: `filesystem`, `http`. */
 export type ArchiveKind = ArchiveConfig['type'];
 export type Limits = z.output<typeof limitsSchema>;
+export type QuotaLimits = z.output<typeof quotaSchema>;
 export type DevAuthConfig = z.output<typeof devAuthSchema>;
 export type JwtAuthConfig = z.output<typeof jwtAuthSchema>;
 

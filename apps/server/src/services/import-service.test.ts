@@ -15,6 +15,7 @@ import { Layout } from '../storage/layout.js';
 import { TemplateRegistry } from '../templates/template-registry.js';
 import { ZonedTime } from '../zoned-time.js';
 import { ImportService } from './import-service.js';
+import { Quotas } from './quotas.js';
 
 /** An archive that cannot deduplicate by import id, as a third-party client might be. */
 class ForgetfulArchive implements ArchiveClient {
@@ -46,12 +47,15 @@ async function service(archive: ArchiveClient): Promise<{ imports: ImportService
     logger,
   });
   await templates.start();
+  const limits = limitsSchema.parse({});
+  const storages = new Map([['acme', storage]]);
   const imports = new ImportService({
-    storages: new Map([['acme', storage]]),
+    storages,
     archives: new Map([['acme', archive]]),
     templates,
     audit: new AuditLog(path.join(dir, 'logs')),
-    limits: limitsSchema.parse({}),
+    limits,
+    quotas: new Quotas(storages, new Map([['acme', limits.quota]])),
     clock,
     time,
     logger,

@@ -26,6 +26,7 @@ import { type DomainStorage, findDocument, findPage, type Guard, type PageMeta, 
 import type { TemplateRegistry } from '../templates/template-registry.js';
 import type { ZonedTime } from '../zoned-time.js';
 import type { Clock } from '../clock.js';
+import type { Quotas } from './quotas.js';
 
 export interface ImportServiceDeps {
   storages: ReadonlyMap<string, DomainStorage>;
@@ -33,6 +34,7 @@ export interface ImportServiceDeps {
   templates: TemplateRegistry;
   audit: AuditLog;
   limits: Limits;
+  quotas: Quotas;
   clock: Clock;
   time: ZonedTime;
   logger: Logger;
@@ -106,7 +108,10 @@ export class ImportService {
   }
 
   async create(identity: Identity, domain: string, source: Source): Promise<Import> {
-    const created = await this.storage(domain).create({ userId: identity.userId, userName: identity.name, userEmail: identity.email }, source);
+    const storage = this.storage(domain);
+    await this.deps.quotas.ready(domain);
+    const release = this.deps.quotas.reserve(identity.userId, domain, { imports: 1, bytes: 0 });
+    const created = await storage.create({ userId: identity.userId, userName: identity.name, userEmail: identity.email }, source).finally(release);
     this.audit(identity, domain, 'import.created', created.id, { internetMessageId: source.internetMessageId });
     return created;
   }
@@ -148,11 +153,14 @@ export class ImportService {
   }
 
   /**
-   * Adds the next page of document `n`: checks before the body streams in,
-   * `receive` hands the body to the sink it is given (storage stages it beside
-   * the pages), then the page is added under the lock with the checks run
-   * again. An import or document deleted meanwhile answers its 404 whenever
-   * the delete came: the staging folder vanishing (ENOENT) is told apart from
+   * Adds the next page of document `n`: checks before the body streams in
+   * (the quotas with the most the body may store: `declaredBytes`, the
+   * request's Content-Length, capped by the page size limit; the whole limit
+   * when it declares none), `receive` hands the body to the sink it is given
+   * (storage stages it beside the pages), then the page is added under the
+   * lock with the checks run again and the reservation gives way to the
+   * page's own size. An import or document deleted meanwhile answers its 404
+   * whenever the delete came: the staging folder vanishing (ENOENT) is told apart from
    * a real file system fault by reading the import again.
    */
   async addPage(
@@ -160,11 +168,15 @@ export class ImportService {
     domain: string,
     id: string,
     n: number,
+    declaredBytes: number | undefined,
     receive: (sink: (body: NodeJS.ReadableStream, meta: PageMeta) => Promise<StagedPage>) => Promise<StagedPage>,
   ): Promise<{ page: Page; meta?: Sidecar }> {
     const storage = this.storage(domain);
     const guard = this.pageGuard(identity, n);
+    await this.deps.quotas.ready(domain);
     guard(await storage.read(id));
+    const pageLimit = Math.floor(this.deps.limits.pageSizeMb * 1024 * 1024);
+    const release = this.deps.quotas.reserve(identity.userId, domain, { imports: 0, bytes: Math.min(declaredBytes ?? pageLimit, pageLimit) });
     let added: { page: Page; sidecar: Sidecar | undefined };
     try {
       const upload = await receive((body, meta) => storage.stagePage(id, n, body, meta));
@@ -173,6 +185,9 @@ export class ImportService {
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') guard(await storage.read(id));
       throw error;
+    } finally {
+      // after the page is listed (the index counts it) or refused: never a moment when neither counts
+      release();
     }
     const { page, sidecar } = added;
     this.audit(identity, domain, 'page.added', id, { document: n, page: page.m, filename: page.filename, size: page.size, sha256: page.sha256 });
@@ -232,8 +247,11 @@ export class ImportService {
       if (current.documents.length >= this.deps.limits.documentsPerImport) {
         throw new AppError('LIMIT_EXCEEDED', `import ${id} already has ${current.documents.length} documents, the most allowed`);
       }
+      this.deps.quotas.assertRoom(identity.userId, domain);
     };
-    const { document } = await this.storage(domain).extract(id, n, m, partIds, guard);
+    const storage = this.storage(domain);
+    await this.deps.quotas.ready(domain);
+    const { document } = await storage.extract(id, n, m, partIds, guard);
     this.audit(identity, domain, 'attachments.extracted', id, { from: { document: n, page: m }, document: document.n, partIds: document.origin?.partIds });
     return document;
   }

@@ -16,7 +16,7 @@ import { writeNewFileDurable } from '../fs/durable-stream.js';
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
 import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, writeImportFile } from './import-files.js';
-import { ImportIndex } from './import-index.js';
+import { ImportIndex, type Usage } from './import-index.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout, newImportFolderName } from './layout.js';
 
 export interface Owner {
@@ -511,9 +511,20 @@ export class DomainStorage {
       const gone = (await Promise.all(page.map(async (entry) => ((await pathExists(this.paths(entry.id).importFile)) ? undefined : entry.id)))).filter(
         (id) => id !== undefined,
       );
-      if (gone.length === 0) return { items: page.map(({ userId: _owner, ...summary }) => summary), total: owned.length };
+      if (gone.length === 0) return { items: page.map(({ userId: _owner, bytes: _bytes, ...summary }) => summary), total: owned.length };
       for (const id of gone) this.index.forget(id);
     }
+  }
+
+  /**
+   * What `userId` holds in this domain and what the domain holds in all:
+   * imports, and the bytes of their listed pages (sidecars and import.json
+   * files, a few KiB an import, are not counted). From the in-memory index:
+   * complete once `warmUp()` has resolved, and read without waiting so a
+   * caller can check and reserve in one step.
+   */
+  usage(userId: string): { user: Usage; domain: Usage } {
+    return this.index.usage(userId);
   }
 
   /** Builds the listing index now (at start, in the background) so the first listing does not wait for it. */

@@ -82,4 +82,48 @@ describe('ImportIndex', () => {
     expect(scans).toBe(2);
     expect(index.owned('a@x')).toHaveLength(1);
   });
+
+  it('keeps each owner’s and the domain’s imports and page bytes as entries come, change and go', async () => {
+    const index = new ImportIndex();
+    const page = (m: number, size: number) => ({ m, filename: `p${m}`, size, contentType: 'application/pdf', sha256: 'x'.repeat(64) });
+    await index.ready(async function* () {
+      yield anImport('2026-11-20_0900-00000001', { documents: [{ n: 1, templateId: null, attributes: {}, pages: [page(1, 100), page(2, 50)] }] });
+      yield anImport('2026-11-20_0900-00000002', { userId: 'b@x', documents: [{ n: 1, templateId: null, attributes: {}, pages: [page(1, 7)] }] });
+    });
+    expect(index.usage('a@x')).toEqual({ user: { imports: 1, bytes: 150 }, domain: { imports: 2, bytes: 157 } });
+
+    // an extraction adds a document with pages of its own: they count as well
+    index.record(
+      anImport('2026-11-20_0900-00000001', {
+        documents: [
+          { n: 1, templateId: null, attributes: {}, pages: [page(1, 60), page(2, 50)] },
+          { n: 2, templateId: null, attributes: {}, pages: [page(1, 30)] },
+        ],
+      }),
+    );
+    expect(index.usage('a@x').user).toEqual({ imports: 1, bytes: 140 });
+    index.record(anImport('2026-11-21_0900-00000003'));
+    expect(index.usage('a@x').user).toEqual({ imports: 2, bytes: 140 });
+
+    index.forget('2026-11-20_0900-00000001');
+    index.forget('2026-11-20_0900-00000001');
+    expect(index.usage('a@x')).toEqual({ user: { imports: 1, bytes: 0 }, domain: { imports: 2, bytes: 7 } });
+    index.forget('2026-11-21_0900-00000003');
+    expect(index.usage('a@x')).toEqual({ user: { imports: 0, bytes: 0 }, domain: { imports: 1, bytes: 7 } });
+    expect(index.usage('nobody@x').user).toEqual({ imports: 0, bytes: 0 });
+  });
+
+  it('counts an import once when a write races the build', async () => {
+    const index = new ImportIndex();
+    const item = anImport('2026-11-20_0900-00000001', {
+      documents: [{ n: 1, templateId: null, attributes: {}, pages: [{ m: 1, filename: 'a', size: 10, contentType: 'text/plain', sha256: 'x'.repeat(64) }] }],
+    });
+    const { scan, release } = pausedScan([anImport('2026-11-20_0900-00000009'), item]);
+    const building = index.ready(scan);
+    await new Promise((resolve) => setImmediate(resolve));
+    index.record(item);
+    release();
+    await building;
+    expect(index.usage('a@x').user).toEqual({ imports: 2, bytes: 10 });
+  });
 });

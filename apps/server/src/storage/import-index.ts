@@ -1,8 +1,16 @@
 import type { Import, ImportSummary } from '@toa/api/imports';
 
-/** What a listing shows of an import, plus the owner key it is filtered by. */
+/** What a listing shows of an import, plus the owner key it is filtered by and the bytes it holds. */
 export interface IndexedImport extends ImportSummary {
   userId: string;
+  /** the sizes of its listed pages, every document's (extracted ones included), summed */
+  bytes: number;
+}
+
+/** What a set of imports holds: their count and the bytes of their listed pages. */
+export interface Usage {
+  imports: number;
+  bytes: number;
 }
 
 export function summarize(current: Import): IndexedImport {
@@ -18,6 +26,7 @@ export function summarize(current: Import): IndexedImport {
     documentCount: current.documents.length,
     pageCount: current.documents.reduce((sum, d) => sum + d.pages.length, 0),
     userId: current.userId,
+    bytes: current.documents.reduce((sum, d) => sum + d.pages.reduce((pages, p) => pages + p.size, 0), 0),
   };
 }
 
@@ -30,9 +39,15 @@ const newestFirst = (a: IndexedImport, b: IndexedImport): number => Date.parse(b
  * wins over what the build read (writes of one import are serialised by its
  * lock, so the last one recorded is the newest), and an import removed during
  * the build stays removed.
+ *
+ * It also keeps what each owner and the whole domain hold (imports and page
+ * bytes), adjusted by every entry set or removed, so a quota check never
+ * reads the disk.
  */
 export class ImportIndex {
   readonly #entries = new Map<string, IndexedImport>();
+  readonly #owners = new Map<string, Usage>();
+  readonly #domain: Usage = { imports: 0, bytes: 0 };
   #build: Promise<void> | undefined;
   /** ids removed while the build runs, which the build must not bring back */
   #removedDuringBuild: Set<string> | undefined;
@@ -44,7 +59,7 @@ export class ImportIndex {
       try {
         for await (const current of scan()) {
           if (this.#removedDuringBuild.has(current.id) || this.#entries.has(current.id)) continue;
-          this.#entries.set(current.id, summarize(current));
+          this.#set(summarize(current));
         }
       } finally {
         this.#removedDuringBuild = undefined;
@@ -58,13 +73,41 @@ export class ImportIndex {
 
   /** After every write of an import.json. */
   record(current: Import): void {
-    this.#entries.set(current.id, summarize(current));
+    this.#set(summarize(current));
   }
 
   /** After an import folder is removed. */
   forget(id: string): void {
-    this.#entries.delete(id);
+    const entry = this.#entries.get(id);
+    if (entry) {
+      this.#entries.delete(id);
+      this.#count(entry, -1);
+    }
     this.#removedDuringBuild?.add(id);
+  }
+
+  /** What `userId` holds in the domain, and what the domain holds in all (copies); complete once `ready` has resolved. */
+  usage(userId: string): { user: Usage; domain: Usage } {
+    const user = this.#owners.get(userId);
+    return { user: user ? { ...user } : { imports: 0, bytes: 0 }, domain: { ...this.#domain } };
+  }
+
+  #set(entry: IndexedImport): void {
+    const previous = this.#entries.get(entry.id);
+    if (previous) this.#count(previous, -1);
+    this.#entries.set(entry.id, entry);
+    this.#count(entry, 1);
+  }
+
+  /** Adds (`sign` 1) or takes away (-1) an entry from its owner's and the domain's usage. */
+  #count(entry: IndexedImport, sign: 1 | -1): void {
+    const owner = this.#owners.get(entry.userId) ?? { imports: 0, bytes: 0 };
+    owner.imports += sign;
+    owner.bytes += sign * entry.bytes;
+    if (owner.imports > 0) this.#owners.set(entry.userId, owner);
+    else this.#owners.delete(entry.userId);
+    this.#domain.imports += sign;
+    this.#domain.bytes += sign * entry.bytes;
   }
 
   /** The owner's imports (of one message, when given), newest first. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -43,6 +44,21 @@ export function rawRequest(baseUrl: string, head: string, body: Buffer | string 
       if (options.abortAfterBody) socket.destroy();
     });
   });
+}
+
+/**
+ * Sends only the head of a page upload declaring `declaredBytes` and no body
+ * byte, and returns the status of the answer: only an answer given before the
+ * body is read can arrive.
+ */
+export async function statusBeforeBody(baseUrl: string, pathname: string, email: string, declaredBytes: number): Promise<number> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = net.connect(Number(port), hostname);
+  await once(socket, 'connect');
+  socket.write(requestHead('POST', pathname, [...identityLines(email), 'Content-Type: multipart/form-data; boundary=x', `Content-Length: ${declaredBytes}`]));
+  const [chunk] = (await once(socket, 'data')) as [Buffer];
+  socket.destroy();
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(chunk.toString('latin1'))?.[1] ?? 0);
 }
 
 /** An HTTP/1.1 request head with `Connection: close`, its lines joined with CRLF. */

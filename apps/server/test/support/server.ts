@@ -29,6 +29,15 @@ export class TestClock implements Clock {
   }
 }
 
+/** The one domain of a test server, "acme", as its configuration file spells it. */
+export const TEST_DOMAIN = {
+  code: 'acme',
+  name: 'ACME archive',
+  users: { mailDomains: ['acme.example'] },
+  templates: { file: './acme.xml' },
+  archive: { type: 'filesystem', root: './archive/acme' },
+} as const satisfies ConfigInput['domains'][number];
+
 /**
  * Starts the real server on 127.0.0.1 port 0 with a real configuration file
  * in a fresh temporary folder: one domain "acme" with the SPEC catalogue and
@@ -59,15 +68,7 @@ export async function startTestServer(
     dataRetention: '30d',
     logLevel: 'silent',
     auth: { mode: 'dev', admins: ['admin@acme.example'] },
-    domains: [
-      {
-        code: 'acme',
-        name: 'ACME archive',
-        users: { mailDomains: ['acme.example'] },
-        templates: { file: './acme.xml' },
-        archive: { type: 'filesystem', root: './archive/acme' },
-      },
-    ],
+    domains: [TEST_DOMAIN],
     ...options.overrides,
   };
   const configFile = path.join(dir, 'toa.json');

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream';
 import { createImportRequestSchema, extractRequestSchema, listImportsQuerySchema, updateDocumentRequestSchema } from '@toa/api/imports';
 import { paths, ROUTES } from '@toa/api/routes';
-import { type RequestHandler, Router } from 'express';
+import { type Request, type RequestHandler, Router } from 'express';
 import { errnoCode } from '../../errors.js';
 import { cleanMediaType } from '../../media-type.js';
 import type { AppContext } from '../context.js';
@@ -65,7 +65,7 @@ export function importRoutes(ctx: AppContext): Router {
   router.post(ROUTES.pages, room, async (req, res) => {
     const { identity, domain, id, n } = scope(ctx, req);
     const release = uploads.acquire(identity.userId);
-    const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, (sink) => receivePage(req, res, sink)).finally(release);
+    const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, declaredLength(req), (sink) => receivePage(req, res, sink)).finally(release);
     res.status(201).json(meta ? { ...page, meta } : page);
   });
 
@@ -105,4 +105,10 @@ export function importRoutes(ctx: AppContext): Router {
   });
 
   return router;
+}
+
+/** The request's Content-Length, or undefined when it declares none (a chunked body). */
+function declaredLength(req: Request): number | undefined {
+  const raw = req.headers['content-length'];
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
 }
