@@ -89,7 +89,7 @@ export default defineConfig(({ command }) => ({
         // The built pane in Debian's Chromium against the real server (docs/taskpane.md, "How it is checked").
         extends: true,
         test: {
-          name: 'e2e',
+          name: 'browser',
           environment: 'node',
           include: ['test/e2e/**/*.test.ts'],
           // a browser and a server process per file; a busy 2-core CI machine needs headroom

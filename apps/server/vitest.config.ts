@@ -2,7 +2,18 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    projects: [
+      {
+        // Modules beside their code: turbo caches this task (turbo.json, test:unit).
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.test.ts'] },
+      },
+      {
+        // Real servers on loopback, child processes, crash rounds: run every time (test:http).
+        extends: true,
+        test: { name: 'http', include: ['test/**/*.test.ts'] },
+      },
+    ],
     // HTTP tests start real servers and child processes; a busy 2-core CI machine needs headroom
     testTimeout: 30_000,
     hookTimeout: 30_000,
