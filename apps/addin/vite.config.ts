@@ -54,6 +54,9 @@ export function apiTarget(env: NodeJS.ProcessEnv = process.env): string {
   return `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`;
 }
 
+/** Unit tests that run without a DOM (vitest project `node`). */
+const NODE_TESTS = ['src/features/import-flow/flow/**/*.test.ts'];
+
 // A function config: only the dev server proxies /api (a build runs as production and needs no server configuration).
 export default defineConfig(({ command }) => ({
   plugins: [react(), localOfficeJs()],
@@ -81,8 +84,20 @@ export default defineConfig(({ command }) => ({
           globals: true,
           setupFiles: ['./src/test/setup.ts'],
           include: ['src/**/*.test.{ts,tsx}', 'test/*.test.ts'],
+          exclude: [...NODE_TESTS, '**/node_modules/**'],
           // whole flows through jsdom take seconds when every package's tests share two busy cores
           testTimeout: 20_000,
+        },
+      },
+      {
+        // React-free modules, without a DOM: the import flow's steps against the real server (a child process per file).
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: NODE_TESTS,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {

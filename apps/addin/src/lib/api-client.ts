@@ -244,7 +244,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     onProgress?: (progress: UploadProgress) => void,
     signal?: AbortSignal,
   ): Promise<RawAnswer> {
-    // fetch cannot report upload progress; XMLHttpRequest can.
+    // fetch cannot report upload progress; XMLHttpRequest can, where there is one (not in a service worker or Node).
+    if (typeof XMLHttpRequest === 'undefined') return uploadWithFetch(path, file, auth, onProgress, signal);
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason ?? new DOMException('Aborted', 'AbortError'));
@@ -272,6 +273,32 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       form.append(PAGE_UPLOAD_FIELD, file.blob, file.filename);
       xhr.send(form);
     });
+  }
+
+  /** The upload without XMLHttpRequest: progress is reported once, when the body has been sent. */
+  async function uploadWithFetch(
+    path: string,
+    file: { blob: Blob; filename: string },
+    auth: Record<string, string>,
+    onProgress?: (progress: UploadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<RawAnswer> {
+    const form = new FormData();
+    form.append(PAGE_UPLOAD_FIELD, file.blob, file.filename);
+    let response: Response;
+    try {
+      response = await fetch(baseUrl + path, { method: 'POST', headers: { Accept: 'application/json', ...auth }, body: form, signal });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new NetworkError('The upload was interrupted.', { cause: error });
+    }
+    onProgress?.({ loaded: file.blob.size, total: file.blob.size });
+    return {
+      status: response.status,
+      contentType: response.headers.get('Content-Type'),
+      challenge: response.headers.get('WWW-Authenticate'),
+      text: await response.text(),
+    };
   }
 
   return {

@@ -5,12 +5,14 @@ import {
   BATCH_ID_PROPERTY,
   base64ToBytes,
   canReadEml,
+  currentMessageHandle,
   EmlUnsupportedError,
   IMPORTED_CATEGORY,
   markMessageImported,
   onItemChanged,
   readCurrentMessage,
   readMessageEml,
+  SELECTION_CHANGED,
 } from './mailbox';
 import { callOffice, OfficeError } from './office-async';
 import { waitForOffice } from './ready';
@@ -207,6 +209,33 @@ describe('markMessageImported', () => {
     expect(stub.customProperties.get(BATCH_ID_PROPERTY)).toBe('B-9');
     // Mailbox 1.5 has no categories API: not even tried.
     expect(stub.calls.addCategories).toBe(0);
+  });
+});
+
+describe('currentMessageHandle', () => {
+  it('is the selected message: its key, what Outlook lists, its source and its mark', async () => {
+    const stub = installOfficeStub();
+    const handle = currentMessageHandle();
+    expect(handle?.key).toBe(SAMPLE_MESSAGE.internetMessageId);
+    expect(handle?.details).toEqual(readCurrentMessage());
+    expect(await (await handle?.readEml())?.text()).toBe(SAMPLE_EML);
+    await expect(handle?.markImported('B-1')).resolves.toEqual({ warnings: [] });
+    expect(stub.customProperties.get(BATCH_ID_PROPERTY)).toBe('B-1');
+  });
+
+  it('refuses to read, and leaves unmarked, a message a pinned pane has moved away from', async () => {
+    const stub = installOfficeStub();
+    const handle = currentMessageHandle();
+    stub.selectMessage({ ...SAMPLE_MESSAGE, itemId: 'item-2', internetMessageId: '<other@x>' });
+    await expect(handle?.readEml()).rejects.toThrow(SELECTION_CHANGED);
+    expect(stub.calls.getAsFile).toBe(0);
+    await expect(handle?.markImported('B-2')).resolves.toEqual({ warnings: [expect.stringMatching(/Another message is selected/)] });
+    expect(stub.customProperties.has(BATCH_ID_PROPERTY)).toBe(false);
+  });
+
+  it('is undefined when no message is selected', () => {
+    installOfficeStub({ message: null });
+    expect(currentMessageHandle()).toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
 import { MESSAGE_CONTENT_TYPE, SIGNATURE_TYPES } from '@toa/api/imports';
+import type { MarkResult, MessageHandle } from '../message-handle';
 import { callOffice, OfficeError } from './office-async';
 
 /** What the pane needs of one attachment as Outlook lists it. */
@@ -162,11 +163,6 @@ export async function onItemChanged(handler: () => void): Promise<() => Promise<
     );
 }
 
-export interface MarkResult {
-  /** what could not be done, for a soft notice; empty when all went well */
-  warnings: string[];
-}
-
 /**
  * Marks the message as archived: a custom property with the batch id (always
  * possible with ReadWriteItem) and a category where the mailbox allows it.
@@ -202,4 +198,31 @@ export async function markMessageImported(batchId: string): Promise<MarkResult> 
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A pinned pane that moved to another message before the import read its source. */
+export const SELECTION_CHANGED = 'The selected message changed. Check the form for the message now selected and import again.';
+
+/**
+ * The selected message as the import flow's handle, or `undefined` when none
+ * is selected. A pinned pane follows the selection, so the handle checks the
+ * message is still the selected one: reading it otherwise fails (the source
+ * would be another message's), marking it otherwise is left undone with a
+ * warning.
+ */
+export function currentMessageHandle(): MessageHandle | undefined {
+  const details = readCurrentMessage();
+  const key = messageKeyOf(details);
+  if (!details || !key) return undefined;
+  const stillSelected = () => messageKeyOf(readCurrentMessage()) === key;
+  return {
+    key,
+    details,
+    readEml: async () => {
+      if (!stillSelected()) throw new Error(SELECTION_CHANGED);
+      return readMessageEml();
+    },
+    markImported: async (batchId) =>
+      stillSelected() ? markMessageImported(batchId) : { warnings: ['Another message is selected now, so the imported one was not marked in Outlook.'] },
+  };
 }
