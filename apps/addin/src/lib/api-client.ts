@@ -193,24 +193,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const answer = await authorized(async (auth) => {
       const headers: Record<string, string> = { Accept: 'application/json', ...auth };
       if (request.body !== undefined) headers['Content-Type'] = 'application/json';
-      let response: Response;
-      try {
-        response = await fetch(baseUrl + request.path, {
-          method: request.method,
-          headers,
-          body: request.body === undefined ? undefined : JSON.stringify(request.body),
-          signal: request.signal,
-        });
-      } catch (error) {
-        if (request.signal?.aborted) throw error;
-        throw new NetworkError(undefined, { cause: error });
-      }
-      return {
-        status: response.status,
-        contentType: response.headers.get('Content-Type'),
-        challenge: response.headers.get('WWW-Authenticate'),
-        text: await response.text(),
-      };
+      return fetchAnswer(baseUrl + request.path, {
+        method: request.method,
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: request.signal,
+      });
     });
     return parseResponse(answer.status, answer.contentType, answer.text, request.schema);
   }
@@ -269,9 +257,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       xhr.ontimeout = () => reject(new NetworkError('The upload timed out.'));
       xhr.onabort = () => reject(signal?.reason ?? new DOMException('Aborted', 'AbortError'));
       signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-      const form = new FormData();
-      form.append(PAGE_UPLOAD_FIELD, file.blob, file.filename);
-      xhr.send(form);
+      xhr.send(uploadForm(file));
     });
   }
 
@@ -283,22 +269,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     onProgress?: (progress: UploadProgress) => void,
     signal?: AbortSignal,
   ): Promise<RawAnswer> {
-    const form = new FormData();
-    form.append(PAGE_UPLOAD_FIELD, file.blob, file.filename);
-    let response: Response;
-    try {
-      response = await fetch(baseUrl + path, { method: 'POST', headers: { Accept: 'application/json', ...auth }, body: form, signal });
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      throw new NetworkError('The upload was interrupted.', { cause: error });
-    }
+    const init = { method: 'POST', headers: { Accept: 'application/json', ...auth }, body: uploadForm(file), signal };
+    const answer = await fetchAnswer(baseUrl + path, init, 'The upload was interrupted.');
     onProgress?.({ loaded: file.blob.size, total: file.blob.size });
-    return {
-      status: response.status,
-      contentType: response.headers.get('Content-Type'),
-      challenge: response.headers.get('WWW-Authenticate'),
-      text: await response.text(),
-    };
+    return answer;
   }
 
   return {
@@ -330,6 +304,30 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }),
     updateDocument: (domain, id, n, body) => send({ method: 'PUT', path: paths.document(domain, id, n), schema: documentSchema, body, idempotent: true }),
     submit: (domain, id) => send({ method: 'POST', path: paths.submit(domain, id), schema: importSchema, idempotent: true }),
+  };
+}
+
+/** The multipart body of a page upload. */
+function uploadForm(file: { blob: Blob; filename: string }): FormData {
+  const form = new FormData();
+  form.append(PAGE_UPLOAD_FIELD, file.blob, file.filename);
+  return form;
+}
+
+/** One fetch, its answer read whole. No answer at all is a NetworkError; an abort stays the abort. */
+async function fetchAnswer(url: string, init: RequestInit, failure?: string): Promise<RawAnswer> {
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    throw new NetworkError(failure, { cause: error });
+  }
+  return {
+    status: response.status,
+    contentType: response.headers.get('Content-Type'),
+    challenge: response.headers.get('WWW-Authenticate'),
+    text: await response.text(),
   };
 }
 

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Template } from '@toa/api/templates';
+import { afterAll, beforeAll } from 'vitest';
 import { corpusMessage } from '../../test/e2e/support/corpus-message';
 import { corpusDir } from '../../test/e2e/support/paths';
 import { type ApiClient, createApiClient } from '../lib/api-client';
@@ -17,7 +18,29 @@ import { type HeldMessage, heldMessage } from './message-handle';
 import { type Attempt, draftStore, newAttempt, type ProgressStore } from '../features/import-flow/flow/attempt';
 import type { FlowContext, FlowEvent } from '../features/import-flow/flow/events';
 
-export { DOMAIN, startToaServer, type ToaServer } from '../../test/e2e/support/toa-server';
+import { type ArchiveSetting, startToaServer, type ToaServer } from '../../test/e2e/support/toa-server';
+
+export { DOMAIN } from '../../test/e2e/support/toa-server';
+
+export interface FlowServer {
+  server: ToaServer;
+  /** the typed client, signed in as a dev user of the domain */
+  client: ApiClient;
+  /** the domain's templates as the server serves them */
+  templates: Template[];
+}
+
+/** Starts the real server before the file's tests (or the describe block's) and stops it after them; read the fields inside tests. */
+export function withFlowServer(archive?: () => ArchiveSetting): FlowServer {
+  const running = {} as FlowServer;
+  beforeAll(async () => {
+    running.server = await startToaServer(archive ? { archive: archive() } : {});
+    running.client = clientFor(running.server.url);
+    running.templates = (await running.client.templates('acme')).templates;
+  });
+  afterAll(() => running.server?.stop());
+  return running;
+}
 
 export function clientFor(url: string): ApiClient {
   return createApiClient({ baseUrl: url, identity: () => ({ email: 'dana@acme.example', name: 'Dana Novak' }), retry: { attempts: 1, baseDelayMs: 1 } });
@@ -92,9 +115,4 @@ export function recordedContext(client: ApiClient, extra: Partial<FlowContext> =
 
 export function attemptFor(message: HeldMessage, domain = 'acme'): Attempt {
   return newAttempt(domain, message);
-}
-
-/** The templates the server serves for the domain. */
-export async function templatesOf(client: ApiClient): Promise<Template[]> {
-  return (await client.templates('acme')).templates;
 }

@@ -1,19 +1,6 @@
 import type { Template } from '@toa/api/templates';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '../../../lib/api-client';
-import {
-  attemptFor,
-  clientFor,
-  DOMAIN,
-  draftFor,
-  pdfMessage,
-  recordedContext,
-  startToaServer,
-  type ToaServer,
-  templatesOf,
-  twoPdfMessage,
-  VALID_INVOICE,
-} from '../../../test/import-flow-server';
+import { describe, expect, it } from 'vitest';
+import { attemptFor, DOMAIN, draftFor, pdfMessage, recordedContext, twoPdfMessage, withFlowServer, VALID_INVOICE } from '../../../test/import-flow-server';
 import type { Attempt } from './attempt';
 import { MESSAGE_DOCUMENT } from './events';
 import {
@@ -31,21 +18,12 @@ import {
   uploadMessage,
 } from './steps';
 
-let server: ToaServer;
-let client: ApiClient;
-let templates: Template[];
+const flow = withFlowServer();
 
-beforeAll(async () => {
-  server = await startToaServer();
-  client = clientFor(server.url);
-  templates = await templatesOf(client);
-});
-afterAll(() => server?.stop());
-
-const template = (id: string) => templates.find((t) => t.id === id) as Template;
+const template = (id: string) => flow.templates.find((t) => t.id === id) as Template;
 
 /** An import of `message` created and uploaded through the steps, as far as the server is concerned. */
-async function uploaded(recorded = recordedContext(client), message = pdfMessage()) {
+async function uploaded(recorded = recordedContext(flow.client), message = pdfMessage()) {
   const attempt = attemptFor(message);
   const id = await createImport(recorded.ctx, attempt);
   const parts = await uploadMessage(recorded.ctx, attempt, id, await message.readEml());
@@ -54,19 +32,19 @@ async function uploaded(recorded = recordedContext(client), message = pdfMessage
 
 describe('create', () => {
   it("creates the import with the message's source facts once, and records it for a reload", async () => {
-    const { ctx, store } = recordedContext(client);
+    const { ctx, store } = recordedContext(flow.client);
     const message = pdfMessage('<create@x>');
     const attempt = attemptFor(message);
     const id = await createImport(ctx, attempt);
     expect(await createImport(ctx, attempt)).toBe(id);
 
-    expect((await client.getImport(DOMAIN, id)).source).toEqual({
+    expect((await flow.client.getImport(DOMAIN, id)).source).toEqual({
       internetMessageId: '<create@x>',
       subject: 'Another PDF',
       from: 'Test Tester <xxxx@xxxx.com>',
       receivedAt: '2005-05-10T17:26:39.000Z',
     });
-    expect((await client.listImports(DOMAIN, { messageId: '<create@x>' })).total).toBe(1);
+    expect((await flow.client.listImports(DOMAIN, { messageId: '<create@x>' })).total).toBe(1);
     expect(store.load('<create@x>')).toEqual({ domain: DOMAIN, id, uploaded: false, extracted: {}, saved: false });
   });
 });
@@ -81,18 +59,18 @@ describe('upload', () => {
     expect(parts?.copies).toBe(false);
     expect(attempt.uploaded).toBe(true);
     expect(store.load(message.key)).toMatchObject({ id, uploaded: true });
-    const stored = await client.getImport(DOMAIN, id);
+    const stored = await flow.client.getImport(DOMAIN, id);
     expect(stored.documents[0]?.pages.map((p) => [p.filename, p.size])).toEqual([['message.eml', size]]);
   });
 });
 
 describe('extraction', () => {
   it('extracts each chosen attachment into a document of its own, finding the second again after the first renumbered the parts', async () => {
-    const { ctx, events, attempt, id, parts } = await uploaded(recordedContext(client), twoPdfMessage());
+    const { ctx, events, attempt, id, parts } = await uploaded(recordedContext(flow.client), twoPdfMessage());
     await extractAttachments(ctx, attempt, id, ['att-a', 'att-b'], parts);
 
     expect(Object.fromEntries(attempt.extracted)).toEqual({ 'att-a': 2, 'att-b': 3 });
-    const documents = (await client.getImport(DOMAIN, id)).documents;
+    const documents = (await flow.client.getImport(DOMAIN, id)).documents;
     expect(documents.map((d) => [d.n, d.pages.map((p) => p.filename)])).toEqual([
       [1, ['message.eml']],
       [2, ['invoice-a.pdf']],
@@ -108,7 +86,7 @@ describe('extraction', () => {
     const { ctx, attempt, id, parts } = await uploaded();
     await extractAttachments(ctx, attempt, id, ['AAMkAttachment1'], parts);
     await extractAttachments(ctx, attempt, id, ['AAMkAttachment1']);
-    expect((await client.getImport(DOMAIN, id)).documents).toHaveLength(2);
+    expect((await flow.client.getImport(DOMAIN, id)).documents).toHaveLength(2);
   });
 });
 
@@ -123,7 +101,7 @@ describe('save', () => {
     expect(await saveDocuments(ctx, attempt, id, documents)).toEqual({});
     expect(attempt.saved).toBe(true);
     expect(events.at(-1)).toEqual({ type: 'saved' });
-    const saved = (await client.getImport(DOMAIN, id)).documents;
+    const saved = (await flow.client.getImport(DOMAIN, id)).documents;
     expect(saved.map((d) => [d.templateId, d.attributes])).toEqual([
       ['invoice', { ...VALID_INVOICE, amount: 12.5 }],
       ['scan', { title: 'The PDF' }],
@@ -143,7 +121,7 @@ describe('save', () => {
 
 describe('submit, polling and finish', () => {
   async function saved() {
-    const made = await uploaded(recordedContext(client), pdfMessage(`<submit-${Math.random()}@x>`));
+    const made = await uploaded(recordedContext(flow.client), pdfMessage(`<submit-${Math.random()}@x>`));
     await saveDocuments(made.ctx, made.attempt, made.id, [{ key: MESSAGE_DOCUMENT, doc: draftFor().message, template: template('invoice') }]);
     return made;
   }
@@ -170,7 +148,7 @@ describe('submit, polling and finish', () => {
 
   it('stops waiting at once when the signal aborts', async () => {
     const { ctx, id } = await saved();
-    const pending = { ...(await client.getImport(DOMAIN, id)), status: 'PENDING' as const };
+    const pending = { ...(await flow.client.getImport(DOMAIN, id)), status: 'PENDING' as const };
     const controller = new AbortController();
     const following = followUntilFinal({ ...ctx, signal: controller.signal, polling: { intervalMs: 60_000 } }, DOMAIN, pending);
     controller.abort(new Error('the pane closed'));
@@ -179,7 +157,7 @@ describe('submit, polling and finish', () => {
 
   it('reports a FAILED import as it is: the message is not marked and the import stays stored for a retry', async () => {
     const { ctx, attempt, id, message, store } = await saved();
-    const failed = { ...(await client.getImport(DOMAIN, id)), status: 'FAILED' as const, error: 'Archive rejected: disk full' };
+    const failed = { ...(await flow.client.getImport(DOMAIN, id)), status: 'FAILED' as const, error: 'Archive rejected: disk full' };
     expect(await finishImport(ctx, attempt, failed)).toEqual({ kind: 'failed', importId: id, error: 'Archive rejected: disk full' });
     expect(message.marks).toEqual([]);
     expect(store.load(message.key)?.id).toBe(id);
@@ -188,7 +166,7 @@ describe('submit, polling and finish', () => {
 
 describe('resume', () => {
   it('does nothing without a stored import, or with one of another domain', async () => {
-    const { ctx, events, store } = recordedContext(client);
+    const { ctx, events, store } = recordedContext(flow.client);
     const attempt = attemptFor(pdfMessage());
     expect(await resumeStored(ctx, attempt)).toBeUndefined();
     store.save(attempt.message.key, { domain: 'other', id: '2026-11-01_0900-00000abc', uploaded: true, extracted: {}, saved: false });
@@ -209,16 +187,16 @@ describe('resume', () => {
   });
 
   it('answers a stored import that was submitted before the reload, to be followed', async () => {
-    const first = await uploaded(recordedContext(client), pdfMessage(`<resume-${Math.random()}@x>`));
+    const first = await uploaded(recordedContext(flow.client), pdfMessage(`<resume-${Math.random()}@x>`));
     await saveDocuments(first.ctx, first.attempt, first.id, [{ key: MESSAGE_DOCUMENT, doc: draftFor().message, template: template('invoice') }]);
-    await client.submit(DOMAIN, first.id);
+    await flow.client.submit(DOMAIN, first.id);
     const found = await resumeStored(first.ctx, attemptFor(first.message));
     expect(found?.id).toBe(first.id);
     expect(found?.status).toMatch(/^(PENDING|SUBMITTED)$/);
   });
 
   it('forgets a stored import the server no longer has', async () => {
-    const { ctx, store } = recordedContext(client);
+    const { ctx, store } = recordedContext(flow.client);
     const attempt = attemptFor(pdfMessage());
     store.save(attempt.message.key, { domain: DOMAIN, id: '2026-11-01_0900-0000dead', uploaded: true, extracted: {}, saved: true });
     expect(await resumeStored(ctx, attempt)).toBeUndefined();
@@ -230,7 +208,7 @@ describe('resume', () => {
 describe('duplicate check', () => {
   it('finds the earlier imports of the message by its Internet message id, newest first', async () => {
     const messageId = `<twice-${Math.random()}@x>`;
-    const { ctx, events } = recordedContext(client);
+    const { ctx, events } = recordedContext(flow.client);
     expect(await findEarlierImport(ctx, attemptFor(pdfMessage(messageId)))).toBeUndefined();
     expect(events).toEqual([{ type: 'checking' }]);
 
@@ -242,7 +220,7 @@ describe('duplicate check', () => {
   });
 
   it('is skipped once the attempt has an import or the user confirmed the duplicate', async () => {
-    const { ctx, events } = recordedContext(client);
+    const { ctx, events } = recordedContext(flow.client);
     const confirmed = attemptFor(pdfMessage());
     confirmed.duplicateConfirmed = true;
     const started = attemptFor(pdfMessage());
@@ -255,7 +233,7 @@ describe('duplicate check', () => {
 
 describe('validation', () => {
   it('answers the documents to import when every form passes the shared rules', () => {
-    const checked = checkForms(attemptFor(pdfMessage()), draftFor({ AAMkAttachment1: 'The PDF' }), templates);
+    const checked = checkForms(attemptFor(pdfMessage()), draftFor({ AAMkAttachment1: 'The PDF' }), flow.templates);
     expect('documents' in checked && checked.documents.map((d) => [d.key, d.template.id])).toEqual([
       [MESSAGE_DOCUMENT, 'invoice'],
       ['AAMkAttachment1', 'scan'],
@@ -265,15 +243,15 @@ describe('validation', () => {
   it('asks for a template for every document, and for the fields that break a rule', () => {
     const attempt = attemptFor(pdfMessage());
     const noTemplate = { ...draftFor(), message: { values: {} } };
-    expect(checkForms(attempt, noTemplate, templates)).toEqual({ kind: 'invalid', summary: 'Choose a template for every document.', fieldErrors: {} });
+    expect(checkForms(attempt, noTemplate, flow.templates)).toEqual({ kind: 'invalid', summary: 'Choose a template for every document.', fieldErrors: {} });
     const blank = { ...draftFor(), message: { templateId: 'invoice', values: { supplier: '' } } };
-    expect(checkForms(attempt, blank, templates)).toEqual({ kind: 'invalid', summary: 'Some fields need attention.', fieldErrors: {} });
+    expect(checkForms(attempt, blank, flow.templates)).toEqual({ kind: 'invalid', summary: 'Some fields need attention.', fieldErrors: {} });
   });
 
   it('refuses to put an extracted attachment back into the message', () => {
     const attempt = attemptFor(pdfMessage());
     attempt.extracted.set('AAMkAttachment1', 2);
-    expect(() => checkForms(attempt, draftFor(), templates)).toThrow(/"broken.pdf" is already a document of its own/);
+    expect(() => checkForms(attempt, draftFor(), flow.templates)).toThrow(/"broken.pdf" is already a document of its own/);
   });
 });
 
@@ -281,13 +259,13 @@ describe('start over', () => {
   it('deletes the import the attempt names and forgets it', async () => {
     const { ctx, attempt, id, message, store } = await uploaded();
     await discardImport(ctx, attempt.domain, message.key, id);
-    await expect(client.getImport(DOMAIN, id)).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
+    await expect(flow.client.getImport(DOMAIN, id)).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
     expect(store.load(message.key)).toBeUndefined();
   });
 
   it('after a reload, deletes the import the store names', async () => {
     const { ctx, id, message } = await uploaded();
     await discardImport(ctx, undefined, message.key, undefined);
-    await expect(client.getImport(DOMAIN, id)).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
+    await expect(flow.client.getImport(DOMAIN, id)).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
   });
 });
