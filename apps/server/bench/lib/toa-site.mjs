@@ -41,17 +41,23 @@ export function startToaServer(site) {
   return startChildServer([bin, 'serve', '--config', site.configFile]);
 }
 
-/** The few API calls the benches make, as the bench user. */
+/** The few API calls the benches make, as the bench user (or `user`, an e-mail address). */
 export class ApiClient {
-  constructor(url) {
+  constructor(url, user = BENCH_USER) {
     this.url = url;
+    this.user = user;
+  }
+
+  /** The raw answer, whatever its status. */
+  send(pathname, init = {}) {
+    const headers = new Headers(init.headers);
+    headers.set(DEV_IDENTITY_HEADERS.email, this.user);
+    headers.set(DEV_IDENTITY_HEADERS.name, 'Bench User');
+    return fetch(`${this.url}${pathname}`, { ...init, headers });
   }
 
   async call(pathname, init = {}, expected = 200) {
-    const headers = new Headers(init.headers);
-    headers.set(DEV_IDENTITY_HEADERS.email, BENCH_USER);
-    headers.set(DEV_IDENTITY_HEADERS.name, 'Bench User');
-    const response = await fetch(`${this.url}${pathname}`, { ...init, headers });
+    const response = await this.send(pathname, init);
     if (response.status !== expected) throw new Error(`${init.method ?? 'GET'} ${pathname} answered ${response.status}: ${await response.text()}`);
     return response.status === 204 ? undefined : response.json();
   }
@@ -76,8 +82,19 @@ export class ApiClient {
 
   /** Adds `file` as a page of document 1; the body streams from the file, it is not read into memory first. */
   async uploadPage(id, file, contentType = 'application/octet-stream') {
-    const form = new FormData();
-    form.append(PAGE_UPLOAD_FIELD, await openAsBlob(file, { type: contentType }), path.basename(file));
-    return this.call(paths.pages(DOMAIN, id, 1), { method: 'POST', body: form }, 201);
+    return this.call(paths.pages(DOMAIN, id, 1), { method: 'POST', body: await pageForm(file, contentType) }, 201);
   }
+
+  /** `uploadPage` answering its status (201, or a refusal such as 429 or 503) instead of throwing on a refusal. */
+  async tryUploadPage(id, file, contentType = 'application/octet-stream') {
+    const response = await this.send(paths.pages(DOMAIN, id, 1), { method: 'POST', body: await pageForm(file, contentType) });
+    await response.arrayBuffer();
+    return response.status;
+  }
+}
+
+async function pageForm(file, contentType) {
+  const form = new FormData();
+  form.append(PAGE_UPLOAD_FIELD, await openAsBlob(file, { type: contentType }), path.basename(file));
+  return form;
 }
