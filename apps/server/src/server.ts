@@ -146,6 +146,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       timeoutMs: config.limits.parseTimeoutSeconds * 1000,
       maxOldGenerationSizeMb: config.limits.parseMemoryMb,
       maxQueued: config.limits.parseQueueLength,
+      maxQueuedPerOwner: config.limits.parseQueuePerUser,
       maxWaitMs: config.limits.parseWaitSeconds * 1000,
     });
 

@@ -205,7 +205,7 @@ describe('interleavings of DomainStorage operations on one import (fast-check sc
             setup.stagePage(id, n, Readable.from([payload.bytes]), { filename: payload.filename, contentType: payload.contentType });
           const add = async (into: DomainStorage, n: number, payload: Payload): Promise<void> => {
             const upload = await stage(n, payload);
-            const { page } = await into.addPage(id, n, upload, await into.summarizeUpload(upload), () => {});
+            const { page } = await into.addPage(id, n, upload, await into.summarizeUpload(upload, owner.userId), () => {});
             acks.pages.push({ importId: id, n, m: page.m, sha256: page.sha256, contentType: page.contentType });
           };
           for (let m = 1; m <= 3; m += 1) {

@@ -33,6 +33,7 @@ export const ERRORS = {
   NOTHING_TO_EXTRACT: { status: 422, title: 'There is nothing to extract' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   UPLOADS_IN_PROGRESS: { status: 429, title: 'Too many uploads at once' },
+  PARSE_QUEUE_USER_FULL: { status: 429, title: 'Too many of your messages are waiting to be parsed' },
   INTERNAL: { status: 500, title: 'Internal server error' },
   CATALOGUE_UNAVAILABLE: { status: 503, title: 'The template catalogue is not available' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       parseMemoryMb: 256,
       parseWorkers: 2,
       parseQueueLength: 64,
+      parseQueuePerUser: 8,
       parseWaitSeconds: 60,
       freeSpaceReserveMb: 1024,
       uploadsPerUser: 32,

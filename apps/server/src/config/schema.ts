@@ -146,6 +146,8 @@ export const limitsSchema = z
     parseWorkers: z.number().int().min(1).max(16).default(2),
     /** messages that may wait for a mail worker; one more is 503 with Retry-After */
     parseQueueLength: z.number().int().positive().default(64),
+    /** messages of one user that may wait for a mail worker; one more of theirs is 429 with Retry-After (the line is served user by user in turn) */
+    parseQueuePerUser: z.number().int().positive().default(8),
     /** longest wait for a mail worker; longer is 503 with Retry-After */
     parseWaitSeconds: z.number().positive().max(600).default(60),
     /** free space (MiB) the data disk keeps; below it writes are refused with 507 so reads, deletes and submits of what is stored go on */

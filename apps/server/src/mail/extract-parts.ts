@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import { pathExists } from '../fs/atomic-fs.js';
 import type { FileDigest } from '../fs/digest.js';
-import { mailWorkers } from './mail-worker-pool.js';
+import { mailWorkers, NO_OWNER } from './mail-worker-pool.js';
 import { type ListedAttachment, summarizeMessage } from './summarize-message.js';
 
 export interface ExtractedPart {
@@ -29,6 +29,8 @@ export interface ExtractPartsArgs {
   rewrittenPath: string;
   /** where the i-th chosen part (0-based, in message order) is written */
   partPath: (index: number) => string;
+  /** the owner key of the user it is done for: both passes wait in their line of the mail worker pool */
+  owner?: string;
 }
 
 export interface ExtractPartsResult {
@@ -56,10 +58,11 @@ export interface ExtractPartsResult {
  * Throws AppError ATTACHMENT_NOT_FOUND for a part id the message does not
  * list, NOTHING_TO_EXTRACT when nothing is chosen, MESSAGE_UNPARSEABLE when
  * the source is not a message, its structure cannot be cut safely, or the
- * worker gave up on it.
+ * worker gave up on it; PARSE_QUEUE_USER_FULL (429) or PARSE_QUEUE_FULL (503)
+ * when a pass finds the owner's or the whole parse line full.
  */
 export async function extractParts(args: ExtractPartsArgs): Promise<ExtractPartsResult> {
-  const summary = await summarizeMessage(args.source);
+  const summary = await summarizeMessage(args.source, args.owner);
   const chosen = chooseParts(summary.attachments, args.partIds);
   const partPaths = chosen.map((_, index) => args.partPath(index));
   // a file that is there already is not ours to remove: the pass fails on it ('wx') and it stays
@@ -68,10 +71,10 @@ export async function extractParts(args: ExtractPartsArgs): Promise<ExtractParts
   try {
     const partIds = chosen.map((part) => part.partId);
     const keepWhole = summary.protection !== undefined;
-    const cut = await mailWorkers().run({
-      kind: 'cut',
-      args: { source: args.source, partIds, partPaths, ...(keepWhole ? {} : { rewrittenPath: args.rewrittenPath }) },
-    });
+    const cut = await mailWorkers().run(
+      { kind: 'cut', args: { source: args.source, partIds, partPaths, ...(keepWhole ? {} : { rewrittenPath: args.rewrittenPath }) } },
+      args.owner ?? NO_OWNER,
+    );
     const parts = chosen.map((part, index) => {
       const digest = cut.parts[index] as FileDigest; // one digest per chosen part
       const { partId, filename, isMessage } = part;

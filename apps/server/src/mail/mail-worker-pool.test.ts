@@ -9,8 +9,8 @@ import { MailWorkerPool } from './mail-worker-pool.js';
 /** Just under mailsplit's 1 MiB header limit: needs more heap than 32 MB and longer than 1 ms. */
 const FOLDED_HEADER = foldedHeader(250_000);
 
-async function outcome(pool: MailWorkerPool, file: string): Promise<string> {
-  return pool.run({ kind: 'summarize', file }).then(
+async function outcome(pool: MailWorkerPool, file: string, owner = 'tid:someone'): Promise<string> {
+  return pool.run({ kind: 'summarize', file }, owner).then(
     (summary) => `ok, ${summary.attachments.length} attachments`,
     (error: unknown) => (isAppError(error) ? `${error.code}: ${error.message}` : `unexpected: ${String(error)}`),
   );
@@ -48,7 +48,7 @@ describe('MailWorkerPool', () => {
       const files = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? path.join(dir, 'absent.eml') : normal));
       const outcomes = await Promise.all(
         files.map((file) =>
-          pool.run({ kind: 'summarize', file }).then(
+          pool.run({ kind: 'summarize', file }, 'tid:someone').then(
             (summary) => summary.attachments.length,
             (error: unknown) => (error as { code?: string }).code,
           ),
@@ -69,6 +69,60 @@ describe('MailWorkerPool', () => {
       // the second waited in line past 1 ms; the third found the line full
       expect(outcomes[1]).toMatch(/^PARSE_QUEUE_FULL: .*waited/);
       expect(outcomes[2]).toMatch(/^PARSE_QUEUE_FULL: .*waiting/);
+      pool.close();
+    });
+  });
+
+  /**
+   * Starts the jobs in the order given (`owner:label`) on a pool of one
+   * worker, so they finish in the order they are served, and answers that
+   * order, with the code of each refused job.
+   */
+  async function served(pool: MailWorkerPool, file: string, jobs: string[]): Promise<string[]> {
+    const order: string[] = [];
+    await Promise.all(
+      jobs.map((job) => {
+        const [owner = '', label = ''] = job.split(':');
+        return pool.run({ kind: 'summarize', file }, owner).then(
+          () => order.push(label),
+          (error: unknown) => order.push(`${label} ${isAppError(error) ? `${error.code} ${error.status} retry ${error.retryAfterSeconds}` : String(error)}`),
+        );
+      }),
+    );
+    return order;
+  }
+
+  it('serves the owners waiting in turn: a newcomer waits for one job of each, not for their backlog', async () => {
+    await withTempDir(async (dir) => {
+      const normal = path.join(dir, 'normal.eml');
+      await writeFile(normal, render(nestedMixed, '\r\n'));
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256 });
+      // a1 takes the worker; a2…a6 wait, then b1 and c1 arrive behind them
+      const order = await served(pool, normal, ['a:a1', 'a:a2', 'a:a3', 'a:a4', 'a:a5', 'a:a6', 'b:b1', 'c:c1', 'b:b2']);
+      expect(order).toEqual(['a1', 'a2', 'b1', 'c1', 'a3', 'b2', 'a4', 'a5', 'a6']);
+      pool.close();
+    });
+  });
+
+  it("refuses an owner's job past their own limit with 429 PARSE_QUEUE_USER_FULL, and still takes another owner's", async () => {
+    await withTempDir(async (dir) => {
+      const normal = path.join(dir, 'normal.eml');
+      await writeFile(normal, render(nestedMixed, '\r\n'));
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256, maxQueued: 10, maxQueuedPerOwner: 2 });
+      // a1 runs, a2 and a3 wait: a4 is one too many of a's; b's first job is taken
+      const order = await served(pool, normal, ['a:a1', 'a:a2', 'a:a3', 'a:a4', 'b:b1']);
+      expect(order).toEqual(['a4 PARSE_QUEUE_USER_FULL 429 retry 5', 'a1', 'a2', 'b1', 'a3']);
+      pool.close();
+    });
+  });
+
+  it('refuses a job with 503 PARSE_QUEUE_FULL when the whole line is full, though its owner has none waiting', async () => {
+    await withTempDir(async (dir) => {
+      const normal = path.join(dir, 'normal.eml');
+      await writeFile(normal, render(nestedMixed, '\r\n'));
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256, maxQueued: 2, maxQueuedPerOwner: 2 });
+      const order = await served(pool, normal, ['a:a1', 'a:a2', 'b:b1', 'c:c1']);
+      expect(order).toEqual(['c1 PARSE_QUEUE_FULL 503 retry 5', 'a1', 'a2', 'b1']);
       pool.close();
     });
   });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';
+import { FairQueue } from './fair-queue.js';
 import { fromWireError, type JobMessage, type MailJob, type MailJobResult, type WorkerMessage } from './mail-worker-protocol.js';
 
 /**
@@ -11,7 +12,10 @@ import { fromWireError, type JobMessage, type MailJob, type MailJobResult, type 
  * worker has its own capped heap and each job a wall-clock limit, and a
  * worker that breaks either is thrown away, its job answered with
  * MESSAGE_UNPARSEABLE. The pool is small and fixed, so a flood of messages
- * waits in line instead of starting a thread each.
+ * waits in line instead of starting a thread each. The line is kept per
+ * owner and served round-robin (FairQueue): one user's flood of heavy
+ * messages delays another user's message by about one job per user with
+ * jobs waiting, not by the whole backlog.
  */
 
 export interface MailWorkerLimits {
@@ -23,11 +27,23 @@ export interface MailWorkerLimits {
   maxOldGenerationSizeMb: number;
   /** jobs that may wait in line; one more is refused at once with 503 `PARSE_QUEUE_FULL` */
   maxQueued?: number;
+  /** jobs one owner may have waiting in line; one more of theirs is refused at once with 429 `PARSE_QUEUE_USER_FULL` */
+  maxQueuedPerOwner?: number;
   /** longest wait in line, in ms; a job waiting longer is refused with 503 `PARSE_QUEUE_FULL` */
   maxWaitMs?: number;
 }
 
-export const DEFAULT_MAIL_WORKER_LIMITS: MailWorkerLimits = { workers: 2, timeoutMs: 30_000, maxOldGenerationSizeMb: 256, maxQueued: 64, maxWaitMs: 60_000 };
+export const DEFAULT_MAIL_WORKER_LIMITS: MailWorkerLimits = {
+  workers: 2,
+  timeoutMs: 30_000,
+  maxOldGenerationSizeMb: 256,
+  maxQueued: 64,
+  maxQueuedPerOwner: 8,
+  maxWaitMs: 60_000,
+};
+
+/** The owner of jobs no user asked for (the command line's checks and repairs); they share one line. */
+export const NO_OWNER = '';
 
 /** What a refused job's sender is told to wait: about one parse. */
 const QUEUE_RETRY_SECONDS = 5;
@@ -36,16 +52,24 @@ type Answer = Exclude<WorkerMessage, { ready: true }> | { dead: string };
 
 export class MailWorkerPool {
   private readonly idle: Worker[] = [];
-  private readonly waiting: Array<() => void> = [];
+  /** jobs waiting for a worker, per owner; each entry hands its job the turn */
+  private readonly waiting = new FairQueue<() => void>();
   private running = 0;
   private nextId = 1;
   private closed = false;
 
   constructor(readonly limits: MailWorkerLimits = DEFAULT_MAIL_WORKER_LIMITS) {}
 
-  /** Runs one job on a worker; a worker that dies or overruns makes it MESSAGE_UNPARSEABLE. */
-  async run<J extends MailJob>(job: J): Promise<MailJobResult<J>> {
-    await this.takeTurn();
+  /**
+   * Runs one job on a worker; a worker that dies or overruns makes it
+   * MESSAGE_UNPARSEABLE. `owner` is the owner key of the user the job is for
+   * (Identity.userId): jobs wait in that owner's line, and the lines take
+   * turns. Throws 429 PARSE_QUEUE_USER_FULL when the owner already has
+   * `maxQueuedPerOwner` jobs waiting, 503 PARSE_QUEUE_FULL when the whole line
+   * is full or the job waited longer than `maxWaitMs`, both with a retry delay.
+   */
+  async run<J extends MailJob>(job: J, owner: string): Promise<MailJobResult<J>> {
+    await this.takeTurn(owner);
     try {
       const worker = this.idle.pop() ?? (await startWorker(this.limits));
       const answer = await this.exchange(worker, { id: this.nextId++, job });
@@ -64,15 +88,24 @@ export class MailWorkerPool {
     for (const worker of this.idle.splice(0)) void worker.terminate();
   }
 
-  private async takeTurn(): Promise<void> {
+  private async takeTurn(owner: string): Promise<void> {
     if (this.running < this.limits.workers) {
       this.running += 1;
       return;
     }
-    const { maxQueued = Number.POSITIVE_INFINITY, maxWaitMs = Number.POSITIVE_INFINITY } = this.limits;
-    const busy = (why: string) =>
-      new AppError('PARSE_QUEUE_FULL', `the server is busy parsing other messages (${why}); try again shortly`, { retryAfterSeconds: QUEUE_RETRY_SECONDS });
-    if (this.waiting.length >= maxQueued) throw busy(`${this.waiting.length} are waiting`);
+    const { maxQueued = Number.POSITIVE_INFINITY, maxQueuedPerOwner = Number.POSITIVE_INFINITY, maxWaitMs = Number.POSITIVE_INFINITY } = this.limits;
+    const retry = { retryAfterSeconds: QUEUE_RETRY_SECONDS };
+    // the sender's own backlog is named first: waiting would not help them while it lasts
+    const own = this.waiting.sizeOf(owner);
+    if (own >= maxQueuedPerOwner) {
+      throw new AppError(
+        'PARSE_QUEUE_USER_FULL',
+        `${own} of your messages are waiting to be parsed (the limit is ${maxQueuedPerOwner}); try again shortly`,
+        retry,
+      );
+    }
+    const busy = (why: string) => new AppError('PARSE_QUEUE_FULL', `the server is busy parsing other messages (${why}); try again shortly`, retry);
+    if (this.waiting.size >= maxQueued) throw busy(`${this.waiting.size} are waiting`);
     // the turn is handed over by endTurn without being released in between
     await new Promise<void>((resolve, reject) => {
       const turn = () => {
@@ -81,11 +114,11 @@ export class MailWorkerPool {
       };
       const timer = Number.isFinite(maxWaitMs)
         ? setTimeout(() => {
-            this.waiting.splice(this.waiting.indexOf(turn), 1);
+            this.waiting.remove(owner, turn);
             reject(busy(`waited ${maxWaitMs / 1000} s`));
           }, maxWaitMs)
         : undefined;
-      this.waiting.push(turn);
+      this.waiting.push(owner, turn);
     });
   }
 

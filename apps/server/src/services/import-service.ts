@@ -180,7 +180,7 @@ export class ImportService {
     let added: { page: Page; sidecar: Sidecar | undefined };
     try {
       const upload = await receive((body, meta) => storage.stagePage(id, n, body, meta));
-      const sidecar = await storage.summarizeUpload(upload);
+      const sidecar = await storage.summarizeUpload(upload, identity.userId);
       added = { page: (await storage.addPage(id, n, upload, sidecar, guard)).page, sidecar };
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') guard(await storage.read(id));

@@ -57,9 +57,10 @@ function stagedFile(staged: StagedPage): string {
 /** Checks run under the lock on the freshly read import (owner, status, limits). */
 export type Guard = (current: Import) => void;
 
+/** The mail parsing storage asks for; `owner` is the owner key of the import the message belongs to (its line in the parse queue). */
 export interface MailTools {
-  summarizeMessage(file: string): Promise<MessageSummary>;
-  extractParts(args: { source: string; partIds?: string[]; rewrittenPath: string; partPath: (index: number) => string }): Promise<{
+  summarizeMessage(file: string, owner: string): Promise<MessageSummary>;
+  extractParts(args: { source: string; partIds?: string[]; rewrittenPath: string; partPath: (index: number) => string; owner: string }): Promise<{
     parts: Array<{ partId: string; filename: string; contentType: string; size: number; sha256: string; path: string; isMessage: boolean }>;
     /** undefined: the message is signed or encrypted and was kept whole, the parts are copies */
     rewritten?: { size: number; sha256: string };
@@ -213,12 +214,13 @@ export class DomainStorage {
 
   /**
    * Reads a staged EML before the lock is taken (parsing a large message
-   * must not block other mutations); a refused message is discarded here.
+   * must not block other mutations), in the parse line of `owner` (the
+   * uploader's owner key); a refused message is discarded here.
    */
-  async summarizeUpload(upload: StagedPage): Promise<Sidecar | undefined> {
+  async summarizeUpload(upload: StagedPage, owner: string): Promise<Sidecar | undefined> {
     if (!isMessageType(upload.contentType)) return undefined;
     try {
-      return sidecarFrom(await this.mail.summarizeMessage(stagedFile(upload)), upload.size, upload.sha256);
+      return sidecarFrom(await this.mail.summarizeMessage(stagedFile(upload), owner), upload.size, upload.sha256);
     } catch (error) {
       await upload.discard();
       throw error;
@@ -263,7 +265,7 @@ export class DomainStorage {
     if (sidecarFits(cached, page)) return cached;
     return this.locks.run(this.lockKey(id), async () => {
       const fresh = findPage(await this.read(id), n, m);
-      const rebuilt = sidecarFrom(await this.mail.summarizeMessage(paths.pageFile(n, m)), fresh.size, fresh.sha256);
+      const rebuilt = sidecarFrom(await this.mail.summarizeMessage(paths.pageFile(n, m), current.userId), fresh.size, fresh.sha256);
       await writeFileAtomic(paths.sidecarFile(n, m), serializeSidecar(rebuilt));
       this.logger.info({ domain: this.domain, importId: id, n, m }, 'sidecar rebuilt');
       return rebuilt;
@@ -304,6 +306,7 @@ export class DomainStorage {
           ...(partIds ? { partIds } : {}),
           rewrittenPath: rewrittenTmp,
           partPath: (index) => staging.pageFile(index + 1),
+          owner: current.userId,
         });
         const newPages: Page[] = [];
         for (const [index, part] of result.parts.entries()) {
@@ -315,7 +318,7 @@ export class DomainStorage {
             sha256: part.sha256,
             partId: part.partId,
           };
-          const summary = part.isMessage ? await this.embeddedSummary(part.path, part.partId) : undefined;
+          const summary = part.isMessage ? await this.embeddedSummary(part.path, part.partId, current.userId) : undefined;
           if (summary !== undefined) {
             const sidecarFile = staging.sidecarFile(index + 1);
             await writeFileAtomic(sidecarFile, serializeSidecar(sidecarFrom(summary, part.size, part.sha256)));
@@ -327,7 +330,7 @@ export class DomainStorage {
         }
         const { rewritten } = result;
         if (rewritten !== undefined) {
-          const rewrittenSummary = await this.mail.summarizeMessage(rewrittenTmp);
+          const rewrittenSummary = await this.mail.summarizeMessage(rewrittenTmp, current.userId);
           await writeFileDurable(sidecarTmp, serializeSidecar(sidecarFrom(rewrittenSummary, rewritten.size, rewritten.sha256)));
         }
 
@@ -384,9 +387,9 @@ export class DomainStorage {
    * the full read refuses it (the listing only looked at its start): it then
    * becomes a plain page, so that one odd part never fails the extraction.
    */
-  private async embeddedSummary(file: string, partId: string): Promise<MessageSummary | undefined> {
+  private async embeddedSummary(file: string, partId: string, owner: string): Promise<MessageSummary | undefined> {
     try {
-      return await this.mail.summarizeMessage(file);
+      return await this.mail.summarizeMessage(file, owner);
     } catch (error) {
       if (!isAppError(error) || error.code !== 'MESSAGE_UNPARSEABLE') throw error;
       this.logger.info({ domain: this.domain, partId, reason: error.message }, 'an attached message cannot be read as e-mail; kept as a plain page');
