@@ -8,7 +8,7 @@ function drain<T>(queue: FairQueue<T>): T[] {
 }
 
 describe('FairQueue', () => {
-  it('serves the owners in turn, each owner its own items oldest first', () => {
+  it('lets owners with items waiting take turns, each owner its own items oldest first', () => {
     const queue = new FairQueue<string>();
     for (const item of ['a1', 'a2', 'a3', 'a4']) queue.push('a', item);
     queue.push('b', 'b1');
@@ -20,14 +20,26 @@ describe('FairQueue', () => {
     expect(queue.size).toBe(0);
   });
 
-  it('puts an owner arriving later behind one item of each owner waiting, not behind their backlog', () => {
+  it('serves an owner arriving later before the backlog of an owner who has had a turn', () => {
     const queue = new FairQueue<string>();
     for (let i = 1; i <= 50; i += 1) queue.push('greedy', `g${i}`);
     expect(queue.shift()).toBe('g1');
     queue.push('honest', 'h1');
-    // the greedy owner went to the back when it was served; the newcomer is next but one at most
-    expect([queue.shift(), queue.shift()]).toEqual(['g2', 'h1']);
+    expect([queue.shift(), queue.shift()]).toEqual(['h1', 'g2']);
     expect(queue.sizeOf('honest')).toBe(0);
+  });
+
+  it('shares turns evenly with an owner who keeps coming back with one item at a time', () => {
+    const queue = new FairQueue<string>();
+    for (let i = 1; i <= 6; i += 1) queue.push('greedy', `g${i}`);
+    const served: Array<string | undefined> = [];
+    for (let i = 1; i <= 3; i += 1) {
+      queue.push('steady', `s${i}`);
+      served.push(queue.shift(), queue.shift());
+    }
+    // each of the steady owner's items waits for one of the greedy owner's, and not more
+    expect(served).toEqual(['g1', 's1', 'g2', 's2', 'g3', 's3']);
+    expect(queue.size).toBe(3);
   });
 
   it('takes out an item that gives up waiting, and forgets an owner with nothing left', () => {
@@ -41,5 +53,6 @@ describe('FairQueue', () => {
     expect([queue.size, queue.sizeOf('b')]).toEqual([2, 0]);
     queue.push('b', 'b2');
     expect(drain(queue)).toEqual(['a1', 'b2', 'a2']);
+    expect(queue.size).toBe(0);
   });
 });

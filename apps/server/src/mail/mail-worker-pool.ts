@@ -12,10 +12,10 @@ import { fromWireError, type JobMessage, type MailJob, type MailJobResult, type 
  * worker has its own capped heap and each job a wall-clock limit, and a
  * worker that breaks either is thrown away, its job answered with
  * MESSAGE_UNPARSEABLE. The pool is small and fixed, so a flood of messages
- * waits in line instead of starting a thread each. The line is kept per
- * owner and served round-robin (FairQueue): one user's flood of heavy
- * messages delays another user's message by about one job per user with
- * jobs waiting, not by the whole backlog.
+ * waits in line instead of starting a thread each. The line is shared
+ * fairly between owners (FairQueue): one user's flood of heavy messages
+ * delays another user's message by the jobs being parsed and at most one
+ * job of each other user waiting, not by the whole backlog.
  */
 
 export interface MailWorkerLimits {
@@ -63,8 +63,8 @@ export class MailWorkerPool {
   /**
    * Runs one job on a worker; a worker that dies or overruns makes it
    * MESSAGE_UNPARSEABLE. `owner` is the owner key of the user the job is for
-   * (Identity.userId): jobs wait in that owner's line, and the lines take
-   * turns. Throws 429 PARSE_QUEUE_USER_FULL when the owner already has
+   * (Identity.userId): an owner who has had fewer turns lately goes first
+   * (FairQueue). Throws 429 PARSE_QUEUE_USER_FULL when the owner already has
    * `maxQueuedPerOwner` jobs waiting, 503 PARSE_QUEUE_FULL when the whole line
    * is full or the job waited longer than `maxWaitMs`, both with a retry delay.
    */
@@ -88,13 +88,11 @@ export class MailWorkerPool {
     for (const worker of this.idle.splice(0)) void worker.terminate();
   }
 
+  /** Waits for a worker's turn in `owner`'s line; see `run` for the refusals. */
   private async takeTurn(owner: string): Promise<void> {
-    if (this.running < this.limits.workers) {
-      this.running += 1;
-      return;
-    }
     const { maxQueued = Number.POSITIVE_INFINITY, maxQueuedPerOwner = Number.POSITIVE_INFINITY, maxWaitMs = Number.POSITIVE_INFINITY } = this.limits;
     const retry = { retryAfterSeconds: QUEUE_RETRY_SECONDS };
+    // with a worker free nobody waits, so these refuse only when every worker is busy
     // the sender's own backlog is named first: waiting would not help them while it lasts
     const own = this.waiting.sizeOf(owner);
     if (own >= maxQueuedPerOwner) {
@@ -106,7 +104,7 @@ export class MailWorkerPool {
     }
     const busy = (why: string) => new AppError('PARSE_QUEUE_FULL', `the server is busy parsing other messages (${why}); try again shortly`, retry);
     if (this.waiting.size >= maxQueued) throw busy(`${this.waiting.size} are waiting`);
-    // the turn is handed over by endTurn without being released in between
+    // every job goes through the line, so that the jobs started at once count in their owner's share too
     await new Promise<void>((resolve, reject) => {
       const turn = () => {
         clearTimeout(timer);
@@ -119,13 +117,23 @@ export class MailWorkerPool {
           }, maxWaitMs)
         : undefined;
       this.waiting.push(owner, turn);
+      this.dispatch();
     });
   }
 
   private endTurn(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running -= 1;
+    this.running -= 1;
+    this.dispatch();
+  }
+
+  /** Gives free workers to the jobs whose turn it is. */
+  private dispatch(): void {
+    while (this.running < this.limits.workers) {
+      const turn = this.waiting.shift();
+      if (!turn) return;
+      this.running += 1;
+      turn();
+    }
   }
 
   private park(worker: Worker): void {
