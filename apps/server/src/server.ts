@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Health } from '@toa/api/identity';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
+import { composeStorage, retentionOf, templateRegistryOf } from './composition.js';
 import type { ArchiveClient } from './archive/archive-client.js';
 import { ArchiveCallLog } from './archive/call-log.js';
 import { createArchiveClient } from './archive/create-archive-client.js';
@@ -15,23 +16,17 @@ import type { AppContext } from './http/context.js';
 import { problem } from './http/problem.js';
 import { AuditLog } from './logging/audit-log.js';
 import { createLogger, LIFECYCLE } from './logging/logger.js';
-import { extractParts } from './mail/extract-parts.js';
 import { configureMailWorkers } from './mail/mail-worker-pool.js';
-import { summarizeMessage } from './mail/summarize-message.js';
 import { DomainDrains } from './cluster/domain-drains.js';
 import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
 import { domainQuota, Quotas } from './services/quotas.js';
-import { type RetentionDeps, runRetention } from './services/retention.js';
+import type { RetentionReport } from './services/retention.js';
 import { lockDataRoot, recoverDataRoot } from './storage/data-root.js';
-import { DomainStorage } from './storage/domain-storage.js';
 import { FreeSpace } from './fs/free-space.js';
-import { KeyedLock } from './fs/keyed-lock.js';
 import { Layout } from './storage/layout.js';
 import type { SweepReport } from './storage/recovery.js';
 import { Readiness } from './readiness.js';
-import { TemplateRegistry } from './templates/template-registry.js';
-import { ZonedTime } from './zoned-time.js';
 
 const DAY_MS = 86_400_000;
 const VERSION = '0.1.0';
@@ -51,7 +46,7 @@ export interface RunningServer {
   server: Server;
   context: AppContext;
   sweep: SweepReport;
-  retention(options?: { dryRun?: boolean }): ReturnType<typeof runRetention>;
+  retention(options?: { dryRun?: boolean }): Promise<RetentionReport>;
   /** Stops accepting requests, waits for archive calls in flight, releases the data root. */
   close(): Promise<void>;
 }
@@ -66,7 +61,6 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
-  const time = new ZonedTime(config.timeZone);
 
   let handle: RequestListener = answerStarting;
   // slow-loris protection (headers within 30 s, checked every 5 s); uploads of large pages still have ten minutes
@@ -116,9 +110,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     // every node of a cluster answers the directory (GET /api/domains) for every domain, with its catalogue's state
     const everyDomain = config.cluster?.domains ?? config.domains;
-    const templates = new TemplateRegistry({
-      domains: everyDomain,
-      dataRoot: layout.root,
+    const templates = templateRegistryOf({ domains: everyDomain }, layout, {
       logger,
       clock,
       ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -150,9 +142,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxWaitMs: config.limits.parseWaitSeconds * 1000,
     });
 
-    const locks = new KeyedLock();
-    const mail = { summarizeMessage, extractParts };
-    const storages = new Map(codes.map((code) => [code, new DomainStorage({ layout, domain: code, clock, time, locks, mail, logger })]));
+    const core = composeStorage(config, { clock, logger, layout });
+    const { storages, time } = core;
     const audit = new AuditLog(config.logDir);
     const quotas = new Quotas(storages, new Map(config.domains.map((d) => [d.code, domainQuota(config.limits.quota, d)])));
     const imports = new ImportService({
@@ -176,8 +167,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       cleanups.push(() => drains.stop());
     }
 
-    const retentionDeps: RetentionDeps = { storages: storages.values(), retentionDays: config.retentionDays, time, clock, audit, logger };
-    const retention = (runOptions?: { dryRun?: boolean }) => runRetention({ ...retentionDeps, storages: storages.values() }, runOptions);
+    const retention = retentionOf(core, config, { audit, logger });
     if (config.retentionDays === 0) {
       logger.info('retention is disabled (dataRetention "0d"): date folders are kept until removed by hand');
     } else {

@@ -7,7 +7,7 @@ import { DEV_IDENTITY_HEADERS, paths } from '@toa/api/routes';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { offlineStorages } from '../src/cli/tools.js';
+import { composeStorage } from '../src/composition.js';
 import { extractParts } from '../src/mail/extract-parts.js';
 import { summarizeMessage } from '../src/mail/summarize-message.js';
 import { DomainStorage, type StagedPage } from '../src/storage/domain-storage.js';
@@ -26,12 +26,12 @@ afterEach(async () => {
 });
 
 async function invariants(running: TestServer, acks: Acks): Promise<string[]> {
-  return (await checkInvariants(running.dataRoot, offlineStorages(running.config).storages, acks)).violations;
+  return (await checkInvariants(running.dataRoot, [...composeStorage(running.config).storages.values()], acks)).violations;
 }
 
 /** The folder of an import, as the server lays it out. */
 function importPaths(running: TestServer, id: string): ImportPaths {
-  return offlineStorages(running.config).storages[0]?.paths(id) as ImportPaths;
+  return composeStorage(running.config).storages.get(DOMAIN)?.paths(id) as ImportPaths;
 }
 
 describe('concurrent mutations of one import over HTTP', () => {

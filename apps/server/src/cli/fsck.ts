@@ -1,13 +1,13 @@
 import pino from 'pino';
+import { composeStorage } from '../composition.js';
 import type { Config } from '../config/schema.js';
 import { openDataRoot } from '../storage/data-root.js';
 import { fsckDomains } from '../storage/fsck.js';
 import type { Output } from './output.js';
-import { offlineStorages } from './tools.js';
 
 /** Read-only by default; `--repair` takes the data root, so the server must be stopped. Exit code 1 when something is left unrepaired. */
 export async function fsck(config: Config, repair: boolean, out: Output): Promise<number> {
-  const { layout, storages } = offlineStorages(config);
+  const { layout, storages } = composeStorage(config);
   const opened = repair
     ? await openDataRoot(
         layout,
@@ -16,7 +16,7 @@ export async function fsck(config: Config, repair: boolean, out: Output): Promis
       )
     : undefined;
   try {
-    const findings = await fsckDomains(layout.root, storages, repair);
+    const findings = await fsckDomains(layout.root, [...storages.values()], repair);
     if (opened) {
       for (const removed of opened.sweep.removed)
         findings.unshift({ path: removed, problem: 'leftover of an interrupted write', fix: 'removed', repaired: true });

@@ -1,28 +1,23 @@
 import pino from 'pino';
-import { systemClock } from '../clock.js';
+import { composeStorage, retentionOf } from '../composition.js';
 import type { Config } from '../config/schema.js';
 import { AuditLog } from '../logging/audit-log.js';
-import { runRetention } from '../services/retention.js';
 import { openDataRoot } from '../storage/data-root.js';
 import type { Output } from './output.js';
-import { offlineStorages } from './tools.js';
 
 /** The server's retention sweep, by hand. A real run takes the data root (the server must be stopped); a dry run only reads. */
 export async function retentionCommand(config: Config, dryRun: boolean, out: Output): Promise<void> {
-  const { layout, time, storages } = offlineStorages(config);
   const logger = pino({ level: 'silent' });
+  const core = composeStorage(config, { logger });
   const opened = dryRun
     ? undefined
     : await openDataRoot(
-        layout,
+        core.layout,
         config.domains.map((d) => d.code),
         logger,
       );
   try {
-    const report = await runRetention(
-      { storages, retentionDays: config.retentionDays, time, clock: systemClock, audit: new AuditLog(config.logDir), logger },
-      { dryRun },
-    );
+    const report = await retentionOf(core, config, { audit: new AuditLog(config.logDir), logger })({ dryRun });
     out.result({ ...report }, () => {
       if (config.retentionDays === 0) return ['retention is disabled (dataRetention "0d")'];
       const verb = dryRun ? 'would delete' : 'deleted';

@@ -1,8 +1,8 @@
 import type { ImportStatus } from '@toa/api/imports';
+import { composeStorage } from '../composition.js';
 import type { Config } from '../config/schema.js';
 import { isAppError } from '../errors.js';
 import type { Output } from './output.js';
-import { offlineStorages } from './tools.js';
 
 interface DayStats {
   domain: string;
@@ -15,7 +15,7 @@ interface DayStats {
 /** Imports per domain, day and status, with the bytes of their pages. */
 export async function stats(config: Config, out: Output): Promise<void> {
   const rows: DayStats[] = [];
-  for (const storage of offlineStorages(config).storages) {
+  for (const storage of composeStorage(config).storages.values()) {
     for (const date of await storage.dateFolders()) {
       const row: DayStats = { domain: storage.domain, date, imports: 0, bytes: 0, byStatus: {} };
       for (const id of await storage.idsOfDate(date)) {

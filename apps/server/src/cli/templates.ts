@@ -1,8 +1,8 @@
 import pino from 'pino';
+import { composeStorage, templateRegistryOf } from '../composition.js';
 import type { Config } from '../config/schema.js';
-import { Layout } from '../storage/layout.js';
 import { signalLockOwner } from '../fs/process-lock.js';
-import { TemplateRegistry } from '../templates/template-registry.js';
+import type { Layout } from '../storage/layout.js';
 import type { Output } from './output.js';
 
 /**
@@ -11,9 +11,8 @@ import type { Output } from './output.js';
  */
 export async function templatesCheck(config: Config, download: boolean, out: Output): Promise<number> {
   const noDownload: typeof fetch = () => Promise.reject(new Error('check reads the cached copy only; use "templates refresh" to download'));
-  const registry = new TemplateRegistry({
-    domains: config.domains,
-    dataRoot: new Layout(config.dataRoot).root,
+  const { layout } = composeStorage(config);
+  const registry = templateRegistryOf(config, layout, {
     logger: pino({ level: 'silent' }),
     ...(download ? {} : { fetch: noDownload }),
   });
@@ -32,7 +31,7 @@ export async function templatesCheck(config: Config, download: boolean, out: Out
         : `${r.domain}: ok (${r.source}) templates: ${r.templates?.join(', ')}`,
     ),
   );
-  if (download) out.error(await reloadRunningServer(new Layout(config.dataRoot)));
+  if (download) out.error(await reloadRunningServer(layout));
   return rows.every((r) => r.available) ? 0 : 1;
 }
 

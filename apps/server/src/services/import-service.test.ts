@@ -43,7 +43,7 @@ async function service(archive: ArchiveClient): Promise<{ imports: ImportService
   await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
   const templates = new TemplateRegistry({
     domains: [{ code: 'acme', name: 'ACME', templates: { file: path.join(dir, 'acme.xml') }, archive: { type: 'filesystem', root: dir } }],
-    dataRoot: layout.root,
+    cacheFile: (code) => layout.catalogueCache(code),
     logger,
   });
   await templates.start();

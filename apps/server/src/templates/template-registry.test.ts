@@ -8,7 +8,6 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type DomainConfig, domainConfigSchema } from '../config/schema.js';
 import { AppError } from '../errors.js';
-import { CATALOGUE_CACHE_FILE } from '../storage/layout.js';
 import { type CatalogueState, TemplateRegistry } from './template-registry.js';
 
 function catalogueXml(templateId: string, name = 'Incoming invoice'): string {
@@ -96,13 +95,14 @@ function urlDomain(code: string, url: string, extra: { refresh?: string; timeout
 
 function registry(domains: DomainConfig[], options: { maxBytes?: number; fetch?: typeof fetch; env?: NodeJS.ProcessEnv } = {}): TemplateRegistry {
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
-  const created = new TemplateRegistry({ domains, dataRoot, logger, clock: { now: () => NOW }, ...options });
+  const created = new TemplateRegistry({ domains, cacheFile: cachePath, logger, clock: { now: () => NOW }, ...options });
   registries.push(created);
   return created;
 }
 
+/** SPEC §3.1: a URL domain's catalogue is cached as cmserver2.xml in its domain folder. */
 function cachePath(code: string): string {
-  return path.join(dataRoot, code, CATALOGUE_CACHE_FILE);
+  return path.join(dataRoot, code, 'cmserver2.xml');
 }
 
 function templateIds(state: CatalogueState): string[] {

@@ -8,7 +8,6 @@ import { type Clock, systemClock } from '../clock.js';
 import { type DomainConfig, intervalMs } from '../config/schema.js';
 import { AppError, errnoCode } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-fs.js';
-import { Layout } from '../storage/layout.js';
 import { downloadBounded, readFileBounded } from './catalogue-source.js';
 import { DEFAULT_CATALOGUE_MAX_BYTES, parseCatalogueXml } from './catalogue-xml.js';
 
@@ -33,7 +32,8 @@ export const CATALOGUE_RETRY_MAX_MS = 5 * 60_000;
 
 export interface TemplateRegistryOptions {
   domains: readonly DomainConfig[];
-  dataRoot: string;
+  /** where a URL domain's catalogue is cached (the data root's layout decides: SPEC §3.1) */
+  cacheFile: (code: string) => string;
   logger: Logger;
   fetch?: typeof fetch;
   clock?: Clock;
@@ -55,7 +55,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class TemplateRegistry {
   readonly #domains: ReadonlyMap<string, DomainConfig>;
-  readonly #layout: Layout;
+  readonly #cacheFile: (code: string) => string;
   readonly #logger: Logger;
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
@@ -73,7 +73,7 @@ export class TemplateRegistry {
 
   constructor(options: TemplateRegistryOptions) {
     this.#domains = new Map(options.domains.map((domain) => [domain.code, domain]));
-    this.#layout = new Layout(options.dataRoot);
+    this.#cacheFile = options.cacheFile;
     this.#logger = options.logger;
     this.#fetch = options.fetch ?? fetch;
     this.#clock = options.clock ?? systemClock;
@@ -248,10 +248,6 @@ export class TemplateRegistry {
     }
     this.#logger.warn({ domain: code, source: 'cache', url, file, reason: downloadFailure }, 'template catalogue download failed; using the cached copy');
     return this.#loaded(code, catalogue, 'cache', fetchedAt);
-  }
-
-  #cacheFile(code: string): string {
-    return this.#layout.catalogueCache(code);
   }
 
   #loaded(code: string, catalogue: Catalogue, source: CatalogueSource, fetchedAt?: string): CatalogueState {

@@ -1,5 +1,5 @@
 import type { Import } from '@toa/api/imports';
-import { offlineStorages } from '../../src/cli/tools.js';
+import { composeStorage } from '../../src/composition.js';
 import type { Config } from '../../src/config/schema.js';
 import { type CrashSite, type ForkedServer, startForkedServer } from './forked-server.js';
 import { checkInvariants, type InvariantReport } from './invariants.js';
@@ -8,7 +8,7 @@ import type { TrackingClient } from './tracking-client.js';
 
 async function importsOnDisk(config: Config): Promise<Import[]> {
   const found: Import[] = [];
-  for (const storage of offlineStorages(config).storages) {
+  for (const storage of composeStorage(config).storages.values()) {
     for (const id of await storage.ids()) {
       // before the restart a crash may have left a folder without import.json; the checker judges that after it
       const current = await storage.read(id).catch(() => undefined);
@@ -57,7 +57,8 @@ export async function restartAndCheck(site: CrashSite, client: TrackingClient): 
     const final = await client.settled(id);
     if (final.status !== 'SUBMITTED') fail(`${id}: PENDING at start ended ${final.status} instead of SUBMITTED`);
   }
-  const { layout, storages } = offlineStorages(site.config);
+  const { layout, storages: byDomain } = composeStorage(site.config);
+  const storages = [...byDomain.values()];
   const afterCrash = await checkInvariants(layout.root, storages, client.acks);
   for (const current of await importsOnDisk(site.config)) {
     if (current.status === 'DRAFT' || current.status === 'FAILED') await exercise(client, current, fail);

@@ -1,0 +1,60 @@
+import pino, { type Logger } from 'pino';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config/schema.js';
+import { KeyedLock } from './fs/keyed-lock.js';
+import type { AuditLog } from './logging/audit-log.js';
+import { extractParts } from './mail/extract-parts.js';
+import { summarizeMessage } from './mail/summarize-message.js';
+import { type RetentionReport, runRetention } from './services/retention.js';
+import { DomainStorage } from './storage/domain-storage.js';
+import { Layout } from './storage/layout.js';
+import { TemplateRegistry, type TemplateRegistryOptions } from './templates/template-registry.js';
+import { ZonedTime } from './zoned-time.js';
+
+/** What the server and every admin command build alike from the configuration. */
+export interface StorageCore {
+  layout: Layout;
+  time: ZonedTime;
+  clock: Clock;
+  /** one per configured domain, by code, in the configuration's order */
+  storages: ReadonlyMap<string, DomainStorage>;
+}
+
+/**
+ * The data root's storage as the configuration describes it: one
+ * `DomainStorage` per domain, sharing one lock table, clock and zone, with
+ * the mail tools (parsed in worker threads once `configureMailWorkers` ran,
+ * in this thread otherwise). The server and the CLI both start here, so an
+ * admin command sees the data root exactly as the server does. `layout` is
+ * the caller's when it needed one first (the server takes the data-root lock
+ * before anything else).
+ */
+export function composeStorage(config: Config, options: { clock?: Clock; logger?: Logger; layout?: Layout } = {}): StorageCore {
+  const layout = options.layout ?? new Layout(config.dataRoot);
+  const time = new ZonedTime(config.timeZone);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const locks = new KeyedLock();
+  const mail = { summarizeMessage, extractParts };
+  const storages = new Map(config.domains.map((d) => [d.code, new DomainStorage({ layout, domain: d.code, clock, time, locks, mail, logger })]));
+  return { layout, time, clock, storages };
+}
+
+/** The retention sweep (SPEC §8) over the core's domains, as the server's daily timer and `toa-server retention` run it. */
+export function retentionOf(
+  core: StorageCore,
+  config: Pick<Config, 'retentionDays'>,
+  deps: { audit: AuditLog; logger: Logger },
+): (options?: { dryRun?: boolean }) => Promise<RetentionReport> {
+  return (options) =>
+    runRetention({ storages: core.storages.values(), retentionDays: config.retentionDays, time: core.time, clock: core.clock, ...deps }, options);
+}
+
+/** Every domain's template catalogue, cached where the data root's layout says, as the server and `toa-server templates` load it. */
+export function templateRegistryOf(
+  config: Pick<Config, 'domains'>,
+  layout: Layout,
+  options: Omit<TemplateRegistryOptions, 'domains' | 'cacheFile'>,
+): TemplateRegistry {
+  return new TemplateRegistry({ domains: config.domains, cacheFile: (code) => layout.catalogueCache(code), ...options });
+}
