@@ -39,7 +39,13 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** how long `submit` waits for a quick archive before answering 202 */
   submitWaitMs?: number;
+  /** how long a request's headers may take to arrive (slow-loris protection); 30 s, shorter only in tests */
+  headersTimeoutMs?: number;
 }
+
+const HEADERS_TIMEOUT_MS = 30_000;
+/** how often Node looks for connections past the header deadline (its default, 30 s, would double the deadline) */
+const CONNECTIONS_CHECK_MS = 5_000;
 
 export interface RunningServer {
   url: string;
@@ -64,7 +70,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   let handle: RequestListener = answerStarting;
   // slow-loris protection (headers within 30 s, checked every 5 s); uploads of large pages still have ten minutes
-  const server = createServer({ headersTimeout: 30_000, requestTimeout: 600_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 5_000 }, (req, res) =>
+  const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const connectionsCheckingInterval = Math.min(CONNECTIONS_CHECK_MS, Math.max(100, Math.floor(headersTimeout / 4)));
+  const server = createServer({ headersTimeout, requestTimeout: 600_000, keepAliveTimeout: 5_000, connectionsCheckingInterval }, (req, res) =>
     handle(req, res),
   );
   // above this, new connections are closed at once rather than failing everyone with EMFILE

@@ -51,6 +51,8 @@ export async function startTestServer(
     clock?: Clock;
     dir?: string;
     submitWaitMs?: number;
+    /** the header deadline (30 s in production): short for tests of slow clients */
+    headersTimeoutMs?: number;
     fetch?: typeof fetch;
     logger?: Logger;
     /** the environment the `…Env` keys are read from; empty unless given */
@@ -81,6 +83,7 @@ export async function startTestServer(
     ...(options.fetch ? { fetch: options.fetch } : {}),
     env: options.env ?? {},
     submitWaitMs: options.submitWaitMs ?? 0,
+    ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
   });
   return {
     ...running,
