@@ -81,7 +81,7 @@ describe('DomainStorage', () => {
     expect(JSON.stringify(staged)).not.toContain(dir);
     expect(await temporaries()).toHaveLength(1);
 
-    const first = await storage.addPage(id, 1, staged, await storage.summarizeUpload(staged), anyone);
+    const first = await storage.addPage(id, 1, staged, await storage.summarizeUpload(staged, owner.userId), anyone);
     const second = await storage.addPage(
       id,
       1,
@@ -101,7 +101,7 @@ describe('DomainStorage', () => {
   it('summarizes a staged message into a sidecar written beside its page', async () => {
     const { id } = await storage.create(owner, {});
     const staged = await storage.stagePage(id, 1, body(MESSAGE), { filename: 'invoice.eml', contentType: 'message/rfc822' });
-    const sidecar = await storage.summarizeUpload(staged);
+    const sidecar = await storage.summarizeUpload(staged, owner.userId);
     expect(sidecar).toMatchObject({ subject: 'Invoice 42', size: Buffer.byteLength(MESSAGE), sha256: sha256(MESSAGE) });
     const { page } = await storage.addPage(id, 1, staged, sidecar, anyone);
     expect(page.sidecar).toBe('page-1.meta.json');
@@ -136,7 +136,7 @@ describe('DomainStorage', () => {
   it('refuses an unreadable message before the lock, and discards it', async () => {
     const { id } = await storage.create(owner, {});
     const staged = await storage.stagePage(id, 1, body(Buffer.alloc(64, 0)), { filename: 'x.eml', contentType: 'message/rfc822' });
-    await expect(storage.summarizeUpload(staged)).rejects.toMatchObject({ code: 'MESSAGE_UNPARSEABLE' });
+    await expect(storage.summarizeUpload(staged, owner.userId)).rejects.toMatchObject({ code: 'MESSAGE_UNPARSEABLE' });
     expect(await temporaries()).toEqual([]);
   });
 
