@@ -11,6 +11,7 @@ import { locate } from './cli/locate.js';
 import { retentionCommand } from './cli/retention.js';
 import { stats } from './cli/stats.js';
 import { templatesCheck } from './cli/templates.js';
+import { onlyDomain } from './cli/only-domain.js';
 import { type Output, printer } from './cli/output.js';
 import { provenance } from './config/provenance.js';
 
@@ -93,10 +94,11 @@ program
   .description('check every import: leftovers, unreadable import.json, missing or damaged pages, stale sidecars')
   .addOption(configOption)
   .option('--repair', 'remove leftovers and rebuild stale sidecars (the server must be stopped)')
+  .addOption(new Option('-d, --domain <code>', 'check this domain only (a copy before a running server serves it)'))
   .addOption(jsonOption)
-  .action(async (options: { config?: string; repair?: boolean; json?: boolean }) => {
+  .action(async (options: { config?: string; repair?: boolean; domain?: string; json?: boolean }) => {
     const loaded = config(options);
-    process.exitCode = await fsck(loaded, options.repair === true, printer(options, provenance(loaded)));
+    process.exitCode = await fsck(onlyDomain(loaded, options.domain), options.repair === true, printer(options, provenance(loaded)));
   });
 
 program

@@ -43,7 +43,6 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     `upstream ${name} {`,
     // one server never counts as down (nginx ignores max_fails then); in the any-node group a failed one is skipped for 10 s
     ...nodes.map((node) => `  server ${new URL(node.url).host}${failover ? ' max_fails=1 fail_timeout=10s' : ''};`),
-    '  keepalive 16;',
     '}',
   ];
   const domainPaths = DOMAIN_SCOPED_PREFIXES.join('|');
@@ -85,8 +84,8 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     `  proxy_send_timeout ${bodySeconds}s;`,
     `  proxy_read_timeout ${readSeconds}s;`,
     `  proxy_connect_timeout ${CONNECT_TIMEOUT_SECONDS}s;`,
+    // one connection per request to the node (nginx's default): a node that is stopping sees its connections end and exits at once
     '  proxy_http_version 1.1;',
-    '  proxy_set_header Connection "";',
     '  proxy_set_header Host $host;',
     '  proxy_set_header X-Forwarded-Proto $scheme;',
     '  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
