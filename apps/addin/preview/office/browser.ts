@@ -44,7 +44,7 @@ function previewMailbox(): StandInMailbox | undefined {
 
 function configuredMailbox(): StandInMailbox {
   const { message, ...options } = window.__TOA_OFFICE_CONFIG__ ?? {};
-  const mailbox = new StandInMailbox({ ...options, messages: message ? [message] : [], ...(message ? { selected: message.itemId } : {}) });
+  const mailbox = StandInMailbox.ofOne(message, options);
   window.__TOA_SELECT_MESSAGE__ = (next) => mailbox.select(next);
   Object.defineProperty(window, '__TOA_OFFICE_STATE__', {
     get: (): BrowserState => {

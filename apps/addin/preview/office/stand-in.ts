@@ -115,6 +115,11 @@ export class StandInMailbox {
     this.selected = this.messages.find((m) => m.itemId === options.selected) ?? null;
   }
 
+  /** A mailbox of one message, selected (or of none): what a test drives the pane with. */
+  static ofOne(message: StandInMessage | null | undefined, options: Omit<StandInOptions, 'messages' | 'selected'> = {}): StandInMailbox {
+    return new StandInMailbox({ ...options, messages: message ? [message] : [], ...(message ? { selected: message.itemId } : {}) });
+  }
+
   /** Selects a message (or none) and fires ItemChanged, as a pinned pane sees it. */
   select(message: StandInMessage | null): void {
     this.selected = message;

@@ -76,12 +76,7 @@ function standInMessage({ eml, itemId, ...message }: StubMessage): StandInMessag
 export function installOfficeStub(options: OfficeStubOptions = {}): OfficeStub {
   const message = options.message === undefined ? SAMPLE_MESSAGE : options.message;
   const first = message ? standInMessage(message) : undefined;
-  const mailbox = new StandInMailbox({
-    ...options,
-    user: options.user ?? { displayName: 'Bob Clerk', emailAddress: 'bob@acme.example' },
-    messages: first ? [first] : [],
-    ...(first ? { selected: first.itemId } : {}),
-  });
+  const mailbox = StandInMailbox.ofOne(first, { ...options, user: options.user ?? { displayName: 'Bob Clerk', emailAddress: 'bob@acme.example' } });
   (globalThis as { Office?: unknown }).Office = createOffice(mailbox);
   return {
     get script() {

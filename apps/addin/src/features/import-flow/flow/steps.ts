@@ -14,7 +14,7 @@ import { type Attempt, progressOf, takeUp } from './attempt';
 import { type DocumentErrors, type FlowContext, type FlowOutcome, MESSAGE_DOCUMENT } from './events';
 
 /** Mirrors the attempt into the store, once the server has an import. */
-export function record(ctx: FlowContext, attempt: Attempt): void {
+function record(ctx: FlowContext, attempt: Attempt): void {
   const progress = progressOf(attempt);
   if (progress) ctx.store.save(attempt.message.key, progress);
 }
@@ -87,7 +87,7 @@ export function checkForms(
   const errors: DocumentErrors = {};
   const documents: FormDocument[] = [];
   let missingTemplate = false;
-  for (const { key, doc } of [{ key: MESSAGE_DOCUMENT, doc: draft.message as DocumentDraft }, ...chosen.map(([key, doc]) => ({ key, doc }))]) {
+  for (const { key, doc } of [{ key: MESSAGE_DOCUMENT, doc: draft.message }, ...chosen.map(([key, doc]) => ({ key, doc }))]) {
     const template = templates.find((t) => t.id === doc.templateId);
     if (!template) {
       missingTemplate = true;
