@@ -61,7 +61,13 @@ describe('toa-server CLI', () => {
     expect(located.stderr).toBe(`toa-server: data root ${path.join(dir, 'data')}; configuration ${configFile}\n`);
     const read = { dataRoot: path.join(dir, 'data'), config: configFile, environment: [] };
     const stats = JSON.parse((await run(bin, ['stats', '--json', '--config', configFile])).stdout) as { days: unknown[] };
-    expect(stats).toEqual({ ...read, days: [expect.objectContaining({ domain: 'acme', imports: 1, byStatus: { DRAFT: 1 } })] });
+    expect(stats).toEqual({
+      ...read,
+      days: [expect.objectContaining({ domain: 'acme', imports: 1, byStatus: { DRAFT: 1 } })],
+      // the documented default quotas: 10 GiB and 100 000 imports per user
+      users: [{ domain: 'acme', userId: 'a@acme.example', imports: 1, bytes: 0, quotaBytes: 10 * 1024 ** 3, quotaImports: 100_000 }],
+    });
+    expect((await run(bin, ['stats', '--config', configFile])).stdout).toMatch(/^acme +a@acme\.example +1 +0 +0\.0% of 10 GiB, 0\.0% of 100000 imports$/m);
     const fsck = JSON.parse((await run(bin, ['fsck', '--json', '--config', configFile])).stdout) as unknown;
     expect(fsck).toEqual({ ...read, findings: [] });
     const retention = JSON.parse((await run(bin, ['retention', '--dry-run', '--json', '--config', configFile])).stdout) as { deleted: unknown[] };

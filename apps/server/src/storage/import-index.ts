@@ -13,6 +13,11 @@ export interface Usage {
   bytes: number;
 }
 
+/** The sizes of an import's listed pages, every document's, summed: what a quota counts of it. */
+export function pageBytes(current: Import): number {
+  return current.documents.reduce((sum, d) => sum + d.pages.reduce((pages, p) => pages + p.size, 0), 0);
+}
+
 export function summarize(current: Import): IndexedImport {
   return {
     id: current.id,
@@ -26,7 +31,7 @@ export function summarize(current: Import): IndexedImport {
     documentCount: current.documents.length,
     pageCount: current.documents.reduce((sum, d) => sum + d.pages.length, 0),
     userId: current.userId,
-    bytes: current.documents.reduce((sum, d) => sum + d.pages.reduce((pages, p) => pages + p.size, 0), 0),
+    bytes: pageBytes(current),
   };
 }
 
