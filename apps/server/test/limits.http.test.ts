@@ -1,6 +1,7 @@
 import { importSchema } from '@toa/api/imports';
 import { problemSchema } from '@toa/api/errors';
 import { paths } from '@toa/api/routes';
+import { templatesResponseSchema } from '@toa/api/templates';
 import { afterEach, describe, expect, it } from 'vitest';
 import { json, startTestServer, type TestServer, upload } from './support/server.js';
 
@@ -33,5 +34,21 @@ describe('limits', () => {
     expect(statuses).toEqual([201, 201, 422]);
     const stored = importSchema.parse(await (await alice(paths.import('acme', created.id))).json());
     expect(stored.documents[0]?.pages.map((p) => p.m)).toEqual([1, 2]);
+  });
+
+  it('tells clients limits.attributeLength with the templates, and refuses a value one character over it', async () => {
+    const server = await startTestServer({ overrides: { limits: { attributeLength: 12 } } });
+    started.push(server);
+    const alice = server.as('alice@acme.example');
+    const catalogue = templatesResponseSchema.parse(await (await alice(paths.templates('acme'))).json());
+    expect(catalogue.limits).toEqual({ attributeLength: 12 });
+
+    const created = importSchema.parse(await (await alice(paths.imports('acme'), json('POST', {}))).json());
+    const put = (title: string) => alice(paths.document('acme', created.id, 1), json('PUT', { templateId: 'note', attributes: { title } }));
+    // Code points, not UTF-16 units: twelve emoji are twelve characters.
+    expect((await put('😀'.repeat(12))).status).toBe(200);
+    const refused = await put('😀'.repeat(13));
+    expect(refused.status).toBe(422);
+    expect(problemSchema.parse(await refused.json()).errors).toEqual([{ field: 'title', code: 'maxLength', message: 'Title must be at most 12 characters' }]);
   });
 });

@@ -48,6 +48,17 @@ export const catalogueSchema = z.object({
 });
 export type Catalogue = z.infer<typeof catalogueSchema>;
 
+/**
+ * The server's limits on attribute values (its `limits` configuration), so
+ * that a form applies them as the user types and never accepts a value the
+ * server refuses.
+ */
+export const attributeLimitsSchema = z.object({
+  /** `limits.attributeLength`: the longest string value of any attribute, in code points */
+  attributeLength: z.number().int().positive(),
+});
+export type AttributeLimits = z.infer<typeof attributeLimitsSchema>;
+
 /** `GET /api/domains/:domain/templates` */
 export const templatesResponseSchema = z.object({
   domain: z.string(),
@@ -55,5 +66,7 @@ export const templatesResponseSchema = z.object({
   source: z.enum(['file', 'url', 'cache']),
   loadedAt: z.string(),
   templates: z.array(templateSchema),
+  /** always sent by this server; a client talking to an older one, which does not send it, knows no global limit */
+  limits: attributeLimitsSchema.optional(),
 });
 export type TemplatesResponse = z.infer<typeof templatesResponseSchema>;

@@ -46,8 +46,9 @@ export function App() {
   const { draft, update } = useMessageDraft(messageKey);
   const templates = useTemplates(draft.domain);
   const templateList = templates.data?.templates ?? [];
+  const limits = templates.data?.limits;
   const facts = useMemo(() => factsOf(message), [message]);
-  const flow = useImportFlow({ domain: draft.domain, messageKey, message, draft, templates: templateList });
+  const flow = useImportFlow({ domain: draft.domain, messageKey, message, draft, templates: templateList, limits });
   const [historyKey, setHistoryKey] = useState(0);
 
   // A finished import shows up in the history and in the earlier-imports notice.
@@ -114,6 +115,7 @@ export function App() {
               facts={facts}
               serverErrors={flow.serverErrors[MESSAGE_DOCUMENT]}
               showAllErrors={flow.showAllErrors}
+              limits={limits}
             />
           </section>
           <section className={styles.section} aria-labelledby="toa-attachments-heading">
@@ -130,6 +132,7 @@ export function App() {
               facts={facts}
               serverErrors={flow.serverErrors}
               showAllErrors={flow.showAllErrors}
+              limits={limits}
             />
           </section>
         </>

@@ -1,6 +1,7 @@
 import { Checkbox, Field, Input, makeStyles, Select, tokens } from '@fluentui/react-components';
-import type { Attribute, Template } from '@toa/api/templates';
-import { useEffect, useState } from 'react';
+import type { AttributeType } from '@toa/api/attribute-types';
+import type { Attribute, AttributeLimits, Template } from '@toa/api/templates';
+import { type ReactElement, useEffect, useState } from 'react';
 import { editableAttributes, type FieldMessages, type FieldValue, type FieldValues, validateField } from '../lib/attribute-values';
 
 const useStyles = makeStyles({
@@ -15,12 +16,14 @@ export interface AttributeFormProps {
   serverErrors?: FieldMessages;
   /** show every field's error, touched or not (after an Import attempt) */
   showAllErrors?: boolean;
+  /** the server's limits on values, applied as the user types */
+  limits?: AttributeLimits;
 }
 
 /** The template's typed attributes as labelled fields, checked with the shared rules as the user types. */
 const NO_ERRORS: FieldMessages = {};
 
-export function AttributeForm({ template, values, onChange, serverErrors = NO_ERRORS, showAllErrors = false }: AttributeFormProps) {
+export function AttributeForm({ template, values, onChange, serverErrors = NO_ERRORS, showAllErrors = false, limits }: AttributeFormProps) {
   const styles = useStyles();
   const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
   const [editedSinceServer, setEditedSinceServer] = useState<ReadonlySet<string>>(new Set());
@@ -37,7 +40,7 @@ export function AttributeForm({ template, values, onChange, serverErrors = NO_ER
   return (
     <div className={styles.form}>
       {editableAttributes(template).map((attribute) => {
-        const local = touched.has(attribute.id) || showAllErrors ? validateField(attribute, values[attribute.id]) : undefined;
+        const local = touched.has(attribute.id) || showAllErrors ? validateField(attribute, values[attribute.id], limits) : undefined;
         const server = editedSinceServer.has(attribute.id) ? undefined : serverErrors[attribute.id];
         return (
           <AttributeField
@@ -62,54 +65,62 @@ interface AttributeFieldProps {
   onBlur: () => void;
 }
 
-function AttributeField({ attribute, value, error, onChange, onBlur }: AttributeFieldProps) {
-  const text = typeof value === 'string' ? value : '';
+/** What every control gets besides: its text (empty for a boolean), and the Field's label and validation props. */
+interface ControlProps extends AttributeFieldProps {
+  text: string;
+  fieldProps: { label: string; required: boolean; validationMessage: string | undefined; validationState: 'error' | 'none' };
+}
+
+/**
+ * One form control per attribute type (`@toa/api/attribute-types`): a type
+ * added there fails to compile here until it has its control.
+ */
+const CONTROLS: Record<AttributeType, (props: ControlProps) => ReactElement> = {
+  boolean: ({ attribute, value, error, onChange, onBlur, fieldProps }) => (
+    <Field validationMessage={error} validationState={fieldProps.validationState}>
+      <Checkbox label={attribute.label} checked={value === true} onChange={(_, data) => onChange(data.checked === true)} onBlur={onBlur} />
+    </Field>
+  ),
+  choice: ({ attribute, text, onChange, onBlur, fieldProps }) => (
+    <Field {...fieldProps}>
+      <Select value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur}>
+        <option value="">{attribute.required ? 'Choose…' : '(none)'}</option>
+        {(attribute.options ?? []).map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label || option.value}
+          </option>
+        ))}
+      </Select>
+    </Field>
+  ),
+  date: ({ text, onChange, onBlur, fieldProps }) => (
+    <Field {...fieldProps}>
+      <Input type="date" value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
+    </Field>
+  ),
+  number: ({ attribute, text, onChange, onBlur, fieldProps }) => (
+    <Field {...fieldProps} hint={rangeHint(attribute)}>
+      {/* Text, not type=number: the browser would blank "12a" and the error would say "required". */}
+      <Input inputMode="decimal" value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
+    </Field>
+  ),
+  text: ({ text, onChange, onBlur, fieldProps }) => (
+    <Field {...fieldProps}>
+      <Input value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
+    </Field>
+  ),
+};
+
+function AttributeField(props: AttributeFieldProps) {
+  const { attribute, value, error } = props;
+  const Control = CONTROLS[attribute.type];
   const fieldProps = {
     label: attribute.label,
     required: attribute.required,
     validationMessage: error,
     validationState: error ? ('error' as const) : ('none' as const),
   };
-  switch (attribute.type) {
-    case 'boolean':
-      return (
-        <Field validationMessage={error} validationState={fieldProps.validationState}>
-          <Checkbox label={attribute.label} checked={value === true} onChange={(_, data) => onChange(data.checked === true)} onBlur={onBlur} />
-        </Field>
-      );
-    case 'choice':
-      return (
-        <Field {...fieldProps}>
-          <Select value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur}>
-            <option value="">{attribute.required ? 'Choose…' : '(none)'}</option>
-            {(attribute.options ?? []).map((option) => (
-              <option key={option.value} value={option.value}>
-                {option.label || option.value}
-              </option>
-            ))}
-          </Select>
-        </Field>
-      );
-    case 'date':
-      return (
-        <Field {...fieldProps}>
-          <Input type="date" value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
-        </Field>
-      );
-    case 'number':
-      return (
-        <Field {...fieldProps} hint={rangeHint(attribute)}>
-          {/* Text, not type=number: the browser would blank "12a" and the error would say "required". */}
-          <Input inputMode="decimal" value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
-        </Field>
-      );
-    case 'text':
-      return (
-        <Field {...fieldProps}>
-          <Input value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
-        </Field>
-      );
-  }
+  return <Control {...props} text={typeof value === 'string' ? value : ''} fieldProps={fieldProps} />;
 }
 
 function rangeHint(attribute: Attribute): string | undefined {

@@ -1,5 +1,6 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import type { AttributeLimits } from '@toa/api/templates';
 import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { FieldMessages } from '../lib/attribute-values';
@@ -10,7 +11,14 @@ import { DocumentForm } from './document-form';
 
 const FACTS = { subject: 'Invoice 42', fromName: 'Alice Supplier', fromAddress: 'alice@supplier.example', receivedAt: '2026-11-03T09:15:00Z' };
 
-function Harness({ initial, serverErrors, showAllErrors }: { initial: DocumentDraft; serverErrors?: FieldMessages; showAllErrors?: boolean }) {
+interface HarnessProps {
+  initial: DocumentDraft;
+  serverErrors?: FieldMessages;
+  showAllErrors?: boolean;
+  limits?: AttributeLimits;
+}
+
+function Harness({ initial, serverErrors, showAllErrors, limits }: HarnessProps) {
   const [draft, setDraft] = useState(initial);
   return (
     <>
@@ -22,6 +30,7 @@ function Harness({ initial, serverErrors, showAllErrors }: { initial: DocumentDr
         facts={FACTS}
         serverErrors={serverErrors}
         showAllErrors={showAllErrors}
+        limits={limits}
       />
       <output data-testid="values">{JSON.stringify(draft.values)}</output>
     </>
@@ -81,6 +90,28 @@ describe('DocumentForm', () => {
     await user.clear(supplier);
     expect(supplier).toHaveAccessibleDescription(/Supplier is required/);
     expect(screen.getByTestId('values')).toHaveTextContent('"amount":"12.5"');
+  });
+
+  it("refuses a value one character over the server's attributeLength, counted in characters", async () => {
+    const user = userEvent.setup();
+    // The letter's title has no maxLength of its own: only the server's limit bounds it.
+    renderWithProviders(<Harness initial={{ templateId: 'letter', values: {} }} limits={{ attributeLength: 10 }} />);
+    const title = screen.getByRole('textbox', { name: /Title/ });
+    await user.type(title, '😀'.repeat(10));
+    expect(title).not.toHaveAccessibleDescription(/must/);
+    await user.type(title, 'x');
+    expect(title).toHaveAccessibleDescription('Title must be at most 10 characters');
+  });
+
+  it('applies the smaller of the template maxLength and the server limit, also to what it pre-fills', async () => {
+    const user = userEvent.setup();
+    renderWithProviders(<Harness initial={{ values: {} }} limits={{ attributeLength: 5 }} />);
+    await user.selectOptions(screen.getByLabelText(/Template for the message/), 'invoice');
+    // "Alice Supplier" cut to the server's 5, below the template's 100
+    const supplier = screen.getByRole('textbox', { name: /Supplier/ });
+    expect(supplier).toHaveValue('Alice');
+    await user.type(supplier, '!');
+    expect(supplier).toHaveAccessibleDescription('Supplier must be at most 5 characters');
   });
 
   it('shows untouched required fields after an Import attempt', () => {

@@ -1,6 +1,6 @@
 import { Field, makeStyles, Select, tokens } from '@fluentui/react-components';
 import type { MessageFacts } from '@toa/api/prefill';
-import type { Template } from '@toa/api/templates';
+import type { AttributeLimits, Template } from '@toa/api/templates';
 import { type FieldMessages, valuesForTemplate } from '../lib/attribute-values';
 import type { DocumentDraft } from '../lib/drafts';
 import { AttributeForm } from './attribute-form';
@@ -18,10 +18,12 @@ export interface DocumentFormProps {
   facts: MessageFacts;
   serverErrors?: FieldMessages;
   showAllErrors?: boolean;
+  /** the server's limits on values (`GET …/templates`) */
+  limits?: AttributeLimits;
 }
 
 /** One archive document: its template and the template's attributes. */
-export function DocumentForm({ templateLabel, templates, draft, onChange, facts, serverErrors, showAllErrors }: DocumentFormProps) {
+export function DocumentForm({ templateLabel, templates, draft, onChange, facts, serverErrors, showAllErrors, limits }: DocumentFormProps) {
   const styles = useStyles();
   const template = templates.find((t) => t.id === draft.templateId);
   const missing = showAllErrors && !template ? 'Choose a template' : undefined;
@@ -32,7 +34,7 @@ export function DocumentForm({ templateLabel, templates, draft, onChange, facts,
           value={template?.id ?? ''}
           onChange={(_, data) => {
             const next = templates.find((t) => t.id === data.value);
-            onChange({ templateId: next?.id, values: next ? valuesForTemplate(next, facts, draft.values) : draft.values });
+            onChange({ templateId: next?.id, values: next ? valuesForTemplate(next, facts, draft.values, limits) : draft.values });
           }}
         >
           <option value="">Choose a template…</option>
@@ -51,6 +53,7 @@ export function DocumentForm({ templateLabel, templates, draft, onChange, facts,
           onChange={(id, value) => onChange({ ...draft, values: { ...draft.values, [id]: value } })}
           serverErrors={serverErrors}
           showAllErrors={showAllErrors}
+          limits={limits}
         />
       )}
     </div>

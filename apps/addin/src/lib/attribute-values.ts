@@ -2,7 +2,7 @@ import { attributeType } from '@toa/api/attribute-types';
 import { isMissing, validateAttribute, validateAttributes } from '@toa/api/attributes';
 import type { Attributes } from '@toa/api/imports';
 import { initialAttributes, type MessageFacts } from '@toa/api/prefill';
-import type { Attribute, Template } from '@toa/api/templates';
+import type { Attribute, AttributeLimits, Template } from '@toa/api/templates';
 
 /** What a form control holds: text as typed (numbers too, so "1." survives typing), booleans as such. */
 export type FieldValue = string | boolean;
@@ -45,19 +45,24 @@ export function toAttributes(template: Template, values: FieldValues): Attribute
   return attributes;
 }
 
-export function validateField(attribute: Attribute, raw: FieldValue | undefined): string | undefined {
-  return validateAttribute(attribute, toAttributeValue(attribute, raw))?.message;
+/**
+ * The field's message under the shared rules. `limits` are the server's
+ * (`GET …/templates` tells them), so that the pane never accepts a value the
+ * server refuses; absent where the server did not say.
+ */
+export function validateField(attribute: Attribute, raw: FieldValue | undefined, limits?: AttributeLimits): string | undefined {
+  return validateAttribute(attribute, toAttributeValue(attribute, raw), { maxLength: limits?.attributeLength })?.message;
 }
 
 /** Every problem of a whole document, as the server would report it at submit. */
-export function validateDocument(template: Template, values: FieldValues): FieldMessages {
+export function validateDocument(template: Template, values: FieldValues, limits?: AttributeLimits): FieldMessages {
   const typed: Record<string, unknown> = {};
   for (const attribute of editableAttributes(template)) {
     const value = toAttributeValue(attribute, values[attribute.id]);
     if (value !== undefined) typed[attribute.id] = value;
   }
   const messages: FieldMessages = {};
-  for (const error of validateAttributes(template, typed)) {
+  for (const error of validateAttributes(template, typed, { maxLength: limits?.attributeLength })) {
     // Server-generated attributes are filled at submit, so "required" is not the user's to fix.
     if (template.attributes.find((a) => a.id === error.field)?.serverGenerated) continue;
     messages[error.field] ??= error.message;
@@ -69,10 +74,11 @@ export function validateDocument(template: Template, values: FieldValues): Field
  * The values a document has when its template is chosen: pre-filled from the
  * message and the template's defaults, overlaid with everything the user typed,
  * also under other templates (switching back and forth loses nothing; only the
- * chosen template's attributes are ever sent).
+ * chosen template's attributes are ever sent). Pre-filled text is cut to what
+ * the limits allow.
  */
-export function valuesForTemplate(template: Template, facts: MessageFacts, previous: FieldValues): FieldValues {
-  const values = toFieldValues(initialAttributes(template, facts));
+export function valuesForTemplate(template: Template, facts: MessageFacts, previous: FieldValues, limits?: AttributeLimits): FieldValues {
+  const values = toFieldValues(initialAttributes(template, facts, undefined, limits?.attributeLength));
   for (const [id, typed] of Object.entries(previous)) {
     if (!isMissing(typed)) values[id] = typed;
   }

@@ -2,12 +2,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Locator, Page, Route } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corpusMessage } from './support/corpus-message';
 import { DOMAIN, type StoredImport, startToaServer, type ToaServer } from './support/toa-server';
 import { launchChromium, officeState, openPane } from './support/pane';
-import { earlierImportsNotice, extractAsScan, fillInvoice, importButton, messageForm, outcome, submittedBatchId } from './support/pane-form';
+import { descriptionsOf, earlierImportsNotice, extractAsScan, fillInvoice, importButton, messageForm, outcome, submittedBatchId } from './support/pane-form';
 import { type ScriptedArchive, startScriptedArchive } from './support/scripted-archive';
 
 const PDF = 'broken.pdf';
@@ -190,9 +190,3 @@ describe('the task pane against the real server', () => {
     expect(await server.importsOnDisk()).toEqual([]);
   });
 });
-
-/** What the control is described by (`aria-describedby`): a field's validation message and hint. */
-async function descriptionsOf(control: Locator): Promise<string[]> {
-  const ids = (await control.getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
-  return Promise.all(ids.map(async (id) => (await control.page().locator(`[id="${id}"]`).textContent()) ?? ''));
-}

@@ -58,3 +58,9 @@ export async function submittedBatchId(page: Pane): Promise<string> {
   await outcome(page, 'Submitted').waitFor();
   return page.getByLabel('Batch id').inputValue();
 }
+
+/** What the control is described by (`aria-describedby`): a field's validation message and hint. */
+export async function descriptionsOf(control: Locator): Promise<string[]> {
+  const ids = (await control.getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
+  return Promise.all(ids.map(async (id) => (await control.page().locator(`[id="${id}"]`).textContent()) ?? ''));
+}

@@ -45,7 +45,9 @@ export interface ToaServer {
  * Runs the real `toa-server serve` as a child process on a loopback port
  * chosen by the system, with a fresh data root, serving the built pane.
  */
-export async function startToaServer(options: { archive?: ArchiveSetting; auth?: AuthSetting } = {}): Promise<ToaServer> {
+export async function startToaServer(
+  options: { archive?: ArchiveSetting; auth?: AuthSetting; limits?: { attributeLength?: number } } = {},
+): Promise<ToaServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-e2e-'));
   const dataRoot = path.join(dir, 'data');
   const archiveRoot = path.join(dir, 'archive');
@@ -59,6 +61,7 @@ export async function startToaServer(options: { archive?: ArchiveSetting; auth?:
     // the URL is read from the "listening on" info line
     logLevel: 'info',
     auth: options.auth ?? { mode: 'dev' },
+    ...(options.limits ? { limits: options.limits } : {}),
     taskpaneDir,
     domains: [
       {

@@ -1,5 +1,6 @@
 import type { Me } from '@toa/api/identity';
 import { ROUTES } from '@toa/api/routes';
+import type { TemplatesResponse } from '@toa/api/templates';
 import { Router } from 'express';
 import { AppError } from '../../errors.js';
 import { identityOf } from '../auth.js';
@@ -23,7 +24,14 @@ export function systemRoutes(ctx: AppContext): Router {
     const { domain } = scope(ctx, req);
     const state = ctx.templates.state(domain);
     if (!state.available) throw new AppError('CATALOGUE_UNAVAILABLE', `the domain "${domain}" has no template catalogue: ${state.reason}`);
-    res.json({ domain, source: state.source, loadedAt: state.loadedAt, templates: state.catalogue.templates });
+    const body: TemplatesResponse = {
+      domain,
+      source: state.source,
+      loadedAt: state.loadedAt,
+      templates: state.catalogue.templates,
+      limits: { attributeLength: ctx.config.limits.attributeLength },
+    };
+    res.json(body);
   });
 
   return router;

@@ -1,6 +1,6 @@
 import { Badge, Caption1, makeStyles, MessageBar, MessageBarBody, Switch, Text, tokens } from '@fluentui/react-components';
 import type { MessageFacts } from '@toa/api/prefill';
-import type { Template } from '@toa/api/templates';
+import type { AttributeLimits, Template } from '@toa/api/templates';
 import { DocumentForm } from '../../../components/document-form';
 import { type FieldMessages, valuesForTemplate } from '../../../lib/attribute-values';
 import type { AttachmentDraft } from '../../../lib/drafts';
@@ -34,6 +34,8 @@ export interface AttachmentListProps {
   facts: MessageFacts;
   serverErrors?: Readonly<Record<string, FieldMessages>>;
   showAllErrors?: boolean;
+  /** the server's limits on values (`GET …/templates`) */
+  limits?: AttributeLimits;
 }
 
 /** Draft of an attachment nobody touched yet: kept in the message (inline images above all). */
@@ -51,7 +53,7 @@ export const PROTECTION_NOTICE: Record<MessageProtection, string> = {
 /** Every attachment: stays in the message, or becomes a document of its own with its own template. */
 export function AttachmentList(props: AttachmentListProps) {
   const styles = useStyles();
-  const { attachments, protection, drafts, onChange, templates, defaultTemplateId, facts, serverErrors = {}, showAllErrors } = props;
+  const { attachments, protection, drafts, onChange, templates, defaultTemplateId, facts, serverErrors = {}, showAllErrors, limits } = props;
   const notice = protection && (
     <MessageBar intent="info">
       <MessageBarBody>{PROTECTION_NOTICE[protection]}</MessageBarBody>
@@ -76,7 +78,10 @@ export function AttachmentList(props: AttachmentListProps) {
             const template = templates.find((t) => t.id === (draft.templateId ?? defaultTemplateId));
             // The first time an attachment is extracted it starts from the message's template, pre-filled.
             const startsFresh = extract && draft.templateId === undefined && template !== undefined;
-            onChange(attachment.id, startsFresh ? { extract, templateId: template.id, values: valuesForTemplate(template, facts, {}) } : { ...draft, extract });
+            onChange(
+              attachment.id,
+              startsFresh ? { extract, templateId: template.id, values: valuesForTemplate(template, facts, {}, limits) } : { ...draft, extract },
+            );
           };
           return (
             <li key={attachment.id} className={styles.item}>
@@ -120,6 +125,7 @@ export function AttachmentList(props: AttachmentListProps) {
                     facts={facts}
                     serverErrors={serverErrors[attachment.id]}
                     showAllErrors={showAllErrors}
+                    limits={limits}
                   />
                 </div>
               )}

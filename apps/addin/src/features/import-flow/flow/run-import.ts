@@ -1,4 +1,4 @@
-import type { Template } from '@toa/api/templates';
+import type { AttributeLimits, Template } from '@toa/api/templates';
 import type { MessageDraft } from '../../../lib/drafts';
 import type { Attempt } from './attempt';
 import { type FlowContext, type FlowOutcome, type ImportStep, MESSAGE_DOCUMENT } from './events';
@@ -20,6 +20,8 @@ import {
 export interface ImportForms {
   draft: MessageDraft;
   templates: readonly Template[];
+  /** the server's limits on values (`GET …/templates`), checked with the templates' rules */
+  limits?: AttributeLimits;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function runImport(ctx: FlowContext, attempt: Attempt, forms: Impor
     const duplicate = await findEarlierImport(flow, attempt);
     if (duplicate) return { kind: 'duplicate', ...duplicate };
 
-    const checked = checkForms(attempt, forms.draft, forms.templates);
+    const checked = checkForms(attempt, forms.draft, forms.templates, forms.limits);
     if ('kind' in checked) return checked;
 
     begin('reading');

@@ -4,7 +4,7 @@
  * strings them together; each is tested on its own (steps.test.ts).
  */
 import type { AttachmentInfo, Import, ImportSummary } from '@toa/api/imports';
-import type { Template } from '@toa/api/templates';
+import type { AttributeLimits, Template } from '@toa/api/templates';
 import { ApiError } from '../../../lib/api-client';
 import { type FieldMessages, toAttributes, validateDocument } from '../../../lib/attribute-values';
 import type { DocumentDraft, MessageDraft } from '../../../lib/drafts';
@@ -82,6 +82,7 @@ export function checkForms(
   attempt: Attempt,
   draft: MessageDraft,
   templates: readonly Template[],
+  limits?: AttributeLimits,
 ): { documents: FormDocument[] } | Extract<FlowOutcome, { kind: 'invalid' }> {
   const chosen = Object.entries(draft.attachments).filter(([, a]) => a.extract);
   const errors: DocumentErrors = {};
@@ -94,7 +95,7 @@ export function checkForms(
       continue;
     }
     documents.push({ key, doc, template });
-    const messages = validateDocument(template, doc.values);
+    const messages = validateDocument(template, doc.values, limits);
     if (Object.keys(messages).length > 0) errors[key] = messages;
   }
   const stuck = [...attempt.extracted.keys()].find((key) => !draft.attachments[key]?.extract);

@@ -1,5 +1,5 @@
 import type { ImportSummary } from '@toa/api/imports';
-import type { Template } from '@toa/api/templates';
+import type { AttributeLimits, Template } from '@toa/api/templates';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useApiClient } from '../../../lib/api-client-context';
 import { loadImportProgress, type MessageDraft } from '../../../lib/drafts';
@@ -31,6 +31,8 @@ export interface ImportFlowInput {
   message: CurrentMessage | undefined;
   draft: MessageDraft;
   templates: readonly Template[];
+  /** the server's limits on values, checked before anything is created */
+  limits?: AttributeLimits;
 }
 
 export interface ImportFlowOptions {
@@ -138,7 +140,7 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
 
   const run = useCallback(
     async (confirmDuplicate: boolean) => {
-      const { domain, draft, templates, messageKey } = latest.current;
+      const { domain, draft, templates, limits, messageKey } = latest.current;
       if (!domain || !messageKey || busy.current) return;
       busy.current = true;
       try {
@@ -152,7 +154,7 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
         const current = attempt.current;
         current.message = message;
         if (confirmDuplicate) current.duplicateConfirmed = true;
-        show(await runImport(context(), current, { draft, templates }));
+        show(await runImport(context(), current, { draft, templates, limits }));
       } finally {
         busy.current = false;
       }

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { INVOICE, LETTER } from '../test/fixtures';
+import { toAttributes, toAttributeValue, validateDocument, valuesForTemplate } from './attribute-values';
+
+const attribute = (id: string) => {
+  const found = INVOICE.attributes.find((a) => a.id === id);
+  if (!found) throw new Error(`no attribute ${id}`);
+  return found;
+};
+
+describe('attribute values in the form', () => {
+  it('reads typed text by the type: numbers as decimals, blank as no value, text as typed', () => {
+    expect(toAttributeValue(attribute('amount'), ' 12.5 ')).toBe(12.5);
+    expect(toAttributeValue(attribute('amount'), '1e3')).toBe(1000);
+    // not a number: the text itself, so the rules say what is wrong with it
+    expect(toAttributeValue(attribute('amount'), '0x10')).toBe('0x10');
+    expect(toAttributeValue(attribute('amount'), '  ')).toBeUndefined();
+    expect(toAttributeValue(attribute('supplier'), ' ACME ')).toBe(' ACME ');
+    expect(toAttributeValue(attribute('supplier'), ' \t')).toBeUndefined();
+    expect(toAttributeValue(attribute('invoiceDate'), ' 2026-11-30 ')).toBe('2026-11-30');
+    // an untouched checkbox is unticked
+    expect(toAttributeValue(attribute('confidential'), undefined)).toBe(false);
+    expect(toAttributeValue(attribute('confidential'), true)).toBe(true);
+  });
+
+  it('sends only filled values of the template, typed', () => {
+    expect(toAttributes(INVOICE, { supplier: 'ACME', amount: '7', reference: ' ', caseNumber: 'x' })).toEqual({
+      supplier: 'ACME',
+      amount: 7,
+      confidential: false,
+    });
+  });
+
+  it("reports what the server would refuse, the server's attributeLength included", () => {
+    const values = { title: 'a'.repeat(21) };
+    expect(validateDocument(LETTER, values)).toEqual({});
+    expect(validateDocument(LETTER, values, { attributeLength: 20 })).toEqual({ title: 'Title must be at most 20 characters' });
+    expect(validateDocument(LETTER, { title: 'a'.repeat(20) }, { attributeLength: 20 })).toEqual({});
+  });
+
+  it('pre-fills within the limit, and keeps what the user typed over it', () => {
+    const facts = { subject: 'A subject longer than ten' };
+    expect(valuesForTemplate(LETTER, facts, {}, { attributeLength: 10 })).toEqual({ title: 'A subject ' });
+    expect(valuesForTemplate(LETTER, facts, { title: 'Typed' }, { attributeLength: 10 })).toEqual({ title: 'Typed' });
+    // a field the user blanked gets the pre-filled value back
+    expect(valuesForTemplate(LETTER, facts, { title: '  ' })).toEqual({ title: 'A subject longer than ten' });
+  });
+});
