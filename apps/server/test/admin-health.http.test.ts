@@ -9,7 +9,7 @@ import { catalogueRefreshResponseSchema, healthSchema } from '@toa/api/identity'
 import { paths } from '@toa/api/routes';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SPEC_CATALOGUE } from './support/catalogue.js';
+import { SPEC_CATALOGUE } from '@toa/fixtures/catalogue';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /**

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { type Import, importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SPEC_CATALOGUE } from './support/catalogue.js';
-import { cliConfig, spawnListening } from './support/cli-server.js';
+import { writeTestSite } from '@toa/fixtures/site';
+import { spawnListening } from './support/cli-server.js';
 import { repoRoot } from './support/corpus.js';
 
 const run = promisify(execFile);
@@ -20,9 +20,7 @@ let child: ChildProcess | undefined;
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'toa-cli-'));
-  await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
-  configFile = path.join(dir, 'toa.json');
-  await writeFile(configFile, cliConfig());
+  configFile = await writeTestSite(dir);
 });
 afterEach(async () => {
   child?.kill('SIGKILL');

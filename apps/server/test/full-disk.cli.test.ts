@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { healthSchema } from '@toa/api/identity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SPEC_CATALOGUE } from './support/catalogue.js';
-import { cliConfig, type ListeningServer, spawnListening } from './support/cli-server.js';
+import { testConfig, writeTestSite } from '@toa/fixtures/site';
+import { type ListeningServer, spawnListening } from './support/cli-server.js';
 import { repoRoot } from './support/corpus.js';
 
 /**
@@ -28,7 +28,6 @@ let child: ChildProcess | undefined;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'toa-full-disk-'));
   await chmod(dir, 0o755);
-  await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
 });
 
 afterEach(async () => {
@@ -63,8 +62,7 @@ function serve(configFile: string): Promise<ListeningServer> {
 describe('the log folder on a full disk', () => {
   it('keeps answering, reports failing health with the reason and the lines dropped, recovers once there is room, and SIGTERM ends it within the deadline', async () => {
     const { logDir, kind } = await fullLogDir();
-    const configFile = path.join(dir, 'toa.json');
-    await writeFile(configFile, cliConfig({ dataRoot: './data', logDir, auth: { mode: 'dev', admins: ['admin@acme.example'] } }));
+    const configFile = await writeTestSite(dir, { config: testConfig({ logDir, auth: { mode: 'dev', admins: ['admin@acme.example'] } }) });
     const { url, output } = await serve(configFile);
     const alice = { 'X-TOA-User-Email': 'alice@acme.example' };
 

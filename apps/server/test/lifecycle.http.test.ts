@@ -7,7 +7,7 @@ import { documentSchema, importSchema, sidecarSchema } from '@toa/api/imports';
 import { problemSchema } from '@toa/api/errors';
 import { paths } from '@toa/api/routes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VALID_INVOICE } from './support/catalogue.js';
+import { VALID_INVOICE } from '@toa/fixtures/catalogue';
 import { corpusDir } from './support/corpus.js';
 import { json, settled, startTestServer, TestClock, type TestServer, upload } from './support/server.js';
 

@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SPEC_CATALOGUE } from './support/catalogue.js';
-import { cliConfig, spawnListening } from './support/cli-server.js';
+import { testConfig, writeTestSite } from '@toa/fixtures/site';
+import { spawnListening } from './support/cli-server.js';
 import { repoRoot } from './support/corpus.js';
 
 /**
@@ -22,7 +22,6 @@ let child: ChildProcess | undefined;
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'toa-log-output-'));
-  await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
 });
 
 afterEach(async () => {
@@ -33,8 +32,7 @@ afterEach(async () => {
 
 /** Runs the server with `logOutput` (absent: the default), makes one request that logs its URL, stops it; what went where. */
 async function run(logOutput: string | undefined): Promise<{ stdout: string; file: string | undefined; marker: string }> {
-  const configFile = path.join(dir, 'toa.json');
-  await writeFile(configFile, cliConfig({ dataRoot: './data', logDir: './logs', ...(logOutput ? { logOutput } : {}) }));
+  const configFile = await writeTestSite(dir, { config: testConfig(logOutput ? { logOutput } : {}) });
   const { url, output } = await spawnListening(bin, ['serve', '--config', configFile], { cwd: dir, onSpawn: (started) => (child = started) });
   const marker = `marker-${Date.now()}`;
   const answer = await fetch(`${url}/api/${marker}`, { headers: { 'X-TOA-User-Email': 'alice@acme.example' } });

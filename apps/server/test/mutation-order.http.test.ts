@@ -4,7 +4,7 @@ import { problemSchema } from '@toa/api/errors';
 import { type Import, importSchema } from '@toa/api/imports';
 import { paths, ROUTES } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VALID_INVOICE } from './support/catalogue.js';
+import { VALID_INVOICE } from '@toa/fixtures/catalogue';
 import { mikelDir } from './support/corpus.js';
 import { json, settled, startTestServer, type TestServer, upload } from './support/server.js';
 

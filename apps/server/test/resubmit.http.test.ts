@@ -5,7 +5,7 @@ import { paths } from '@toa/api/routes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MANIFEST_FILE } from '../src/archive/filesystem-archive-client.js';
 import { type BatchManifest, publishedManifestSchema } from '../src/archive/manifest.js';
-import { VALID_INVOICE } from './support/catalogue.js';
+import { VALID_INVOICE } from '@toa/fixtures/catalogue';
 import { ContractArchive } from './support/contract-archive.js';
 import { mikelDir } from './support/corpus.js';
 import { json, settled, startTestServer, type TestServer, upload } from './support/server.js';

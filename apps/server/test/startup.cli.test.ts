@@ -6,8 +6,9 @@ import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SPEC_CATALOGUE } from './support/catalogue.js';
-import { cliConfig, type ListeningServer, spawnListening } from './support/cli-server.js';
+import { SPEC_CATALOGUE } from '@toa/fixtures/catalogue';
+import { testConfig } from '@toa/fixtures/site';
+import { type ListeningServer, spawnListening } from './support/cli-server.js';
 import { repoRoot } from './support/corpus.js';
 
 /**
@@ -51,7 +52,7 @@ afterEach(async () => {
 });
 
 async function writeConfig(overrides: Record<string, unknown>): Promise<void> {
-  await writeFile(configFile, cliConfig({ dataRoot: './data', logDir: './logs', ...overrides }));
+  await writeFile(configFile, JSON.stringify(testConfig(overrides)));
 }
 
 interface Outcome {

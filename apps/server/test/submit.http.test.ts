@@ -5,7 +5,7 @@ import { documentSchema, type Import, importSchema, listImportsResponseSchema, s
 import { problemSchema } from '@toa/api/errors';
 import { paths } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VALID_INVOICE } from './support/catalogue.js';
+import { VALID_INVOICE } from '@toa/fixtures/catalogue';
 import { corpusDir } from './support/corpus.js';
 import { json, settled, startTestServer, type TestServer, upload } from './support/server.js';
 

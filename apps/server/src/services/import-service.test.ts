@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SPEC_CATALOGUE } from '../../test/support/catalogue.js';
+import { SPEC_CATALOGUE } from '@toa/fixtures/catalogue';
 import type { ArchiveBatch, ArchiveClient } from '../archive/archive-client.js';
 import { limitsSchema } from '../config/schema.js';
 import { AuditLog } from '../logging/audit-log.js';

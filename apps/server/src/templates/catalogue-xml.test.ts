@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { initialAttributes } from '@toa/api/prefill';
 import { validateAttributes } from '@toa/api/attributes';
 import { describe, expect, it } from 'vitest';
-import { SPEC_EXAMPLE } from '../../test/support/catalogue.js';
+import { SPEC_EXAMPLE } from '@toa/fixtures/catalogue';
 import { CatalogueError, DEFAULT_CATALOGUE_MAX_BYTES, parseCatalogueXml } from './catalogue-xml.js';
 
 /** A catalogue with one template holding the given attribute elements. */

@@ -4,20 +4,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { catalogueXml } from '@toa/fixtures/catalogue';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type DomainConfig, domainConfigSchema } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import { type CatalogueState, TemplateRegistry } from './template-registry.js';
 
-function catalogueXml(templateId: string, name = 'Incoming invoice'): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<catalogue version="1">
-  <template id="${templateId}" name="${name}">
+/** A catalogue of one template with one attribute: the registry only cares which templates it holds. */
+function oneTemplate(templateId: string, name = 'Incoming invoice'): string {
+  return catalogueXml(`  <template id="${templateId}" name="${name}">
     <attribute id="supplier" label="Supplier" type="text" required="true" prefill="fromName"/>
   </template>
-</catalogue>
-`;
+`);
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -117,7 +116,7 @@ function unavailableReason(state: CatalogueState): string {
 describe('TemplateRegistry: file domains', () => {
   it('loads a catalogue file', async () => {
     const file = path.join(dir, 'acme.xml');
-    await writeFile(file, catalogueXml('invoice'));
+    await writeFile(file, oneTemplate('invoice'));
     const templates = registry([fileDomain('acme', file)]);
     await templates.start();
 
@@ -133,11 +132,11 @@ describe('TemplateRegistry: file domains', () => {
 
   it('re-reads the file on refresh, and keeps the catalogue when the file turns bad', async () => {
     const file = path.join(dir, 'acme.xml');
-    await writeFile(file, catalogueXml('invoice'));
+    await writeFile(file, oneTemplate('invoice'));
     const templates = registry([fileDomain('acme', file)]);
     await templates.start();
 
-    await writeFile(file, catalogueXml('contract'));
+    await writeFile(file, oneTemplate('contract'));
     expect(templateIds(await templates.refresh('acme'))).toEqual(['contract']);
 
     await writeFile(file, '<catalogue version="1"><template id="x"');
@@ -162,7 +161,7 @@ describe('TemplateRegistry: file domains', () => {
     const bomb = path.join(dir, 'bomb.xml');
     await writeFile(bomb, '<!DOCTYPE c [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><catalogue version="1">&b;</catalogue>');
     const big = path.join(dir, 'big.xml');
-    await writeFile(big, `<!--${'x'.repeat(2000)}-->${catalogueXml('invoice')}`);
+    await writeFile(big, `<!--${'x'.repeat(2000)}-->${oneTemplate('invoice')}`);
     const templates = registry([fileDomain('bomb', bomb), fileDomain('big', big)], { maxBytes: 1000 });
     await templates.start();
     expect(unavailableReason(templates.state('bomb'))).toBe(
@@ -175,7 +174,7 @@ describe('TemplateRegistry: file domains', () => {
 describe('TemplateRegistry: URL domains', () => {
   it('downloads, validates and caches the exact bytes', async () => {
     // A byte order mark and non-ASCII text: the cache must be byte-identical, not re-encoded.
-    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(catalogueXml('invoice', 'Přijatá faktura'))]);
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(oneTemplate('invoice', 'Přijatá faktura'))]);
     server.serve(bytes);
     const templates = registry([urlDomain('globex', server.url())]);
     await templates.start();
@@ -187,7 +186,7 @@ describe('TemplateRegistry: URL domains', () => {
 
   it('uses the cache when the URL is down at start', async () => {
     await mkdir(path.join(dataRoot, 'globex'));
-    await writeFile(cachePath('globex'), catalogueXml('cached'));
+    await writeFile(cachePath('globex'), oneTemplate('cached'));
     const url = server.url();
     await server.close();
     server = new CatalogueServer();
@@ -205,7 +204,7 @@ describe('TemplateRegistry: URL domains', () => {
 
   it('leaves a domain with neither URL nor cache unavailable while the others work', async () => {
     const file = path.join(dir, 'acme.xml');
-    await writeFile(file, catalogueXml('invoice'));
+    await writeFile(file, oneTemplate('invoice'));
     server.serve('unavailable', 503);
     const templates = registry([urlDomain('globex', server.url()), fileDomain('acme', file)]);
     await templates.start();
@@ -228,7 +227,7 @@ describe('TemplateRegistry: URL domains', () => {
   });
 
   it('keeps the cache, untouched, when the URL serves an invalid catalogue', async () => {
-    const good = catalogueXml('cached');
+    const good = oneTemplate('cached');
     await mkdir(path.join(dataRoot, 'globex'));
     await writeFile(cachePath('globex'), good);
     server.serve('<catalogue version="1"><template id="t" name="T"><attribute id="a" label="A" type="colour"/></template></catalogue>');
@@ -243,19 +242,19 @@ describe('TemplateRegistry: URL domains', () => {
   });
 
   it('picks up a changed catalogue on refresh, and keeps the one it has when a refresh fails', async () => {
-    server.serve(catalogueXml('invoice'));
+    server.serve(oneTemplate('invoice'));
     const templates = registry([urlDomain('globex', server.url())]);
     await templates.start();
 
-    server.serve(catalogueXml('contract'));
+    server.serve(oneTemplate('contract'));
     expect(templateIds(await templates.refresh('globex'))).toEqual(['contract']);
-    expect(await readFile(cachePath('globex'), 'utf8')).toBe(catalogueXml('contract'));
+    expect(await readFile(cachePath('globex'), 'utf8')).toBe(oneTemplate('contract'));
 
     server.serve('<catalogue', 200);
     const kept = await templates.refresh('globex');
     expect(kept).toMatchObject({ available: true, source: 'url' });
     expect(templateIds(kept)).toEqual(['contract']);
-    expect(await readFile(cachePath('globex'), 'utf8')).toBe(catalogueXml('contract'));
+    expect(await readFile(cachePath('globex'), 'utf8')).toBe(oneTemplate('contract'));
     expect(logs.at(-1)).toMatchObject({ level: 40, msg: 'template catalogue refresh failed; keeping the catalogue in use', domain: 'globex' });
   });
 
@@ -291,7 +290,7 @@ describe('TemplateRegistry: URL domains', () => {
 
   it('still uses a good download when it cannot be cached', async () => {
     await writeFile(path.join(dataRoot, 'globex'), 'a file where the domain folder should be');
-    server.serve(catalogueXml('invoice'));
+    server.serve(oneTemplate('invoice'));
     const templates = registry([urlDomain('globex', server.url())]);
     await templates.start();
     expect(templates.state('globex')).toMatchObject({ available: true, source: 'url' });
@@ -299,7 +298,7 @@ describe('TemplateRegistry: URL domains', () => {
   });
 
   it('shares one download between concurrent refreshes', async () => {
-    server.serve(catalogueXml('invoice'));
+    server.serve(oneTemplate('invoice'));
     const templates = registry([urlDomain('globex', server.url())]);
     const [first, second] = await Promise.all([templates.refresh('globex'), templates.refresh('globex')]);
     expect(first).toBe(second);
@@ -336,7 +335,7 @@ describe('TemplateRegistry: refresh timers and stop', () => {
   it('refreshes a URL domain on its interval until stopped', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      server.serve(catalogueXml('invoice'));
+      server.serve(oneTemplate('invoice'));
       let downloads = 0;
       // Counting at the call: the timer starts the download synchronously.
       const counting: typeof fetch = (input, init) => {
@@ -344,12 +343,12 @@ describe('TemplateRegistry: refresh timers and stop', () => {
         return fetch(input, init);
       };
       const file = path.join(dir, 'acme.xml');
-      await writeFile(file, catalogueXml('invoice'));
+      await writeFile(file, oneTemplate('invoice'));
       const templates = registry([urlDomain('globex', server.url(), { refresh: '1h' }), fileDomain('acme', file)], { fetch: counting });
       await templates.start();
       expect(downloads).toBe(1);
 
-      server.serve(catalogueXml('contract'));
+      server.serve(oneTemplate('contract'));
       await vi.advanceTimersByTimeAsync(3_600_000 - 1);
       expect(downloads).toBe(1);
       await vi.advanceTimersByTimeAsync(1);
@@ -390,7 +389,7 @@ describe('TemplateRegistry: refresh timers and stop', () => {
         await vi.advanceTimersByTimeAsync(ceiling);
         await vi.waitFor(() => expect(attempts()).toBe(expected));
       }
-      server.serve(catalogueXml('invoice'));
+      server.serve(oneTemplate('invoice'));
       await vi.advanceTimersByTimeAsync(40_000);
       await vi.waitFor(() => expect(attempts()).toBe(5));
       expect(templateIds(templates.state('globex'))).toEqual(['invoice']);
@@ -426,7 +425,7 @@ describe('TemplateRegistry: refresh timers and stop', () => {
   it('waits out intervals longer than a timer can hold', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      server.serve(catalogueXml('invoice'));
+      server.serve(oneTemplate('invoice'));
       let downloads = 0;
       const counting: typeof fetch = (input, init) => {
         downloads++;

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
 import { CRASH_AT_ENV, type CrashPointName } from '../../src/fs/crash-points.js';
-import { SPEC_CATALOGUE } from '../support/catalogue.js';
+import { writeTestSite } from '@toa/fixtures/site';
 import { repoRoot } from '../support/corpus.js';
 
 /** The built CLI (`npm test` builds first); its own process, so SIGKILL is real. */
@@ -21,18 +21,7 @@ export interface CrashSite {
 /** One domain "acme" with the SPEC catalogue and the filesystem archive (which resumes PENDING imports). */
 export async function createCrashSite(): Promise<CrashSite> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-crash-'));
-  await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
-  const configFile = path.join(dir, 'toa.json');
-  const raw = {
-    host: '127.0.0.1',
-    port: 0,
-    timeZone: 'Europe/Prague',
-    // "info" for the "listening on" line the URL is read from
-    logLevel: 'info',
-    auth: { mode: 'dev' },
-    domains: [{ code: 'acme', name: 'ACME', templates: { file: './acme.xml' }, archive: { type: 'filesystem', root: './archive' } }],
-  };
-  await writeFile(configFile, JSON.stringify(raw, null, 2));
+  const configFile = await writeTestSite(dir);
   return { dir, configFile, config: loadConfig({ file: configFile, env: {} }) };
 }
 

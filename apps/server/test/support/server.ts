@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEV_IDENTITY_HEADERS } from '@toa/api/routes';
@@ -7,7 +7,7 @@ import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { type RunningServer, startServer } from '../../src/server.js';
-import { SPEC_CATALOGUE } from './catalogue.js';
+import { testConfig, writeTestSite } from '@toa/fixtures/site';
 
 export interface TestServer extends RunningServer {
   dir: string;
@@ -30,13 +30,7 @@ export class TestClock implements Clock {
 }
 
 /** The one domain of a test server, "acme", as its configuration file spells it. */
-export const TEST_DOMAIN = {
-  code: 'acme',
-  name: 'ACME archive',
-  users: { mailDomains: ['acme.example'] },
-  templates: { file: './acme.xml' },
-  archive: { type: 'filesystem', root: './archive/acme' },
-} as const satisfies ConfigInput['domains'][number];
+export { TEST_DOMAIN } from '@toa/fixtures/site';
 
 /**
  * Starts the real server on 127.0.0.1 port 0 with a real configuration file
@@ -60,21 +54,9 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'toa-http-')));
-  await writeFile(path.join(dir, 'acme.xml'), SPEC_CATALOGUE);
-  const raw: ConfigInput = {
-    host: '127.0.0.1',
-    port: 0,
-    dataRoot: './data',
-    logDir: './logs',
-    timeZone: 'Europe/Prague',
-    dataRetention: '30d',
-    logLevel: 'silent',
-    auth: { mode: 'dev', admins: ['admin@acme.example'] },
-    domains: [TEST_DOMAIN],
-    ...options.overrides,
-  };
-  const configFile = path.join(dir, 'toa.json');
-  await writeFile(configFile, JSON.stringify(raw, null, 2));
+  const configFile = await writeTestSite(dir, {
+    config: testConfig({ dataRetention: '30d', logLevel: 'silent', auth: { mode: 'dev', admins: ['admin@acme.example'] }, ...options.overrides }),
+  });
   const loaded = loadConfig({ file: configFile, env: {} });
   const config = options.adjust ? options.adjust(loaded) : loaded;
   const running = await startServer(config, {

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import { type Import, importSchema } from '@toa/api/imports';
-import { catalogueXml, SPEC_INVOICE_TEMPLATE } from '../../../../server/test/support/catalogue';
+import { catalogueXml, SPEC_INVOICE_TEMPLATE } from '@toa/fixtures/catalogue';
+import { listening, TEST_DOMAIN, testConfig, writeTestSite } from '@toa/fixtures/site';
 import { serverBin, taskpaneDir } from './paths';
 
-/** SPEC §13.2's invoice template (the server tests' fixture), plus a simple one for extracted attachments. */
+/** SPEC §13.2's invoice template (the shared fixture), plus a simple one for extracted attachments. */
 export const CATALOGUE = catalogueXml(
   SPEC_INVOICE_TEMPLATE,
   `  <template id="scan" name="Scanned document">
@@ -16,7 +17,7 @@ export const CATALOGUE = catalogueXml(
 `,
 );
 
-export const DOMAIN = 'acme';
+export const DOMAIN = TEST_DOMAIN.code;
 
 export type ArchiveSetting = { type: 'filesystem'; root: string } | { type: 'http'; url: string; retries?: number };
 
@@ -51,30 +52,15 @@ export async function startToaServer(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-e2e-'));
   const dataRoot = path.join(dir, 'data');
   const archiveRoot = path.join(dir, 'archive');
-  await writeFile(path.join(dir, 'acme.xml'), CATALOGUE);
-  const config = {
-    host: '127.0.0.1',
-    port: 0,
+  const config = testConfig({
     dataRoot,
     logDir: path.join(dir, 'logs'),
-    timeZone: 'Europe/Prague',
-    // the URL is read from the "listening on" info line
-    logLevel: 'info',
     auth: options.auth ?? { mode: 'dev' },
     ...(options.limits ? { limits: options.limits } : {}),
     taskpaneDir,
-    domains: [
-      {
-        code: DOMAIN,
-        name: 'ACME archive',
-        users: { mailDomains: ['acme.example'] },
-        templates: { file: './acme.xml' },
-        archive: options.archive ?? { type: 'filesystem', root: archiveRoot },
-      },
-    ],
-  };
-  const configFile = path.join(dir, 'toa.json');
-  await writeFile(configFile, JSON.stringify(config, null, 2));
+    domains: [{ ...TEST_DOMAIN, archive: options.archive ?? { type: 'filesystem', root: archiveRoot } }],
+  });
+  const configFile = await writeTestSite(dir, { config, catalogue: CATALOGUE });
 
   const child = spawn(process.execPath, [serverBin, 'serve', '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await listeningUrlOrCleanUp(child, dir);
@@ -138,25 +124,10 @@ async function stopServer(child: ChildProcess, dir: string): Promise<void> {
 /** The listening URL; a server that never listens is killed and its folder removed. */
 async function listeningUrlOrCleanUp(child: ChildProcess, dir: string): Promise<string> {
   try {
-    return await listeningUrl(child);
+    return (await listening(child)).url;
   } catch (error) {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-}
-
-/** Resolves with the URL of the server's `listening on http://…` log line; rejects if it exits first. */
-function listeningUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^"\s]+)/.exec(output);
-      if (match) resolve(match[1] as string);
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('exit', (code) => reject(new Error(`toa-server exited with ${code} before listening:\n${output}`)));
-  });
 }
