@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEV_IDENTITY_HEADERS, PAGE_UPLOAD_FIELD, paths } from '@toa/api/routes';
+import { testConfig } from '@toa/fixtures/site';
 import { startChildServer } from './child-server.mjs';
 
 const serverPackage = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,17 +22,10 @@ export const BENCH_USER = 'bench@bench.example';
 export async function createSite(dir, { pageSizeMb = 100 } = {}) {
   await mkdir(dir, { recursive: true });
   const configFile = path.join(dir, 'toa.json');
-  const config = {
-    host: '127.0.0.1',
-    port: 0,
-    dataRoot: './data',
-    logDir: './logs',
-    timeZone: 'Europe/Prague',
-    logLevel: 'info',
-    auth: { mode: 'dev' },
+  const config = testConfig({
     limits: { pageSizeMb, requestsPerMinute: 1_000_000 },
     domains: [{ code: DOMAIN, name: 'Bench', templates: { file: catalogue }, archive: { type: 'filesystem', root: './archive' } }],
-  };
+  });
   await writeFile(configFile, JSON.stringify(config, null, 2));
   return { dir, configFile, domainDir: path.join(dir, 'data', DOMAIN) };
 }
