@@ -9,7 +9,7 @@ import { problemSchema } from '@toa/api/errors';
 import { importSchema } from '@toa/api/imports';
 import { DEV_IDENTITY_HEADERS, paths } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SPEC_CATALOGUE, VALID_INVOICE } from '../support/catalogue.js';
+import { SPEC_CATALOGUE, VALID_INVOICE } from '@toa/fixtures/catalogue';
 import { spawnListening } from '../support/cli-server.js';
 import { corpusDir, repoRoot } from '../support/corpus.js';
 import { nginxCheck, nginxMainConfig, type RunningNginx, startNginx } from '../support/nginx.js';
