@@ -13,11 +13,13 @@ import { createErrorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
 import { healthRoute } from './http/routes/health-route.js';
 import { importRoutes } from './http/routes/import-routes.js';
+import { metricsRoute } from './http/routes/metrics-route.js';
 import { paneRoutes } from './http/routes/pane-routes.js';
 import { systemRoutes } from './http/routes/system-routes.js';
 import { apiSecurityHeaders, taskpaneSecurityHeaders } from './http/security-headers.js';
 import { capForLog } from './logging/log-caps.js';
 import { RefusalSampler } from './logging/refusal-sampler.js';
+import { METRICS_PATH } from './metrics/route-label.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -26,6 +28,7 @@ export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(ctx.metrics.httpMiddleware());
 
   const refusals = new RefusalSampler(ctx.logger);
   app.use(
@@ -90,6 +93,7 @@ export function createApp(ctx: AppContext): Express {
     throw new AppError('NOT_FOUND', `there is no route ${req.method} ${req.baseUrl}${req.path}`);
   });
   app.use(API_PREFIX, api);
+  app.get(METRICS_PATH, metricsRoute(ctx.metrics));
 
   // the built task pane, on the same origin as the API (the URL the manifest points at); Outlook frames it
   app.use(taskpaneSecurityHeaders(ctx.config));

@@ -54,6 +54,9 @@ export class Readiness {
         if (problem) problems.push(`${where}: archive.root ${domain.archive.root} cannot be written: ${problem}`);
       }
     }
+    const metricsToken = this.#config.metrics?.tokenEnv;
+    // scrapers would all be refused: nothing would alert on this server
+    if (metricsToken && !this.#env[metricsToken]) problems.push(`metrics.tokenEnv: the environment variable ${metricsToken} is not set`);
     const identity = await this.#fetchKeySet();
     if (!identity.ok) problems.push(`auth.jwksUrl: ${identity.detail}`);
     return problems;

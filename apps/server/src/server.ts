@@ -26,6 +26,7 @@ import { lockDataRoot, recoverDataRoot } from './storage/data-root.js';
 import { FreeSpace } from './fs/free-space.js';
 import { Layout } from './storage/layout.js';
 import type { SweepReport } from './storage/recovery.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { Readiness } from './readiness.js';
 
 const DAY_MS = 86_400_000;
@@ -127,7 +128,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await templates.start();
     cleanups.push(() => templates.stop());
 
-    const callLog = new ArchiveCallLog(config.logDir, logger);
+    const metrics = new ServerMetrics({ scrapers: config.metrics, env: options.env ?? process.env, version: VERSION, node: config.cluster?.self.name ?? 'single' });
+    const callLog = new ArchiveCallLog(config.logDir, logger, (entry) => metrics.archiveCall(entry));
     cleanups.push(() => callLog.close());
     const archives = new Map<string, ArchiveClient>(
       config.domains.map((d) => [
@@ -224,6 +226,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       };
     };
 
+    metrics.readFrom({ health, storages });
     const context: AppContext = {
       config,
       logger,
@@ -234,6 +237,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       freeSpace,
       health,
       ...(drains ? { drains } : {}),
+      metrics,
     };
     handle = createApp(context);
     const address = server.address() as AddressInfo;

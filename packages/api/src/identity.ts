@@ -82,6 +82,15 @@ export const healthSchema = z.object({
 });
 export type Health = z.infer<typeof healthSchema>;
 
+/**
+ * `GET /api/health?probe=…`, for orchestrators whose probes see only the
+ * status code. `ready`: 200 unless `failing` (a `degraded` server still serves
+ * reads and most writes, so it stays in the load balancer); `live`: 204 as
+ * soon as the server answers, without running the checks (restarting would
+ * cure none of them). Without `probe`: 200 only when `ok`.
+ */
+export const healthQuerySchema = z.object({ probe: z.enum(['ready', 'live']).optional() });
+
 /** `POST /api/admin/:domain/templates/refresh` */
 export const catalogueRefreshResponseSchema = catalogueStatusSchema.extend({ domain: z.string() });
 export type CatalogueRefreshResponse = z.infer<typeof catalogueRefreshResponseSchema>;

@@ -36,7 +36,8 @@ export type ArchiveCallResult = Pick<ArchiveCallEntry, 'outcome' | 'status' | 'b
  * Appends JSON lines to `<logDir>/archive-calls.log`. Lines are written one at
  * a time in call order, each with a single append. A write failure never
  * fails a submit (the archive call already happened); it goes to the server
- * log instead.
+ * log instead. `observe`, when given, sees every entry as it is appended
+ * (the metrics count calls by outcome and time them).
  */
 export class ArchiveCallLog {
   /** touched only inside `tail`, so never by two operations at once */
@@ -46,9 +47,11 @@ export class ArchiveCallLog {
   constructor(
     private readonly logDir: string,
     private readonly logger?: Logger,
+    private readonly observe?: (entry: ArchiveCallEntry) => void,
   ) {}
 
   append(entry: ArchiveCallEntry): Promise<void> {
+    this.observe?.(entry);
     const line = `${JSON.stringify(entry)}\n`;
     return this.enqueue('could not write to the archive call log', async () => {
       if (!this.handle) {

@@ -264,6 +264,22 @@ describe('loadConfig', () => {
     expect(lines.join('\n')).not.toContain('secret');
   });
 
+  it('takes metrics scrapers by address or range and token variable; an empty section or a bad range is refused', async () => {
+    expect(loadConfig({ file: await file(minimal), env: {} }).metrics).toBeUndefined();
+    const scrapers = { allow: ['10.0.0.0/8', '::1', '192.0.2.7'], tokenEnv: 'TOA_METRICS_TOKEN' };
+    expect(loadConfig({ file: await file({ ...minimal, metrics: scrapers }), env: {} }).metrics).toEqual(scrapers);
+    const emptyFile = await file({ ...minimal, metrics: {} });
+    expect(problems(() => loadConfig({ file: emptyFile, env: {} }))).toEqual([expect.stringMatching(/: metrics: name the scrapers/)]);
+    const badFile = await file({ ...minimal, metrics: { allow: ['10.0.0.0/33', 'prometheus'], tokenEnv: 'secret-token' } });
+    const bad = problems(() => loadConfig({ file: badFile, env: {} }));
+    expect(bad).toHaveLength(3);
+    for (const fragment of ['metrics.allow[0]', 'metrics.allow[1]', 'metrics.tokenEnv'])
+      expect(
+        bad.some((line) => line.includes(fragment)),
+        fragment,
+      ).toBe(true);
+  });
+
   it('refuses duplicate domain codes and a file that is not JSON', async () => {
     const dup = await file({ ...minimal, domains: [minimal.domains[0], minimal.domains[0]] });
     expect(problems(() => loadConfig({ file: dup, env: {} }))[0]).toMatch(/duplicate domain code "acme"/);

@@ -1,5 +1,6 @@
 import { domainCodeSchema } from '@toa/api/ids';
 import { z } from 'zod';
+import { parseAddressRange } from '../metrics/scraper-access.js';
 
 /** `30d`, `7d`, `0d` (0 disables retention). */
 export const retentionSchema = z.string().regex(/^\d{1,5}d$/, 'must be a number of days such as "30d" ("0d" disables)');
@@ -237,6 +238,23 @@ const jwtAuthSchema = z
 
 const authSchema = z.discriminatedUnion('mode', [devAuthSchema, jwtAuthSchema]);
 
+/** Who may scrape `GET /metrics`; absent, it is not served. Both given: a scraper must pass both. */
+const metricsSchema = z
+  .object({
+    /** client addresses or CIDR ranges */
+    allow: z
+      .array(z.string().refine((entry) => parseAddressRange(entry) !== undefined, 'must be an IP address or a CIDR range such as "10.0.0.0/8"'))
+      .min(1)
+      .optional(),
+    /** name of the environment variable holding the bearer token scrapers send */
+    tokenEnv: envNameSchema.optional(),
+  })
+  .strict()
+  .refine(
+    (metrics) => metrics.allow !== undefined || metrics.tokenEnv !== undefined,
+    'name the scrapers: an address allow-list (allow), a token variable (tokenEnv), or both',
+  );
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -251,6 +269,7 @@ export const configSchema = z
     production: z.boolean().default(false),
     auth: authSchema.default({ mode: 'dev', admins: [] }),
     limits: limitsSchema.default(limitsSchema.parse({})),
+    metrics: metricsSchema.optional(),
     /** folder with the built task pane; served at /taskpane.html when it exists */
     taskpaneDir: z.string().optional(),
     domains: z.array(domainConfigSchema).min(1, 'configure at least one domain'),

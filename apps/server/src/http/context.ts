@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DomainDrains } from '../cluster/domain-drains.js';
 import type { Config } from '../config/schema.js';
 import type { AuditLog } from '../logging/audit-log.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 import type { DomainDirectory } from '../services/domain-directory.js';
 import type { ImportService } from '../services/import-service.js';
 import type { FreeSpace } from '../fs/free-space.js';
@@ -21,4 +22,6 @@ export interface AppContext {
   health(): Promise<Health>;
   /** a cluster node's domains being moved away (only with `cluster` configured) */
   drains?: DomainDrains;
+  /** counted by every request, served at `/metrics` to configured scrapers */
+  metrics: ServerMetrics;
 }

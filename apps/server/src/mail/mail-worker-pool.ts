@@ -50,10 +50,25 @@ const QUEUE_RETRY_SECONDS = 5;
 
 type Answer = Exclude<WorkerMessage, { ready: true }> | { dead: string };
 
+/** The line at one moment (the metrics read it at each scrape). */
+export interface MailQueueState {
+  workers: number;
+  /** jobs on a worker now */
+  busy: number;
+  /** jobs waiting for one */
+  queued: number;
+  /** `maxQueued`; Infinity when unbounded */
+  maxQueued: number;
+  /** how long the longest-waiting job has waited, ms (0 when none waits) */
+  oldestWaitMs: number;
+}
+
 export class MailWorkerPool {
   private readonly idle: Worker[] = [];
   /** jobs waiting for a worker, per owner; each entry hands its job the turn */
   private readonly waiting = new FairQueue<() => void>();
+  /** when each waiting job joined the line (`performance.now()`), in arrival order: the first is the longest wait */
+  private readonly waitingSince = new Map<() => void, number>();
   private running = 0;
   private nextId = 1;
   private closed = false;
@@ -80,6 +95,18 @@ export class MailWorkerPool {
     } finally {
       this.endTurn();
     }
+  }
+
+  /** The line now, read-only (the metrics read it at each scrape). */
+  state(): MailQueueState {
+    const oldest = this.waitingSince.values().next().value;
+    return {
+      workers: this.limits.workers,
+      busy: this.running,
+      queued: this.waiting.size,
+      maxQueued: this.limits.maxQueued ?? Number.POSITIVE_INFINITY,
+      oldestWaitMs: oldest === undefined ? 0 : performance.now() - oldest,
+    };
   }
 
   /** Stops idle workers now and busy ones when their job ends. */
@@ -113,10 +140,12 @@ export class MailWorkerPool {
       const timer = Number.isFinite(maxWaitMs)
         ? setTimeout(() => {
             this.waiting.remove(owner, turn);
+            this.waitingSince.delete(turn);
             reject(busy(`waited ${maxWaitMs / 1000} s`));
           }, maxWaitMs)
         : undefined;
       this.waiting.push(owner, turn);
+      this.waitingSince.set(turn, performance.now());
       this.dispatch();
     });
   }
@@ -131,6 +160,7 @@ export class MailWorkerPool {
     while (this.running < this.limits.workers) {
       const turn = this.waiting.shift();
       if (!turn) return;
+      this.waitingSince.delete(turn);
       this.running += 1;
       turn();
     }
@@ -231,6 +261,11 @@ let shared: MailWorkerPool | undefined;
 export function mailWorkers(): MailWorkerPool {
   shared ??= new MailWorkerPool(sharedLimits);
   return shared;
+}
+
+/** The shared pool's line, without starting a pool: nothing runs or waits before the first job. */
+export function mailQueueState(): MailQueueState {
+  return shared?.state() ?? new MailWorkerPool(sharedLimits).state();
 }
 
 /** Sets the limits of the shared pool (at start, from the configuration); later jobs get a fresh pool. */

@@ -2,7 +2,7 @@ import type { ReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
-import type { Document, Import, ImportSummary, Page, Sidecar, Source } from '@toa/api/imports';
+import type { Document, Import, ImportStatus, ImportSummary, Page, Sidecar, Source } from '@toa/api/imports';
 import { IMPORT_SCHEMA_VERSION, isMessageType, SIDECAR_SCHEMA_VERSION } from '@toa/api/imports';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -528,6 +528,11 @@ export class DomainStorage {
    */
   usage(userId: string): { user: Usage; domain: Usage } {
     return this.index.usage(userId);
+  }
+
+  /** Imports of each status in the listing index, for the metrics; no file is read. */
+  statusCounts(): Map<ImportStatus, number> {
+    return this.index.countByStatus();
   }
 
   /** Builds the listing index now (at start, in the background) so the first listing does not wait for it. */

@@ -126,4 +126,17 @@ describe('ImportIndex', () => {
     await building;
     expect(index.usage('a@x').user).toEqual({ imports: 2, bytes: 10 });
   });
+
+  it('counts the imports of every owner by status, following writes and removals', async () => {
+    const index = new ImportIndex();
+    await index.ready(async function* () {
+      yield anImport('2026-11-20_0900-00000001');
+      yield anImport('2026-11-20_0900-00000002', { userId: 'b@x', status: 'SUBMITTED' });
+      yield anImport('2026-11-20_0900-00000003', { status: 'FAILED' });
+    });
+    expect(Object.fromEntries(index.countByStatus())).toEqual({ DRAFT: 1, SUBMITTED: 1, FAILED: 1 });
+    index.record(anImport('2026-11-20_0900-00000001', { status: 'PENDING' }));
+    index.forget('2026-11-20_0900-00000003');
+    expect(Object.fromEntries(index.countByStatus())).toEqual({ PENDING: 1, SUBMITTED: 1 });
+  });
 });

@@ -1,4 +1,4 @@
-import type { Import, ImportSummary } from '@toa/api/imports';
+import type { Import, ImportStatus, ImportSummary } from '@toa/api/imports';
 
 /** What a listing shows of an import, plus the owner key it is filtered by and the bytes it holds. */
 export interface IndexedImport extends ImportSummary {
@@ -89,6 +89,13 @@ export class ImportIndex {
       this.#count(entry, -1);
     }
     this.#removedDuringBuild?.add(id);
+  }
+
+  /** How many imports of each status the index holds now (statuses with none are absent); everything still being built is not counted yet. */
+  countByStatus(): Map<ImportStatus, number> {
+    const counts = new Map<ImportStatus, number>();
+    for (const { status } of this.#entries.values()) counts.set(status, (counts.get(status) ?? 0) + 1);
+    return counts;
   }
 
   /** What `userId` holds in the domain, and what the domain holds in all (copies); complete once `ready` has resolved. */

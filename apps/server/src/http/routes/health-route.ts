@@ -1,4 +1,4 @@
-import type { Health } from '@toa/api/identity';
+import { type Health, healthQuerySchema } from '@toa/api/identity';
 import { DEV_IDENTITY_HEADERS } from '@toa/api/routes';
 import type { Request, RequestHandler, Response } from 'express';
 import { isAdmin } from '../../identity.js';
@@ -9,13 +9,20 @@ import type { AppContext } from '../context.js';
  * container health check) gets the status, 200 when `ok` and 503 otherwise.
  * The checks name hosts, paths and error texts, so only a caller who proves
  * to be an administrator gets them; a caller whose credentials are missing
- * or refused gets the status alone, never a 401.
+ * or refused gets the status alone, never a 401. `?probe=ready` and
+ * `?probe=live` answer orchestrator probes (see `healthQuerySchema`).
  */
 export function healthRoute(ctx: AppContext, authenticate: RequestHandler): RequestHandler {
   return async (req, res) => {
+    const { probe } = healthQuerySchema.parse(req.query);
+    if (probe === 'live') {
+      res.status(204).end();
+      return;
+    }
     const health = await ctx.health();
     const body: Health = (await callerIsAdmin(authenticate, req, res)) ? health : { status: health.status };
-    res.status(health.status === 'ok' ? 200 : 503).json(body);
+    const up = probe === 'ready' ? health.status !== 'failing' : health.status === 'ok';
+    res.status(up ? 200 : 503).json(body);
   };
 }
 

@@ -66,6 +66,7 @@ export function importRoutes(ctx: AppContext): Router {
     const { identity, domain, id, n } = scope(ctx, req);
     const release = uploads.acquire(identity.userId);
     const { page, meta } = await ctx.imports.addPage(identity, domain, id, n, declaredLength(req), (sink) => receivePage(req, res, sink)).finally(release);
+    ctx.metrics.pageStored(page.size);
     res.status(201).json(meta ? { ...page, meta } : page);
   });
 

@@ -1,0 +1,40 @@
+import { API_PREFIX, ROUTES } from '@toa/api/routes';
+
+/** The path metrics are served at (Prometheus' default `metrics_path`). */
+export const METRICS_PATH = '/metrics';
+
+/** Label of an `/api` path that matches no route (404s, probes, floods). */
+export const UNMATCHED = 'unmatched';
+/** Label of every other path: the task pane's files and whatever is asked outside `/api`. */
+export const PANE = 'pane';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+
+const PATTERNS = [...Object.values(ROUTES).map((route) => `${API_PREFIX}${route}`), METRICS_PATH].map((pattern) => ({
+  pattern,
+  segments: pattern.split('/').slice(1),
+}));
+
+/**
+ * The route pattern a request path belongs to (`/api/import/:domain/:id`),
+ * never the path itself: a label value must come from a fixed set, or a
+ * client choosing URLs could create series without end. Literal segments
+ * compare case-insensitively and one trailing slash is ignored, as Express
+ * routes them; any value fills a `:param`.
+ */
+export function routeLabel(path: string): string {
+  const segments = path.split('/').slice(1);
+  if (segments.length > 1 && segments.at(-1) === '') segments.pop();
+  const found = PATTERNS.find(
+    (candidate) =>
+      candidate.segments.length === segments.length &&
+      candidate.segments.every((part, i) => (part.startsWith(':') ? segments[i] !== '' : part === segments[i]?.toLowerCase())),
+  );
+  if (found) return found.pattern;
+  return path === API_PREFIX || path.toLowerCase().startsWith(`${API_PREFIX}/`) ? UNMATCHED : PANE;
+}
+
+/** The request method, or `other` for anything outside the methods HTTP defines for this API. */
+export function methodLabel(method: string): string {
+  return METHODS.has(method) ? method : 'other';
+}
