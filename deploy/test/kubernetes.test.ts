@@ -1,0 +1,136 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '@toa/server/dist/config/load-config.js';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain ESM script operators run with node; its shapes are checked by these tests
+import { render, toYaml } from '../k8s/render.mjs';
+import { type Manifest, schemaProblems, unknownFields } from './support/kubernetes.js';
+
+/**
+ * Issue 13: the Kubernetes manifests, rendered from the example site and
+ * validated offline against the API schemas of a current Kubernetes release
+ * (kubernetes-models), with no cluster. The checked-in example is what the
+ * renderer writes, so what operators read is what is validated.
+ */
+
+const k8sDir = path.join(import.meta.dirname, '..', 'k8s');
+const site = JSON.parse(readFileSync(path.join(k8sDir, 'site.example.json'), 'utf8')) as {
+  namespace: string;
+  shards: string[][];
+  config: { domains: Array<{ code: string }> };
+};
+const manifests = render(site) as Manifest[];
+const byKind = (kind: string) => manifests.filter((m) => m.kind === kind) as Array<Manifest & Record<string, any>>;
+const statefulSet = byKind('StatefulSet')[0] as Record<string, any>;
+const container = statefulSet.spec.template.spec.containers[0];
+
+describe('the Kubernetes manifests of the example site', () => {
+  it('are what deploy/k8s/example/toa.yaml holds', () => {
+    const example = readFileSync(path.join(k8sDir, 'example', 'toa.yaml'), 'utf8');
+    expect(example).toBe(`# rendered by deploy/k8s/render.mjs from site.example.json\n${toYaml(manifests)}`);
+    expect(parseAllDocuments(example).map((doc) => doc.toJS())).toEqual(manifests);
+  });
+
+  it('pass the JSON schemas of the Kubernetes API', () => {
+    expect(schemaProblems(manifests)).toEqual([]);
+  });
+
+  it('use no field the API does not know, at any depth', () => {
+    expect(unknownFields(manifests)).toEqual([]);
+  });
+
+  it('the checks find a wrong type, a missing field and a misspelt one', () => {
+    const broken = structuredClone(manifests);
+    const set = broken.find((m) => m.kind === 'StatefulSet') as Record<string, any>;
+    set.spec.template.spec.containers[0].ports[0].containerPort = '3100';
+    delete set.spec.selector;
+    expect(schemaProblems(broken)).toEqual([
+      'StatefulSet/toa/spec: must have required property selector',
+      'StatefulSet/toa/spec/template/spec/containers/0/ports/0/containerPort: must be integer',
+    ]);
+
+    const misspelt = structuredClone(manifests);
+    const container = (misspelt.find((m) => m.kind === 'StatefulSet') as Record<string, any>).spec.template.spec.containers[0];
+    container.readinesProbe = container.readinessProbe;
+    // the JSON schemas let an unknown field through (the API server would drop it); the typed check does not
+    expect(schemaProblems(misspelt)).toEqual([]);
+    expect(unknownFields(misspelt)).toEqual([expect.stringMatching(/^StatefulSet\/toa: .*readinesProbe"' does not exist in type 'IContainer'/)]);
+  });
+
+  it('run each shard as a pod of one StatefulSet with its own ReadWriteOnce volume, kept when the set is deleted or scaled down', () => {
+    expect(statefulSet.spec.replicas).toBe(site.shards.length);
+    expect(statefulSet.spec.updateStrategy.type).toBe('RollingUpdate');
+    expect(statefulSet.spec.volumeClaimTemplates).toHaveLength(1);
+    expect(statefulSet.spec.volumeClaimTemplates[0].spec.accessModes).toEqual(['ReadWriteOnce']);
+    expect(statefulSet.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+    expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/toa' });
+  });
+
+  it('probe readiness with ?probe=ready and liveness with ?probe=live, on the container port', () => {
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/api/health?probe=ready', port: 'http' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/api/health?probe=live', port: 'http' });
+    expect(container.startupProbe.httpGet).toEqual({ path: '/api/health?probe=live', port: 'http' });
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 3100, protocol: 'TCP' }]);
+  });
+
+  it('take the configuration from the ConfigMap, the node from the pod name and the secrets from the Secret', () => {
+    const [configMap] = byKind('ConfigMap') as Array<Record<string, any>>;
+    expect(statefulSet.spec.template.spec.volumes).toContainEqual({ name: 'config', configMap: { name: configMap?.metadata.name } });
+    expect(container.env).toContainEqual({ name: 'TOA_CONFIG', value: '/etc/toa/toa.json' });
+    expect(container.env).toContainEqual({ name: 'TOA_NODE', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+    expect(container.envFrom).toEqual([{ secretRef: { name: 'toa-secrets' } }]);
+    // no secret value in any manifest: the configuration names variables only
+    expect(JSON.stringify(manifests)).not.toMatch(/"(token|password|credentials)"\s*:/i);
+  });
+
+  it('hold a configuration the server accepts on every shard, with the shards as the cluster nodes', () => {
+    const [configMap] = byKind('ConfigMap') as Array<Record<string, any>>;
+    const dir = mkdtempSync(path.join(tmpdir(), 'toa-k8s-config-'));
+    try {
+      const file = path.join(dir, 'toa.json');
+      writeFileSync(file, configMap?.data['toa.json']);
+      for (const [index, domains] of site.shards.entries()) {
+        // as the pod reads it: the file TOA_CONFIG names, the node its pod name (TOA_NODE)
+        const config = loadConfig({ env: { TOA_CONFIG: file, TOA_NODE: `toa-${index}` } });
+        expect(config.production).toBe(true);
+        expect(config.domains.map((d) => d.code)).toEqual(domains);
+        expect(config.cluster?.self.name).toBe(`toa-${index}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('route every domain’s paths to the Service of the shard that owns it, and the rest to any ready shard', () => {
+    const [ingress] = byKind('Ingress') as Array<Record<string, any>>;
+    expect(ingress?.spec.ingressClassName).toBe('nginx');
+    const paths = ingress?.spec.rules[0].http.paths as Array<{ path: string; pathType: string; backend: { service: { name: string } } }>;
+    const routes = Object.fromEntries(paths.map((p) => [p.path, p.backend.service.name]));
+    for (const [index, domains] of site.shards.entries()) {
+      for (const code of domains) {
+        for (const prefix of ['/api/import', '/api/domains', '/api/admin']) expect(routes[`${prefix}/${code}`], `${prefix}/${code}`).toBe(`toa-${index}`);
+      }
+    }
+    expect(routes['/']).toBe('toa');
+    expect(paths).toHaveLength(site.config.domains.length * 3 + 1);
+    expect(new Set(paths.map((p) => p.pathType))).toEqual(new Set(['Prefix']));
+    // a shard's Service selects its one pod; the catch-all selects every shard
+    const services = Object.fromEntries(byKind('Service').map((s) => [s.metadata.name, (s as Record<string, any>).spec.selector]));
+    expect(services['toa-1']).toMatchObject({ 'statefulset.kubernetes.io/pod-name': 'toa-1' });
+    expect(services.toa).not.toHaveProperty(['statefulset.kubernetes.io/pod-name']);
+    expect(ingress?.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('101m');
+  });
+
+  it('let a drain take one shard at a time', () => {
+    const [budget] = byKind('PodDisruptionBudget') as Array<Record<string, any>>;
+    expect(budget?.spec).toEqual({ maxUnavailable: 1, selector: statefulSet.spec.selector });
+  });
+
+  it('refuse a site whose shards and domains disagree, naming each problem', () => {
+    expect(() => render({ ...site, shards: [['acme', 'nowhere'], ['acme']] })).toThrow(
+      /"nowhere" is not a configured domain[\s\S]*"acme" is already on shard 0[\s\S]*domain "globex" is on no shard/,
+    );
+  });
+});
