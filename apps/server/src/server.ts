@@ -128,7 +128,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await templates.start();
     cleanups.push(() => templates.stop());
 
-    const metrics = new ServerMetrics({ scrapers: config.metrics, env: options.env ?? process.env, version: VERSION, node: config.cluster?.self.name ?? 'single' });
+    const metrics = new ServerMetrics({
+      scrapers: config.metrics,
+      env: options.env ?? process.env,
+      version: VERSION,
+      node: config.cluster?.self.name ?? 'single',
+    });
     const callLog = new ArchiveCallLog(config.logDir, logger, (entry) => metrics.archiveCall(entry));
     cleanups.push(() => callLog.close());
     const archives = new Map<string, ArchiveClient>(

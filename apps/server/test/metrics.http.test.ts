@@ -101,7 +101,13 @@ describe('GET /metrics for configured scrapers', () => {
     expect((await alice(paths.submit('acme', created.id), { method: 'POST' })).status).toBe(202);
     expect((await settled(alice, paths.import('acme', created.id))).status).toBe('SUBMITTED');
 
-    const after = await scrape(server);
+    // the listing index is brought up to date just after import.json is written: allow it a moment
+    const submitted = (samples: Sample[]) => sampleValue(samples, 'toa_imports', { domain: 'acme', status: 'SUBMITTED' });
+    let after = await scrape(server);
+    for (let attempt = 0; attempt < 100 && submitted(after) === submitted(before); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await scrape(server);
+    }
     const moved = (name: string, labels: Record<string, string> = {}) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
     expect(moved('toa_imports', { domain: 'acme', status: 'SUBMITTED' })).toBe(1);
     expect(moved('toa_index_entries', { domain: 'acme' })).toBe(1);
@@ -138,6 +144,18 @@ describe('GET /metrics with an allow-list only', () => {
   const servers: TestServer[] = [];
   afterEach(async () => {
     for (const server of servers.splice(0)) await server.dispose();
+  });
+
+  it('names the node of a cluster in toa_node_info', async () => {
+    const node = await startTestServer({
+      overrides: {
+        metrics: { allow: ['127.0.0.1'] },
+        cluster: { self: 'toa-1', nodes: [{ name: 'toa-1', url: 'http://127.0.0.1:3101', domains: ['acme'] }] },
+      },
+    });
+    servers.push(node);
+    const samples = parseExposition(await (await fetch(`${node.url}/metrics`)).text());
+    expect(samples.filter((s) => s.name === 'toa_node_info').map((s) => s.labels.node)).toEqual(['toa-1']);
   });
 
   it('serves a listed address without a token, and refuses every other address', async () => {
