@@ -239,14 +239,17 @@ function check(site) {
   }
   const codes = new Set((site.config?.domains ?? []).map((domain) => domain.code));
   const owned = new Map();
-  site.shards.forEach((domains, index) => {
-    if (!Array.isArray(domains)) return problems.push(`shards[${index}]: a list of domain codes`);
+  for (const [index, domains] of site.shards.entries()) {
+    if (!Array.isArray(domains)) {
+      problems.push(`shards[${index}]: a list of domain codes`);
+      continue;
+    }
     for (const code of domains) {
       if (!codes.has(code)) problems.push(`shards[${index}]: "${code}" is not a configured domain`);
       if (owned.has(code)) problems.push(`shards[${index}]: "${code}" is already on shard ${owned.get(code)}`);
       owned.set(code, index);
     }
-  });
+  }
   for (const code of codes) if (!owned.has(code)) problems.push(`domain "${code}" is on no shard`);
   return problems;
 }

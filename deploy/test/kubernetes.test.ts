@@ -22,9 +22,12 @@ const site = JSON.parse(readFileSync(path.join(k8sDir, 'site.example.json'), 'ut
   shards: string[][];
   config: { domains: Array<{ code: string }> };
 };
+/** A manifest read loosely: the tests walk paths the schemas already checked. */
+// biome-ignore lint/suspicious/noExplicitAny: manifests are untyped JSON trees here; their shapes are what the schema tests check
+type Tree = Record<string, any>;
 const manifests = render(site) as Manifest[];
-const byKind = (kind: string) => manifests.filter((m) => m.kind === kind) as Array<Manifest & Record<string, any>>;
-const statefulSet = byKind('StatefulSet')[0] as Record<string, any>;
+const byKind = (kind: string) => manifests.filter((m) => m.kind === kind) as Array<Manifest & Tree>;
+const statefulSet = byKind('StatefulSet')[0] as Tree;
 const container = statefulSet.spec.template.spec.containers[0];
 
 describe('the Kubernetes manifests of the example site', () => {
@@ -44,7 +47,7 @@ describe('the Kubernetes manifests of the example site', () => {
 
   it('the checks find a wrong type, a missing field and a misspelt one', () => {
     const broken = structuredClone(manifests);
-    const set = broken.find((m) => m.kind === 'StatefulSet') as Record<string, any>;
+    const set = broken.find((m) => m.kind === 'StatefulSet') as Tree;
     set.spec.template.spec.containers[0].ports[0].containerPort = '3100';
     delete set.spec.selector;
     expect(schemaProblems(broken)).toEqual([
@@ -53,7 +56,7 @@ describe('the Kubernetes manifests of the example site', () => {
     ]);
 
     const misspelt = structuredClone(manifests);
-    const container = (misspelt.find((m) => m.kind === 'StatefulSet') as Record<string, any>).spec.template.spec.containers[0];
+    const container = (misspelt.find((m) => m.kind === 'StatefulSet') as Tree).spec.template.spec.containers[0];
     container.readinesProbe = container.readinessProbe;
     // the JSON schemas let an unknown field through (the API server would drop it); the typed check does not
     expect(schemaProblems(misspelt)).toEqual([]);
@@ -77,7 +80,7 @@ describe('the Kubernetes manifests of the example site', () => {
   });
 
   it('take the configuration from the ConfigMap, the node from the pod name and the secrets from the Secret', () => {
-    const [configMap] = byKind('ConfigMap') as Array<Record<string, any>>;
+    const [configMap] = byKind('ConfigMap') as Array<Tree>;
     expect(statefulSet.spec.template.spec.volumes).toContainEqual({ name: 'config', configMap: { name: configMap?.metadata.name } });
     expect(container.env).toContainEqual({ name: 'TOA_CONFIG', value: '/etc/toa/toa.json' });
     expect(container.env).toContainEqual({ name: 'TOA_NODE', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
@@ -87,7 +90,7 @@ describe('the Kubernetes manifests of the example site', () => {
   });
 
   it('hold a configuration the server accepts on every shard, with the shards as the cluster nodes', () => {
-    const [configMap] = byKind('ConfigMap') as Array<Record<string, any>>;
+    const [configMap] = byKind('ConfigMap') as Array<Tree>;
     const dir = mkdtempSync(path.join(tmpdir(), 'toa-k8s-config-'));
     try {
       const file = path.join(dir, 'toa.json');
@@ -105,7 +108,7 @@ describe('the Kubernetes manifests of the example site', () => {
   });
 
   it('route every domain’s paths to the Service of the shard that owns it, and the rest to any ready shard', () => {
-    const [ingress] = byKind('Ingress') as Array<Record<string, any>>;
+    const [ingress] = byKind('Ingress') as Array<Tree>;
     expect(ingress?.spec.ingressClassName).toBe('nginx');
     const paths = ingress?.spec.rules[0].http.paths as Array<{ path: string; pathType: string; backend: { service: { name: string } } }>;
     const routes = Object.fromEntries(paths.map((p) => [p.path, p.backend.service.name]));
@@ -119,14 +122,14 @@ describe('the Kubernetes manifests of the example site', () => {
     expect(paths).toHaveLength(site.config.domains.length * DOMAIN_SCOPED_PREFIXES.length + 1);
     expect(new Set(paths.map((p) => p.pathType))).toEqual(new Set(['Prefix']));
     // a shard's Service selects its one pod; the catch-all selects every shard
-    const services = Object.fromEntries(byKind('Service').map((s) => [s.metadata.name, (s as Record<string, any>).spec.selector]));
+    const services = Object.fromEntries(byKind('Service').map((s) => [s.metadata.name, (s as Tree).spec.selector]));
     expect(services['toa-1']).toMatchObject({ 'statefulset.kubernetes.io/pod-name': 'toa-1' });
     expect(services.toa).not.toHaveProperty(['statefulset.kubernetes.io/pod-name']);
     expect(ingress?.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('101m');
   });
 
   it('let a drain take one shard at a time', () => {
-    const [budget] = byKind('PodDisruptionBudget') as Array<Record<string, any>>;
+    const [budget] = byKind('PodDisruptionBudget') as Array<Tree>;
     expect(budget?.spec).toEqual({ maxUnavailable: 1, selector: statefulSet.spec.selector });
   });
 
