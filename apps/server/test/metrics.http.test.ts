@@ -112,6 +112,7 @@ describe('GET /metrics for configured scrapers', () => {
     expect(moved('toa_imports', { domain: 'acme', status: 'SUBMITTED' })).toBe(1);
     expect(moved('toa_index_entries', { domain: 'acme' })).toBe(1);
     expect(moved('toa_upload_bytes_total')).toBe(bytes.length);
+    expect(moved('toa_stored_page_bytes', { domain: 'acme' })).toBe(bytes.length);
     expect(moved('toa_archive_calls_total', { domain: 'acme', outcome: 'ok' })).toBe(1);
     expect(moved('toa_archive_call_duration_seconds_count', { domain: 'acme', outcome: 'ok' })).toBe(1);
     const pages = { method: 'POST', route: '/api/import/:domain/:id/documents/:n/pages', status: '201' };

@@ -76,6 +76,7 @@ export class ServerMetrics {
   });
   readonly #imports = this.#gauge('toa_imports', 'Imports in the listing index, by domain and status', ['domain', 'status']);
   readonly #indexEntries = this.#gauge('toa_index_entries', 'Imports held in the in-memory listing index, by domain', ['domain']);
+  readonly #storedBytes = this.#gauge('toa_stored_page_bytes', 'Bytes of the pages the listing index lists, by domain (what quotas count)', ['domain']);
   readonly #catalogue = this.#gauge('toa_catalogue_available', 'Whether the domain has a template catalogue to serve (1) or not (0)', ['domain']);
   readonly #catalogueAge = this.#gauge('toa_catalogue_age_seconds', 'Age of the catalogue in use, from its source’s fetch time', ['domain']);
   readonly #archiveReady = this.#gauge(
@@ -172,6 +173,7 @@ export class ServerMetrics {
         this.#imports.set({ domain, status }, count);
       }
       this.#indexEntries.set({ domain }, entries);
+      this.#storedBytes.set({ domain }, storage.usage('').domain.bytes);
     }
 
     const health = await this.#sources.health();
