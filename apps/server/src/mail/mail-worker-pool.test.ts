@@ -40,6 +40,22 @@ describe('MailWorkerPool', () => {
     });
   });
 
+  it('tells what is parsing and waiting (state), and forgets each job once it has its turn', async () => {
+    await withTempDir(async (dir) => {
+      const normal = path.join(dir, 'normal.eml');
+      await writeFile(normal, render(nestedMixed, '\r\n'));
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256, maxQueued: 8 });
+      expect(pool.state()).toEqual({ workers: 1, busy: 0, queued: 0, maxQueued: 8, oldestWaitMs: 0 });
+      const jobs = ['a', 'b', 'c'].map((owner) => pool.run({ kind: 'summarize', file: normal }, owner));
+      const waiting = pool.state();
+      expect(waiting).toMatchObject({ busy: 1, queued: 2 });
+      expect(waiting.oldestWaitMs).toBeGreaterThanOrEqual(0);
+      await Promise.all(jobs);
+      expect(pool.state()).toEqual({ workers: 1, busy: 0, queued: 0, maxQueued: 8, oldestWaitMs: 0 });
+      pool.close();
+    });
+  });
+
   it('queues a flood of jobs on its few workers and answers each', async () => {
     await withTempDir(async (dir) => {
       const normal = path.join(dir, 'normal.eml');
