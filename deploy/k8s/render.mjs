@@ -256,7 +256,7 @@ function check(site) {
 
 /** The manifests as one YAML stream. */
 export function toYaml(manifests) {
-  return manifests.map((manifest) => stringify(manifest, { lineWidth: 0 })).join('---\n');
+  return manifests.map((manifest) => stringify(manifest, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

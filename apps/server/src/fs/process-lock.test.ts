@@ -47,6 +47,15 @@ describe('the data-root lock', () => {
     await lock.release();
   });
 
+  it('takes over a lock naming this process from before it started (a container restarted with the same host name and pid)', async () => {
+    const before = new Date(Date.now() - process.uptime() * 1000 - 60_000).toISOString();
+    const earlier = { pid: process.pid, host: hostname(), startedAt: before };
+    await writeFile(file, JSON.stringify(earlier));
+    const lock = await acquireProcessLock(file);
+    expect(lock.staleOwner).toEqual(earlier);
+    await lock.release();
+  });
+
   it('never takes over a lock held on another host, whatever its pid is here', async () => {
     for (const pid of [deadPid(), process.pid]) {
       const held = `${JSON.stringify({ pid, host: OTHER_HOST, startedAt: '2026-01-01T00:00:00.000Z' })}\n`;

@@ -25,6 +25,16 @@ function isAlive(pid: number): boolean {
 }
 
 /**
+ * A lock naming this very process, taken before this process started: a
+ * container restarted after a kill gets the same host name and the same small
+ * pid (often 1), and would otherwise wait forever for itself.
+ */
+function earlierLife(owner: LockOwner): boolean {
+  const startedMs = Date.now() - process.uptime() * 1000;
+  return owner.pid === process.pid && Date.parse(owner.startedAt) < startedMs;
+}
+
+/**
  * One server per data root. The lock file names the owning process; a lock
  * whose process is gone (a crash, kill -9) is taken over at once, so a crash
  * never delays the restart. The liveness check only works on one host, which
@@ -51,7 +61,7 @@ export async function acquireProcessLock(file: string): Promise<ProcessLock> {
         `the data root is locked by a TOA server on another host, ${owner.host} (pid ${owner.pid} there, started ${owner.startedAt}); this host (${me.host}) cannot tell whether it still runs: stop it on ${owner.host}, and remove ${file} only once it is certainly gone`,
       );
     }
-    if (owner && isAlive(owner.pid)) {
+    if (owner && isAlive(owner.pid) && !earlierLife(owner)) {
       throw new AppError(
         'UNAVAILABLE',
         `another TOA server (pid ${owner.pid} on ${owner.host}, started ${owner.startedAt}) uses this data root; stop it first, or remove ${file} if it is certainly gone`,
