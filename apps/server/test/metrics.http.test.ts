@@ -3,7 +3,7 @@ import { problemSchema } from '@toa/api/errors';
 import { importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { VALID_INVOICE } from './support/catalogue.js';
+import { VALID_INVOICE } from '@toa/fixtures/catalogue';
 import { parseExposition, type Sample, sampleValue } from './support/prometheus-text.js';
 import { json, settled, startTestServer, type TestServer, upload } from './support/server.js';
 
