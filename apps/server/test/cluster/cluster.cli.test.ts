@@ -65,6 +65,8 @@ async function writeConfig(): Promise<void> {
       logLevel: 'info',
       // the load below is one user; the per-user rate limit is not what this test is about
       limits: { requestsPerMinute: 100_000 },
+      // Prometheus scrapes each node directly, from this machine
+      metrics: { allow: ['127.0.0.1'] },
       domains: DOMAINS.map((code) => ({
         code,
         name: code,
@@ -434,4 +436,18 @@ describe('three nodes behind nginx', () => {
       }
     }
   }, 120_000);
+
+  it('serves /metrics on each node to the configured scraper, naming the node and the domains it stores', async () => {
+    for (const n of nodes) {
+      const scraped = await call(`http://127.0.0.1:${n.port}`, 'GET', '/metrics');
+      expect(scraped.status, n.name).toBe(200);
+      expect(scraped.contentType).toMatch(/^text\/plain/);
+      const text = String(scraped.body);
+      expect(text).toMatch(new RegExp(`^toa_node_info\\{[^}]*node="${n.name}"[^}]*\\} 1$`, 'm'));
+      for (const domain of DOMAINS) {
+        const indexed = new RegExp(`^toa_index_entries\\{domain="${domain}"\\} `, 'm');
+        expect(indexed.test(text), `${domain} on ${n.name}`).toBe(owners[domain] === n.name);
+      }
+    }
+  }, 60_000);
 });
