@@ -171,6 +171,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       clock,
       time,
       logger,
+      sharedSuggestions: new Set(config.domains.filter((d) => d.suggestions?.shared).map((d) => d.code)),
       ...(options.submitWaitMs === undefined ? {} : { submitWaitMs: options.submitWaitMs }),
     });
     cleanups.push(() => imports.drain());

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { importIdSchema, partIdSchema } from './ids.js';
 import { attributeValueSchema } from './templates.js';
 
-export const IMPORT_SCHEMA_VERSION = 1;
+/**
+ * 2: `source` may carry the message's `conversationId` and its `to` and `cc`
+ * addresses (what filing suggestions learn from). An `import.json` of version 1
+ * still reads as it is; it is written as 2 when it is next changed.
+ */
+export const IMPORT_SCHEMA_VERSION = 2;
 /**
  * 2: attachments carry the declared content type (`typeFromFilename` beside it) and
  * `unknownTransferEncoding`; the sidecar says `protection`. A sidecar of an earlier
@@ -26,6 +31,11 @@ export const sourceSchema = z.object({
   subject: z.string().max(2000).optional(),
   from: z.string().max(1000).optional(),
   receivedAt: isoDateTime.optional(),
+  /** Outlook's conversation id (Office.js `item.conversationId`, Mailbox 1.1): the thread the message belongs to */
+  conversationId: z.string().min(1).max(1000).optional(),
+  /** the addresses of the To and Cc recipients (RFC 5322 §3.6.3), as Outlook lists them */
+  to: z.array(z.string().max(998)).max(500).optional(),
+  cc: z.array(z.string().max(998)).max(500).optional(),
 });
 export type Source = z.infer<typeof sourceSchema>;
 
@@ -154,7 +164,7 @@ export type Attempt = z.infer<typeof attemptSchema>;
 
 /** `import.json`: the single source of truth for an import. */
 export const importSchema = z.object({
-  schemaVersion: z.literal(IMPORT_SCHEMA_VERSION),
+  schemaVersion: z.union([z.literal(1), z.literal(IMPORT_SCHEMA_VERSION)]),
   id: importIdSchema,
   domain: z.string(),
   status: importStatusSchema,

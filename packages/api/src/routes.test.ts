@@ -16,6 +16,7 @@ describe('routes', () => {
     expect(paths.page('acme', id, 2, 3)).toBe(`/api/import/acme/${id}/documents/2/pages/3`);
     expect(paths.pageMeta('acme', id, 2, 3)).toBe(`/api/import/acme/${id}/documents/2/pages/3/meta`);
     expect(paths.extract('acme', id, 2, 3)).toBe(`/api/import/acme/${id}/documents/2/pages/3/extract`);
+    expect(paths.suggestions('acme')).toBe('/api/import/acme/suggestions');
     expect(paths.audit('acme')).toBe('/api/admin/acme/audit');
     expect(paths.catalogueRefresh('acme')).toBe('/api/admin/acme/templates/refresh');
   });

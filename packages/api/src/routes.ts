@@ -19,6 +19,7 @@ export const ROUTES = {
   page: '/import/:domain/:id/documents/:n/pages/:m',
   pageMeta: '/import/:domain/:id/documents/:n/pages/:m/meta',
   extract: '/import/:domain/:id/documents/:n/pages/:m/extract',
+  suggestions: '/import/:domain/suggestions',
   audit: '/admin/:domain/audit',
   catalogueRefresh: '/admin/:domain/templates/refresh',
 } as const;
@@ -91,6 +92,7 @@ export const paths = {
   page: (domain: string, id: string, n: number, m: number) => pathTo(ROUTES.page, { domain, id, n, m }),
   pageMeta: (domain: string, id: string, n: number, m: number) => pathTo(ROUTES.pageMeta, { domain, id, n, m }),
   extract: (domain: string, id: string, n: number, m: number) => pathTo(ROUTES.extract, { domain, id, n, m }),
+  suggestions: (domain: string) => pathTo(ROUTES.suggestions, { domain }),
   audit: (domain: string) => pathTo(ROUTES.audit, { domain }),
   catalogueRefresh: (domain: string) => pathTo(ROUTES.catalogueRefresh, { domain }),
 };

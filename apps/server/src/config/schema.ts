@@ -129,6 +129,11 @@ export const domainConfigSchema = z
     archive: archiveConfigSchema,
     /** overrides `limits.quota` for this domain, key by key */
     quota: domainQuotaSchema.optional(),
+    /** filing suggestions (docs/api.md): `shared` lets everyone's imports of the domain count, shown as targets and values only */
+    suggestions: z
+      .object({ shared: z.boolean().default(false) })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -13,6 +13,7 @@ import {
   type Source,
   type UpdateDocumentRequest,
 } from '@toa/api/imports';
+import type { SuggestionsResponse } from '@toa/api/suggestions';
 import type { Template } from '@toa/api/templates';
 import type { Logger } from 'pino';
 import type { ArchiveBatch, ArchiveClient } from '../archive/archive-client.js';
@@ -27,6 +28,7 @@ import type { TemplateRegistry } from '../templates/template-registry.js';
 import type { ZonedTime } from '../zoned-time.js';
 import type { Clock } from '../clock.js';
 import type { Quotas } from './quotas.js';
+import { type ParsedSuggestionRequest, type SuggestionDeps, suggestFilings } from './suggestions.js';
 
 export interface ImportServiceDeps {
   storages: ReadonlyMap<string, DomainStorage>;
@@ -38,6 +40,8 @@ export interface ImportServiceDeps {
   clock: Clock;
   time: ZonedTime;
   logger: Logger;
+  /** domains whose `suggestions.shared` is on */
+  sharedSuggestions?: ReadonlySet<string>;
   /** how long `submit` waits for the archive before answering 202 with PENDING */
   submitWaitMs?: number;
 }
@@ -123,6 +127,20 @@ export class ImportService {
   }
 
   /** The caller's imports, newest first; with `messageId`, only earlier imports of that message. */
+  /** Where `identity` would likely file a message (services/suggestions.ts). */
+  async suggest(identity: Identity, domain: string, request: ParsedSuggestionRequest): Promise<SuggestionsResponse> {
+    const storage = this.storage(domain);
+    const deps: SuggestionDeps = {
+      tally: (query) => storage.filingTally(query),
+      template: (templateId) => this.deps.templates.template(domain, templateId),
+      domain,
+      shared: this.deps.sharedSuggestions?.has(domain) ?? false,
+      timeZone: this.deps.time.zone,
+      now: this.deps.clock.now(),
+    };
+    return suggestFilings(deps, identity, request);
+  }
+
   async list(identity: Identity, domain: string, query: ListImportsQuery): Promise<ListImportsResponse> {
     const { items, total } = await this.storage(domain).listOwned(identity.userId, query);
     return { items, total, limit: query.limit, offset: query.offset };

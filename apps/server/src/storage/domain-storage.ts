@@ -16,6 +16,7 @@ import { writeNewFileDurable } from '../fs/durable-stream.js';
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
 import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, writeImportFile } from './import-files.js';
+import type { FilingQuery, KindTally } from './filing-memory.js';
 import { ImportIndex, type Usage } from './import-index.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout, newImportFolderName } from './layout.js';
 
@@ -533,6 +534,12 @@ export class DomainStorage {
   /** Imports of each status in the listing index, for the metrics; no file is read. */
   statusCounts(): Map<ImportStatus, number> {
     return this.index.countByStatus();
+  }
+
+  /** What the filings of this domain say about a message (storage/filing-memory.ts), once the index is built. */
+  async filingTally(query: FilingQuery): Promise<KindTally[]> {
+    await this.warmUp();
+    return this.index.filings.tally(query);
   }
 
   /** Builds the listing index now (at start, in the background) so the first listing does not wait for it. */

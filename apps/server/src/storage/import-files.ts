@@ -76,8 +76,9 @@ export async function readImportFile(file: string, id: string, domain: string): 
   }
 }
 
+/** Written in the current schema version: an earlier one's content is valid in it (fields were only added). */
 export function serializeImport(value: Import): string {
-  return `${JSON.stringify(importSchema.parse(value), null, 2)}\n`;
+  return `${JSON.stringify(importSchema.parse({ ...value, schemaVersion: IMPORT_SCHEMA_VERSION }), null, 2)}\n`;
 }
 
 /** `import.json.tmp` is the fixed temporary name: writers hold the import lock. */

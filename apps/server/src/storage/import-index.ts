@@ -1,4 +1,5 @@
 import type { Import, ImportStatus, ImportSummary } from '@toa/api/imports';
+import { FilingMemory } from './filing-memory.js';
 
 /** What a listing shows of an import, plus the owner key it is filtered by and the bytes it holds. */
 export interface IndexedImport extends ImportSummary {
@@ -53,6 +54,8 @@ export class ImportIndex {
   readonly #entries = new Map<string, IndexedImport>();
   readonly #owners = new Map<string, Usage>();
   readonly #domain: Usage = { imports: 0, bytes: 0 };
+  /** what filing suggestions learn from, kept beside the listing */
+  readonly filings = new FilingMemory();
   #build: Promise<void> | undefined;
   /** ids removed while the build runs, which the build must not bring back */
   #removedDuringBuild: Set<string> | undefined;
@@ -64,7 +67,7 @@ export class ImportIndex {
       try {
         for await (const current of scan()) {
           if (this.#removedDuringBuild.has(current.id) || this.#entries.has(current.id)) continue;
-          this.#set(summarize(current));
+          this.record(current);
         }
       } finally {
         this.#removedDuringBuild = undefined;
@@ -79,6 +82,7 @@ export class ImportIndex {
   /** After every write of an import.json. */
   record(current: Import): void {
     this.#set(summarize(current));
+    this.filings.record(current);
   }
 
   /** After an import folder is removed. */
@@ -88,6 +92,7 @@ export class ImportIndex {
       this.#entries.delete(id);
       this.#count(entry, -1);
     }
+    this.filings.forget(id);
     this.#removedDuringBuild?.add(id);
   }
 

@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream';
 import { createImportRequestSchema, extractRequestSchema, listImportsQuerySchema, updateDocumentRequestSchema } from '@toa/api/imports';
 import { paths, ROUTES } from '@toa/api/routes';
+import { suggestionRequestSchema } from '@toa/api/suggestions';
 import { type Request, type RequestHandler, Router } from 'express';
 import { errnoCode } from '../../errors.js';
 import { cleanMediaType } from '../../media-type.js';
@@ -25,6 +26,11 @@ export function importRoutes(ctx: AppContext): Router {
     const body = createImportRequestSchema.parse(jsonBody(req) ?? {});
     const created = await ctx.imports.create(identity, domain, body.source);
     res.status(201).location(paths.import(domain, created.id)).json(created);
+  });
+
+  router.post(ROUTES.suggestions, async (req, res) => {
+    const { identity, domain } = scope(ctx, req);
+    res.json(await ctx.imports.suggest(identity, domain, suggestionRequestSchema.parse(jsonBody(req) ?? {})));
   });
 
   router.get(ROUTES.imports, async (req, res) => {
