@@ -27,9 +27,25 @@ export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
 
-/** Node's errno codes, for the few places that branch on them. */
+/**
+ * Node's errno codes, for the few places that branch on them. An error
+ * without a code of its own that wraps one (`cause`, as "a mail worker could
+ * not start" wraps the worker's EMFILE) has the code of what it wraps.
+ */
 export function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  let current = error;
+  // a few levels: a cause chain is short, and a cycle must not loop
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
+    if ('code' in current) return typeof current.code === 'string' ? current.code : undefined;
+    current = 'cause' in current ? current.cause : undefined;
+  }
+  return undefined;
+}
+
+/** The process or the machine ran out of descriptors: a passing condition, never a fault of the file or the request. */
+export function isOutOfDescriptors(error: unknown): boolean {
+  const code = errnoCode(error);
+  return code === 'EMFILE' || code === 'ENFILE';
 }
 
 /**

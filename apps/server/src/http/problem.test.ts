@@ -34,6 +34,12 @@ describe('running out of descriptors', () => {
     }
   });
 
+  it('is 503 too when the error only wraps it (a mail worker that could not start)', () => {
+    const wrapped = new Error('a mail worker could not start: EMFILE: too many open files', { cause: errno('EMFILE') });
+    expect(toProblem(wrapped, { originalUrl: '/api/x' }).code).toBe('RESOURCES_EXHAUSTED');
+    expect(retryAfterOf(wrapped)).toBeGreaterThan(0);
+  });
+
   it('leaves other file errors alone', () => {
     expect(toProblem(errno('EIO'), { originalUrl: '/api/x' }).status).toBe(500);
     expect(retryAfterOf(errno('EIO'))).toBeUndefined();

@@ -2,7 +2,7 @@ import { ERRORS, type ErrorCode, type FieldError, type Problem, problemType } fr
 import type { ErrorRequestHandler, Request } from 'express';
 import { MulterError } from 'multer';
 import { ZodError } from 'zod';
-import { AppError, errnoCode, fileProblem } from '../errors.js';
+import { AppError, errnoCode, fileProblem, isOutOfDescriptors } from '../errors.js';
 import { capForLog } from '../logging/log-caps.js';
 import type { RefusalSampler } from '../logging/refusal-sampler.js';
 
@@ -30,14 +30,13 @@ const MULTER_DETAILS: Record<string, { code: ErrorCode; detail: (limit: string) 
 };
 
 const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT']);
-const RESOURCE_ERRNOS = new Set(['EMFILE', 'ENFILE']);
 /** What a client is told to wait when the server ran out of descriptors. */
 const RESOURCE_RETRY_SECONDS = 5;
 
 /** `Retry-After` seconds for an error, when waiting helps. */
 export function retryAfterOf(error: unknown): number | undefined {
   if (error instanceof AppError) return error.retryAfterSeconds;
-  return RESOURCE_ERRNOS.has(errnoCode(error) ?? '') ? RESOURCE_RETRY_SECONDS : undefined;
+  return isOutOfDescriptors(error) ? RESOURCE_RETRY_SECONDS : undefined;
 }
 
 /** Maps any error to a problem response; nothing else in the server writes error bodies. */
@@ -67,7 +66,7 @@ export function toProblem(error: unknown, req: Pick<Request, 'originalUrl'> & { 
     return problem('VALIDATION_FAILED', `the multipart body is malformed: ${error.message}`, instance);
   }
   // out of descriptors: a passing condition, never a fault of the request
-  if (RESOURCE_ERRNOS.has(errnoCode(error) ?? '')) {
+  if (isOutOfDescriptors(error)) {
     return problem('RESOURCES_EXHAUSTED', 'the server has too many files open for the moment; try again shortly', instance);
   }
   if (error instanceof Error && /^Request (aborted|closed)$/.test(error.message)) {

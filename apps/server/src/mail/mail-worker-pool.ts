@@ -232,7 +232,13 @@ function workerEntry(): { entry: URL | string; eval: boolean } {
   return { entry: source, eval: true };
 }
 
-/** Starts a worker and waits until it has loaded its modules; failing to start is a server fault, not the message's. */
+/**
+ * Starts a worker and waits until it has loaded its modules. Failing to start
+ * is never the message's fault: out of descriptors a worker fails in several
+ * ways (EMFILE, "Worker initialization failure", a module "not found" that
+ * could not be opened), so any failure is RESOURCES_EXHAUSTED (503, Retry-After)
+ * with the reason in the server log, and the next job starts a worker afresh.
+ */
 function startWorker(limits: MailWorkerLimits): Promise<Worker> {
   const { entry, eval: isSource } = workerEntry();
   const worker = new Worker(entry, { eval: isSource, resourceLimits: { maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb } });
@@ -248,7 +254,12 @@ function startWorker(limits: MailWorkerLimits): Promise<Worker> {
     const onFail = (error: Error | number) => {
       settle();
       const reason = typeof error === 'number' ? `it exited with code ${error}` : error.message;
-      reject(new Error(`a mail worker could not start: ${reason}`, { cause: error }));
+      reject(
+        new AppError('RESOURCES_EXHAUSTED', `no mail parser could be started for the moment (${reason}); try again shortly`, {
+          cause: error,
+          retryAfterSeconds: QUEUE_RETRY_SECONDS,
+        }),
+      );
     };
     worker.on('message', onReady).on('error', onFail).on('exit', onFail);
   });

@@ -162,10 +162,16 @@ export class DomainStorage {
         documents: [{ n: 1, templateId: null, attributes: {}, pages: [] }],
         attempts: [],
       };
-      await mkdir(paths.pagesDir(1), { recursive: true });
-      await fsyncDir(paths.docDir(1));
-      crashPoint('create.before-import-json');
-      await writeImportFile(paths.importFile, created);
+      try {
+        await mkdir(paths.pagesDir(1), { recursive: true });
+        await fsyncDir(paths.docDir(1));
+        crashPoint('create.before-import-json');
+        await writeImportFile(paths.importFile, created);
+      } catch (error) {
+        // a creation refused half-way (a full disk) leaves no folder behind; what a crash leaves is the sweep's
+        await rm(paths.dir, { recursive: true, force: true }).catch(() => {});
+        throw error;
+      }
       this.index.record(created);
       await fsyncDir(dateDir);
       return created;

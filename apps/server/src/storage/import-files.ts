@@ -1,6 +1,6 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { IMPORT_SCHEMA_VERSION, type Import, importSchema, type Sidecar, sidecarSchema } from '@toa/api/imports';
-import { AppError, errnoCode } from '../errors.js';
+import { AppError, errnoCode, isOutOfDescriptors } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-fs.js';
 
 /** `import.json` is read and written only here, validated both ways. */
@@ -25,6 +25,8 @@ export async function inspectImportFile(file: string, id: string, domain: string
     const code = errnoCode(error);
     if (code === 'ENOENT' && (await isLink(file))) return { state: 'unreadable', reason: 'import.json cannot be read (ENOENT: a link to nothing)' };
     if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'missing' };
+    // no descriptor left says nothing about the file: the request fails for now (503), the import is not unreadable
+    if (isOutOfDescriptors(error)) throw error;
     return { state: 'unreadable', reason: `import.json cannot be read (${code ?? (error as Error).message})` };
   }
   let parsed: unknown;

@@ -28,19 +28,23 @@ export interface StoredBatch {
  *
  * `loseAnswers(n)` makes it store the next `n` batches and then drop the
  * connection instead of answering: the uncertain failure a client cannot
- * tell apart from a batch that never arrived.
+ * tell apart from a batch that never arrived. `stall(true)` makes it take
+ * every request and never answer (until stopped): an archive that hangs.
  */
 export class ContractArchive {
   readonly batches: StoredBatch[] = [];
   url = '';
   private server: Server | undefined;
   private answersToLose = 0;
+  private stalling = false;
   private nextBatch = 1001;
 
   async start(): Promise<void> {
     const app = express();
     const upload = multer({ storage: multer.memoryStorage() }).any();
     app.post('/upload', (req, res) => {
+      // a hung archive: the request is taken, nothing is ever answered
+      if (this.stalling) return;
       upload(req, res, (error: unknown) => {
         if (error) {
           this.answer(req, res, { status: 400, body: { title: 'Bad Request', detail: 'the body is not a readable multipart batch' } });
@@ -58,6 +62,10 @@ export class ContractArchive {
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  stall(on: boolean): void {
+    this.stalling = on;
   }
 
   loseAnswers(count: number): void {
