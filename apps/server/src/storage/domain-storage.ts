@@ -1,5 +1,5 @@
 import type { ReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
 import type { Document, Import, ImportStatus, ImportSummary, Page, Sidecar, Source } from '@toa/api/imports';
@@ -168,8 +168,8 @@ export class DomainStorage {
         crashPoint('create.before-import-json');
         await writeImportFile(paths.importFile, created);
       } catch (error) {
-        // a creation refused half-way (a full disk) leaves no folder behind; what a crash leaves is the sweep's
-        await rm(paths.dir, { recursive: true, force: true }).catch(() => {});
+        // a creation refused half-way (a full disk, no descriptor left) leaves no folder behind; what a crash leaves is the sweep's
+        await removeUnfinishedImport(paths);
         throw error;
       }
       this.index.record(created);
@@ -625,5 +625,28 @@ export class DomainStorage {
         throw error;
       }
     });
+  }
+}
+
+/**
+ * Removes what `create` made before it failed, entry by entry: `unlink` and
+ * `rmdir` need no descriptor, where a recursive `rm` (which reads the
+ * folders) fails just when creation failed for want of one (EMFILE). Anything
+ * it cannot remove stays for the start-up sweep or `fsck --repair`.
+ */
+async function removeUnfinishedImport(paths: ImportPaths): Promise<void> {
+  try {
+    for (const file of [`${paths.importFile}.tmp`, paths.importFile]) {
+      await unlink(file).catch((error: unknown) => {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+      });
+    }
+    for (const dir of [paths.pagesDir(1), paths.docDir(1), paths.dir]) {
+      await rmdir(dir).catch((error: unknown) => {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+      });
+    }
+  } catch {
+    await rm(paths.dir, { recursive: true, force: true }).catch(() => {});
   }
 }

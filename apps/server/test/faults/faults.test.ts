@@ -151,8 +151,8 @@ async function runFault(spec: FaultSpec): Promise<Row> {
     return filed !== undefined && (spec.backWhen ? await spec.backWhen(context, honest) : true);
   });
   await users.stop();
-  const lost = await lostPages(server.url, honest);
   const stopMs = await server.stop();
+  const lost = await lostPages(where.dataRoot, honest);
   const findings = await server.fsck();
   const errors = (await server.errorLines()).join('\n');
 
@@ -205,6 +205,18 @@ async function healthStatus(server: FaultServer): Promise<number> {
   }
 }
 
+/** The fault of a full disk: `which` of the site's disks filled to the last byte; freeing it ends the fault. */
+function filled(which: 'data' | 'logs'): FaultSpec['begin'] {
+  return async ({ site }) => {
+    const disk = site.disks[which];
+    await disk?.fill();
+    return { stop: async () => disk?.free() };
+  };
+}
+
+/** Back only once health is `ok` again, not merely answering. */
+const healthOk = async ({ server }: FaultContext): Promise<boolean> => (await healthStatus(server)) === 200;
+
 describe.skipIf(noDisks !== null)(`full disks (${noDisks ?? 'tmpfs'})`, () => {
   it('a full data disk: new content is refused with 507 until there is room, the rest goes on', { timeout: TEST_TIMEOUT_MS }, async () => {
     await runFault({
@@ -212,11 +224,8 @@ describe.skipIf(noDisks !== null)(`full disks (${noDisks ?? 'tmpfs'})`, () => {
       sizesMb: { data: 32, logs: 64 },
       limits: { freeSpaceReserveMb: 1 },
       allowed: ['INSUFFICIENT_STORAGE'],
-      async begin({ site }) {
-        await site.disks.data?.fill();
-        return { stop: async () => site.disks.data?.free() };
-      },
-      backWhen: async ({ server }) => (await healthStatus(server)) === 200,
+      begin: filled('data'),
+      backWhen: healthOk,
     });
   });
 
@@ -225,15 +234,12 @@ describe.skipIf(noDisks !== null)(`full disks (${noDisks ?? 'tmpfs'})`, () => {
       name: 'full log disk (8 MiB tmpfs filled)',
       sizesMb: { data: 64, logs: 8 },
       allowed: [],
-      async begin({ site }) {
-        await site.disks.logs?.fill();
-        return { stop: async () => site.disks.logs?.free() };
-      },
+      begin: filled('logs'),
       async during({ server }) {
         // the log file's last tmpfs page still takes a few lines: health fails with the first line refused
         expect(await timeUntil(async () => (await healthStatus(server)) === 503, 15_000), 'health never reported failing').toBeDefined();
       },
-      backWhen: async ({ server }) => (await healthStatus(server)) === 200,
+      backWhen: healthOk,
     });
   });
 
@@ -242,11 +248,8 @@ describe.skipIf(noDisks !== null)(`full disks (${noDisks ?? 'tmpfs'})`, () => {
       name: 'data and logs on one full disk (32 MiB tmpfs; no reserve: real ENOSPC)',
       sizesMb: { shared: 32 },
       allowed: ['INSUFFICIENT_STORAGE'],
-      async begin({ site }) {
-        await site.disks.data?.fill();
-        return { stop: async () => site.disks.data?.free() };
-      },
-      backWhen: async ({ server }) => (await healthStatus(server)) === 200,
+      begin: filled('data'),
+      backWhen: healthOk,
     });
   });
 });
@@ -259,15 +262,7 @@ describe('resources and greedy clients', () => {
       name: 'descriptors exhausted (ulimit -n 256; 8 users × 32 trickling uploads)',
       nofile: 256,
       allowed: ['RESOURCES_EXHAUSTED', 'closed'],
-      async begin({ server, abusers }) {
-        const uploads = [];
-        for (let user = 1; user <= 8; user += 1) {
-          const email = `greedy${user}@acme.example`;
-          const [id] = await importsOf(abusers, server.url, email, 1);
-          for (let i = 0; i < 32 && id; i += 1) uploads.push({ email, pathname: paths.pages('acme', id, 1) });
-        }
-        return trickleUploads(abusers, server.url, uploads, 500);
-      },
+      begin: ({ server, abusers }) => trickleUploads(abusers, server.url, { name: 'greedy', users: 8, uploadsEach: 32 }, 500),
     });
   });
 
@@ -284,7 +279,7 @@ describe('resources and greedy clients', () => {
       async during({ server }) {
         // the listening socket and the parent's stdio pipes besides the connections
         expect(await server.openSockets()).toBeLessThanOrEqual(maxConnections + 8);
-        expect(server.output()).not.toMatch(/EMFILE/);
+        expect(await server.log()).not.toMatch(/EMFILE/);
       },
     });
   });
@@ -294,13 +289,7 @@ describe('resources and greedy clients', () => {
       name: 'slow clients (6 users × 40 trickling uploads, 100 slow request heads)',
       allowed: [],
       async begin({ server, abusers }) {
-        const uploads = [];
-        for (let user = 1; user <= 6; user += 1) {
-          const email = `slow${user}@acme.example`;
-          const [id] = await importsOf(abusers, server.url, email, 1);
-          for (let i = 0; i < 40 && id; i += 1) uploads.push({ email, pathname: paths.pages('acme', id, 1) });
-        }
-        const trickles = trickleUploads(abusers, server.url, uploads, 500);
+        const trickles = await trickleUploads(abusers, server.url, { name: 'slow', users: 6, uploadsEach: 40 }, 500);
         const heads = slowHeads(server.url, 100, 500);
         return {
           async stop() {

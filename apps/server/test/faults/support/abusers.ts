@@ -14,10 +14,22 @@ export interface Abuser {
 /**
  * Page uploads that declare a large body and send one byte every
  * `intervalMs`, never finishing: each holds a connection and, once accepted,
- * a temporary file on the server. What each answer was goes to the ledger
- * (an upload still trickling when stopped is not counted).
+ * a temporary file on the server. `users` greedy users (`<name>N@acme.example`)
+ * start `uploadsEach` each, into an import of their own. What each answer
+ * was goes to the ledger (an upload still trickling when stopped is not counted).
  */
-export function trickleUploads(ledger: Ledger, baseUrl: string, uploads: Array<{ email: string; pathname: string }>, intervalMs: number): Abuser {
+export async function trickleUploads(
+  ledger: Ledger,
+  baseUrl: string,
+  greedy: { name: string; users: number; uploadsEach: number },
+  intervalMs: number,
+): Promise<Abuser> {
+  const uploads: Array<{ email: string; pathname: string }> = [];
+  for (let user = 1; user <= greedy.users; user += 1) {
+    const email = `${greedy.name}${user}@acme.example`;
+    const [id] = await importsOf(ledger, baseUrl, email, 1);
+    for (let i = 0; i < greedy.uploadsEach && id; i += 1) uploads.push({ email, pathname: paths.pages('acme', id, 1) });
+  }
   const { hostname, port } = new URL(baseUrl);
   const sockets = uploads.map(({ email, pathname }) => {
     const at = performance.now();
@@ -42,13 +54,12 @@ export function trickleUploads(ledger: Ledger, baseUrl: string, uploads: Array<{
       clearInterval(timer);
       if (!stopping) count();
     });
-    socket.write(
-      requestHead('POST', pathname, [
-        ...identityLines(email),
-        `Content-Type: multipart/form-data; boundary=${BOUNDARY}`,
-        `Content-Length: ${64 * 1024 * 1024}`,
-      ]) + `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n`,
-    );
+    const head = requestHead('POST', pathname, [
+      ...identityLines(email),
+      `Content-Type: multipart/form-data; boundary=${BOUNDARY}`,
+      `Content-Length: ${64 * 1024 * 1024}`,
+    ]);
+    socket.write(`${head}--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n`);
     const timer = setInterval(() => {
       if (!socket.destroyed) socket.write('x');
     }, intervalMs);

@@ -95,9 +95,14 @@ export class FaultServer {
     return outcome;
   }
 
+  /** The server log so far (its file in logDir). */
+  log(): Promise<string> {
+    return readFile(path.join(this.options.logDir, 'toa-server.log'), 'utf8').catch(() => '');
+  }
+
   /** The server log's lines about requests answered 500 (what explains them), at most `max`. */
   async errorLines(max = 5): Promise<string[]> {
-    const lines = (await readFile(path.join(this.options.logDir, 'toa-server.log'), 'utf8').catch(() => '')).split('\n');
+    const lines = (await this.log()).split('\n');
     const failed = new Set(lines.filter((line) => line.includes('"statusCode":500')).map((line) => /"id":"([^"]+)"/.exec(line)?.[1]));
     return lines.filter((line) => failed.has(/"id":"([^"]+)"/.exec(line)?.[1]) && !line.includes('"statusCode":500')).slice(0, max);
   }

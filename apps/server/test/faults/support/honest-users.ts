@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { addPageResponseSchema, importSchema } from '@toa/api/imports';
-import { DEV_IDENTITY_HEADERS, paths } from '@toa/api/routes';
+import { paths } from '@toa/api/routes';
+import { ImportPaths, Layout } from '../../../src/storage/layout.js';
 import { VALID_INVOICE } from '../../support/catalogue.js';
 import type { Ledger } from './ledger.js';
 
@@ -44,7 +46,7 @@ export async function fileOnce(ledger: Ledger, baseUrl: string, email: string, r
     const { m, sha256 } = addPageResponseSchema.parse(stored.body);
     const sent = createHash('sha256').update(page.bytes).digest('hex');
     // the acknowledgement promises these bytes; a different digest would be a loss already
-    ledger.acknowledged.push({ email, pathname: paths.page('acme', id, 1, m), sha256: sent });
+    ledger.acknowledged.push({ id, m, sha256: sent });
     if (sha256 !== sent) ledger.violations.push(`${email}: page ${id}/1/${m} acknowledged with sha256 ${sha256}, sent ${sent}`);
   }
   const put = await ledger.call(baseUrl, paths.document('acme', id, 1), {
@@ -70,7 +72,7 @@ export class HonestUsers {
     this.#loops = HONEST.map(async (email) => {
       for (let round = 1; this.#running; round += 1) {
         await fileOnce(ledger, baseUrl, email, round, options);
-        await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 50));
+        await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 200));
       }
     });
   }
@@ -95,14 +97,18 @@ export async function timeUntil(condition: () => Promise<boolean>, withinMs = 60
   return undefined;
 }
 
-/** Downloads every acknowledged page as its owner; the ones missing or with other bytes. */
-export async function lostPages(baseUrl: string, ledger: Ledger): Promise<string[]> {
+/**
+ * Every acknowledged page that is not on disk byte for byte, read from the
+ * stopped server's data root: what was promised must have been durable.
+ */
+export async function lostPages(dataRoot: string, ledger: Ledger): Promise<string[]> {
+  const layout = new Layout(dataRoot);
   const lost: string[] = [];
   for (const page of ledger.acknowledged) {
-    const response = await fetch(`${baseUrl}${page.pathname}`, { headers: { [DEV_IDENTITY_HEADERS.email]: page.email } });
-    const bytes = Buffer.from(await response.arrayBuffer());
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if (response.status !== 200 || digest !== page.sha256) lost.push(`${page.pathname}: ${response.status}, sha256 ${digest}`);
+    const file = new ImportPaths(layout.importDir('acme', page.id)).pageFile(1, page.m);
+    const bytes = await readFile(file).catch(() => undefined);
+    const digest = bytes && createHash('sha256').update(bytes).digest('hex');
+    if (digest !== page.sha256) lost.push(`${page.id} page ${page.m}: ${digest ? `sha256 ${digest}` : 'missing'}`);
   }
   return lost;
 }

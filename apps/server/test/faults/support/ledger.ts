@@ -19,8 +19,9 @@ export interface Outcome {
 
 /** A page the server acknowledged with 201: it must be there, byte for byte, afterwards. */
 export interface AcknowledgedPage {
-  email: string;
-  pathname: string;
+  /** the import (domain `acme`), document 1, page `m` */
+  id: string;
+  m: number;
   sha256: string;
 }
 
