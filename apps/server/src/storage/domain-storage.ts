@@ -236,8 +236,10 @@ export class DomainStorage {
 
   /** Renames a staged page into place as the next page and lists it; the temporary is gone afterwards whatever happens. */
   async addPage(id: string, n: number, upload: StagedPage, sidecar: Sidecar | undefined, guard: Guard): Promise<{ imported: Import; page: Page }> {
+    let page: Page | undefined;
+    /** files this call put in place, until import.json lists them */
+    const placed: string[] = [];
     try {
-      let page: Page | undefined;
       const imported = await this.update(id, guard, async (draft) => {
         const doc = findDocument(draft, n);
         const m = doc.pages.reduce((max, p) => Math.max(max, p.m), 0) + 1;
@@ -246,19 +248,39 @@ export class DomainStorage {
         // the sidecar goes first so that a page-M.bin never exists without it; a
         // crash before the import.json below leaves both unlisted, and the sweep removes them
         if (sidecar) {
+          placed.push(paths.sidecarFile(n, m));
           await writeFileAtomic(paths.sidecarFile(n, m), serializeSidecar(sidecar));
           page.sidecar = path.basename(paths.sidecarFile(n, m));
         }
         crashPoint('page.before-rename');
+        placed.push(paths.pageFile(n, m));
         await rename(stagedFile(upload), paths.pageFile(n, m));
         await fsyncDir(paths.pagesDir(n));
         crashPoint('page.before-import-json');
         doc.pages.push(page);
       });
       return { imported, page: page as Page };
+    } catch (error) {
+      if (placed.length > 0 && page) await this.removeUnlistedPage(id, n, page.m, placed);
+      throw error;
     } finally {
       await upload.discard();
     }
+  }
+
+  /**
+   * After an `addPage` whose import.json could not be written (a full disk, no
+   * descriptor left): the files it put in place are removed unless the
+   * import lists page `m` after all (the write failed after its rename). Entry
+   * by entry, needing no descriptor; whatever stays is the start-up sweep's.
+   */
+  private async removeUnlistedPage(id: string, n: number, m: number, placed: readonly string[]): Promise<void> {
+    await this.locks
+      .run(this.lockKey(id), async () => {
+        const listed = findDocument(await this.read(id), n).pages.some((p) => p.m === m);
+        if (!listed) for (const file of placed) await unlink(file).catch(() => {});
+      })
+      .catch(() => {});
   }
 
   /** The sidecar of an EML page, rebuilt from the `.bin` when missing, unreadable or stale. */

@@ -313,13 +313,13 @@ describe('resources and greedy clients', () => {
   });
 
   it('one user’s parse flood: others’ messages are parsed or refused with 503 and Retry-After', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const heavy = foldedHeader(60_000);
+    const heavy = foldedHeader(40_000);
     await runFault({
-      name: 'greedy parse flood (1 user, 32 uploads at once of a 240 kB folded-header message)',
+      name: 'greedy parse flood (1 user, 16 uploads at once of a 160 kB folded-header message)',
       allowed: ['PARSE_QUEUE_FULL', 'UPLOADS_IN_PROGRESS'],
       async begin({ server, abusers }) {
         const email = 'greedy@acme.example';
-        const ids = await importsOf(abusers, server.url, email, 32);
+        const ids = await importsOf(abusers, server.url, email, 16);
         return loops(ids.length, (worker, signal) =>
           abusers.call(server.url, paths.pages('acme', ids[worker] as string, 1), {
             method: 'POST',
