@@ -316,7 +316,7 @@ describe('resources and greedy clients', () => {
     const heavy = foldedHeader(40_000);
     await runFault({
       name: 'greedy parse flood (1 user, 16 uploads at once of a 160 kB folded-header message)',
-      allowed: ['PARSE_QUEUE_FULL', 'UPLOADS_IN_PROGRESS'],
+      allowed: ['PARSE_QUEUE_FULL'],
       async begin({ server, abusers }) {
         const email = 'greedy@acme.example';
         const ids = await importsOf(abusers, server.url, email, 16);
@@ -328,6 +328,33 @@ describe('resources and greedy clients', () => {
             body: pageForm(heavy, 'heavy.eml', 'message/rfc822'),
           }),
         );
+      },
+    });
+  });
+
+  it('one user’s quota use: the greedy user is refused with 409 QUOTA_EXCEEDED, the others file on', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const page = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(256 * 1024, 7)]);
+    await runFault({
+      name: 'greedy quota use (1 user, 8 uploads at once of 256 kB pages; quota 4 MiB a user)',
+      limits: { quota: { userMb: 4 } },
+      allowed: [],
+      async begin({ server, abusers }) {
+        const email = 'hoarder@acme.example';
+        const ids = await importsOf(abusers, server.url, email, 8);
+        return loops(ids.length, (worker, signal) =>
+          abusers.call(server.url, paths.pages('acme', ids[worker] as string, 1), {
+            method: 'POST',
+            email,
+            signal,
+            body: pageForm(page, 'big.pdf', 'application/pdf'),
+          }),
+        );
+      },
+      async during({ abusers }) {
+        expect(
+          abusers.outcomes.some((o) => o.code === 'QUOTA_EXCEEDED'),
+          'the greedy user was never stopped by the quota',
+        ).toBe(true);
       },
     });
   });
