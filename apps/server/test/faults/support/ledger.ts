@@ -93,6 +93,7 @@ export class Ledger {
 
 /** `201×40 507×3 closed×2`: how many answers of each kind, most frequent kinds first. */
 export function statusCounts(outcomes: readonly Outcome[]): string {
+  if (outcomes.length === 0) return 'no request started';
   const counts = new Map<string, number>();
   for (const { status, code } of outcomes) {
     const kind = status === 0 ? 'closed' : status === -1 ? 'hung' : status >= 400 && code ? `${status} ${code}` : String(status);
