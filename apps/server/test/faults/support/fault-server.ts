@@ -1,9 +1,9 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { SPEC_CATALOGUE } from '../../support/catalogue.js';
-import { cliConfig, spawnListening } from '../../support/cli-server.js';
+import { testConfig, writeTestSite } from '@toa/fixtures/site';
+import { spawnListening } from '../../support/cli-server.js';
 import { repoRoot } from '../../support/corpus.js';
 
 /** The built CLI (`npm test` builds first): a process of its own, so limits, signals and full disks are real. */
@@ -40,17 +40,15 @@ export class FaultServer {
 
   static async start(options: FaultServerOptions): Promise<FaultServer> {
     const server = new FaultServer(options);
-    await writeFile(path.join(options.dir, 'acme.xml'), SPEC_CATALOGUE);
-    await writeFile(
-      server.configFile,
-      cliConfig({
+    await writeTestSite(options.dir, {
+      config: testConfig({
         dataRoot: options.dataRoot,
         logDir: options.logDir,
         auth: { mode: 'dev', admins: ['admin@acme.example'] },
         limits: options.limits ?? {},
         ...options.overrides,
       }),
-    );
+    });
     const serve = [bin, 'serve', '--config', server.configFile];
     const [command, args] = options.nofile
       ? ['prlimit', [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...serve]]

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { addPageResponseSchema, importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { ImportPaths, Layout } from '../../../src/storage/layout.js';
-import { VALID_INVOICE } from '../../support/catalogue.js';
+import { VALID_INVOICE } from '@toa/fixtures/catalogue';
 import type { Ledger } from './ledger.js';
 
 const HONEST = ['alice@acme.example', 'bob@acme.example', 'carol@acme.example'];
