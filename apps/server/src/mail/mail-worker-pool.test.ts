@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { nestedMixed, render, withTempDir } from '../../test/fixtures/mail/messages.js';
 import { foldedHeader } from '../../test/hostile/hostile-messages.js';
 import { isAppError } from '../errors.js';
-import { MailWorkerPool } from './mail-worker-pool.js';
+import { type MailWorkerLimits, MailWorkerPool } from './mail-worker-pool.js';
 
 /** Just under mailsplit's 1 MiB header limit: needs more heap than 32 MB and longer than 1 ms. */
 const FOLDED_HEADER = foldedHeader(250_000);
@@ -90,56 +90,45 @@ describe('MailWorkerPool', () => {
   });
 
   /**
-   * Starts the jobs in the order given (`owner:label`) on a pool of one
-   * worker, so they finish in the order they are served, and answers that
-   * order, with the code of each refused job.
+   * Starts the jobs in the order given (`owner:label`), each a summary of an
+   * ordinary message, on a pool of one worker with the given line limits, so
+   * they finish in the order they are served; answers that order, with the
+   * code, status and retry delay of each refused job.
    */
-  async function served(pool: MailWorkerPool, file: string, jobs: string[]): Promise<string[]> {
-    const order: string[] = [];
-    await Promise.all(
-      jobs.map((job) => {
-        const [owner = '', label = ''] = job.split(':');
-        return pool.run({ kind: 'summarize', file }, owner).then(
-          () => order.push(label),
-          (error: unknown) => order.push(`${label} ${isAppError(error) ? `${error.code} ${error.status} retry ${error.retryAfterSeconds}` : String(error)}`),
-        );
-      }),
-    );
-    return order;
+  async function served(limits: Pick<MailWorkerLimits, 'maxQueued' | 'maxQueuedPerOwner'>, jobs: string[]): Promise<string[]> {
+    return withTempDir(async (dir) => {
+      const file = path.join(dir, 'normal.eml');
+      await writeFile(file, render(nestedMixed, '\r\n'));
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256, ...limits });
+      const order: string[] = [];
+      await Promise.all(
+        jobs.map((job) => {
+          const [owner = '', label = ''] = job.split(':');
+          return pool.run({ kind: 'summarize', file }, owner).then(
+            () => order.push(label),
+            (error: unknown) => order.push(`${label} ${isAppError(error) ? `${error.code} ${error.status} retry ${error.retryAfterSeconds}` : String(error)}`),
+          );
+        }),
+      );
+      pool.close();
+      return order;
+    });
   }
 
   it('serves an owner who has had no turn before one who has, however many jobs that one has waiting', async () => {
-    await withTempDir(async (dir) => {
-      const normal = path.join(dir, 'normal.eml');
-      await writeFile(normal, render(nestedMixed, '\r\n'));
-      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256 });
-      // a1 takes the worker; a2…a6 wait, then b1, c1 and b2 arrive after them
-      const order = await served(pool, normal, ['a:a1', 'a:a2', 'a:a3', 'a:a4', 'a:a5', 'a:a6', 'b:b1', 'c:c1', 'b:b2']);
-      expect(order).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'a4', 'a5', 'a6']);
-      pool.close();
-    });
+    // a1 takes the worker; a2…a6 wait, then b1, c1 and b2 arrive after them
+    const order = await served({}, ['a:a1', 'a:a2', 'a:a3', 'a:a4', 'a:a5', 'a:a6', 'b:b1', 'c:c1', 'b:b2']);
+    expect(order).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'a4', 'a5', 'a6']);
   });
 
   it("refuses an owner's job past their own limit with 429 PARSE_QUEUE_USER_FULL, and still takes another owner's", async () => {
-    await withTempDir(async (dir) => {
-      const normal = path.join(dir, 'normal.eml');
-      await writeFile(normal, render(nestedMixed, '\r\n'));
-      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256, maxQueued: 10, maxQueuedPerOwner: 2 });
-      // a1 runs, a2 and a3 wait: a4 is one too many of a's; b's first job is taken
-      const order = await served(pool, normal, ['a:a1', 'a:a2', 'a:a3', 'a:a4', 'b:b1']);
-      expect(order).toEqual(['a4 PARSE_QUEUE_USER_FULL 429 retry 5', 'a1', 'b1', 'a2', 'a3']);
-      pool.close();
-    });
+    // a1 runs, a2 and a3 wait: a4 is one too many of a's; b's first job is taken
+    const order = await served({ maxQueued: 10, maxQueuedPerOwner: 2 }, ['a:a1', 'a:a2', 'a:a3', 'a:a4', 'b:b1']);
+    expect(order).toEqual(['a4 PARSE_QUEUE_USER_FULL 429 retry 5', 'a1', 'b1', 'a2', 'a3']);
   });
 
   it('refuses a job with 503 PARSE_QUEUE_FULL when the whole line is full, though its owner has none waiting', async () => {
-    await withTempDir(async (dir) => {
-      const normal = path.join(dir, 'normal.eml');
-      await writeFile(normal, render(nestedMixed, '\r\n'));
-      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256, maxQueued: 2, maxQueuedPerOwner: 2 });
-      const order = await served(pool, normal, ['a:a1', 'a:a2', 'b:b1', 'c:c1']);
-      expect(order).toEqual(['c1 PARSE_QUEUE_FULL 503 retry 5', 'a1', 'b1', 'a2']);
-      pool.close();
-    });
+    const order = await served({ maxQueued: 2, maxQueuedPerOwner: 2 }, ['a:a1', 'a:a2', 'b:b1', 'c:c1']);
+    expect(order).toEqual(['c1 PARSE_QUEUE_FULL 503 retry 5', 'a1', 'b1', 'a2']);
   });
 });

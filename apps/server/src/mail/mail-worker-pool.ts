@@ -42,7 +42,7 @@ export const DEFAULT_MAIL_WORKER_LIMITS: MailWorkerLimits = {
   maxWaitMs: 60_000,
 };
 
-/** The owner of jobs no user asked for (the command line's checks and repairs); they share one line. */
+/** The owner of jobs given none (callers outside the services: benches, tests); they share one line. */
 export const NO_OWNER = '';
 
 /** What a refused job's sender is told to wait: about one parse. */
@@ -119,8 +119,8 @@ export class MailWorkerPool {
   private async takeTurn(owner: string): Promise<void> {
     const { maxQueued = Number.POSITIVE_INFINITY, maxQueuedPerOwner = Number.POSITIVE_INFINITY, maxWaitMs = Number.POSITIVE_INFINITY } = this.limits;
     const retry = { retryAfterSeconds: QUEUE_RETRY_SECONDS };
-    // with a worker free nobody waits, so these refuse only when every worker is busy
-    // the sender's own backlog is named first: waiting would not help them while it lasts
+    // with a worker free nobody waits, so these refuse only when every worker is busy; the
+    // sender's own backlog is named first, as waiting would not help them while it lasts
     const own = this.waiting.sizeOf(owner);
     if (own >= maxQueuedPerOwner) {
       throw new AppError(
