@@ -27,7 +27,7 @@ export interface SuggestionDeps {
  * an organisation's weaker, the people copied and the subject's words weaker
  * still. Set by the replay in docs/benchmarks.md, not guessed.
  */
-const STRENGTH: Record<KeyKind, number> = { conversation: 0.97, sender: 0.8, senderDomain: 0.5, person: 0.4, word: 0.45 };
+const STRENGTH: Record<KeyKind, number> = { conversation: 0.97, sender: 0.8, senderDomain: 0.5, person: 0.4, word: 0.75 };
 /** Below this a suggestion is more likely wrong than right (the replay's unknown senders): none is shown. */
 export const MIN_SCORE = 0.3;
 const SOURCE_OF: Record<KeyKind, SuggestionSource> = {

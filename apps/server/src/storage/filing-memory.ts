@@ -69,6 +69,8 @@ export interface FilingQuery {
 const RECENT: Record<KeyKind, number> = { conversation: 8, sender: 12, senderDomain: 24, person: 16, word: 16 };
 /** The weight of the i-th newest filing under a key is DECAY^i. */
 const DECAY = 0.85;
+/** Weight of imagined filings elsewhere added to every word's: one filing's word is a third of a vote, ten's three quarters. */
+const WORD_DOUBT = 2;
 
 /**
  * What filing suggestions need of every import of a domain, in memory:
@@ -151,30 +153,49 @@ export class FilingMemory {
         const key = this.#keys.get(keyText(kind, value));
         const posting = key === undefined ? undefined : this.#postings.get(key);
         if (!posting) continue;
-        // rarer words say more: weight by inverse document frequency
-        const strength = kind === 'word' ? Math.log1p(this.#filings.size / posting.filings.length) / Math.log1p(this.#filings.size) : 1;
-        this.#vote(tally, counted, posting, accept, owner, strength, kind === 'word' ? value : undefined);
+        if (kind === 'word') this.#voteByWord(tally, counted, posting, accept, owner, value);
+        else this.#vote(tally, counted, posting, accept, owner);
       }
       if (tally.considered > 0) tallies.push(tally);
     }
     return tallies;
   }
 
+  /**
+   * A word says as much as it is rare (inverse document frequency) and as it
+   * points to one target: "Henderson" filed under one matter, not "draft"
+   * filed under all of them. A word seen once or twice proves little, so its
+   * share is smoothed (WORD_DOUBT added to the whole). Its votes are those
+   * shares, and a target keeps its best word's; the word tally's weight is
+   * 1, so weak words stay weak.
+   */
+  #voteByWord(tally: KindTally, counted: Set<Filing>, posting: Posting, accept: (filing: Filing) => boolean, owner: number | undefined, word: string): void {
+    const rarity = Math.log1p(this.#filings.size / posting.filings.length) / Math.log1p(this.#filings.size);
+    const own: KindTally = { kind: 'word', considered: 0, weight: 0, votes: new Map() };
+    this.#vote(own, counted, posting, accept, owner);
+    tally.considered += own.considered;
+    tally.weight = 1;
+    for (const [target, votes] of own.votes) {
+      const share = (votes.weight / (own.weight + WORD_DOUBT)) * rarity;
+      const before = tally.votes.get(target);
+      if (!before) tally.votes.set(target, { ...votes, weight: share, words: new Set([word]) });
+      else {
+        before.weight = Math.max(before.weight, share);
+        before.count += votes.count;
+        before.own += votes.own;
+        before.lastAt = Math.max(before.lastAt, votes.lastAt);
+        before.words?.add(word);
+      }
+    }
+  }
+
   /** Adds the newest accepted filings of one posting; a filing found under several keys of the kind is counted once, weighed each time. */
-  #vote(
-    tally: KindTally,
-    counted: Set<Filing>,
-    posting: Posting,
-    accept: (filing: Filing) => boolean,
-    owner: number | undefined,
-    strength: number,
-    word?: string,
-  ): void {
+  #vote(tally: KindTally, counted: Set<Filing>, posting: Posting, accept: (filing: Filing) => boolean, owner: number | undefined): void {
     if (!posting.sorted) {
       posting.filings.sort((a, b) => a.at - b.at);
       posting.sorted = true;
     }
-    let weight = strength;
+    let weight = 1;
     let taken = 0;
     for (let i = posting.filings.length - 1; i >= 0 && taken < RECENT[tally.kind]; i -= 1) {
       const filing = posting.filings[i] as Filing;
@@ -193,10 +214,6 @@ export class FilingMemory {
       if (first) votes.count += 1;
       if (first && filing.owner === owner) votes.own += 1;
       votes.lastAt = Math.max(votes.lastAt, filing.at);
-      if (word !== undefined) {
-        votes.words ??= new Set();
-        votes.words.add(word);
-      }
       weight *= DECAY;
     }
   }
