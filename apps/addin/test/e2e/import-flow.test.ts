@@ -2,6 +2,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { problemSchema } from '@toa/api/errors';
+import { importSchema } from '@toa/api/imports';
+import { DEV_IDENTITY_HEADERS, paths } from '@toa/api/routes';
 import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corpusMessage } from './support/corpus-message';
@@ -188,5 +191,43 @@ describe('the task pane against the real server', () => {
     await page.getByText('Some fields need attention.').waitFor();
     expect(created).toEqual([]);
     expect(await server.importsOnDisk()).toEqual([]);
+  });
+
+  it("refuses a value one character over the server's attributeLength, as the server does, and Import sends nothing", async () => {
+    const limit = 40; // below the invoice supplier's own maxLength of 100
+    server = await startToaServer({ limits: { attributeLength: limit } });
+    const running = server;
+    const page = await paneFor(running);
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() !== 'GET' && new URL(request.url()).pathname.startsWith(paths.imports(DOMAIN))) sent.push(request.url());
+    });
+    await fillInvoice(page, { department: 'Finance' });
+
+    const supplier = messageForm(page).getByLabel('Supplier');
+    await supplier.fill('S'.repeat(limit));
+    expect(await supplier.getAttribute('aria-invalid')).toBeNull();
+    await supplier.fill('S'.repeat(limit + 1));
+    expect(await supplier.getAttribute('aria-invalid')).toBe('true');
+    expect(await descriptionsOf(supplier)).toContain(`Supplier must be at most ${limit} characters`);
+
+    await importButton(page).click();
+    await page.getByText('Some fields need attention.').waitFor();
+    expect(sent).toEqual([]);
+    expect(await running.importsOnDisk()).toEqual([]);
+
+    // The server refuses that same value, and takes it one character shorter.
+    const headers = { [DEV_IDENTITY_HEADERS.email]: 'dana@acme.example', 'Content-Type': 'application/json' };
+    const created = importSchema.parse(await (await fetch(running.url + paths.imports(DOMAIN), { method: 'POST', headers, body: '{}' })).json());
+    const put = (value: string) =>
+      fetch(running.url + paths.document(DOMAIN, created.id, 1), {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify({ templateId: 'invoice', attributes: { supplier: value, invoiceDate: '2026-11-30', department: 'FIN' } }),
+      });
+    const refused = await put('S'.repeat(limit + 1));
+    expect(refused.status).toBe(422);
+    expect(problemSchema.parse(await refused.json()).errors?.map((e) => [e.field, e.code])).toEqual([['supplier', 'maxLength']]);
+    expect((await put('S'.repeat(limit))).status).toBe(200);
   });
 });
