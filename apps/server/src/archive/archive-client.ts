@@ -8,8 +8,13 @@ export interface ArchivePage {
   contentType: string;
   size: number;
   sha256: string;
-  /** absolute path of the `page-M.bin` to read */
-  path: string;
+  /**
+   * The page's bytes as a file-backed Blob (node:fs `openAsBlob`), read only
+   * when consumed, so an archive streams a page without holding it in memory
+   * and without knowing where it lies. Rejects with ENOENT when the page is
+   * missing; reading after the file changed fails (NotReadableError).
+   */
+  bytes(options?: { type?: string }): Promise<Blob>;
 }
 
 export interface ArchiveDocument {

@@ -6,7 +6,7 @@ import { ArchiveError } from './archive-client.js';
 import { ArchiveCallLog } from './call-log.js';
 import { FilesystemArchiveClient, filesystemBatchId, MANIFEST_FILE, publishStaged, STAGING_FOLDER } from './filesystem-archive-client.js';
 import { buildManifest, publishedManifestSchema } from './manifest.js';
-import { DOMAIN, IMPORT_ID, samplePages, sha256, withKey, writeBatch } from '../../test/support/batch-fixture.js';
+import { DOMAIN, fixturePageFile, IMPORT_ID, samplePages, sha256, withKey, writeBatch } from '../../test/support/batch-fixture.js';
 
 let dir: string;
 let root: string;
@@ -126,9 +126,10 @@ describe('FilesystemArchiveClient', () => {
     const batch = await writeBatch(importDir, samplePages());
     const damaged = batch.documents[1]?.pages[0];
     if (!damaged) throw new Error('fixture without a second document');
-    const bytes = await readFile(damaged.path);
+    const file = fixturePageFile(importDir, 2, damaged.m);
+    const bytes = await readFile(file);
     bytes[1000] = (bytes[1000] ?? 0) ^ 0xff;
-    await writeFile(damaged.path, bytes);
+    await writeFile(file, bytes);
 
     const failure = await client.submit(batch).catch((error: unknown) => error);
 

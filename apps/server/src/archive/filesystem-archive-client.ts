@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { IMPORT_ID_PATTERN } from '@toa/api/ids';
 import { errnoCode } from '../errors.js';
 import { fsyncDir, pathExists, readdirOrEmpty, writeFileDurable } from '../fs/atomic-fs.js';
@@ -166,21 +167,16 @@ async function stageBatch(staging: string, batch: ArchiveBatch, manifest: Publis
  * import on disk is damaged, which no retry will mend.
  */
 async function copyVerified(n: number, page: ArchivePage, to: string): Promise<void> {
-  // the page is opened before the copy starts: a stream opening it by itself
-  // could fail while the target is being created, before anyone listens
-  let source: FileHandle;
+  // the page is found before the copy starts: a missing page is a damaged
+  // import, and the Blob's stream reads nothing until the copy pulls it
+  let source: Blob;
   try {
-    source = await open(page.path, 'r');
+    source = await page.bytes();
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') throw damagedPageError(n, page, 'the file is missing', error);
     throw error;
   }
-  let copied: FileDigest;
-  try {
-    copied = await writeNewFileDurable(to, [source.createReadStream()]);
-  } finally {
-    await source.close(); // a no-op when the stream closed it already
-  }
+  const copied: FileDigest = await writeNewFileDurable(to, [Readable.from(source.stream())]);
   if (copied.size !== page.size) throw damagedPageError(n, page, `${copied.size} bytes instead of ${page.size}`);
   if (copied.sha256 !== page.sha256) throw damagedPageError(n, page, 'its SHA-256 hash does not match');
 }

@@ -1,4 +1,3 @@
-import { openAsBlob } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { ArchiveConfig } from '../config/schema.js';
@@ -149,7 +148,7 @@ export class HttpArchiveClient implements ArchiveClient {
       for (const page of document.pages) {
         let blob: Blob;
         try {
-          blob = await openAsBlob(page.path, { type: cleanMediaType(page.contentType) });
+          blob = await page.bytes({ type: cleanMediaType(page.contentType) });
         } catch (error) {
           if (errnoCode(error) === 'ENOENT') throw damagedPageError(document.n, page, 'the file is missing', error);
           throw error;

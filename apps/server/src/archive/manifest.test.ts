@@ -32,7 +32,10 @@ describe('contentKey', () => {
       'the order attribute values were entered in',
       (b) => firstDocument(b, (d) => ({ ...d, attributes: Object.fromEntries(Object.entries(d.attributes).reverse()) })),
     ],
-    ['where the page bytes are read from', (b) => firstDocument(b, (d) => ({ ...d, pages: d.pages.map((p) => ({ ...p, path: '/elsewhere' })) }))],
+    [
+      'where the page bytes are read from',
+      (b) => firstDocument(b, (d) => ({ ...d, pages: d.pages.map((p) => ({ ...p, bytes: () => Promise.resolve(new Blob(['elsewhere'])) })) })),
+    ],
   ])('does not change with %s', (_what, edit) => {
     expect(contentKey(edit(batch))).toBe(contentKey(batch));
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
 import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
@@ -19,6 +20,21 @@ export async function pathExists(file: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/**
+ * A file as a Blob read lazily from disk (node:fs `openAsBlob`): the size is
+ * known now, the bytes are read when the Blob is consumed. Rejects with an
+ * ENOENT error when nothing is at `file` (Node 20 itself reports that as
+ * ERR_INVALID_ARG_VALUE).
+ */
+export async function openFileAsBlob(file: string, options?: { type?: string }): Promise<Blob> {
+  try {
+    return await openAsBlob(file, options);
+  } catch (error) {
+    if (!(await pathExists(file))) throw Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: 'ENOENT', cause: error });
     throw error;
   }
 }

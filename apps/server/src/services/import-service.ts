@@ -321,7 +321,7 @@ export class ImportService {
         n: doc.n,
         templateId: doc.templateId as string,
         attributes: doc.attributes,
-        pages: doc.pages.map((page) => ({ ...page, path: storage.pageFile(current.id, doc.n, page.m) })),
+        pages: doc.pages.map((page) => ({ ...page, bytes: (options?: { type?: string }) => storage.pageBytes(current.id, doc.n, page.m, options) })),
       })),
     };
     return { ...content, submittedAt, idempotencyKey: contentKey(content) };

@@ -90,7 +90,7 @@ describe('DomainStorage', () => {
       anyone,
     );
     expect([first.page.m, second.page.m]).toEqual([1, 2]);
-    expect(await readFile(storage.pageFile(id, 1, 1), 'utf8')).toBe(bytes);
+    expect(await (await storage.pageBytes(id, 1, 1)).text()).toBe(bytes);
     expect((await storage.read(id)).documents[0]?.pages.map((p) => [p.m, p.size, p.sha256])).toEqual([
       [1, bytes.length, sha256(bytes)],
       [2, 3, sha256('two')],

@@ -10,7 +10,7 @@ import { AppError, errnoCode, isAppError } from '../errors.js';
 import type { MessageSummary } from '../mail/summarize-message.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { ZonedTime } from '../zoned-time.js';
-import { fsyncDir, pathExists, readdirOrEmpty, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
+import { fsyncDir, openFileAsBlob, pathExists, readdirOrEmpty, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
 import { crashPoint } from '../fs/crash-points.js';
 import { writeNewFileDurable } from '../fs/durable-stream.js';
 import type { KeyedLock } from '../fs/keyed-lock.js';
@@ -605,9 +605,13 @@ export class DomainStorage {
     return (await readdirOrEmpty(this.dir)).filter((name) => DATE_FOLDER_PATTERN.test(name)).sort();
   }
 
-  /** Absolute path of a listed page's bytes. */
-  pageFile(id: string, n: number, m: number): string {
-    return this.paths(id).pageFile(n, m);
+  /**
+   * A listed page's bytes as a lazily read, file-backed Blob: how the archive
+   * reads a page without a path leaving storage. Rejects with ENOENT when the
+   * page file is missing.
+   */
+  pageBytes(id: string, n: number, m: number, options?: { type?: string }): Promise<Blob> {
+    return openFileAsBlob(this.paths(id).pageFile(n, m), options);
   }
 
   /**
@@ -627,7 +631,7 @@ export class DomainStorage {
       const page = findPage(current, n, m);
       let handle: FileHandle;
       try {
-        handle = await open(this.pageFile(id, n, m), 'r');
+        handle = await open(this.paths(id).pageFile(n, m), 'r');
       } catch (error) {
         if (errnoCode(error) !== 'ENOENT') throw error;
         this.logger.error({ domain: this.domain, importId: id, n, m }, 'a listed page is missing on disk; run toa-server fsck');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { openFileAsBlob } from '../../src/fs/atomic-fs.js';
 import type { ArchiveBatch } from '../../src/archive/archive-client.js';
 import { contentKey } from '../../src/archive/manifest.js';
 
@@ -40,8 +41,7 @@ export async function writeBatch(importDir: string, documents: PageSpec[][], imp
   };
   for (const [index, pages] of documents.entries()) {
     const n = index + 1;
-    const folder = path.join(importDir, `doc-${n}`, 'pages');
-    await mkdir(folder, { recursive: true });
+    await mkdir(path.dirname(fixturePageFile(importDir, n, 1)), { recursive: true });
     const document: ArchiveBatch['documents'][number] = {
       n,
       templateId: 'invoice',
@@ -50,7 +50,7 @@ export async function writeBatch(importDir: string, documents: PageSpec[][], imp
     };
     for (const [pageIndex, page] of pages.entries()) {
       const m = pageIndex + 1;
-      const file = path.join(folder, `page-${m}.bin`);
+      const file = fixturePageFile(importDir, n, m);
       await writeFile(file, page.bytes);
       document.pages.push({
         m,
@@ -58,12 +58,17 @@ export async function writeBatch(importDir: string, documents: PageSpec[][], imp
         contentType: page.contentType,
         size: page.bytes.length,
         sha256: sha256(page.bytes),
-        path: file,
+        bytes: (options) => openFileAsBlob(file, options),
       });
     }
     batch.documents.push(document);
   }
   return withKey(batch);
+}
+
+/** Where `writeBatch` put page `m` of document `n`: what a test damages or removes. */
+export function fixturePageFile(importDir: string, n: number, m: number): string {
+  return path.join(importDir, `doc-${n}`, 'pages', `page-${m}.bin`);
 }
 
 /** The batch under the key that names its content, as the import service sends it. */
