@@ -73,9 +73,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // slow-loris protection (headers within 30 s, checked every 5 s); uploads of large pages still have ten minutes
   const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   const connectionsCheckingInterval = Math.min(CONNECTIONS_CHECK_MS, Math.max(100, Math.floor(headersTimeout / 4)));
-  const server = createServer({ headersTimeout, requestTimeout: 600_000, keepAliveTimeout: 5_000, connectionsCheckingInterval }, (req, res) =>
-    handle(req, res),
-  );
+  const server = createServer({ headersTimeout, requestTimeout: 600_000, keepAliveTimeout: 5_000, connectionsCheckingInterval }, (req, res) => {
+    // once closing, every answer ends its connection: a keep-alive client (a
+    // proxy) that keeps sending would otherwise hold close() until the deadline
+    if (!server.listening) res.setHeader('Connection', 'close');
+    handle(req, res);
+  });
   // above this, new connections are closed at once rather than failing everyone with EMFILE
   server.maxConnections = config.limits.maxConnections;
   await listen(server, config);
