@@ -73,21 +73,25 @@ export async function writeFileDurable(file: string, data: string | Uint8Array):
 /**
  * Replaces `target` atomically: temporary sibling, flush, rename, flush the
  * directory. A crash leaves either the old or the new content, plus at most a
- * `.tmp` file that the start-up sweep removes.
+ * `.tmp` file that the start-up sweep removes. `hooks.beforeRename` names
+ * the crash point just before the rename; `hooks.visible` runs right after
+ * it, when readers of `target` already see the new content (before the
+ * directory is flushed), so a cache of it never lags behind the file.
  */
 export async function writeFileAtomic(
   target: string,
   data: string | Uint8Array,
   tmpPath: string = tmpSiblingPath(target),
-  beforeRename?: CrashPointName,
+  hooks: { beforeRename?: CrashPointName; visible?: () => void } = {},
 ): Promise<void> {
   try {
     await writeFileDurable(tmpPath, data);
-    if (beforeRename) crashPoint(beforeRename);
+    if (hooks.beforeRename) crashPoint(hooks.beforeRename);
     await rename(tmpPath, target);
   } catch (error) {
     await rm(tmpPath, { force: true });
     throw error;
   }
+  hooks.visible?.();
   await fsyncDir(path.dirname(target));
 }

@@ -166,13 +166,13 @@ export class DomainStorage {
         await mkdir(paths.pagesDir(1), { recursive: true });
         await fsyncDir(paths.docDir(1));
         crashPoint('create.before-import-json');
-        await writeImportFile(paths.importFile, created);
+        await writeImportFile(paths.importFile, created, () => this.index.record(created));
       } catch (error) {
         // a creation refused half-way (a full disk, no descriptor left) leaves no folder behind; what a crash leaves is the sweep's
         await removeUnfinishedImport(paths);
+        this.index.forget(created.id);
         throw error;
       }
-      this.index.record(created);
       await fsyncDir(dateDir);
       return created;
     }
@@ -198,8 +198,8 @@ export class DomainStorage {
     const draft = structuredClone(current);
     await change(draft);
     draft.updatedAt = this.time.iso(this.clock.now());
-    await writeImportFile(this.paths(id).importFile, draft);
-    this.index.record(draft);
+    // listed as soon as a read of the file sees it: a status read and a listing never disagree
+    await writeImportFile(this.paths(id).importFile, draft, () => this.index.record(draft));
     return draft;
   }
 

@@ -84,8 +84,8 @@ export function serializeImport(value: Import): string {
 }
 
 /** `import.json.tmp` is the fixed temporary name: writers hold the import lock. */
-export async function writeImportFile(file: string, value: Import): Promise<void> {
-  await writeFileAtomic(file, serializeImport(value), `${file}.tmp`, 'import-json.before-rename');
+export async function writeImportFile(file: string, value: Import, visible?: () => void): Promise<void> {
+  await writeFileAtomic(file, serializeImport(value), `${file}.tmp`, { beforeRename: 'import-json.before-rename', ...(visible ? { visible } : {}) });
 }
 
 /** A sidecar that is missing, unreadable or of another schema reads as `undefined`: it is only a cache. */
