@@ -116,13 +116,15 @@ describe('imports over HTTP', () => {
     await expectProblem(await carol(`${paths.imports('acme')}?limit=100000`), 400, 'VALIDATION_FAILED');
   });
 
-  it('drops an import removed by hand from the listing', async () => {
+  it('drops an import removed by hand from the listing once it is found gone', async () => {
     const dave = server.as('dave@acme.example');
     const kept = importSchema.parse(await (await dave(paths.imports('acme'), json('POST', {}))).json());
     const removed = importSchema.parse(await (await dave(paths.imports('acme'), json('POST', {}))).json());
     expect(listImportsResponseSchema.parse(await (await dave(paths.imports('acme'))).json()).total).toBe(2);
     const [date, folder] = removed.id.split('_') as [string, string];
     await rm(path.join(server.dataRoot, 'acme', date, folder), { recursive: true });
+    // the listing reads no file; opening the import finds it gone
+    await expectProblem(await dave(paths.import('acme', removed.id)), 404, 'IMPORT_NOT_FOUND');
     const after = listImportsResponseSchema.parse(await (await dave(paths.imports('acme'))).json());
     expect(after.items.map((i) => i.id)).toEqual([kept.id]);
     expect(after.total).toBe(1);

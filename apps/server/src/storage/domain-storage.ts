@@ -10,14 +10,14 @@ import { AppError, errnoCode, isAppError } from '../errors.js';
 import type { MessageSummary } from '../mail/summarize-message.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { ZonedTime } from '../zoned-time.js';
-import { fsyncDir, openFileAsBlob, pathExists, readdirOrEmpty, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
+import { fsyncDir, openFileAsBlob, readdirOrEmpty, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
 import { crashPoint } from '../fs/crash-points.js';
 import { writeNewFileDurable } from '../fs/durable-stream.js';
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
 import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, writeImportFile } from './import-files.js';
 import type { FilingQuery, KindTally } from './filing-memory.js';
-import { ImportIndex, type Usage } from './import-index.js';
+import { ImportIndex, type ListingQuery, type Usage } from './import-index.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout, newImportFolderName } from './layout.js';
 
 export interface Owner {
@@ -179,8 +179,14 @@ export class DomainStorage {
     throw new AppError('UNAVAILABLE', 'could not find a free import id within this minute');
   }
 
+  /** The import's import.json; one found gone (removed by hand) leaves the listing index too. */
   async read(id: string): Promise<Import> {
-    return readImportFile(this.paths(id).importFile, id, this.domain);
+    try {
+      return await readImportFile(this.paths(id).importFile, id, this.domain);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'IMPORT_NOT_FOUND') this.index.forget(id);
+      throw error;
+    }
   }
 
   /**
@@ -532,20 +538,15 @@ export class DomainStorage {
 
   /**
    * A page of the owner's imports (of one message, when given), newest first,
-   * from the in-memory index. Imports removed by hand since the index was
-   * built drop out here; imports put back by hand appear after a restart.
+   * from the in-memory index: no file is read or checked, so a listing costs
+   * the same at any store size. An import removed by hand since the index was
+   * built drops out the first time it is read (`read` answers
+   * IMPORT_NOT_FOUND); imports put back by hand appear after a restart.
    */
-  async listOwned(userId: string, query: { messageId?: string; offset: number; limit: number }): Promise<{ items: ImportSummary[]; total: number }> {
+  async listOwned(userId: string, query: ListingQuery): Promise<{ items: ImportSummary[]; total: number }> {
     await this.warmUp();
-    for (;;) {
-      const owned = this.index.owned(userId, query.messageId);
-      const page = owned.slice(query.offset, query.offset + query.limit);
-      const gone = (await Promise.all(page.map(async (entry) => ((await pathExists(this.paths(entry.id).importFile)) ? undefined : entry.id)))).filter(
-        (id) => id !== undefined,
-      );
-      if (gone.length === 0) return { items: page.map(({ userId: _owner, bytes: _bytes, ...summary }) => summary), total: owned.length };
-      for (const id of gone) this.index.forget(id);
-    }
+    const { items, total } = this.index.owned(userId, query);
+    return { items: items.map(({ userId: _owner, bytes: _bytes, ...summary }) => summary), total };
   }
 
   /**

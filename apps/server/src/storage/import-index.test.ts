@@ -37,6 +37,11 @@ function pausedScan(items: Import[]): { scan: () => AsyncIterable<Import>; relea
   };
 }
 
+/** The ids (or entries) of a's first 100 imports (of one message, when given). */
+function listed(index: ImportIndex, messageId?: string) {
+  return index.owned('a@x', { ...(messageId === undefined ? {} : { messageId }), offset: 0, limit: 100 }).items;
+}
+
 describe('ImportIndex', () => {
   it('lists the owner’s imports newest first, by message when asked', async () => {
     const index = new ImportIndex();
@@ -45,9 +50,37 @@ describe('ImportIndex', () => {
       yield anImport('2026-11-21_0900-00000002');
       yield anImport('2026-11-22_0900-00000003', { userId: 'b@x' });
     });
-    expect(index.owned('a@x').map((e) => e.id)).toEqual(['2026-11-21_0900-00000002', '2026-11-20_0900-00000001']);
-    expect(index.owned('a@x', '<m>').map((e) => e.id)).toEqual(['2026-11-20_0900-00000001']);
-    expect(index.owned('a@x')[0]).toMatchObject({ documentCount: 1, pageCount: 0, status: 'DRAFT' });
+    expect(listed(index).map((e) => e.id)).toEqual(['2026-11-21_0900-00000002', '2026-11-20_0900-00000001']);
+    expect(listed(index, '<m>').map((e) => e.id)).toEqual(['2026-11-20_0900-00000001']);
+    expect(listed(index)[0]).toMatchObject({ documentCount: 1, pageCount: 0, status: 'DRAFT' });
+  });
+
+  it('orders by the instant, not the text, when the zone offsets differ, and pages the listing', async () => {
+    const index = new ImportIndex();
+    await index.ready(async function* () {
+      // 08:00Z and 08:30Z (RFC 3339 §5.6): as text the first would sort after the second
+      yield anImport('2026-11-20_0900-00000001', { createdAt: '2026-11-20T09:00:00.000+01:00' });
+      yield anImport('2026-11-20_0830-00000002', { createdAt: '2026-11-20T08:30:00.000Z' });
+      yield anImport('2026-11-19_0900-00000003');
+    });
+    expect(listed(index).map((e) => e.id)).toEqual(['2026-11-20_0830-00000002', '2026-11-20_0900-00000001', '2026-11-19_0900-00000003']);
+    const page = index.owned('a@x', { offset: 1, limit: 1 });
+    expect(page.items.map((e) => e.id)).toEqual(['2026-11-20_0900-00000001']);
+    expect(page.total).toBe(3);
+    expect(index.owned('nobody', { offset: 0, limit: 10 })).toEqual({ items: [], total: 0 });
+  });
+
+  it('moves an entry between message listings when its source changes, and drops it when forgotten', async () => {
+    const index = new ImportIndex();
+    index.record(anImport('2026-11-20_0900-00000001', { source: { internetMessageId: '<m>' } }));
+    index.record(anImport('2026-11-21_0900-00000002', { source: { internetMessageId: '<m>' } }));
+    index.record(anImport('2026-11-20_0900-00000001', { source: { internetMessageId: '<n>' } }));
+    expect(listed(index, '<m>').map((e) => e.id)).toEqual(['2026-11-21_0900-00000002']);
+    expect(listed(index, '<n>').map((e) => e.id)).toEqual(['2026-11-20_0900-00000001']);
+    expect(listed(index).map((e) => e.id)).toEqual(['2026-11-21_0900-00000002', '2026-11-20_0900-00000001']);
+    index.forget('2026-11-21_0900-00000002');
+    expect(listed(index, '<m>')).toEqual([]);
+    expect(listed(index).map((e) => e.id)).toEqual(['2026-11-20_0900-00000001']);
   });
 
   it('keeps a write that races the build over what the build read, and keeps removed imports out', async () => {
@@ -61,7 +94,7 @@ describe('ImportIndex', () => {
     index.forget(gone.id);
     release();
     await building;
-    expect(index.owned('a@x').map((e) => [e.id, e.status])).toEqual([[stale.id, 'SUBMITTED']]);
+    expect(listed(index).map((e) => [e.id, e.status])).toEqual([[stale.id, 'SUBMITTED']]);
   });
 
   it('builds once, and again after a failed build', async () => {
@@ -80,7 +113,7 @@ describe('ImportIndex', () => {
     await index.ready(working);
     await index.ready(working);
     expect(scans).toBe(2);
-    expect(index.owned('a@x')).toHaveLength(1);
+    expect(listed(index)).toHaveLength(1);
   });
 
   it('keeps each owner’s and the domain’s imports and page bytes as entries come, change and go', async () => {

@@ -36,7 +36,60 @@ export function summarize(current: Import): IndexedImport {
   };
 }
 
-const newestFirst = (a: IndexedImport, b: IndexedImport): number => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id.localeCompare(a.id);
+/** A page of a listing: `limit` entries from `offset`, and how many the whole listing holds. */
+export interface ListingQuery {
+  messageId?: string;
+  offset: number;
+  limit: number;
+}
+
+/**
+ * Entries kept newest first — by `createdAt` as epoch milliseconds (parsed
+ * once, on insert: the stored offsets vary with the zone and daylight saving,
+ * so the ISO strings do not sort as text), then by id, descending — so a
+ * listing is a slice, never a sort. Insert and remove find their place by
+ * binary search.
+ */
+class NewestFirst {
+  readonly #at: number[] = [];
+  readonly #entries: IndexedImport[] = [];
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  insert(entry: IndexedImport, at: number): void {
+    const i = this.#place(entry.id, at);
+    this.#entries.splice(i, 0, entry);
+    this.#at.splice(i, 0, at);
+  }
+
+  /** Removes the entry `id` inserted with `at`; absent, nothing changes. */
+  remove(id: string, at: number): void {
+    const i = this.#place(id, at);
+    if (this.#entries[i]?.id !== id) return;
+    this.#entries.splice(i, 1);
+    this.#at.splice(i, 1);
+  }
+
+  slice(offset: number, limit: number): IndexedImport[] {
+    return this.#entries.slice(offset, offset + limit);
+  }
+
+  /** The first position whose entry does not come before (`at`, `id`). */
+  #place(id: string, at: number): number {
+    let low = 0;
+    let high = this.#entries.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const midAt = this.#at[mid] as number;
+      const before = midAt > at || (midAt === at && (this.#entries[mid] as IndexedImport).id > id);
+      if (before) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
 
 /**
  * The listing of one domain, in memory: built once from the import.json files
@@ -53,6 +106,8 @@ const newestFirst = (a: IndexedImport, b: IndexedImport): number => Date.parse(b
 export class ImportIndex {
   readonly #entries = new Map<string, IndexedImport>();
   readonly #owners = new Map<string, Usage>();
+  /** per owner: all their entries, and their entries of each message, newest first */
+  readonly #lists = new Map<string, { all: NewestFirst; byMessage: Map<string, NewestFirst> }>();
   readonly #domain: Usage = { imports: 0, bytes: 0 };
   /** what filing suggestions learn from, kept beside the listing */
   readonly filings = new FilingMemory();
@@ -116,8 +171,31 @@ export class ImportIndex {
     this.#count(entry, 1);
   }
 
+  /** Adds (`sign` 1) or takes away (-1) an entry from its owner's listings. */
+  #list(entry: IndexedImport, sign: 1 | -1): void {
+    const at = Date.parse(entry.createdAt);
+    const messageId = entry.source.internetMessageId;
+    const owner = this.#lists.get(entry.userId) ?? { all: new NewestFirst(), byMessage: new Map<string, NewestFirst>() };
+    if (sign === 1) {
+      this.#lists.set(entry.userId, owner);
+      owner.all.insert(entry, at);
+      if (messageId === undefined) return;
+      const ofMessage = owner.byMessage.get(messageId) ?? new NewestFirst();
+      owner.byMessage.set(messageId, ofMessage);
+      ofMessage.insert(entry, at);
+      return;
+    }
+    owner.all.remove(entry.id, at);
+    if (owner.all.size === 0) this.#lists.delete(entry.userId);
+    const ofMessage = messageId === undefined ? undefined : owner.byMessage.get(messageId);
+    if (messageId === undefined || !ofMessage) return;
+    ofMessage.remove(entry.id, at);
+    if (ofMessage.size === 0) owner.byMessage.delete(messageId);
+  }
+
   /** Adds (`sign` 1) or takes away (-1) an entry from its owner's and the domain's usage. */
   #count(entry: IndexedImport, sign: 1 | -1): void {
+    this.#list(entry, sign);
     const owner = this.#owners.get(entry.userId) ?? { imports: 0, bytes: 0 };
     owner.imports += sign;
     owner.bytes += sign * entry.bytes;
@@ -127,14 +205,14 @@ export class ImportIndex {
     this.#domain.bytes += sign * entry.bytes;
   }
 
-  /** The owner's imports (of one message, when given), newest first. */
-  owned(userId: string, messageId?: string): IndexedImport[] {
-    const found: IndexedImport[] = [];
-    for (const entry of this.#entries.values()) {
-      if (entry.userId !== userId) continue;
-      if (messageId !== undefined && entry.source.internetMessageId !== messageId) continue;
-      found.push(entry);
-    }
-    return found.sort(newestFirst);
+  /**
+   * A page of the owner's imports (of one message, when given), newest first,
+   * and how many there are in all: a slice of a list kept sorted, so its cost
+   * grows with `limit` alone, not with the owner's imports or the domain's.
+   */
+  owned(userId: string, query: ListingQuery): { items: IndexedImport[]; total: number } {
+    const owner = this.#lists.get(userId);
+    const list = query.messageId === undefined ? owner?.all : owner?.byMessage.get(query.messageId);
+    return { items: list ? list.slice(query.offset, query.limit) : [], total: list?.size ?? 0 };
   }
 }
