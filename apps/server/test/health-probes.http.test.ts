@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { problemSchema } from '@toa/api/errors';
 import { paths } from '@toa/api/routes';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /**
@@ -79,6 +79,8 @@ describe('GET /api/health?probe=', () => {
     expect((await probe(server, 'ready')).status).toBe(200);
     await rename(server.dataRoot, `${server.dataRoot}.away`);
     try {
+      // health looks at the disk on a timer (every second), not per call: the change shows at the next look
+      await vi.waitFor(async () => expect((await probe(server, 'ready')).status).toBe(503), { timeout: 30_000, interval: 100 });
       const ready = await probe(server, 'ready');
       expect(ready.status).toBe(503);
       expect(await ready.json()).toEqual({ status: 'failing' });
@@ -86,7 +88,7 @@ describe('GET /api/health?probe=', () => {
     } finally {
       await rename(`${server.dataRoot}.away`, server.dataRoot);
     }
-    expect((await probe(server, 'ready')).status).toBe(200);
+    await vi.waitFor(async () => expect((await probe(server, 'ready')).status).toBe(200), { timeout: 30_000, interval: 100 });
   });
 
   it('every probe answers 503 with Retry-After while the server is starting', async () => {
