@@ -1,7 +1,7 @@
 import { cp, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { problemSchema } from '@toa/api/errors';
-import { type Import, importSchema } from '@toa/api/imports';
+import { IMPORT_SCHEMA_VERSION, type Import, importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fsck } from '../src/cli/fsck.js';
@@ -71,10 +71,10 @@ const damages: Array<{ what: string; damage(id: string): Promise<string>; proble
     what: 'import.json of a newer schema version',
     damage: async (id) => {
       const file = path.join(folderOf(id), 'import.json');
-      await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), schemaVersion: 2, newField: true }));
+      await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), schemaVersion: IMPORT_SCHEMA_VERSION + 1, newField: true }));
       return id;
     },
-    problem: /written by a newer TOA server \(schemaVersion 2/,
+    problem: new RegExp(`written by a newer TOA server \\(schemaVersion ${IMPORT_SCHEMA_VERSION + 1}`),
     fix: /restore/,
   },
   {
