@@ -1,26 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer, type AddressInfo, connect } from 'node:net';
 import path from 'node:path';
+import { freePort, nginxMainConfig, startNginx as startNginxOn } from '@toa/fixtures/nginx';
 import type { Certificate } from './tls.js';
 
 /** The site the release ships and docs/deployment.md shows. */
 export const siteFile = path.resolve(import.meta.dirname, '..', '..', 'share', 'nginx', 'toa.conf');
-
-/** Debian's nginx: on PATH for root, in /usr/sbin for everyone. */
-export function nginxBinary(): string {
-  return existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 export interface Nginx {
   /** `https://127.0.0.1:<port>` */
@@ -51,39 +36,7 @@ export async function startNginx(dir: string, certificate: Certificate, upstream
   const prefix = path.join(dir, 'nginx');
   await mkdir(prefix, { recursive: true });
   await writeFile(path.join(prefix, 'toa.conf'), site);
-  await writeFile(
-    path.join(prefix, 'nginx.conf'),
-    [
-      'daemon off;',
-      'worker_processes 1;',
-      `pid ${prefix}/nginx.pid;`,
-      `error_log ${prefix}/error.log warn;`,
-      'events { worker_connections 64; }',
-      'http {',
-      `  access_log ${prefix}/access.log;`,
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${prefix}/${kind}_temp;`),
-      `  include ${prefix}/toa.conf;`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const child: ChildProcess = spawn(nginxBinary(), ['-p', prefix, '-c', path.join(prefix, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let attempt = 0; ; attempt++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      }).once('error', () => resolve(false));
-    });
-    if (open) break;
-    if (child.exitCode !== null || attempt > 100) throw new Error(`nginx did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const running = await startNginxOn(prefix, await nginxMainConfig(prefix, path.join(prefix, 'toa.conf')), port);
   const url = `https://127.0.0.1:${port}`;
   return {
     url,
@@ -101,9 +54,6 @@ export async function startNginx(dir: string, certificate: Certificate, upstream
         req.on('error', reject);
         req.end(init.body);
       }),
-    stop: async () => {
-      child.kill('SIGQUIT');
-      await exited;
-    },
+    stop: running.stop,
   };
 }

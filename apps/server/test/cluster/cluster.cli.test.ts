@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPEC_CATALOGUE, VALID_INVOICE } from '@toa/fixtures/catalogue';
 import { spawnListening } from '../support/cli-server.js';
 import { corpusDir, repoRoot } from '../support/corpus.js';
-import { nginxCheck, nginxMainConfig, type RunningNginx, startNginx } from '../support/nginx.js';
+import { freePort, nginxCheck, nginxMainConfig, type RunningNginx, startNginx } from '@toa/fixtures/nginx';
 
 /**
  * The cluster on one machine, as an operator runs it: three nodes of the
@@ -44,14 +43,6 @@ let nginxPrefix: string;
 let site: string;
 let message: Buffer;
 const owners: Record<Domain, string> = { acme: 'toa-1', globex: 'toa-1', initech: 'toa-2', umbrella: 'toa-3' };
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 const node = (name: string): Node => nodes.find((n) => n.name === name) as Node;
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxSite } from '../../src/cluster/nginx-site.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
-import { nginxCheck, nginxMainConfig } from '../support/nginx.js';
+import { nginxCheck, nginxMainConfig } from '@toa/fixtures/nginx';
 
 let dir: string;
 let config: Config;
