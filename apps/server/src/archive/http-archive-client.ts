@@ -9,6 +9,7 @@ import type { ArchiveCallLog } from './call-log.js';
 import { describeStatus, readBounded, refusalReason } from './http-answer.js';
 import { parseJson } from './json.js';
 import { assertValidBatch, buildManifest, damagedPageError, pageFile, type UploadManifest } from './manifest.js';
+import { formatDuration } from '../duration.js';
 
 export type HttpArchiveConfig = Extract<ArchiveConfig, { type: 'http' }>;
 
@@ -118,7 +119,7 @@ export class HttpArchiveClient implements ArchiveClient {
       return await interpret(response);
     } catch (error) {
       if (error instanceof ArchiveError || signal?.aborted) throw error;
-      if (timeout.aborted) return { what: `did not answer within ${formatSeconds(this.config.timeoutMs)}` };
+      if (timeout.aborted) return { what: `did not answer within ${formatDuration(this.config.timeoutMs)}` };
       return { what: networkFailure(error) };
     }
   }
@@ -222,10 +223,6 @@ function networkFailure(error: unknown): string {
     if (code !== undefined) return NETWORK_FAILURES[code] ?? `could not be reached (${code})`;
   }
   return 'could not be reached (network error)';
-}
-
-function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /** "The archive answered 500 Internal Server Error 3 times; try again later." */

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';
 import { FairQueue } from './fair-queue.js';
 import { fromWireError, type JobMessage, type MailJob, type MailJobResult, type WorkerMessage } from './mail-worker-protocol.js';
+import { formatDuration } from '../duration.js';
 
 /**
  * Parsing a message is the one thing the server does whose cost the sender
@@ -197,7 +198,7 @@ export class MailWorkerPool {
       // answered only once the thread is gone, so the caller may clean up after it safely
       const onExit = () => {
         finish();
-        if (timedOut) resolve({ dead: `parsing it took longer than ${formatSeconds(timeoutMs)}` });
+        if (timedOut) resolve({ dead: `parsing it took longer than ${formatDuration(timeoutMs)}` });
         else if (crash?.code === 'ERR_WORKER_OUT_OF_MEMORY') resolve({ dead: `parsing it needed more than ${maxOldGenerationSizeMb} MB of memory` });
         else resolve({ dead: `the parser stopped unexpectedly${crash ? ` (${crash.message})` : ''}` });
       };
@@ -210,10 +211,6 @@ export class MailWorkerPool {
       worker.postMessage(message);
     });
   }
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 /**
