@@ -1,3 +1,4 @@
+import { SPEC_INVOICE } from '@toa/fixtures/catalogue';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ATTRIBUTE_ERROR_CODES } from './attribute-types.js';
@@ -5,27 +6,10 @@ import { validateAttribute, validateAttributes, withoutBlanks } from './attribut
 import { attributesSchema } from './imports.js';
 import { type Attribute, type Template, templateSchema } from './templates.js';
 
+// The SPEC invoice, with a supplier limit of 10 and an amount cap of 1000 so that the limits are easy to cross.
 const invoice: Template = templateSchema.parse({
-  id: 'invoice',
-  name: 'Incoming invoice',
-  attributes: [
-    { id: 'supplier', label: 'Supplier', type: 'text', required: true, maxLength: 10, prefill: 'fromName' },
-    { id: 'amount', label: 'Amount', type: 'number', min: 0, max: 1000 },
-    { id: 'invoiceDate', label: 'Invoice date', type: 'date', required: true },
-    {
-      id: 'department',
-      label: 'Department',
-      type: 'choice',
-      required: true,
-      options: [
-        { value: 'FIN', label: 'Finance' },
-        { value: 'HR', label: 'Human resources' },
-      ],
-    },
-    { id: 'confidential', label: 'Confidential', type: 'boolean', default: false },
-    { id: 'reference', label: 'Reference', type: 'text', pattern: '[A-Z]{2}-[0-9]{4}' },
-    { id: 'caseNumber', label: 'Case number', type: 'text', serverGenerated: true },
-  ],
+  ...SPEC_INVOICE,
+  attributes: SPEC_INVOICE.attributes.map((a) => (a.id === 'supplier' ? { ...a, maxLength: 10 } : a.id === 'amount' ? { ...a, max: 1000 } : a)),
 });
 
 function attribute(id: string): Attribute {

@@ -1,30 +1,9 @@
 import type { ImportSummary } from '@toa/api/imports';
 import type { Template } from '@toa/api/templates';
+import { SPEC_INVOICE } from '@toa/fixtures/catalogue';
 
 /** The invoice template of SPEC §13.2, as the API serves it. */
-export const INVOICE: Template = {
-  id: 'invoice',
-  name: 'Incoming invoice',
-  attributes: [
-    { id: 'supplier', label: 'Supplier', type: 'text', required: true, maxLength: 100, prefill: 'fromName', serverGenerated: false },
-    { id: 'amount', label: 'Amount', type: 'number', required: false, min: 0, serverGenerated: false },
-    { id: 'invoiceDate', label: 'Invoice date', type: 'date', required: true, prefill: 'receivedDate', serverGenerated: false },
-    {
-      id: 'department',
-      label: 'Department',
-      type: 'choice',
-      required: true,
-      options: [
-        { value: 'FIN', label: 'Finance' },
-        { value: 'HR', label: 'Human resources' },
-      ],
-      serverGenerated: false,
-    },
-    { id: 'confidential', label: 'Confidential', type: 'boolean', required: false, default: false, serverGenerated: false },
-    { id: 'reference', label: 'Reference', type: 'text', required: false, pattern: '[A-Z]{2}-[0-9]{4}', serverGenerated: false },
-    { id: 'caseNumber', label: 'Case number', type: 'text', required: false, serverGenerated: true },
-  ],
-};
+export const INVOICE: Template = SPEC_INVOICE;
 
 export const LETTER: Template = {
   id: 'letter',

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { initialAttributes } from '@toa/api/prefill';
 import { validateAttributes } from '@toa/api/attributes';
 import { describe, expect, it } from 'vitest';
-import { SPEC_EXAMPLE } from '@toa/fixtures/catalogue';
+import { SPEC_EXAMPLE, SPEC_INVOICE } from '@toa/fixtures/catalogue';
 import { CatalogueError, DEFAULT_CATALOGUE_MAX_BYTES, parseCatalogueXml } from './catalogue-xml.js';
 
 /** A catalogue with one template holding the given attribute elements. */
@@ -25,31 +25,7 @@ describe('parseCatalogueXml: the format', () => {
   it('reads the example of SPEC §13.2 into typed templates', () => {
     expect(parseCatalogueXml(SPEC_EXAMPLE)).toEqual({
       version: '1',
-      templates: [
-        {
-          id: 'invoice',
-          name: 'Incoming invoice',
-          attributes: [
-            { id: 'supplier', label: 'Supplier', type: 'text', required: true, serverGenerated: false, maxLength: 100, prefill: 'fromName' },
-            { id: 'amount', label: 'Amount', type: 'number', required: false, serverGenerated: false, min: 0 },
-            { id: 'invoiceDate', label: 'Invoice date', type: 'date', required: true, serverGenerated: false, prefill: 'receivedDate' },
-            {
-              id: 'department',
-              label: 'Department',
-              type: 'choice',
-              required: true,
-              serverGenerated: false,
-              options: [
-                { value: 'FIN', label: 'Finance' },
-                { value: 'HR', label: 'Human resources' },
-              ],
-            },
-            { id: 'confidential', label: 'Confidential', type: 'boolean', required: false, serverGenerated: false, default: false },
-            { id: 'reference', label: 'Reference', type: 'text', required: false, serverGenerated: false, pattern: '[A-Z]{2}-[0-9]{4}' },
-            { id: 'caseNumber', label: 'Case number', type: 'text', required: false, serverGenerated: true },
-          ],
-        },
-      ],
+      templates: [SPEC_INVOICE],
     });
   });
 
