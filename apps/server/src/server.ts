@@ -23,7 +23,7 @@ import { ImportService } from './services/import-service.js';
 import { domainQuota, Quotas } from './services/quotas.js';
 import type { RetentionReport } from './services/retention.js';
 import { lockDataRoot, recoverDataRoot } from './storage/data-root.js';
-import { FreeSpace } from './fs/free-space.js';
+import { FreeSpace, reserveWarning } from './fs/free-space.js';
 import { Layout } from './storage/layout.js';
 import type { SweepReport } from './storage/recovery.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -200,6 +200,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }
 
     const freeSpace = new FreeSpace(layout.root, config.limits.freeSpaceReserveMb);
+    const diskWarning = await freeSpace.reading().then(reserveWarning, () => undefined);
+    if (diskWarning) logger.warn(LIFECYCLE, `start-up check: ${diskWarning}`);
     // the disk is looked at on a timer, never per call: a probe every second from each load balancer reads memory
     const diskChecks = new Refreshed(async () => {
       const [dataRoot, archives] = await Promise.all([dataRootCheck(layout.root, freeSpace), readiness.archives()]);

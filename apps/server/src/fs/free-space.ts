@@ -10,7 +10,24 @@ export interface FreeSpaceReading {
   freeBytes: number;
   /** the configured reserve, bytes (`limits.freeSpaceReserveMb`) */
   reserveBytes: number;
+  /** the size of the data root's filesystem, bytes (`blocks × bsize`) */
+  totalBytes: number;
   belowReserve: boolean;
+}
+
+/**
+ * What an administrator must hear at start about the disk, or `undefined`:
+ * a reserve larger than the whole disk (every write would answer 507 for
+ * good) or a disk already below its reserve.
+ */
+export function reserveWarning({ freeBytes, reserveBytes, totalBytes, belowReserve }: FreeSpaceReading): string | undefined {
+  if (reserveBytes > totalBytes) {
+    return `the free-space reserve of ${formatMib(reserveBytes)} is larger than the whole data disk (${formatMib(totalBytes)}): every new import and page will be refused with 507; lower limits.freeSpaceReserveMb`;
+  }
+  if (belowReserve) {
+    return `the data disk has ${formatMib(freeBytes)} free, below its reserve of ${formatMib(reserveBytes)}: new content is refused with 507 until there is room`;
+  }
+  return undefined;
 }
 
 /**
@@ -59,7 +76,7 @@ export class FreeSpace {
   async #read(): Promise<FreeSpaceReading> {
     const stats = await statfs(this.#root);
     const freeBytes = stats.bavail * stats.bsize;
-    return { freeBytes, reserveBytes: this.#reserveBytes, belowReserve: freeBytes < this.#reserveBytes };
+    return { freeBytes, reserveBytes: this.#reserveBytes, totalBytes: stats.blocks * stats.bsize, belowReserve: freeBytes < this.#reserveBytes };
   }
 }
 
