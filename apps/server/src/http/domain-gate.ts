@@ -1,10 +1,15 @@
-import { domainOfPath } from '@toa/api/routes';
+import { API_PREFIX, domainOfPath, paths } from '@toa/api/routes';
 import type { RequestHandler } from 'express';
 import { DRAIN_RETRY_AFTER_SECONDS, type DomainDrains } from '../cluster/domain-drains.js';
 import type { ClusterPlacement } from '../config/schema.js';
 import { AppError } from '../errors.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A POST that only reads (its body is a question, not content): served while the domain drains. */
+function isQuery(req: { method: string; path: string }, domain: string): boolean {
+  return req.method === 'POST' && `${API_PREFIX}${req.path}` === paths.suggestions(domain);
+}
 
 /**
  * A cluster's check on every domain-scoped request (docs/scaling.md): a
@@ -31,7 +36,7 @@ export function domainGate(cluster: ClusterPlacement, drains: DomainDrains): Req
       );
       return;
     }
-    if (READS.has(req.method)) {
+    if (READS.has(req.method) || isQuery(req, domain)) {
       next();
       return;
     }

@@ -130,6 +130,8 @@ describe('draining a domain', () => {
     expect(read.status).toBe(200);
     expect(importSchema.parse(await read.json()).documents[0]?.pages).toHaveLength(1);
     expect((await alice(paths.imports('acme'))).status).toBe(200);
+    // asking for filing suggestions is a POST that only reads
+    expect((await alice(paths.suggestions('acme'), json('POST', { subject: 'Invoice' }))).status).toBe(200);
     for (const [method, init] of [
       ['PUT', json('PUT', { templateId: 'x', attributes: {} })],
       ['DELETE', { method: 'DELETE' }],
