@@ -40,6 +40,11 @@ export interface StandInMessage {
   internetMessageId?: string;
   subject?: string;
   from?: { displayName: string; emailAddress: string };
+  /** Outlook's conversation id (`item.conversationId`, Mailbox 1.1): the thread the message belongs to */
+  conversationId?: string;
+  /** the recipients (`item.to` / `item.cc`, Mailbox 1.1) */
+  to?: { displayName: string; emailAddress: string }[];
+  cc?: { displayName: string; emailAddress: string }[];
   /** a Date, or an ISO 8601 string (configurations that travel as JSON) */
   dateTimeCreated?: Date | string;
   attachments?: StandInAttachment[];
@@ -229,6 +234,9 @@ export function createOffice(mailbox: StandInMailbox) {
       internetMessageId: current.internetMessageId,
       subject: current.subject,
       from: current.from,
+      conversationId: current.conversationId,
+      to: current.to ?? [],
+      cc: current.cc ?? [],
       dateTimeCreated: typeof created === 'string' ? new Date(created) : created,
       attachments: current.attachments ?? [],
       getAsFileAsync: (...args: unknown[]) =>

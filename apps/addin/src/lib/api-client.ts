@@ -15,6 +15,7 @@ import {
   type UpdateDocumentRequest,
 } from '@toa/api/imports';
 import { DEV_IDENTITY_HEADERS, PAGE_UPLOAD_FIELD, paths } from '@toa/api/routes';
+import { type SuggestionRequest, type SuggestionsResponse, suggestionsResponseSchema } from '@toa/api/suggestions';
 import { type TemplatesResponse, templatesResponseSchema } from '@toa/api/templates';
 import type { z } from 'zod';
 import { retry } from './retry';
@@ -92,6 +93,8 @@ export interface ApiClient {
   listImports(domain: string, query?: { messageId?: string; limit?: number; offset?: number }): Promise<ListImportsResponse>;
   getImport(domain: string, id: string, signal?: AbortSignal): Promise<Import>;
   createImport(domain: string, body: CreateImportRequest): Promise<Import>;
+  /** Ranked places to file a message in `domain`, best first (`POST …/suggestions`); changes nothing, so retried like a read. */
+  suggestions(domain: string, body: SuggestionRequest, signal?: AbortSignal): Promise<SuggestionsResponse>;
   deleteImport(domain: string, id: string): Promise<void>;
   uploadPage(
     domain: string,
@@ -289,6 +292,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     getImport: (domain, id, signal) => send({ method: 'GET', path: paths.import(domain, id), schema: importSchema, idempotent: true, signal }),
     createImport: (domain, body) => send({ method: 'POST', path: paths.imports(domain), schema: importSchema, body, idempotent: false }),
+    suggestions: (domain, body, signal) =>
+      send({ method: 'POST', path: paths.suggestions(domain), schema: suggestionsResponseSchema, body, idempotent: true, signal }),
     deleteImport: async (domain, id) => {
       await send({ method: 'DELETE', path: paths.import(domain, id), idempotent: false });
     },

@@ -1,6 +1,7 @@
 import { ApiError, type ApiClient, NetworkError } from '../lib/api-client';
 import type { AttachmentInfo, Document, Import, ImportStatus, ImportSummary, Protection } from '@toa/api/imports';
 import type { FieldError } from '@toa/api/errors';
+import type { Suggestion, SuggestionRequest } from '@toa/api/suggestions';
 import { INVOICE, LETTER } from './fixtures';
 
 /**
@@ -16,6 +17,10 @@ export class FakeApiClient implements ApiClient {
   emlProtection: Protection | undefined;
   /** earlier imports of the message, for the duplicate check */
   earlier: ImportSummary[] = [];
+  /** what `suggestions` answers, best first */
+  suggestionList: Suggestion[] = [];
+  /** the body of every `suggestions` call */
+  readonly suggestionRequests: SuggestionRequest[] = [];
   /** what each submit ends in, one entry per submit; default SUBMITTED */
   submitOutcomes: ImportStatus[] = [];
   /** polls that still answer PENDING before the outcome shows */
@@ -58,6 +63,11 @@ export class FakeApiClient implements ApiClient {
     this.record(`list ${domain}${query.messageId ? ` ${query.messageId}` : ''}`, 'listImports');
     const items = query.messageId ? this.earlier : [];
     return { items, total: items.length, limit: 20, offset: 0 };
+  }
+  async suggestions(domain: string, body: SuggestionRequest) {
+    this.record(`suggest ${domain}`, 'suggestions');
+    this.suggestionRequests.push(body);
+    return { suggestions: this.suggestionList.filter((s) => s.domain === domain) };
   }
   async getImport(_domain: string, id: string) {
     this.record(`get ${id}`, 'getImport');

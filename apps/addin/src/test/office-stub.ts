@@ -61,6 +61,9 @@ export const SAMPLE_MESSAGE: StubMessage = {
   internetMessageId: '<invoice-42@supplier.example>',
   subject: 'Invoice 42',
   from: { displayName: 'Alice Supplier', emailAddress: 'alice@supplier.example' },
+  conversationId: 'AAQkConversation-invoice-42',
+  to: [{ displayName: 'Bob Clerk', emailAddress: 'bob@acme.example' }],
+  cc: [{ displayName: 'Nobody', emailAddress: '' }],
   dateTimeCreated: new Date('2026-11-03T09:15:00Z'),
   attachments: [
     { id: 'att-1', name: 'invoice.pdf', contentType: 'application/pdf', size: 1200, isInline: false },

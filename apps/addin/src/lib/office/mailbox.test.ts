@@ -61,6 +61,9 @@ describe('readCurrentMessage', () => {
       fromName: 'Alice Supplier',
       fromAddress: 'alice@supplier.example',
       receivedAt: '2026-11-03T09:15:00.000Z',
+      conversationId: 'AAQkConversation-invoice-42',
+      to: ['bob@acme.example'],
+      cc: [],
     });
     expect(message?.attachments.map((a) => [a.id, a.isInline, a.isItem, a.contentType])).toEqual([
       ['att-1', false, false, 'application/pdf'],

@@ -30,6 +30,11 @@ export interface CurrentMessage {
   fromAddress: string | undefined;
   /** ISO 8601 */
   receivedAt: string | undefined;
+  /** Outlook's conversation id (`item.conversationId`, Mailbox 1.1); the thread the message belongs to */
+  conversationId?: string;
+  /** recipients' addresses (`item.to` / `item.cc`, Mailbox 1.1), as Outlook lists them */
+  to?: string[];
+  cc?: string[];
   /** file and item attachments; cloud links are not part of the EML and are left out */
   attachments: MessageAttachment[];
   /** signed or encrypted, as far as Outlook tells before the message is read whole */
@@ -85,9 +90,17 @@ export function readCurrentMessage(): CurrentMessage | undefined {
     fromName: item.from?.displayName || undefined,
     fromAddress: item.from?.emailAddress || undefined,
     receivedAt: created && !Number.isNaN(created.getTime()) ? created.toISOString() : undefined,
+    conversationId: item.conversationId || undefined,
+    to: addressesOf(item.to),
+    cc: addressesOf(item.cc),
     attachments,
     protection: protectionOf(item.itemClass ?? '', attachments),
   };
+}
+
+/** The addresses of a read message's recipient list (`EmailAddressDetails[]`, Mailbox 1.1), blanks left out. */
+function addressesOf(recipients: Office.EmailAddressDetails[] | undefined): string[] {
+  return (recipients ?? []).map((r) => r.emailAddress).filter((address) => address.length > 0);
 }
 
 /** Whether an attachment is the signature of a signed message (Outlook may list it): it stays with the message. */

@@ -7,13 +7,14 @@ import { corpusDir } from './paths';
 export type OutlookAttachment = Required<StandInAttachment>;
 
 /** The `message` key of the Office stand-in's browser configuration (preview/office/browser.ts). */
-export type OutlookMessage = Required<Omit<StandInMessage, 'emlBase64' | 'attachments' | 'dateTimeCreated' | 'itemClass'>> & {
-  /** `IPM.Note` when absent */
-  itemClass?: string;
-  dateTimeCreated: string;
-  attachments: OutlookAttachment[];
-  emlBase64: string;
-};
+export type OutlookMessage = Required<Omit<StandInMessage, 'emlBase64' | 'attachments' | 'dateTimeCreated' | 'itemClass' | 'conversationId' | 'to' | 'cc'>> &
+  Pick<StandInMessage, 'conversationId' | 'to' | 'cc'> & {
+    /** `IPM.Note` when absent */
+    itemClass?: string;
+    dateTimeCreated: string;
+    attachments: OutlookAttachment[];
+    emlBase64: string;
+  };
 
 export interface CorpusMessage {
   /** the file's bytes, exactly as Outlook's getAsFileAsync would hand them over */

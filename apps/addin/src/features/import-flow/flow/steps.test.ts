@@ -34,7 +34,8 @@ describe('create', () => {
   it("creates the import with the message's source facts once, and records it for a reload", async () => {
     const { ctx, store } = recordedContext(flow.client);
     const message = pdfMessage('<create@x>');
-    const attempt = attemptFor(message);
+    const thread = { conversationId: 'AAQkThread-create', to: ['dana@acme.example'], cc: ['eve@acme.example'] };
+    const attempt = attemptFor({ ...message, details: { ...message.details, ...thread } });
     const id = await createImport(ctx, attempt);
     expect(await createImport(ctx, attempt)).toBe(id);
 
@@ -43,6 +44,7 @@ describe('create', () => {
       subject: 'Another PDF',
       from: 'Test Tester <xxxx@xxxx.com>',
       receivedAt: '2005-05-10T17:26:39.000Z',
+      ...thread,
     });
     expect((await flow.client.listImports(DOMAIN, { messageId: '<create@x>' })).total).toBe(1);
     expect(store.load('<create@x>')).toEqual({ domain: DOMAIN, id, uploaded: false, extracted: {}, saved: false });

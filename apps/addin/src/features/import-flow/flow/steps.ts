@@ -118,7 +118,15 @@ export async function createImport(ctx: FlowContext, attempt: Attempt): Promise<
   if (attempt.importId) return attempt.importId;
   const { details } = attempt.message;
   const created = await ctx.client.createImport(attempt.domain, {
-    source: { internetMessageId: details.internetMessageId, subject: details.subject, from: formatFrom(details), receivedAt: details.receivedAt },
+    source: {
+      internetMessageId: details.internetMessageId,
+      subject: details.subject,
+      from: formatFrom(details),
+      receivedAt: details.receivedAt,
+      conversationId: details.conversationId,
+      to: details.to,
+      cc: details.cc,
+    },
   });
   attempt.importId = created.id;
   record(ctx, attempt);

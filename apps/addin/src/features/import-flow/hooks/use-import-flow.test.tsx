@@ -73,6 +73,9 @@ describe('useImportFlow', () => {
       subject: 'Invoice 42',
       from: 'Alice Supplier <alice@supplier.example>',
       receivedAt: '2026-11-03T09:15:00.000Z',
+      conversationId: 'AAQkConversation-invoice-42',
+      to: ['bob@acme.example'],
+      cc: [],
     });
     expect(office.customProperties.get(BATCH_ID_PROPERTY)).toBe(result.current.state.phase === 'submitted' && result.current.state.batchId);
   });
