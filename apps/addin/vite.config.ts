@@ -1,6 +1,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize } from 'node:path';
+import { API_PREFIX } from '@toa/api/routes';
 import { loadConfig } from '@toa/server/dist/config/load-config.js';
 import react from '@vitejs/plugin-react';
 import type { Plugin } from 'vite';
@@ -72,7 +73,7 @@ export default defineConfig(({ command }) => ({
   },
   server: {
     port: 3000,
-    proxy: command === 'serve' ? { '/api': apiTarget() } : undefined,
+    proxy: command === 'serve' ? { [API_PREFIX]: apiTarget() } : undefined,
   },
   test: {
     projects: [

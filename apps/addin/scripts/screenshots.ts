@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { corpusMessage } from '../test/e2e/support/corpus-message';
+import { PDF, pdfMessage } from '../test/e2e/support/corpus-message';
 import { DARK_BACKGROUND, launchChromium, openPane } from '../test/e2e/support/pane';
 import { attachmentItem, extractAsScan, fillInvoice, messageForm } from '../test/e2e/support/pane-form';
 import { repoRoot } from '../test/e2e/support/paths';
@@ -17,14 +17,10 @@ import { startEmbeddedDefault, startToaServer } from '../test/e2e/support/toa-se
 
 const screenshotsDir = path.join(repoRoot, 'docs', 'screenshots');
 
-const PDF = 'broken.pdf';
-const message = corpusMessage('mikel-mail/attachment_emails/attachment_pdf.eml', {
-  itemId: 'AAMkItem-attachment-pdf',
-  internetMessageId: '<xxxx@xxxx.com>',
+const message = pdfMessage({
   subject: 'Invoice 2026/118 for the May delivery',
   from: { displayName: 'Northwind Traders', emailAddress: 'billing@northwind.example' },
   dateTimeCreated: '2026-05-10T09:26:39.000Z',
-  attachments: [PDF],
 });
 
 /** The pane with an invoice filled in and the PDF extracted, in the light and the dark theme. */

@@ -5,37 +5,23 @@ import path from 'node:path';
 import { problemSchema } from '@toa/api/errors';
 import { importSchema } from '@toa/api/imports';
 import { DEV_IDENTITY_HEADERS, paths } from '@toa/api/routes';
-import type { Browser, Page, Route } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { corpusMessage } from './support/corpus-message';
+import type { Page, Route } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { chromiumForFile } from './support/chromium';
+import { PDF, pdfMessage } from './support/corpus-message';
 import { DOMAIN, type StoredImport, startToaServer, type ToaServer } from './support/toa-server';
-import { launchChromium, officeState, openPane } from './support/pane';
+import { officeState, openPane } from './support/pane';
 import { descriptionsOf, earlierImportsNotice, extractAsScan, fillInvoice, importButton, messageForm, outcome, submittedBatchId } from './support/pane-form';
 import { type ScriptedArchive, startScriptedArchive } from './support/scripted-archive';
 
-const PDF = 'broken.pdf';
-/** A real message with one PDF attachment, as Outlook would show it. */
-const message = corpusMessage('mikel-mail/attachment_emails/attachment_pdf.eml', {
-  itemId: 'AAMkItem-attachment-pdf',
-  internetMessageId: '<xxxx@xxxx.com>',
-  subject: 'Another PDF with 🎉 Unicode chars in it 🍿',
-  from: { displayName: 'Test Tester', emailAddress: 'xxxx@xxxx.com' },
-  dateTimeCreated: '2005-05-10T17:26:39.000Z',
-  attachments: [PDF],
-});
+const message = pdfMessage();
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-let browser: Browser;
+const browser = chromiumForFile();
 let server: ToaServer | undefined;
 let archive: ScriptedArchive | undefined;
 
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
 afterEach(async () => {
   await server?.stop();
   await archive?.close();
@@ -44,7 +30,7 @@ afterEach(async () => {
 });
 
 function paneFor(running: ToaServer): Promise<Page> {
-  return openPane(browser, running.url, { message: message.outlook });
+  return openPane(browser(), running.url, { message: message.outlook });
 }
 
 describe('the task pane against the real server', () => {
@@ -60,7 +46,8 @@ describe('the task pane against the real server', () => {
     const uploadHeld = new Promise<void>((resolve) => {
       releaseUpload = resolve;
     });
-    await page.route('**/documents/1/pages', async (route: Route) => {
+    // any id: the import is created by the click below
+    await page.route(`**${paths.pages(DOMAIN, '*', 1)}`, async (route: Route) => {
       await uploadHeld;
       await route.continue();
     });
@@ -174,7 +161,8 @@ describe('the task pane against the real server', () => {
     const page = await paneFor(server);
     const created: string[] = [];
     page.on('request', (request) => {
-      if (request.method() !== 'GET' && request.url().includes('/api/import/')) created.push(`${request.method()} ${request.url()}`);
+      if (request.method() !== 'GET' && new URL(request.url()).pathname.startsWith(`${paths.imports(DOMAIN)}/`))
+        created.push(`${request.method()} ${request.url()}`);
     });
     await fillInvoice(page, { department: 'Finance', amount: '-5', reference: 'ab-12' });
 

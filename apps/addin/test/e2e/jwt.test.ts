@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import type { Browser, Page, Request } from 'playwright-core';
+import { API_PREFIX } from '@toa/api/routes';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { corpusMessage } from './support/corpus-message';
-import { launchChromium, type OfficeConfig, type OfficeState, officeState, openPane } from './support/pane';
+import { chromiumForFile } from './support/chromium';
+import { pdfMessage } from './support/corpus-message';
+import { type OfficeConfig, type OfficeState, officeState, openPane } from './support/pane';
 import { fillInvoice, importButton, submittedBatchId } from './support/pane-form';
 import { type StoredImport, startToaServer, type ToaServer } from './support/toa-server';
 
@@ -17,19 +19,12 @@ const ISSUER = `https://login.microsoftonline.com/${TENANT}/v2.0`;
 const AUDIENCE = randomUUID();
 const KID = 'toa-e2e-key';
 
-const message = corpusMessage('mikel-mail/attachment_emails/attachment_pdf.eml', {
-  itemId: 'AAMkItem-jwt',
-  internetMessageId: '<xxxx@xxxx.com>',
-  subject: 'Another PDF with 🎉 Unicode chars in it 🍿',
-  from: { displayName: 'Test Tester', emailAddress: 'xxxx@xxxx.com' },
-  dateTimeCreated: '2005-05-10T17:26:39.000Z',
-  attachments: ['broken.pdf'],
-});
+const message = pdfMessage({ itemId: 'AAMkItem-jwt' });
 
 /** What the stand-in's `Office.auth.getAccessToken` does (preview/office/stand-in.ts, `sso`). */
 type SsoSetting = { token: string } | { error: { code: number; name: string; message: string } };
 
-let browser: Browser;
+const browser = chromiumForFile();
 let signingKey: CryptoKey;
 let keySet: Server;
 let jwksUrl: string;
@@ -45,10 +40,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => keySet.listen(0, '127.0.0.1', resolve));
   jwksUrl = `http://127.0.0.1:${(keySet.address() as AddressInfo).port}/discovery/v2.0/keys`;
-  browser = await launchChromium();
 });
 afterAll(async () => {
-  await browser?.close();
   await new Promise((resolve) => keySet?.close(resolve));
 });
 afterEach(async () => {
@@ -80,7 +73,7 @@ function startJwtServer(): Promise<ToaServer> {
 
 function paneWith(running: ToaServer, sso: SsoSetting): Promise<Page> {
   const office: OfficeConfig = { message: message.outlook, sso };
-  return openPane(browser, running.url, office);
+  return openPane(browser(), running.url, office);
 }
 
 const ssoState = (page: Page): Promise<OfficeState> => officeState(page);
@@ -89,7 +82,7 @@ const ssoState = (page: Page): Promise<OfficeState> => officeState(page);
 function recordApiRequests(page: Page): Request[] {
   const requests: Request[] = [];
   page.on('request', (request) => {
-    if (new URL(request.url()).pathname.startsWith('/api/')) requests.push(request);
+    if (new URL(request.url()).pathname.startsWith(`${API_PREFIX}/`)) requests.push(request);
   });
   return requests;
 }

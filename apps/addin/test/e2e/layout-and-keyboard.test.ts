@@ -1,8 +1,9 @@
 // @vitest-environment node
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { corpusMessage } from './support/corpus-message';
-import { DARK_BACKGROUND, launchChromium, openPane } from './support/pane';
+import type { Locator, Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { chromiumForFile } from './support/chromium';
+import { PDF, pdfMessage } from './support/corpus-message';
+import { DARK_BACKGROUND, openPane } from './support/pane';
 import { attachmentItem, extractAsScan, fillInvoice, importButton, messageForm, submittedBatchId } from './support/pane-form';
 import { startToaServer, type ToaServer } from './support/toa-server';
 
@@ -12,15 +13,7 @@ import { startToaServer, type ToaServer } from './support/toa-server';
  * keyboard alone.
  */
 
-const PDF = 'broken.pdf';
-const message = corpusMessage('mikel-mail/attachment_emails/attachment_pdf.eml', {
-  itemId: 'AAMkItem-attachment-pdf',
-  internetMessageId: '<xxxx@xxxx.com>',
-  subject: 'Another PDF with 🎉 Unicode chars in it 🍿',
-  from: { displayName: 'Test Tester', emailAddress: 'xxxx@xxxx.com' },
-  dateTimeCreated: '2005-05-10T17:26:39.000Z',
-  attachments: [PDF],
-});
+const message = pdfMessage();
 
 const NARROW = { width: 320, height: 640 };
 /** The invoice template's fields a user edits (Case number is the server's). */
@@ -28,15 +21,9 @@ const INVOICE_FIELDS = ['Supplier', 'Amount', 'Invoice date', 'Department', 'Con
 /** Enough Tab presses to cross the whole pane; more means the target is not in the tab order. */
 const MAX_TAB_STOPS = 40;
 
-let browser: Browser;
+const browser = chromiumForFile();
 let server: ToaServer | undefined;
 
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
 afterEach(async () => {
   await server?.stop();
   server = undefined;
@@ -48,7 +35,7 @@ describe('the task pane at 320 px', () => {
     ['dark', DARK_BACKGROUND, 'dark'],
   ])('%s theme: nothing scrolls sideways and every control lies within the width', async (_theme, bodyBackgroundColor, colorScheme) => {
     server = await startToaServer();
-    const page = await openPane(browser, server.url, { message: message.outlook, bodyBackgroundColor }, { viewport: NARROW });
+    const page = await openPane(browser(), server.url, { message: message.outlook, bodyBackgroundColor }, { viewport: NARROW });
     // Everything the pane can show for the message: the invoice filled in, the PDF extracted with its own form.
     await fillInvoice(page, { amount: '1250.50', department: 'Finance', reference: 'AB-1234' });
     await extractAsScan(page, PDF, 'Scanned PDF');
@@ -111,7 +98,7 @@ describe('the task pane at 320 px', () => {
 describe('the task pane with the keyboard alone', () => {
   it('fills in the message and its attachment and imports it to SUBMITTED without a click', async () => {
     server = await startToaServer();
-    const page = await openPane(browser, server.url, { message: message.outlook });
+    const page = await openPane(browser(), server.url, { message: message.outlook });
     const form = messageForm(page);
     const item = attachmentItem(page, PDF);
     // Waiting for the form to be there is not acting on it.

@@ -1,9 +1,9 @@
 // @vitest-environment node
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/pane';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { chromiumForFile } from './support/chromium';
 import { attachmentItem, importButton, messageForm, submittedBatchId } from './support/pane-form';
 import { corpusDir } from './support/paths';
 import { type EmbeddedDefaultServer, importsUnder, startEmbeddedDefault } from './support/toa-server';
@@ -11,15 +11,9 @@ import { type EmbeddedDefaultServer, importsUnder, startEmbeddedDefault } from '
 const SUBJECT = 'Another PDF with 🎉 Unicode chars in it 🍿';
 const PDF = 'broken.pdf';
 
-let browser: Browser;
+const browser = chromiumForFile();
 let server: EmbeddedDefaultServer | undefined;
 
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
 afterEach(async () => {
   await server?.stop();
   server = undefined;
@@ -27,7 +21,7 @@ afterEach(async () => {
 
 /** Opens `/` as a newcomer would after `npm start`; anything off loopback is refused and recorded. */
 async function openPreview(url: string): Promise<{ page: Page; offLoopback: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Prague', locale: 'en-US' });
+  const context = await browser().newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Prague', locale: 'en-US' });
   const offLoopback: string[] = [];
   await context.route(
     (target) => target.hostname !== '127.0.0.1',

@@ -72,3 +72,22 @@ function base64Attachment(eml: string, filename: string): Buffer {
 function contentTypeOf(eml: string, filename: string): string {
   return /content-type:\s*([^;\s]+)/i.exec(partOf(eml, filename).headers)?.[1] ?? 'application/octet-stream';
 }
+
+/** The PDF attachment of `pdfMessage` (a real file of the corpus, named as the sender named it). */
+export const PDF = 'broken.pdf';
+
+/**
+ * A real message with one PDF attachment (`PDF`), as Outlook would show it;
+ * `changes` replace what Outlook reports (item id, subject, sender, date).
+ */
+export function pdfMessage(changes: Partial<Omit<OutlookMessage, 'emlBase64' | 'attachments'>> = {}): CorpusMessage {
+  return corpusMessage('mikel-mail/attachment_emails/attachment_pdf.eml', {
+    itemId: 'AAMkItem-attachment-pdf',
+    internetMessageId: '<xxxx@xxxx.com>',
+    subject: 'Another PDF with 🎉 Unicode chars in it 🍿',
+    from: { displayName: 'Test Tester', emailAddress: 'xxxx@xxxx.com' },
+    dateTimeCreated: '2005-05-10T17:26:39.000Z',
+    ...changes,
+    attachments: [PDF],
+  });
+}
