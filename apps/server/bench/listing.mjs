@@ -40,7 +40,7 @@ async function scanBaseline(domainDir) {
  * from a tar would (SPEC §3.7). Only import.json is copied: the listing
  * reads nothing else, so the pages it names are not needed on disk.
  */
-async function addImports(domainDir, model, from, to) {
+export async function addImports(domainDir, model, from, to) {
   for (let i = from; i < to; i += 1) {
     const at = new Date(Date.now() - (i + 1) * 90_000);
     const iso = at.toISOString();
@@ -54,7 +54,7 @@ async function addImports(domainDir, model, from, to) {
 }
 
 /** A real import with two pages and a described source, made through the API: the shape every copy has. */
-async function modelImport(client, site, workDir) {
+export async function modelImport(client, site, workDir) {
   const id = await client.createImport({
     internetMessageId: '<bench-model@bench.example>',
     subject: 'Invoice 2026-0042 for October',
