@@ -10,6 +10,7 @@ import { paths } from '@toa/api/routes';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SPEC_CATALOGUE } from '@toa/fixtures/catalogue';
+import { freePort } from '@toa/fixtures/ports';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /**
@@ -45,23 +46,12 @@ async function catalogueServer(): Promise<{ url: string; answer: (status: number
   };
 }
 
-/** A loopback port nobody listens on: connecting to it is refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 const ADMIN = 'admin@acme.example';
 const acme = { code: 'acme', name: 'ACME', templates: { file: './acme.xml' }, archive: { type: 'filesystem' as const, root: './archive/acme' } };
 
 describe('GET /api/health', () => {
   it('gives anyone the status only and 503 when degraded; an administrator gets the checks, with source and age', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const server = await startTestServer({
       overrides: {
         domains: [

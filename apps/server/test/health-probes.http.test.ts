@@ -1,9 +1,8 @@
-import { once } from 'node:events';
 import { rename } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import { problemSchema } from '@toa/api/errors';
 import { paths } from '@toa/api/routes';
+import { freePort } from '@toa/fixtures/ports';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -18,16 +17,6 @@ const started: TestServer[] = [];
 afterEach(async () => {
   for (const server of started.splice(0)) await server.dispose();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Waits until something accepts connections on the port (the server takes it before anything else). */
 async function listening(port: number): Promise<void> {

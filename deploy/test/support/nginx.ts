@@ -1,7 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import path from 'node:path';
-import { freePort, nginxMainConfig, startNginx as startNginxOn } from '@toa/fixtures/nginx';
+import { nginxMainConfig, startNginx as startNginxOn } from '@toa/fixtures/nginx';
+import { freePort } from '@toa/fixtures/ports';
 import type { Certificate } from './tls.js';
 
 /** The site the release ships and docs/deployment.md shows. */

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPEC_CATALOGUE, VALID_INVOICE } from '@toa/fixtures/catalogue';
 import { spawnListening } from '../support/cli-server.js';
 import { corpusDir, repoRoot } from '../support/corpus.js';
-import { freePort, nginxCheck, nginxMainConfig, type RunningNginx, startNginx } from '@toa/fixtures/nginx';
+import { nginxCheck, nginxMainConfig, type RunningNginx, startNginx } from '@toa/fixtures/nginx';
+import { freePort } from '@toa/fixtures/ports';
 
 /**
  * The cluster on one machine, as an operator runs it: three nodes of the
