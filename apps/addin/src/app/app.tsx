@@ -47,6 +47,7 @@ export function App() {
   const templates = useTemplates(draft.domain);
   const templateList = templates.data?.templates ?? [];
   const limits = templates.data?.limits;
+  const lastValues = templates.data?.lastValues;
   const facts = useMemo(() => factsOf(message), [message]);
   const flow = useImportFlow({ domain: draft.domain, messageKey, message, draft, templates: templateList, limits });
   const [historyKey, setHistoryKey] = useState(0);
@@ -113,6 +114,7 @@ export function App() {
               draft={draft.message}
               onChange={(next) => update((d) => ({ ...d, message: next }))}
               facts={facts}
+              lastValues={lastValues}
               serverErrors={flow.serverErrors[MESSAGE_DOCUMENT]}
               showAllErrors={flow.showAllErrors}
               limits={limits}
@@ -128,8 +130,9 @@ export function App() {
               drafts={draft.attachments}
               onChange={(id, next) => update((d) => ({ ...d, attachments: { ...d.attachments, [id]: next } }))}
               templates={templateList}
-              defaultTemplateId={draft.message.templateId}
+              messageDocument={draft.message}
               facts={facts}
+              lastValues={lastValues}
               serverErrors={flow.serverErrors}
               showAllErrors={flow.showAllErrors}
               limits={limits}

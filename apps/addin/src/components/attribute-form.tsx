@@ -18,12 +18,14 @@ export interface AttributeFormProps {
   showAllErrors?: boolean;
   /** the server's limits on values, applied as the user types */
   limits?: AttributeLimits;
+  /** attribute id → a note under the field on where its value came from ("from the message") */
+  hints?: Readonly<Record<string, string>>;
 }
 
 /** The template's typed attributes as labelled fields, checked with the shared rules as the user types. */
 const NO_ERRORS: FieldMessages = {};
 
-export function AttributeForm({ template, values, onChange, serverErrors = NO_ERRORS, showAllErrors = false, limits }: AttributeFormProps) {
+export function AttributeForm({ template, values, onChange, serverErrors = NO_ERRORS, showAllErrors = false, limits, hints }: AttributeFormProps) {
   const styles = useStyles();
   const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
   const [editedSinceServer, setEditedSinceServer] = useState<ReadonlySet<string>>(new Set());
@@ -48,6 +50,7 @@ export function AttributeForm({ template, values, onChange, serverErrors = NO_ER
             attribute={attribute}
             value={values[attribute.id]}
             error={local ?? server}
+            hint={hints?.[attribute.id]}
             onChange={(value) => change(attribute.id, value)}
             onBlur={() => touch(attribute.id)}
           />
@@ -61,6 +64,8 @@ interface AttributeFieldProps {
   attribute: Attribute;
   value: FieldValue | undefined;
   error: string | undefined;
+  /** where the value came from, under the field */
+  hint?: string | undefined;
   onChange: (value: FieldValue) => void;
   onBlur: () => void;
 }
@@ -68,7 +73,7 @@ interface AttributeFieldProps {
 /** What every control gets besides: its text (empty for a boolean), and the Field's label and validation props. */
 interface ControlProps extends AttributeFieldProps {
   text: string;
-  fieldProps: { label: string; required: boolean; validationMessage: string | undefined; validationState: 'error' | 'none' };
+  fieldProps: { label: string; required: boolean; validationMessage: string | undefined; validationState: 'error' | 'none'; hint: string | undefined };
 }
 
 /**
@@ -77,7 +82,7 @@ interface ControlProps extends AttributeFieldProps {
  */
 const CONTROLS: Record<AttributeType, (props: ControlProps) => ReactElement> = {
   boolean: ({ attribute, value, error, onChange, onBlur, fieldProps }) => (
-    <Field validationMessage={error} validationState={fieldProps.validationState}>
+    <Field validationMessage={error} validationState={fieldProps.validationState} hint={fieldProps.hint}>
       <Checkbox label={attribute.label} checked={value === true} onChange={(_, data) => onChange(data.checked === true)} onBlur={onBlur} />
     </Field>
   ),
@@ -99,7 +104,7 @@ const CONTROLS: Record<AttributeType, (props: ControlProps) => ReactElement> = {
     </Field>
   ),
   number: ({ attribute, text, onChange, onBlur, fieldProps }) => (
-    <Field {...fieldProps} hint={rangeHint(attribute)}>
+    <Field {...fieldProps} hint={joinHints(rangeHint(attribute), fieldProps.hint)}>
       {/* Text, not type=number: the browser would blank "12a" and the error would say "required". */}
       <Input inputMode="decimal" value={text} onChange={(_, data) => onChange(data.value)} onBlur={onBlur} />
     </Field>
@@ -112,15 +117,21 @@ const CONTROLS: Record<AttributeType, (props: ControlProps) => ReactElement> = {
 };
 
 function AttributeField(props: AttributeFieldProps) {
-  const { attribute, value, error } = props;
+  const { attribute, value, error, hint } = props;
   const Control = CONTROLS[attribute.type];
   const fieldProps = {
     label: attribute.label,
     required: attribute.required,
     validationMessage: error,
     validationState: error ? ('error' as const) : ('none' as const),
+    hint,
   };
   return <Control {...props} text={typeof value === 'string' ? value : ''} fieldProps={fieldProps} />;
+}
+
+function joinHints(...hints: (string | undefined)[]): string | undefined {
+  const set = hints.filter((h): h is string => h !== undefined);
+  return set.length === 0 ? undefined : set.join('; ');
 }
 
 function rangeHint(attribute: Attribute): string | undefined {

@@ -1,8 +1,10 @@
 import { Field, makeStyles, Select, tokens } from '@fluentui/react-components';
+import type { Attributes } from '@toa/api/imports';
 import type { MessageFacts } from '@toa/api/prefill';
 import type { AttributeLimits, Template } from '@toa/api/templates';
 import { type FieldMessages, valuesForTemplate } from '../lib/attribute-values';
 import type { DocumentDraft } from '../lib/drafts';
+import { ORIGIN_HINT } from '../lib/inherited-values';
 import { AttributeForm } from './attribute-form';
 
 const useStyles = makeStyles({
@@ -20,10 +22,12 @@ export interface DocumentFormProps {
   showAllErrors?: boolean;
   /** the server's limits on values (`GET …/templates`) */
   limits?: AttributeLimits;
+  /** template id → the user's last filed values (`GET …/last-values`), defaults of fields nothing pre-fills */
+  lastValues?: Readonly<Record<string, Attributes>> | undefined;
 }
 
 /** One archive document: its template and the template's attributes. */
-export function DocumentForm({ templateLabel, templates, draft, onChange, facts, serverErrors, showAllErrors, limits }: DocumentFormProps) {
+export function DocumentForm({ templateLabel, templates, draft, onChange, facts, serverErrors, showAllErrors, limits, lastValues }: DocumentFormProps) {
   const styles = useStyles();
   const template = templates.find((t) => t.id === draft.templateId);
   const missing = showAllErrors && !template ? 'Choose a template' : undefined;
@@ -34,7 +38,11 @@ export function DocumentForm({ templateLabel, templates, draft, onChange, facts,
           value={template?.id ?? ''}
           onChange={(_, data) => {
             const next = templates.find((t) => t.id === data.value);
-            onChange({ templateId: next?.id, values: next ? valuesForTemplate(next, facts, draft.values, limits) : draft.values });
+            onChange({
+              ...draft,
+              templateId: next?.id,
+              values: next ? valuesForTemplate(next, facts, draft.values, limits, lastValues?.[next.id]) : draft.values,
+            });
           }}
         >
           <option value="">Choose a template…</option>
@@ -50,7 +58,12 @@ export function DocumentForm({ templateLabel, templates, draft, onChange, facts,
           key={template.id}
           template={template}
           values={draft.values}
-          onChange={(id, value) => onChange({ ...draft, values: { ...draft.values, [id]: value } })}
+          onChange={(id, value) => {
+            // An edited value is the user's own: its origin note goes.
+            const { [id]: _edited, ...origins } = draft.origins ?? {};
+            onChange({ ...draft, values: { ...draft.values, [id]: value }, origins });
+          }}
+          hints={originHints(draft)}
           serverErrors={serverErrors}
           showAllErrors={showAllErrors}
           limits={limits}
@@ -58,4 +71,10 @@ export function DocumentForm({ templateLabel, templates, draft, onChange, facts,
       )}
     </div>
   );
+}
+
+function originHints(draft: DocumentDraft): Record<string, string> {
+  const hints: Record<string, string> = {};
+  for (const [id, origin] of Object.entries(draft.origins ?? {})) hints[id] = ORIGIN_HINT[origin];
+  return hints;
 }

@@ -15,6 +15,7 @@ import {
   type UpdateDocumentRequest,
 } from '@toa/api/imports';
 import { DEV_IDENTITY_HEADERS, PAGE_UPLOAD_FIELD, paths } from '@toa/api/routes';
+import { type LastValuesResponse, lastValuesResponseSchema } from '@toa/api/last-values';
 import { type SuggestionRequest, type SuggestionsResponse, suggestionsResponseSchema } from '@toa/api/suggestions';
 import { type TemplatesResponse, templatesResponseSchema } from '@toa/api/templates';
 import type { z } from 'zod';
@@ -90,6 +91,8 @@ export interface ApiClient {
   me(): Promise<Me>;
   domains(): Promise<DomainsResponse>;
   templates(domain: string): Promise<TemplatesResponse>;
+  /** the caller's last filed values per template (docs/api.md, "Last values") */
+  lastValues(domain: string): Promise<LastValuesResponse>;
   listImports(domain: string, query?: { messageId?: string; limit?: number; offset?: number }): Promise<ListImportsResponse>;
   getImport(domain: string, id: string, signal?: AbortSignal): Promise<Import>;
   createImport(domain: string, body: CreateImportRequest): Promise<Import>;
@@ -282,6 +285,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     me: () => send({ method: 'GET', path: paths.me(), schema: meSchema, idempotent: true }),
     domains: () => send({ method: 'GET', path: paths.domains(), schema: domainsResponseSchema, idempotent: true }),
     templates: (domain) => send({ method: 'GET', path: paths.templates(domain), schema: templatesResponseSchema, idempotent: true }),
+    lastValues: (domain) => send({ method: 'GET', path: paths.lastValues(domain), schema: lastValuesResponseSchema, idempotent: true }),
     listImports: (domain, query = {}) => {
       const params = new URLSearchParams();
       if (query.messageId) params.set('messageId', query.messageId);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INVOICE, LETTER } from '../test/fixtures';
-import { toAttributes, toAttributeValue, validateDocument, valuesForTemplate } from './attribute-values';
+import { lastUsedDefaults, toAttributes, toAttributeValue, validateDocument, valuesForTemplate } from './attribute-values';
 
 const attribute = (id: string) => {
   const found = INVOICE.attributes.find((a) => a.id === id);
@@ -44,5 +44,27 @@ describe('attribute values in the form', () => {
     expect(valuesForTemplate(LETTER, facts, { title: 'Typed' }, { attributeLength: 10 })).toEqual({ title: 'Typed' });
     // a field the user blanked gets the pre-filled value back
     expect(valuesForTemplate(LETTER, facts, { title: '  ' })).toEqual({ title: 'A subject longer than ten' });
+  });
+
+  it('offers the last filed values where nothing is pre-filled: over the catalogue default, under the message, under what was typed', () => {
+    const remembered = { supplier: 'Old supplier', amount: 12, department: 'HR', confidential: true, reference: 'AB-1234', caseNumber: 'x/1' };
+    const facts = { fromName: 'ACME Ltd', receivedAt: '2026-11-30T10:00:00Z' };
+    expect(valuesForTemplate(INVOICE, facts, { reference: 'CD-5678' }, undefined, remembered)).toEqual({
+      supplier: 'ACME Ltd', // pre-filled from the message
+      invoiceDate: '2026-11-30',
+      amount: '12',
+      department: 'HR',
+      confidential: true, // the catalogue says false
+      reference: 'CD-5678', // typed
+    });
+    // without a sender the remembered supplier fills the field
+    expect(valuesForTemplate(INVOICE, {}, {}, undefined, remembered)).toMatchObject({ supplier: 'Old supplier' });
+  });
+
+  it('drops a remembered value the template or the limits no longer accept', () => {
+    // an option removed from the catalogue, a number out of range, a pattern no longer met, a value over attributeLength
+    expect(lastUsedDefaults(INVOICE, { department: 'LEGAL', amount: -1, reference: 'ab-1234', supplier: 'ACME Ltd' }, { attributeLength: 4 })).toEqual({});
+    expect(lastUsedDefaults(INVOICE, { amount: '3', supplier: ' ', caseNumber: 'x/1', unknown: 'y' })).toEqual({});
+    expect(lastUsedDefaults(INVOICE, undefined)).toEqual({});
   });
 });

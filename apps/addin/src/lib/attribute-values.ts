@@ -72,15 +72,40 @@ export function validateDocument(template: Template, values: FieldValues, limits
 
 /**
  * The values a document has when its template is chosen: pre-filled from the
- * message and the template's defaults, overlaid with everything the user typed,
- * also under other templates (switching back and forth loses nothing; only the
- * chosen template's attributes are ever sent). Pre-filled text is cut to what
- * the limits allow.
+ * message, else the user's last filed value of the template (`remembered`,
+ * `GET …/last-values`; taken only while it is still valid under the
+ * template), else the template's default; overlaid with everything the user
+ * typed, also under other templates (switching back and forth loses nothing;
+ * only the chosen template's attributes are ever sent). Pre-filled text is cut
+ * to what the limits allow.
  */
-export function valuesForTemplate(template: Template, facts: MessageFacts, previous: FieldValues, limits?: AttributeLimits): FieldValues {
-  const values = toFieldValues(initialAttributes(template, facts, undefined, limits?.attributeLength));
+export function valuesForTemplate(
+  template: Template,
+  facts: MessageFacts,
+  previous: FieldValues,
+  limits?: AttributeLimits,
+  remembered?: Attributes,
+): FieldValues {
+  const max = limits?.attributeLength;
+  const prefilled = initialAttributes(withoutDefaults(template), facts, undefined, max);
+  const values = toFieldValues({ ...initialAttributes(template, facts, undefined, max), ...lastUsedDefaults(template, remembered, limits), ...prefilled });
   for (const [id, typed] of Object.entries(previous)) {
     if (!isMissing(typed)) values[id] = typed;
   }
   return values;
+}
+
+function withoutDefaults(template: Template): Template {
+  return { ...template, attributes: template.attributes.map(({ default: _default, ...attribute }) => attribute) };
+}
+
+/** The remembered values of the template's editable attributes that its rules and the limits still accept. */
+export function lastUsedDefaults(template: Template, remembered: Attributes | undefined, limits?: AttributeLimits): Attributes {
+  const defaults: Attributes = {};
+  for (const attribute of editableAttributes(template)) {
+    const value = remembered?.[attribute.id];
+    if (value === undefined || isMissing(value)) continue;
+    if (validateAttribute(attribute, value, { maxLength: limits?.attributeLength }) === undefined) defaults[attribute.id] = value;
+  }
+  return defaults;
 }

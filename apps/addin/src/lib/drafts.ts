@@ -9,6 +9,8 @@ const fieldValuesSchema = z.record(z.string(), z.union([z.string(), z.boolean()]
 export const documentDraftSchema = z.object({
   templateId: z.string().optional(),
   values: fieldValuesSchema,
+  /** attribute id → where an inherited value came from (`lib/inherited-values`); dropped once the field is edited */
+  origins: z.record(z.string(), z.enum(['message', 'fileName'])).optional(),
 });
 export type DocumentDraft = z.infer<typeof documentDraftSchema>;
 

@@ -1,5 +1,5 @@
 import { ApiError, type ApiClient, NetworkError } from '../lib/api-client';
-import type { AttachmentInfo, Document, Import, ImportStatus, ImportSummary, Protection } from '@toa/api/imports';
+import type { AttachmentInfo, Attributes, Document, Import, ImportStatus, ImportSummary, Protection } from '@toa/api/imports';
 import type { FieldError } from '@toa/api/errors';
 import type { Suggestion, SuggestionRequest } from '@toa/api/suggestions';
 import { INVOICE, LETTER } from './fixtures';
@@ -58,6 +58,11 @@ export class FakeApiClient implements ApiClient {
   }
   async templates(domain: string) {
     return { domain, source: 'file' as const, loadedAt: '2026-11-03T09:00:00.000Z', templates: [INVOICE, LETTER] };
+  }
+  /** what the user last filed per template, as `GET …/last-values` answers */
+  lastFiled: Record<string, Attributes> = {};
+  async lastValues(_domain: string) {
+    return { templates: this.lastFiled };
   }
   async listImports(domain: string, query: { messageId?: string } = {}) {
     this.record(`list ${domain}${query.messageId ? ` ${query.messageId}` : ''}`, 'listImports');

@@ -13,6 +13,7 @@ import {
   type Source,
   type UpdateDocumentRequest,
 } from '@toa/api/imports';
+import type { LastValuesResponse } from '@toa/api/last-values';
 import type { SuggestionsResponse } from '@toa/api/suggestions';
 import type { Template } from '@toa/api/templates';
 import type { Logger } from 'pino';
@@ -300,6 +301,32 @@ export class ImportService {
   }
 
   /** Values of serverGenerated attributes: stable per import and document, so a retry sends the same. */
+  /** The caller's last filed values per template of the domain (docs/api.md, "Last values"). */
+  async lastValues(identity: Identity, domain: string): Promise<LastValuesResponse> {
+    return { templates: await this.storage(domain).lastValues.read(identity.userId) };
+  }
+
+  /**
+   * Records what the submitter chose per template: each template's first
+   * document (the message's before its attachments'), without server-generated
+   * values. A convenience only: a failed write is logged, the submit goes on.
+   */
+  private async rememberValues(domain: string, submitted: Import): Promise<void> {
+    const chosen = new Map<string, Attributes>();
+    for (const doc of submitted.documents) {
+      if (doc.templateId === null || chosen.has(doc.templateId)) continue;
+      const generated = new Set(
+        this.template(domain, doc.templateId)
+          .attributes.filter((a) => a.serverGenerated)
+          .map((a) => a.id),
+      );
+      chosen.set(doc.templateId, Object.fromEntries(Object.entries(doc.attributes).filter(([id]) => !generated.has(id))));
+    }
+    await this.storage(domain)
+      .lastValues.record(submitted.userId, chosen, this.deps.clock.now().getTime())
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, domain, importId: submitted.id }, 'recording the last filed values failed'));
+  }
+
   private fillServerGenerated(domain: string, current: Import): void {
     for (const doc of current.documents) {
       if (doc.templateId === null) continue;
@@ -344,6 +371,7 @@ export class ImportService {
       delete draft.error;
     });
     this.audit(identity, domain, 'import.submitted', id);
+    await this.rememberValues(domain, pending);
     crashPoint('submit.before-archive');
     const settled = this.archive(domain, pending, startedAt);
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, this.deps.submitWaitMs ?? 1500).unref())]);

@@ -19,6 +19,7 @@ import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, wri
 import type { FilingQuery, KindTally } from './filing-memory.js';
 import { ImportIndex, type ListingQuery, type Usage } from './import-index.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout, newImportFolderName } from './layout.js';
+import { LastValuesStore } from './last-values-store.js';
 
 export interface Owner {
   userId: string;
@@ -108,9 +109,12 @@ export class DomainStorage {
   /** Imports whose archive call is in flight (the lock is not held meanwhile). */
   private readonly submitting = new Set<string>();
   private readonly index = new ImportIndex();
+  /** each user's last filed values per template (docs/api.md, "Last values") */
+  readonly lastValues: LastValuesStore;
 
   constructor(deps: { layout: Layout; domain: string; clock: Clock; time: ZonedTime; locks: KeyedLock; mail: MailTools; logger: Logger }) {
     this.layout = deps.layout;
+    this.lastValues = new LastValuesStore(deps.layout, deps.domain);
     this.domain = deps.domain;
     this.dir = deps.layout.domainDir(deps.domain);
     this.clock = deps.clock;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, DOMAIN_CODE_PATTERN, splitImportId } from '@toa/api/ids';
 import { AppError } from '../errors.js';
@@ -21,6 +21,9 @@ export const CATALOGUE_CACHE_FILE = 'cmserver2.xml';
 export const IMPORT_FILE = 'import.json';
 /** Written before the renames of an extraction; its presence at start means "roll forward". */
 export const EXTRACT_JOURNAL_FILE = 'extract-journal.json';
+
+/** The folder, in a domain folder, of each user's last filed values per template (one `<owner key>.json` a user). */
+export const LAST_VALUES_FOLDER = '.toa-last-values';
 
 /** The folder of a document's pages, inside its `doc-N` folder. */
 export const PAGES_FOLDER = 'pages';
@@ -102,6 +105,24 @@ export class Layout {
   catalogueCache(domain: string): string {
     return path.join(this.domainDir(domain), CATALOGUE_CACHE_FILE);
   }
+
+  lastValuesDir(domain: string): string {
+    return path.join(this.domainDir(domain), LAST_VALUES_FOLDER);
+  }
+
+  /**
+   * A user's last filed values in a domain. A user id may hold any character
+   * (a JWT `sub`, an e-mail address), so the file is named by its SHA-256 in
+   * hex: always 64 safe characters, never a path (docs/operations.md).
+   */
+  lastValuesFile(domain: string, userId: string): string {
+    return path.join(this.lastValuesDir(domain), `${ownerKey(userId)}.json`);
+  }
+}
+
+/** The file-name key of a user id: its UTF-8 SHA-256, lower-case hex. */
+export function ownerKey(userId: string): string {
+  return createHash('sha256').update(userId, 'utf8').digest('hex');
 }
 
 /** Paths inside one document folder, listed as `doc-N` or staged under a temporary name (already validated). */

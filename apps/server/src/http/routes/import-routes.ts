@@ -33,6 +33,11 @@ export function importRoutes(ctx: AppContext): Router {
     res.json(await ctx.imports.suggest(identity, domain, suggestionRequestSchema.parse(jsonBody(req) ?? {})));
   });
 
+  router.get(ROUTES.lastValues, async (req, res) => {
+    const { identity, domain } = scope(ctx, req);
+    res.json(await ctx.imports.lastValues(identity, domain));
+  });
+
   router.get(ROUTES.imports, async (req, res) => {
     const { identity, domain } = scope(ctx, req);
     res.json(await ctx.imports.list(identity, domain, listImportsQuerySchema.parse(req.query)));

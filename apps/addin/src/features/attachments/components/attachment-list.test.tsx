@@ -2,7 +2,7 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
-import type { AttachmentDraft } from '../../../lib/drafts';
+import type { AttachmentDraft, DocumentDraft } from '../../../lib/drafts';
 import type { MessageAttachment, MessageProtection } from '../../../lib/office/mailbox';
 import { INVOICE, LETTER } from '../../../test/fixtures';
 import { renderWithProviders } from '../../../test/render';
@@ -17,10 +17,14 @@ function Harness({
   attachments = ATTACHMENTS,
   errors,
   protection,
+  messageDocument = { templateId: 'letter', values: {} },
+  lastValues,
 }: {
   attachments?: MessageAttachment[];
   errors?: Record<string, Record<string, string>>;
   protection?: MessageProtection;
+  messageDocument?: DocumentDraft;
+  lastValues?: Record<string, Record<string, string | number | boolean>>;
 }) {
   const [drafts, setDrafts] = useState<Record<string, AttachmentDraft>>({});
   return (
@@ -31,7 +35,8 @@ function Harness({
         drafts={drafts}
         onChange={(id, draft) => setDrafts((d) => ({ ...d, [id]: draft }))}
         templates={[INVOICE, LETTER]}
-        defaultTemplateId="letter"
+        messageDocument={messageDocument}
+        lastValues={lastValues}
         facts={{ subject: 'Invoice 42' }}
         serverErrors={errors}
       />
@@ -59,21 +64,58 @@ describe('AttachmentList', () => {
     await user.keyboard(' ');
     const picker = screen.getByLabelText(/Template for invoice.pdf/);
     expect(picker).toHaveValue('letter');
-    expect(screen.getByRole('textbox', { name: /Title/ })).toHaveValue('Invoice 42');
+    // the title is the attachment's file name, not the message's subject
+    expect(screen.getByRole('textbox', { name: /Title/ })).toHaveValue('invoice');
+    expect(screen.getByRole('textbox', { name: /Title/ })).toHaveAccessibleDescription('from the file name');
 
     await user.selectOptions(picker, 'invoice');
     expect(screen.getByRole('textbox', { name: /Supplier/ })).toBeInTheDocument();
     expect(JSON.parse(screen.getByTestId('drafts').textContent ?? '')).toMatchObject({
-      'att-1': { extract: true, templateId: 'invoice', values: { title: 'Invoice 42' } },
+      'att-1': { extract: true, templateId: 'invoice', values: { title: 'invoice' } },
     });
     expect(screen.queryByLabelText(/Template for logo.png/)).not.toBeInTheDocument();
+  });
+
+  it('a newly extracted attachment inherits the message document’s values and says where each came from', async () => {
+    const user = userEvent.setup();
+    const messageDocument = { templateId: 'invoice', values: { supplier: 'ACME Ltd', amount: '99.5', department: 'HR', reference: '' } };
+    renderWithProviders(<Harness messageDocument={messageDocument} />);
+    await user.click(screen.getByRole('switch', { name: /invoice.pdf/ }));
+    const supplier = screen.getByRole('textbox', { name: /Supplier/ });
+    expect(supplier).toHaveValue('ACME Ltd');
+    expect(supplier).toHaveAccessibleDescription('from the message');
+    expect(screen.getByRole('textbox', { name: /Amount/ })).toHaveValue('99.5');
+    expect(screen.getByRole('combobox', { name: /Department/ })).toHaveValue('HR');
+    // nothing inherited: no note
+    expect(screen.getByRole('textbox', { name: /Reference/ })).toHaveValue('');
+    expect(screen.getByRole('textbox', { name: /Reference/ })).not.toHaveAccessibleDescription('from the message');
+
+    // an edited value is the user's own: the note goes
+    await user.type(supplier, ' GmbH');
+    expect(supplier).toHaveValue('ACME Ltd GmbH');
+    expect(supplier).not.toHaveAccessibleDescription('from the message');
+    expect(JSON.parse(screen.getByTestId('drafts').textContent ?? '')).toMatchObject({
+      'att-1': { templateId: 'invoice', values: { supplier: 'ACME Ltd GmbH', amount: '99.5', department: 'HR' }, origins: { amount: 'message' } },
+    });
+  });
+
+  it('fills what nothing else fills with the values last filed with the template, under what the message gives', async () => {
+    const user = userEvent.setup();
+    const lastValues = { invoice: { supplier: 'Last supplier', department: 'FIN', reference: 'AB-1234', amount: 5 } };
+    renderWithProviders(<Harness messageDocument={{ templateId: 'invoice', values: { amount: '7' } }} lastValues={lastValues} />);
+    await user.click(screen.getByRole('switch', { name: /invoice.pdf/ }));
+    expect(screen.getByRole('combobox', { name: /Department/ })).toHaveValue('FIN');
+    expect(screen.getByRole('textbox', { name: /Reference/ })).toHaveValue('AB-1234');
+    // the message's value wins over the last filed one
+    expect(screen.getByRole('textbox', { name: /Amount/ })).toHaveValue('7');
+    expect(screen.getByRole('textbox', { name: /Supplier/ })).toHaveValue('Last supplier');
   });
 
   it('shows the server errors of an extracted attachment on its own form', async () => {
     const user = userEvent.setup();
     renderWithProviders(<Harness errors={{ 'att-1': { title: 'Title is taken' } }} />);
     await user.click(screen.getByRole('switch', { name: /invoice.pdf/ }));
-    expect(screen.getByRole('textbox', { name: /Title/ })).toHaveAccessibleDescription('Title is taken');
+    expect(screen.getByRole('textbox', { name: /Title/ })).toHaveAccessibleDescription(/^Title is taken/);
   });
 
   it('tells the user before they choose that a signed message is kept whole and its attachments copied', async () => {

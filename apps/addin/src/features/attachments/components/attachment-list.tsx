@@ -1,9 +1,11 @@
 import { Badge, Caption1, makeStyles, MessageBar, MessageBarBody, Switch, Text, tokens } from '@fluentui/react-components';
+import type { Attributes } from '@toa/api/imports';
 import type { MessageFacts } from '@toa/api/prefill';
 import type { AttributeLimits, Template } from '@toa/api/templates';
 import { DocumentForm } from '../../../components/document-form';
 import { type FieldMessages, valuesForTemplate } from '../../../lib/attribute-values';
-import type { AttachmentDraft } from '../../../lib/drafts';
+import type { AttachmentDraft, DocumentDraft } from '../../../lib/drafts';
+import { inheritedValues } from '../../../lib/inherited-values';
 import { formatBytes } from '../../../lib/format';
 import { isSignature, type MessageAttachment, type MessageProtection } from '../../../lib/office/mailbox';
 
@@ -29,13 +31,15 @@ export interface AttachmentListProps {
   drafts: Readonly<Record<string, AttachmentDraft>>;
   onChange: (attachmentId: string, draft: AttachmentDraft) => void;
   templates: readonly Template[];
-  /** the template a newly extracted attachment starts with (the message's) */
-  defaultTemplateId: string | undefined;
+  /** the message's document: a newly extracted attachment starts with its template and inherits its values */
+  messageDocument: DocumentDraft;
   facts: MessageFacts;
   serverErrors?: Readonly<Record<string, FieldMessages>>;
   showAllErrors?: boolean;
   /** the server's limits on values (`GET …/templates`) */
   limits?: AttributeLimits;
+  /** template id → the user's last filed values (`GET …/last-values`), defaults of fields nothing pre-fills */
+  lastValues?: Readonly<Record<string, Attributes>> | undefined;
 }
 
 /** Draft of an attachment nobody touched yet: kept in the message (inline images above all). */
@@ -53,7 +57,7 @@ export const PROTECTION_NOTICE: Record<MessageProtection, string> = {
 /** Every attachment: stays in the message, or becomes a document of its own with its own template. */
 export function AttachmentList(props: AttachmentListProps) {
   const styles = useStyles();
-  const { attachments, protection, drafts, onChange, templates, defaultTemplateId, facts, serverErrors = {}, showAllErrors, limits } = props;
+  const { attachments, protection, drafts, onChange, templates, messageDocument, facts, serverErrors = {}, showAllErrors, limits, lastValues } = props;
   const notice = protection && (
     <MessageBar intent="info">
       <MessageBarBody>{PROTECTION_NOTICE[protection]}</MessageBarBody>
@@ -75,13 +79,18 @@ export function AttachmentList(props: AttachmentListProps) {
           const draft = attachmentDraftOf(drafts, attachment.id);
           const signature = isSignature(attachment);
           const toggle = (extract: boolean) => {
-            const template = templates.find((t) => t.id === (draft.templateId ?? defaultTemplateId));
-            // The first time an attachment is extracted it starts from the message's template, pre-filled.
-            const startsFresh = extract && draft.templateId === undefined && template !== undefined;
-            onChange(
-              attachment.id,
-              startsFresh ? { extract, templateId: template.id, values: valuesForTemplate(template, facts, {}, limits) } : { ...draft, extract },
-            );
+            const template = templates.find((t) => t.id === (draft.templateId ?? messageDocument.templateId));
+            // The first time an attachment is extracted it starts from the message's template, pre-filled and
+            // inheriting the message document's values and a title from its file name.
+            if (!(extract && draft.templateId === undefined && template !== undefined)) return onChange(attachment.id, { ...draft, extract });
+            const messageTemplate = templates.find((t) => t.id === messageDocument.templateId);
+            const inherited = inheritedValues(template, { template: messageTemplate, values: messageDocument.values }, attachment.name, limits);
+            onChange(attachment.id, {
+              extract,
+              templateId: template.id,
+              values: { ...valuesForTemplate(template, facts, {}, limits, lastValues?.[template.id]), ...inherited.values },
+              origins: inherited.origins,
+            });
           };
           return (
             <li key={attachment.id} className={styles.item}>
@@ -126,6 +135,7 @@ export function AttachmentList(props: AttachmentListProps) {
                     serverErrors={serverErrors[attachment.id]}
                     showAllErrors={showAllErrors}
                     limits={limits}
+                    lastValues={lastValues}
                   />
                 </div>
               )}
