@@ -19,6 +19,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { proxyTimeouts } from '@toa/server/dist/cluster/nginx-site.js';
+import { limitsSchema } from '@toa/server/dist/config/schema.js';
 import { stringify } from 'yaml';
 
 /** Where the image keeps what the pod mounts (see the Dockerfile). */
@@ -28,7 +30,6 @@ const CONFIG_DIR = '/etc/toa';
 const UID = 1000;
 /** Above `limits.pageSizeMb`: the multipart envelope around the largest page. */
 const BODY_MARGIN_MB = 1;
-const DEFAULT_PAGE_SIZE_MB = 100;
 
 /**
  * The site description:
@@ -69,7 +70,9 @@ export function render(site) {
     },
   };
   const configJson = `${JSON.stringify(config, null, 2)}\n`;
-  const pageSizeMb = site.config.limits?.pageSizeMb ?? DEFAULT_PAGE_SIZE_MB;
+  const limits = limitsSchema.parse(site.config.limits ?? {});
+  const { pageSizeMb } = limits;
+  const timeouts = proxyTimeouts(limits);
 
   const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${name}-config`), data: { 'toa.json': configJson } };
 
@@ -196,8 +199,9 @@ export function render(site) {
         'nginx.ingress.kubernetes.io/proxy-body-size': `${pageSizeMb + BODY_MARGIN_MB}m`,
         // pages stream through to the server, which cuts an oversized one off (413) and keeps nothing
         'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
-        'nginx.ingress.kubernetes.io/proxy-read-timeout': '600',
-        'nginx.ingress.kubernetes.io/proxy-send-timeout': '600',
+        // the same rule as the cluster's nginx site (toa-server cluster nginx): the server's own 408 and 503 come first
+        'nginx.ingress.kubernetes.io/proxy-read-timeout': String(timeouts.readSeconds),
+        'nginx.ingress.kubernetes.io/proxy-send-timeout': String(timeouts.bodySeconds),
       },
     },
     spec: {

@@ -128,6 +128,16 @@ describe('the Kubernetes manifests of the example site', () => {
     expect(ingress?.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('101m');
   });
 
+  it('give the Ingress the timeouts the cluster nginx site derives from limits', () => {
+    // docs/scaling.md: read = parseWaitSeconds + parseTimeoutSeconds + 30, send = bodyIdleSeconds + 5
+    const limits = { parseWaitSeconds: 100, parseTimeoutSeconds: 50, bodyIdleSeconds: 20 };
+    const [tuned] = (render({ ...site, config: { ...site.config, limits } }) as Array<Tree>).filter((m) => m.kind === 'Ingress');
+    expect(tuned?.metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': '180',
+      'nginx.ingress.kubernetes.io/proxy-send-timeout': '25',
+    });
+  });
+
   it('let a drain take one shard at a time', () => {
     const [budget] = byKind('PodDisruptionBudget') as Array<Tree>;
     expect(budget?.spec).toEqual({ maxUnavailable: 1, selector: statefulSet.spec.selector });

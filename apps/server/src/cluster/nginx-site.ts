@@ -24,6 +24,20 @@ const upstreamOf = (node: ClusterNode): string => `toa_node_${node.name.replaceA
 const ANY_NODE = 'toa_any_node';
 
 /**
+ * How long a proxy in front of a node waits, in seconds, so the server's own
+ * refusals (408, 503) come first: `readSeconds` for the answer (an upload's
+ * message waits for a mail worker, then is parsed), `bodySeconds` between two
+ * reads or writes of a request body. The cluster's nginx site and the
+ * Kubernetes Ingress (deploy/k8s/render.mjs) both use it.
+ */
+export function proxyTimeouts(limits: Pick<Limits, 'parseWaitSeconds' | 'parseTimeoutSeconds' | 'bodyIdleSeconds'>): {
+  readSeconds: number;
+  bodySeconds: number;
+} {
+  return { readSeconds: limits.parseWaitSeconds + limits.parseTimeoutSeconds + 30, bodySeconds: limits.bodyIdleSeconds + 5 };
+}
+
+/**
  * The nginx site (an `http`-context include, as Debian's sites-available
  * holds) that fronts a cluster: every domain-scoped path
  * (`/api/{import,domains,admin}/<domain>…`, the list comes from
@@ -53,9 +67,7 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     ...owned.map(({ code, node }) => `  ~^${API_PREFIX}/(?:${domainPaths})/${code}(?:/|$) ${value(node)};`),
     '}',
   ];
-  // the client waits for a message to be parsed (queue, then worker) before the answer to its upload
-  const readSeconds = limits.parseWaitSeconds + limits.parseTimeoutSeconds + 30;
-  const bodySeconds = limits.bodyIdleSeconds + 5;
+  const { readSeconds, bodySeconds } = proxyTimeouts(limits);
   const problem = (status: number, code: ErrorCode, detail: string): string[] => [
     '  default_type application/problem+json;',
     ...(status === 502 ? [`  add_header Retry-After ${NODE_DOWN_RETRY_SECONDS} always;`] : []),
