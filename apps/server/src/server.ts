@@ -28,7 +28,6 @@ import { Layout } from './storage/layout.js';
 import type { SweepReport } from './storage/recovery.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { Readiness } from './readiness.js';
-import { Refreshed } from './refreshed.js';
 
 const DAY_MS = 86_400_000;
 const VERSION = '0.1.0';
@@ -202,16 +201,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const freeSpace = new FreeSpace(layout.root, config.limits.freeSpaceReserveMb);
     const diskWarning = await freeSpace.reading().then(reserveWarning, () => undefined);
     if (diskWarning) logger.warn(LIFECYCLE, `start-up check: ${diskWarning}`);
-    // the disk is looked at on a timer, never per call: a probe every second from each load balancer reads memory
-    const diskChecks = new Refreshed(async () => {
-      const [dataRoot, archives] = await Promise.all([dataRootCheck(layout.root, freeSpace), readiness.archives()]);
-      return { dataRoot, archives };
-    }, HEALTH_DISK_REFRESH_MS);
-    cleanups.push(() => diskChecks.stop());
     const health = async (): Promise<Health> => {
-      const [{ dataRoot, archives }, identity] = await Promise.all([diskChecks.latest(), readiness.identity()]);
-      const { writable, detail } = dataRoot;
+      let writable = true;
+      let detail: string | undefined;
+      let space: { freeBytes: number; reserveBytes: number } | undefined;
+      try {
+        await access(layout.root, constants.W_OK);
+        const { freeBytes, reserveBytes, belowReserve } = await freeSpace.reading();
+        space = { freeBytes, reserveBytes };
+        if (belowReserve) detail = `${freeBytes} bytes free, below the reserve of ${reserveBytes} (limits.freeSpaceReserveMb): new content is refused with 507`;
+      } catch (error) {
+        writable = false;
+        detail = fileProblem(error);
+      }
       const catalogues = Object.fromEntries(codes.map((code) => [code, templates.status(code)]));
+      const [archives, identity] = await Promise.all([readiness.archives(), readiness.identity()]);
       const ready =
         detail === undefined &&
         Object.values(catalogues).every((c) => c.available) &&
@@ -224,7 +228,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         version: VERSION,
         timeZone: config.timeZone,
         checks: {
-          dataRoot,
+          dataRoot: { writable, ...(detail ? { detail } : {}), ...space },
           catalogues,
           archives,
           ...(identity ? { identity } : {}),
@@ -319,30 +323,4 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
-}
-
-/**
- * How often health looks at the disk (data root writable and its free space,
- * filesystem archive roots writable): a change shows in `/api/health` within
- * this interval plus one check.
- */
-const HEALTH_DISK_REFRESH_MS = 1_000;
-
-type DataRootCheck = NonNullable<Health['checks']>['dataRoot'];
-
-/** The data root's check for `/api/health`: writable, and above the free-space reserve. */
-async function dataRootCheck(root: string, freeSpace: FreeSpace): Promise<DataRootCheck> {
-  try {
-    await access(root, constants.W_OK);
-    const { freeBytes, reserveBytes, belowReserve } = await freeSpace.reading();
-    const space = { freeBytes, reserveBytes };
-    if (!belowReserve) return { writable: true, ...space };
-    return {
-      writable: true,
-      detail: `${freeBytes} bytes free, below the reserve of ${reserveBytes} (limits.freeSpaceReserveMb): new content is refused with 507`,
-      ...space,
-    };
-  } catch (error) {
-    return { writable: false, detail: fileProblem(error) };
-  }
 }
