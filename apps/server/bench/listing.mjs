@@ -68,38 +68,49 @@ export async function modelImport(client, site, workDir) {
   return JSON.parse(await readFile(path.join(site.domainDir, date, folder, 'import.json'), 'utf8'));
 }
 
-export async function listing(workDir) {
-  const counts = numbersFromEnv('TOA_BENCH_LISTING', [100, 1000]).sort((a, b) => a - b);
+/**
+ * Calls `measure(server, count, site)` with a store grown to each of `counts`
+ * imports of the bench user (copies of one real import). Imports copied in by
+ * hand are seen after a restart, when the index is built anew, so the server
+ * is restarted before each size; it is stopped at the end.
+ */
+export async function forEachStoreSize(workDir, counts, measure) {
   const site = await createSite(path.join(workDir, 'site'));
   let server = await startToaServer(site);
-  const rows = [];
   try {
     const model = await modelImport(new ApiClient(server.url), site, workDir);
     let present = 1;
     for (const count of counts) {
-      // imports copied in by hand are seen after a restart, when the index is built anew
       await server.stop();
       await addImports(site.domainDir, model, present, count);
       present = count;
       server = await startToaServer(site);
-      const client = new ApiClient(server.url);
-      let listed;
-      const firstMs = await timed(async () => {
-        listed = await client.listImports();
-      });
-      if (listed.total !== count) throw new Error(`the server lists ${listed.total} of ${count} imports; a copied import.json is invalid`);
-      const rounds = scaledRounds(Math.min(30, Math.max(10, Math.ceil(5000 / count))));
-      const samples = await alternate(rounds, {
-        server: () => timed(() => client.listImports()),
-        baseline: () => timed(() => scanBaseline(site.domainDir)),
-        me: () => timed(() => client.me()),
-      });
-      const [serverMs, baselineMs, meMs] = [samples.server, samples.baseline, samples.me].map(median);
-      rows.push([count, rounds, fmt(firstMs), fmt(serverMs), fmt(baselineMs), ratio(serverMs, baselineMs), fmt(meMs), fmt((firstMs * 1000) / count, 0)]);
+      await measure(server, count, site);
     }
   } finally {
     await server.stop();
   }
+}
+
+export async function listing(workDir) {
+  const counts = numbersFromEnv('TOA_BENCH_LISTING', [100, 1000]).sort((a, b) => a - b);
+  const rows = [];
+  await forEachStoreSize(workDir, counts, async (server, count, site) => {
+    const client = new ApiClient(server.url);
+    let listed;
+    const firstMs = await timed(async () => {
+      listed = await client.listImports();
+    });
+    if (listed.total !== count) throw new Error(`the server lists ${listed.total} of ${count} imports; a copied import.json is invalid`);
+    const rounds = scaledRounds(Math.min(30, Math.max(10, Math.ceil(5000 / count))));
+    const samples = await alternate(rounds, {
+      server: () => timed(() => client.listImports()),
+      baseline: () => timed(() => scanBaseline(site.domainDir)),
+      me: () => timed(() => client.me()),
+    });
+    const [serverMs, baselineMs, meMs] = [samples.server, samples.baseline, samples.me].map(median);
+    rows.push([count, rounds, fmt(firstMs), fmt(serverMs), fmt(baselineMs), ratio(serverMs, baselineMs), fmt(meMs), fmt((firstMs * 1000) / count, 0)]);
+  });
   return {
     title: 'Listing: GET /api/import/:domain (in-memory index) vs an in-process readdir + JSON.parse scan of the same folders',
     columns: [

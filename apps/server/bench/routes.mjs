@@ -5,8 +5,8 @@ import { paths } from '@toa/api/routes';
 import { startChildServer } from './lib/child-server.mjs';
 import { fmt, median, ratio, scaledRounds } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
-import { ApiClient, BENCH_USER, createSite, DOMAIN, startToaServer } from './lib/toa-site.mjs';
-import { addImports, modelImport } from './listing.mjs';
+import { ApiClient, BENCH_USER, DOMAIN } from './lib/toa-site.mjs';
+import { forEachStoreSize } from './listing.mjs';
 
 /**
  * Requests per second of two routes a busy site answers most — one user's
@@ -55,43 +55,31 @@ async function versus(rounds, server, baseline) {
 export async function routes(workDir) {
   const counts = numbersFromEnv('TOA_BENCH_ROUTES', [100, 10_000]).sort((a, b) => a - b);
   const rounds = scaledRounds(7);
-  const site = await createSite(path.join(workDir, 'site'));
-  let server = await startToaServer(site);
   const rows = [];
-  try {
-    const model = await modelImport(new ApiClient(server.url), site, workDir);
-    let present = 1;
-    for (const count of counts) {
-      await server.stop();
-      await addImports(site.domainDir, model, present, count);
-      present = count;
-      server = await startToaServer(site);
-      const client = new ApiClient(server.url);
-      const listing = paths.imports(DOMAIN);
-      const listed = await client.call(listing);
-      if (listed.total !== count) throw new Error(`the server lists ${listed.total} of ${count} imports`);
-      const health = await (await fetch(`${server.url}${paths.health()}`)).json();
-      const bodies = path.join(workDir, `bodies-${count}.json`);
-      await writeFile(bodies, JSON.stringify({ [listing]: listed, [paths.health()]: health }));
-      const bare = await startChildServer([path.join(here, 'bare-routes.mjs'), bodies]);
-      try {
-        const subjects = [
-          ['listing', () => client.send(listing), () => fetch(`${bare.url}${listing}`)],
-          ['health', () => fetch(`${server.url}${paths.health()}`), () => fetch(`${bare.url}${paths.health()}`)],
-        ];
-        for (const [route, toa, baseline] of subjects) {
-          // health does not depend on the store: measured once, at the first size
-          if (route === 'health' && count !== counts[0]) continue;
-          const [toaRate, bareRate] = await versus(rounds, toa, baseline);
-          rows.push([route, count, rounds, fmt(toaRate, 0), fmt(bareRate, 0), ratio(toaRate, bareRate)]);
-        }
-      } finally {
-        await bare.stop();
+  await forEachStoreSize(workDir, counts, async (server, count) => {
+    const client = new ApiClient(server.url);
+    const listing = paths.imports(DOMAIN);
+    const listed = await client.call(listing);
+    if (listed.total !== count) throw new Error(`the server lists ${listed.total} of ${count} imports`);
+    const health = await (await fetch(`${server.url}${paths.health()}`)).json();
+    const bodies = path.join(workDir, `bodies-${count}.json`);
+    await writeFile(bodies, JSON.stringify({ [listing]: listed, [paths.health()]: health }));
+    const bare = await startChildServer([path.join(here, 'bare-routes.mjs'), bodies]);
+    try {
+      const subjects = [
+        ['listing', () => client.send(listing), () => fetch(`${bare.url}${listing}`)],
+        ['health', () => fetch(`${server.url}${paths.health()}`), () => fetch(`${bare.url}${paths.health()}`)],
+      ];
+      for (const [route, toa, baseline] of subjects) {
+        // health does not depend on the store: measured once, at the first size
+        if (route === 'health' && count !== counts[0]) continue;
+        const [toaRate, bareRate] = await versus(rounds, toa, baseline);
+        rows.push([route, count, rounds, fmt(toaRate, 0), fmt(bareRate, 0), ratio(toaRate, bareRate)]);
       }
+    } finally {
+      await bare.stop();
     }
-  } finally {
-    await server.stop();
-  }
+  });
   return {
     title: 'Routes: req/s of one user’s listing and of health against bare Express answering the same body',
     columns: ['route', 'imports of the user', 'rounds', 'server req/s', 'bare Express req/s', 'server / bare'],
