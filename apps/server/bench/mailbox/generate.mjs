@@ -16,17 +16,7 @@
  * Templates and values fit the test catalogue (invoice and note).
  */
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@toa/fixtures/random';
 
 const SURNAMES =
   'Novak Svoboda Dvorak Cerny Prochazka Kucera Vesely Horak Nemec Marek Pospisil Hajek Jelinek Kral Ruzicka Benes Fiala Sedlacek Dolezal Zeman Kolar Navratil Cermak Urban'.split(
@@ -73,7 +63,7 @@ const pick = (rand, list) => list[Math.floor(rand() * list.length)];
  * `shown`: the matter's values a suggestion should offer (the template's prefilled ones left out).
  */
 export function generateMailbox({ seed = 1, messages = 1000, user = 'clerk@acme.example' } = {}) {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   let codename = 0;
   const orgs = [];
   const matters = [];

@@ -17,17 +17,7 @@ export function sha256(bytes: Uint8Array): string {
 
 export type Random = () => number;
 
-/** A small deterministic generator (mulberry32), so a failing round can be replayed from its seed. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@toa/fixtures/random';
 
 /** Always the first choice: with the lists below, the smallest payloads. */
 export const smallest: Random = () => 0;
