@@ -11,6 +11,9 @@ import { MESSAGE_DOCUMENT, useImportFlow } from '../features/import-flow/hooks/u
 import { useTemplates } from '../features/templates/api/use-templates';
 import { useCurrentMessage } from '../hooks/use-current-message';
 import { useMessageDraft } from '../hooks/use-message-draft';
+import { applySuggestion } from '../features/suggestions/components/apply-suggestion';
+import { SuggestionList } from '../features/suggestions/components/suggestion-list';
+import type { Suggestion } from '@toa/api/suggestions';
 import { ApiError } from '../lib/api-client';
 import { errorText } from '../lib/error-text';
 import { canReadEml, type CurrentMessage, messageKeyOf } from '../lib/office/mailbox';
@@ -59,6 +62,14 @@ export function App() {
   }, [finished]);
 
   const setDomain = useCallback((domain: string | undefined) => update((d) => ({ ...d, domain })), [update]);
+  const fillFromSuggestion = useCallback(
+    (suggestion: Suggestion) =>
+      update((d) => {
+        const filled = applySuggestion(d.message, suggestion, templateList, facts);
+        return filled ? { ...d, domain: suggestion.domain, message: filled } : d;
+      }),
+    [update, templateList, facts],
+  );
 
   if (!message) {
     return (
@@ -104,6 +115,13 @@ export function App() {
 
       {templates.status === 'ready' && (
         <>
+          <SuggestionList
+            domain={draft.domain}
+            message={message}
+            templates={templateList}
+            chosen={draft.message.templateId !== undefined}
+            onApply={fillFromSuggestion}
+          />
           <section className={styles.section} aria-labelledby="toa-message-heading">
             <Subtitle2 as="h2" id="toa-message-heading" className={styles.heading}>
               Message

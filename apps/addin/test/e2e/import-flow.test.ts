@@ -5,7 +5,7 @@ import path from 'node:path';
 import { problemSchema } from '@toa/api/errors';
 import { importSchema } from '@toa/api/imports';
 import { DEV_IDENTITY_HEADERS, paths } from '@toa/api/routes';
-import type { Page, Route } from 'playwright-core';
+import type { Page, Request, Route } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chromiumForFile } from './support/chromium';
 import { PDF, pdfMessage } from './support/corpus-message';
@@ -28,6 +28,12 @@ afterEach(async () => {
   server = undefined;
   archive = undefined;
 });
+
+/** A request that would store something: a non-GET to the domain's imports, except asking for filing suggestions (a POST that only reads). */
+function writesToImports(request: Request): boolean {
+  const pathname = new URL(request.url()).pathname;
+  return request.method() !== 'GET' && pathname.startsWith(paths.imports(DOMAIN)) && pathname !== paths.suggestions(DOMAIN);
+}
 
 function paneFor(running: ToaServer): Promise<Page> {
   return openPane(browser(), running.url, { message: message.outlook });
@@ -161,8 +167,7 @@ describe('the task pane against the real server', () => {
     const page = await paneFor(server);
     const created: string[] = [];
     page.on('request', (request) => {
-      if (request.method() !== 'GET' && new URL(request.url()).pathname.startsWith(`${paths.imports(DOMAIN)}/`))
-        created.push(`${request.method()} ${request.url()}`);
+      if (writesToImports(request)) created.push(`${request.method()} ${request.url()}`);
     });
     await fillInvoice(page, { department: 'Finance', amount: '-5', reference: 'ab-12' });
 
@@ -188,7 +193,7 @@ describe('the task pane against the real server', () => {
     const page = await paneFor(running);
     const sent: string[] = [];
     page.on('request', (request) => {
-      if (request.method() !== 'GET' && new URL(request.url()).pathname.startsWith(paths.imports(DOMAIN))) sent.push(request.url());
+      if (writesToImports(request)) sent.push(request.url());
     });
     await fillInvoice(page, { department: 'Finance' });
 

@@ -171,7 +171,9 @@ async function horizontalExtent(control: Locator): Promise<{ inside: boolean; le
 
 /** The focused element as assistive technology sees it: role and accessible name (Playwright's ARIA snapshot, first line). */
 async function roleAndName(element: Locator): Promise<string> {
-  return ((await element.ariaSnapshot()).split('\n')[0] ?? '').replace(/^- /, '');
+  const line = ((await element.ariaSnapshot()).split('\n')[0] ?? '').replace(/^- /, '');
+  // the snapshot is YAML: a line holding ": " (a name like "Conversation filing: …") comes single-quoted
+  return line.startsWith("'") && line.endsWith("'") ? line.slice(1, -1).replaceAll("''", "'") : line;
 }
 
 /**
