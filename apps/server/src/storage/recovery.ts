@@ -11,6 +11,7 @@ import {
   IMPORT_FILE,
   IMPORT_FOLDER_PATTERN,
   ImportPaths,
+  LAST_VALUES_FOLDER,
   PAGE_FILE_PATTERN,
   SIDECAR_FILE_PATTERN,
 } from './layout.js';
@@ -53,6 +54,7 @@ export async function sweepDomain(dataRoot: string, domainDir: string, report: S
   };
   for (const entry of await readdirOrEmpty(domainDir)) {
     if (entry.endsWith(TMP_SUFFIX)) await remove(path.join(domainDir, entry));
+    if (entry === LAST_VALUES_FOLDER) await removeTemporaries(path.join(domainDir, entry), remove);
     if (!DATE_FOLDER_PATTERN.test(entry)) continue;
     const dateDir = path.join(domainDir, entry);
     for (const folder of await readdirOrEmpty(dateDir)) {
@@ -62,6 +64,11 @@ export async function sweepDomain(dataRoot: string, domainDir: string, report: S
         await sweepImport(dataRoot, new ImportPaths(full), `${entry}_${folder}`, path.basename(domainDir), report, remove, options);
     }
   }
+}
+
+/** A crash during an atomic write leaves its temporary beside the file it would have replaced. */
+async function removeTemporaries(dir: string, remove: (target: string) => Promise<void>): Promise<void> {
+  for (const entry of await readdirOrEmpty(dir)) if (entry.endsWith(TMP_SUFFIX)) await remove(path.join(dir, entry));
 }
 
 async function sweepImport(
