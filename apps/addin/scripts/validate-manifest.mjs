@@ -45,7 +45,7 @@ const attributes = (xml, name) => [...xml.matchAll(new RegExp(`\\s${name}="([^"]
 
 /**
  * What TOA needs beyond the schema (Office checks these only when a user
- * opens the add-in): a mail add-in that may write to the item, every URL
+ * opens the add-in): a mail add-in with read/write mailbox access, every URL
  * HTTPS on an origin listed in AppDomains, the task pane at /taskpane.html,
  * every resid defined, and single sign-on for the add-in's own host.
  */
@@ -54,8 +54,10 @@ export function projectProblems(xml) {
   const root = /<OfficeApp\b[^>]*>/.exec(xml)?.[0] ?? '';
   if (!/xsi:type="MailApp"/.test(root)) problems.push('OfficeApp: must be a MailApp (an Outlook add-in)');
   const permissions = /<Permissions>([^<]*)<\/Permissions>/.exec(xml)?.[1];
-  if (permissions !== 'ReadWriteItem')
-    problems.push(`Permissions: must be ReadWriteItem (the pane marks imported messages), not "${permissions ?? 'missing'}"`);
+  if (permissions !== 'ReadWriteMailbox')
+    problems.push(
+      `Permissions: must be ReadWriteMailbox (the pane files several selected messages and marks them; Office needs it for getSelectedItemsAsync and loadItemByIdAsync), not "${permissions ?? 'missing'}"`,
+    );
 
   const domains = [...xml.matchAll(/<AppDomain>([^<]*)<\/AppDomain>/g)].map((m) => m[1].trim());
   const origins = new Set();

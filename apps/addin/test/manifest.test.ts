@@ -35,14 +35,14 @@ describe('manifest.xml', () => {
     expect(doc.getElementsByTagName('parsererror')).toHaveLength(0);
   });
 
-  it('reads as a MailApp with the least permission that marks messages', async () => {
+  it('reads as a MailApp with the least permission that files several selected messages', async () => {
     const info = await OfficeAddinManifest.readManifestFile(MANIFEST);
     expect(info.officeAppType).toBe('MailApp');
     expect(info.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(info.defaultLocale).toBe('en-US');
     expect(info.hosts).toEqual(['Mailbox']);
-    // Custom properties and categories need write access to the item, nothing more.
-    expect(info.permissions).toBe('ReadWriteItem');
+    // getSelectedItemsAsync and loadItemByIdAsync (item multi-select) need read/write mailbox, per the Office docs.
+    expect(info.permissions).toBe('ReadWriteMailbox');
     expect(info.appDomains).toEqual(['https://localhost:3000']);
     expect(pngSize(localFile(info.iconUrl ?? ''))).toEqual([64, 64]);
     expect(pngSize(localFile(info.highResolutionIconUrl ?? ''))).toEqual([128, 128]);
@@ -57,7 +57,7 @@ describe('manifest.xml', () => {
     expect([rule?.getAttribute('ItemType'), rule?.getAttribute('FormType')]).toEqual(['Message', 'Read']);
   });
 
-  it('has a pinnable task-pane button on the message read surface, in VersionOverrides 1.1', () => {
+  it('has a pinnable task-pane button on the message read surface that activates on several selected messages, in VersionOverrides 1.1', () => {
     const v11 = all('VersionOverrides').find((v) => xsiType(v) === 'VersionOverridesV1_1');
     expect(v11).toBeDefined();
     expect(v11?.parentElement && xsiType(v11.parentElement)).toBe('VersionOverridesV1_0');
@@ -66,6 +66,7 @@ describe('manifest.xml', () => {
     const action = v11?.getElementsByTagName('Action')[0];
     expect(action && xsiType(action)).toBe('ShowTaskpane');
     expect(action?.getElementsByTagName('SupportsPinning')[0]?.textContent).toBe('true');
+    expect(action?.getElementsByTagName('SupportsMultiSelect')[0]?.textContent).toBe('true');
     const resid = action?.getElementsByTagName('SourceLocation')[0]?.getAttribute('resid');
     const url = all('bt:Url')
       .find((u) => u.getAttribute('id') === resid && v11?.contains(u))
@@ -249,11 +250,18 @@ describe('npm run validate (offline)', NPM_TIMEOUT, () => {
     expect(await schemaProblems(xml.replace('<SupportsPinning>true</SupportsPinning>', '<Pinned>true</Pinned>'))).toEqual([
       expect.stringMatching(/Pinned.*not expected/),
     ]);
+    // MS-OWEMXML's order: SupportsMultiSelect comes after SupportsPinning
+    const swapped = xml.replace(
+      '<SupportsPinning>true</SupportsPinning>\n                      <SupportsMultiSelect>true</SupportsMultiSelect>',
+      '<SupportsMultiSelect>true</SupportsMultiSelect>\n                      <SupportsPinning>true</SupportsPinning>',
+    );
+    expect(swapped).not.toBe(xml);
+    expect(await schemaProblems(swapped)).toEqual([expect.stringMatching(/SupportsPinning.*not expected/)]);
   });
 
   it('finds what TOA needs beyond the schemas', () => {
-    expect(projectProblems(production.replace('<Permissions>ReadWriteItem</Permissions>', '<Permissions>ReadItem</Permissions>'))).toEqual([
-      'Permissions: must be ReadWriteItem (the pane marks imported messages), not "ReadItem"',
+    expect(projectProblems(production.replace('<Permissions>ReadWriteMailbox</Permissions>', '<Permissions>ReadWriteItem</Permissions>'))).toEqual([
+      'Permissions: must be ReadWriteMailbox (the pane files several selected messages and marks them; Office needs it for getSelectedItemsAsync and loadItemByIdAsync), not "ReadWriteItem"',
     ]);
     expect(projectProblems(production.replace('https://toa.example.org/assets/icon-64.png', 'http://toa.example.org/assets/icon-64.png'))).toEqual([
       'http://toa.example.org/assets/icon-64.png: must be https (Outlook loads add-ins over HTTPS only)',
@@ -275,12 +283,12 @@ describe('npm run validate (offline)', NPM_TIMEOUT, () => {
     expect(good.output).toContain(`${join(admin, 'good.xml')}: valid`);
     writeFileSync(
       join(admin, 'bad.xml'),
-      production.replace('<Version>1.0.0.0</Version>', '<Version>one</Version>').replace('<Permissions>ReadWriteItem', '<Permissions>ReadItem'),
+      production.replace('<Version>1.0.0.0</Version>', '<Version>one</Version>').replace('<Permissions>ReadWriteMailbox', '<Permissions>ReadItem'),
     );
     const bad = npmRun('validate', ['bad.xml'], admin);
     expect(bad.status).toBe(1);
     expect(bad.output).toMatch(/bad\.xml: schema: line \d+: Element '\{[^}]+\}Version': \[facet 'pattern'\] The value 'one'/);
-    expect(bad.output).toMatch(/bad\.xml: TOA: Permissions: must be ReadWriteItem/);
+    expect(bad.output).toMatch(/bad\.xml: TOA: Permissions: must be ReadWriteMailbox/);
     expect(bad.output).toMatch(/bad\.xml: 2 problems/);
     expect(npmRun('validate', ['missing.xml'], admin).output).toMatch(/missing\.xml: cannot be read \(ENOENT\)/);
   });

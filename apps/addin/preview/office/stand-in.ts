@@ -1,6 +1,6 @@
 /**
- * The Office stand-in: the part of office.js (Mailbox requirement sets,
- * IdentityAPI 1.3) that the task pane uses, over a mailbox held in memory.
+ * The Office stand-in: the part of office.js (Mailbox requirement sets up to
+ * 1.15, IdentityAPI 1.3) that the task pane uses, over a mailbox held in memory.
  * One implementation serves the unit tests (src/test/office-stub.ts), the
  * browser tests (test/e2e) and the browser preview (preview/), so the pane
  * meets the same Office wherever it runs outside Outlook. docs/taskpane.md
@@ -11,7 +11,17 @@
  */
 
 /** The calls whose outcome can be scripted and that are counted. */
-export type StandInCall = 'getAsFile' | 'loadCustomProperties' | 'saveCustomProperties' | 'addCategories' | 'addHandler' | 'removeHandler' | 'getAccessToken';
+export type StandInCall =
+  | 'getAsFile'
+  | 'loadCustomProperties'
+  | 'saveCustomProperties'
+  | 'addCategories'
+  | 'addHandler'
+  | 'removeHandler'
+  | 'getAccessToken'
+  | 'getSelectedItems'
+  | 'loadItem'
+  | 'unloadItem';
 
 /** Office's error shape (`Office.Error`; SSO errors use the same fields). */
 export interface OfficeErrorLike {
@@ -61,8 +71,8 @@ export interface StandInUser {
 
 export interface StandInOptions {
   messages?: StandInMessage[];
-  /** the selected message's itemId; none selected when absent */
-  selected?: string;
+  /** the selected message's itemId, or several (item multi-select, Mailbox 1.13) in the order they were selected; none selected when absent */
+  selected?: string | string[];
   /** highest Mailbox requirement set the host supports; default 1.14 */
   mailboxVersion?: string;
   /** IdentityAPI version (single sign-on); default 1.3 */
@@ -96,7 +106,12 @@ function compareVersions(a: string, b: string): number {
 export class StandInMailbox {
   readonly options: StandInOptions;
   readonly messages: StandInMessage[];
+  /** the one selected message, what `item` shows; `null` when none or several are selected */
   selected: StandInMessage | null;
+  /** every selected message in the order they were selected (`getSelectedItemsAsync`) */
+  selection: StandInMessage[];
+  /** the message `loadItemByIdAsync` loaded and no `unloadAsync` closed yet (Office loads one at a time) */
+  loaded: StandInMessage | null = null;
   script: Partial<Record<StandInCall, Outcome[]>> = {};
   readonly calls: Record<StandInCall, number> = {
     getAsFile: 0,
@@ -106,18 +121,23 @@ export class StandInMailbox {
     addHandler: 0,
     removeHandler: 0,
     getAccessToken: 0,
+    getSelectedItems: 0,
+    loadItem: 0,
+    unloadItem: 0,
   };
   /** the options of every getAccessToken call */
   readonly authOptions: unknown[] = [];
   private readonly properties = new Map<string, Map<string, unknown>>();
   private readonly categories = new Map<string, string[]>();
-  private itemChanged: ((event: { type: string }) => void) | undefined;
+  private readonly handlers = new Map<string, (event: { type: string }) => void>();
   private readonly listeners = new Set<() => void>();
 
   constructor(options: StandInOptions = {}) {
     this.options = options;
     this.messages = options.messages ?? [];
-    this.selected = this.messages.find((m) => m.itemId === options.selected) ?? null;
+    const ids = options.selected === undefined ? [] : [options.selected].flat();
+    this.selection = ids.map((id) => this.messages.find((m) => m.itemId === id)).filter((m): m is StandInMessage => m !== undefined);
+    this.selected = this.selection.length === 1 ? (this.selection[0] ?? null) : null;
   }
 
   /** A mailbox of one message, selected (or of none): what a test drives the pane with. */
@@ -127,9 +147,24 @@ export class StandInMailbox {
 
   /** Selects a message (or none) and fires ItemChanged, as a pinned pane sees it. */
   select(message: StandInMessage | null): void {
-    this.selected = message;
-    this.itemChanged?.({ type: 'olkItemSelectedChanged' });
+    this.selectMany(message ? [message] : []);
+  }
+
+  /**
+   * Selects several messages (item multi-select), in this order: `item` is the
+   * message when there is exactly one, else `null`; ItemChanged and
+   * SelectedItemsChanged fire for the handlers the pane added.
+   */
+  selectMany(messages: StandInMessage[]): void {
+    this.selection = [...messages];
+    this.selected = messages.length === 1 ? (messages[0] ?? null) : null;
+    this.handlers.get(ITEM_CHANGED)?.({ type: ITEM_CHANGED });
+    this.handlers.get(SELECTED_ITEMS_CHANGED)?.({ type: SELECTED_ITEMS_CHANGED });
     this.changed();
+  }
+
+  messageById(itemId: string): StandInMessage | undefined {
+    return this.messages.find((m) => m.itemId === itemId);
   }
 
   customPropertiesOf(itemId: string): Map<string, unknown> {
@@ -141,7 +176,11 @@ export class StandInMailbox {
   }
 
   hasItemChangedHandler(): boolean {
-    return this.itemChanged !== undefined;
+    return this.handlers.has(ITEM_CHANGED);
+  }
+
+  hasHandler(eventType: string): boolean {
+    return this.handlers.has(eventType);
   }
 
   /** Calls `listener` after every change of the selection, properties or categories; returns the unsubscribe. */
@@ -163,9 +202,10 @@ export class StandInMailbox {
     this.changed();
   }
 
-  /** @internal */
-  setItemChanged(handler: ((event: { type: string }) => void) | undefined): void {
-    this.itemChanged = handler;
+  /** @internal one handler per event type, as Office keeps it */
+  setHandler(eventType: string, handler: ((event: { type: string }) => void) | undefined): void {
+    if (handler) this.handlers.set(eventType, handler);
+    else this.handlers.delete(eventType);
   }
 
   /** @internal the outcome of the next call of a kind, counting it */
@@ -178,6 +218,18 @@ export class StandInMailbox {
     for (const listener of this.listeners) listener();
   }
 }
+
+const ITEM_CHANGED = 'olkItemSelectedChanged';
+const SELECTED_ITEMS_CHANGED = 'olkSelectedItemsChanged';
+
+/** What Office answers a second `loadItemByIdAsync` before the first item was unloaded (the docs require `unloadAsync` first). */
+const ANOTHER_ITEM_LOADED: OfficeErrorLike = {
+  code: 9041,
+  name: 'InvalidOperation',
+  message: 'Another item is loaded. Call unloadAsync on it before loading the next one.',
+};
+const NO_SUCH_ITEM: OfficeErrorLike = { code: 9030, name: 'ItemNotFound', message: 'The item does not exist in this mailbox.' };
+const NOT_LOADED: OfficeErrorLike = { code: 9041, name: 'InvalidOperation', message: 'The item is no longer loaded.' };
 
 type Callback<T> = (result: { status: 'succeeded' | 'failed'; value: T; error?: OfficeErrorLike }) => void;
 
@@ -205,9 +257,20 @@ export function emlToBase64(eml: string): string {
 export function createOffice(mailbox: StandInMailbox) {
   const options = mailbox.options;
 
-  /** Answers `callback` the way the mailbox's script says, on a later task. */
-  function answer<T>(call: StandInCall, callback: Callback<T> | undefined, value: () => T | Promise<T>, onSuccess?: () => void): void {
-    const outcome = mailbox.nextOutcome(call);
+  /**
+   * Answers `callback` the way the mailbox's script says, on a later task; a
+   * `refusal` (checked when the call is made) is the error Office answers a
+   * call it does not allow now.
+   */
+  function answer<T>(
+    call: StandInCall,
+    callback: Callback<T> | undefined,
+    value: () => T | Promise<T>,
+    onSuccess?: () => void,
+    refusal?: () => OfficeErrorLike | undefined,
+  ): void {
+    const scripted = mailbox.nextOutcome(call);
+    const outcome = scripted === 'ok' ? (refusal?.() ?? 'ok') : scripted;
     if (outcome === 'hang') return;
     setTimeout(() => {
       if (outcome !== 'ok') {
@@ -225,7 +288,8 @@ export function createOffice(mailbox: StandInMailbox) {
     }, 0);
   }
 
-  function makeItem(current: StandInMessage) {
+  /** What `item` and a loaded item share: the message's properties and `getAsFileAsync` (Mailbox 1.14). */
+  function readView(current: StandInMessage, usable: () => OfficeErrorLike | undefined = () => undefined) {
     const created = current.dateTimeCreated;
     return {
       itemType: 'message',
@@ -240,10 +304,32 @@ export function createOffice(mailbox: StandInMailbox) {
       dateTimeCreated: typeof created === 'string' ? new Date(created) : created,
       attachments: current.attachments ?? [],
       getAsFileAsync: (...args: unknown[]) =>
-        answer('getAsFile', callbackOf<string>(args), () => {
-          const eml = current.emlBase64;
-          return typeof eml === 'function' ? eml() : (eml ?? '');
-        }),
+        answer(
+          'getAsFile',
+          callbackOf<string>(args),
+          () => {
+            const eml = current.emlBase64;
+            return typeof eml === 'function' ? eml() : (eml ?? '');
+          },
+          undefined,
+          usable,
+        ),
+      categories: {
+        addAsync: (names: string[], ...args: unknown[]) =>
+          answer(
+            'addCategories',
+            callbackOf<void>(args),
+            () => undefined,
+            () => mailbox.addCategories(current.itemId, names),
+            usable,
+          ),
+      },
+    };
+  }
+
+  function makeItem(current: StandInMessage) {
+    return {
+      ...readView(current),
       loadCustomPropertiesAsync: (...args: unknown[]) =>
         answer('loadCustomProperties', callbackOf(args), () => {
           const pending = new Map(mailbox.customPropertiesOf(current.itemId));
@@ -265,22 +351,47 @@ export function createOffice(mailbox: StandInMailbox) {
               ),
           };
         }),
-      categories: {
-        addAsync: (names: string[], ...args: unknown[]) =>
-          answer(
-            'addCategories',
-            callbackOf<void>(args),
-            () => undefined,
-            () => mailbox.addCategories(current.itemId, names),
-          ),
-      },
+    };
+  }
+
+  /**
+   * A message loaded by `loadItemByIdAsync` (`LoadedMessageRead`, Mailbox
+   * 1.15): its properties, `getAsFileAsync` and categories; custom properties
+   * can be read only (`get`, `getAll`), as the Office docs say. Every call
+   * fails once `unloadAsync` closed it.
+   */
+  function makeLoadedItem(current: StandInMessage) {
+    const usable = () => (mailbox.loaded === current ? undefined : NOT_LOADED);
+    return {
+      ...readView(current, usable),
+      loadCustomPropertiesAsync: (...args: unknown[]) =>
+        answer(
+          'loadCustomProperties',
+          callbackOf(args),
+          () => {
+            const stored = new Map(mailbox.customPropertiesOf(current.itemId));
+            return { get: (name: string) => stored.get(name), getAll: () => Object.fromEntries(stored) };
+          },
+          undefined,
+          usable,
+        ),
+      unloadAsync: (...args: unknown[]) =>
+        answer(
+          'unloadItem',
+          callbackOf<void>(args),
+          () => undefined,
+          () => {
+            if (mailbox.loaded === current) mailbox.loaded = null;
+          },
+          usable,
+        ),
     };
   }
 
   return {
     HostType: { Outlook: 'Outlook' },
     AsyncResultStatus: { Succeeded: 'succeeded', Failed: 'failed' },
-    EventType: { ItemChanged: 'olkItemSelectedChanged' },
+    EventType: { ItemChanged: ITEM_CHANGED, SelectedItemsChanged: SELECTED_ITEMS_CHANGED },
     CoercionType: { Text: 'text', Html: 'html' },
     MailboxEnums: {
       ItemType: { Message: 'message', Appointment: 'appointment' },
@@ -321,16 +432,46 @@ export function createOffice(mailbox: StandInMailbox) {
           return mailbox.selected ? makeItem(mailbox.selected) : null;
         },
         userProfile: options.user ?? { displayName: 'Dev User', emailAddress: 'dev@acme.example' },
-        addHandlerAsync: (_type: string, handler: (event: { type: string }) => void, ...args: unknown[]) =>
+        addHandlerAsync: (type: string, handler: (event: { type: string }) => void, ...args: unknown[]) =>
           answer(
             'addHandler',
             callbackOf<void>(args),
             () => undefined,
-            () => mailbox.setItemChanged(handler),
+            () => mailbox.setHandler(type, handler),
           ),
-        removeHandlerAsync: (_type: string, ...args: unknown[]) => {
-          mailbox.setItemChanged(undefined);
+        removeHandlerAsync: (type: string, ...args: unknown[]) => {
+          mailbox.setHandler(type, undefined);
           answer('removeHandler', callbackOf<void>(args), () => undefined);
+        },
+        /** The selected messages (`SelectedItemDetails[]`, Mailbox 1.13; ids, conversation and attachment flag 1.14), in the order they were selected. */
+        getSelectedItemsAsync: (...args: unknown[]) =>
+          answer('getSelectedItems', callbackOf(args), () =>
+            mailbox.selection.map((m) => ({
+              itemId: m.itemId,
+              itemMode: 'Read',
+              itemType: 'Message',
+              subject: m.subject ?? '',
+              internetMessageId: m.internetMessageId ?? '',
+              conversationId: m.conversationId ?? '',
+              hasAttachment: (m.attachments ?? []).some((a) => !a.isInline),
+            })),
+          ),
+        /** Loads one message of the mailbox by its item id (Mailbox 1.15); refused while another is loaded. */
+        loadItemByIdAsync: (itemId: string, ...args: unknown[]) => {
+          const target = mailbox.messageById(itemId);
+          answer(
+            'loadItem',
+            callbackOf(args),
+            () => makeLoadedItem(target as StandInMessage),
+            undefined,
+            () => {
+              if (mailbox.loaded) return ANOTHER_ITEM_LOADED;
+              if (!target) return NO_SUCH_ITEM;
+              // loaded from the call on: a second load before this one answered is refused too
+              mailbox.loaded = target;
+              return undefined;
+            },
+          );
         },
       },
     },

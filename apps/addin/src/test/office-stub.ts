@@ -25,6 +25,9 @@ export interface StubMessage extends Omit<StandInMessage, 'emlBase64' | 'itemId'
 
 export interface OfficeStubOptions {
   message?: StubMessage | null;
+  /** a mailbox of several messages instead of `message`, with the item ids selected (item multi-select) */
+  messages?: StubMessage[];
+  selected?: string[];
   mailboxVersion?: string;
   bodyBackgroundColor?: string;
   host?: string | null;
@@ -40,7 +43,11 @@ export interface OfficeStub {
   readonly categories: string[];
   /** selects another message (or none) and fires ItemChanged, as a pinned pane sees it */
   selectMessage(message: StubMessage | null): void;
+  /** selects several messages of the mailbox by item id (SelectedItemsChanged) */
+  selectMessages(itemIds: string[]): void;
   hasItemChangedHandler(): boolean;
+  /** the mailbox behind the stand-in: marks per message, the loaded message */
+  mailbox: StandInMailbox;
 }
 
 export const SAMPLE_EML = [
@@ -79,7 +86,11 @@ function standInMessage({ eml, itemId, ...message }: StubMessage): StandInMessag
 export function installOfficeStub(options: OfficeStubOptions = {}): OfficeStub {
   const message = options.message === undefined ? SAMPLE_MESSAGE : options.message;
   const first = message ? standInMessage(message) : undefined;
-  const mailbox = StandInMailbox.ofOne(first, { ...options, user: options.user ?? { displayName: 'Bob Clerk', emailAddress: 'bob@acme.example' } });
+  const { messages, selected, ...rest } = options;
+  const settings = { ...rest, user: options.user ?? { displayName: 'Bob Clerk', emailAddress: 'bob@acme.example' } };
+  const mailbox = messages
+    ? new StandInMailbox({ ...settings, messages: messages.map(standInMessage), selected: selected ?? [] })
+    : StandInMailbox.ofOne(first, settings);
   (globalThis as { Office?: unknown }).Office = createOffice(mailbox);
   return {
     get script() {
@@ -96,7 +107,9 @@ export function installOfficeStub(options: OfficeStubOptions = {}): OfficeStub {
       return mailbox.selected ? mailbox.categoriesOf(mailbox.selected.itemId) : [];
     },
     selectMessage: (next) => mailbox.select(next ? standInMessage(next) : null),
+    selectMessages: (itemIds) => mailbox.selectMany(itemIds.map((id) => mailbox.messageById(id)).filter((m) => m !== undefined)),
     hasItemChangedHandler: () => mailbox.hasItemChangedHandler(),
+    mailbox,
   };
 }
 

@@ -68,9 +68,17 @@ export function userProfile(): UserProfile {
   return { displayName: profile.displayName, emailAddress: profile.emailAddress };
 }
 
-/** The selected message, or `undefined` when nothing (or no message) is selected. */
+/** The selected message, or `undefined` when nothing (or no message, or several) is selected. */
 export function readCurrentMessage(): CurrentMessage | undefined {
-  const item = readItem();
+  return detailsOf(readItem());
+}
+
+/**
+ * What the pane needs of a message in read mode: the selected `item`, or one
+ * loaded by `loadItemByIdAsync` (`LoadedMessageRead`, Mailbox 1.15), which has
+ * the same properties. `undefined` for no item or one that is no message.
+ */
+export function detailsOf(item: Office.MessageRead | Office.LoadedMessageRead | undefined): CurrentMessage | undefined {
   if (!item || (item.itemType && item.itemType !== Office.MailboxEnums.ItemType.Message)) return undefined;
   const created = item.dateTimeCreated instanceof Date ? item.dateTimeCreated : undefined;
   const attachments = (item.attachments ?? [])
