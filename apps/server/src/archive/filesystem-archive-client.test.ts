@@ -1,11 +1,13 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArchiveError } from './archive-client.js';
 import { ArchiveCallLog } from './call-log.js';
 import { FilesystemArchiveClient, filesystemBatchId, MANIFEST_FILE, publishStaged, STAGING_FOLDER } from './filesystem-archive-client.js';
 import { buildManifest, publishedManifestSchema } from './manifest.js';
+import { pathExists } from '../fs/atomic-fs.js';
 import { DOMAIN, fixturePageFile, IMPORT_ID, samplePages, sha256, withKey, writeBatch } from '../../test/support/batch-fixture.js';
 
 let dir: string;
@@ -45,6 +47,24 @@ async function snapshot(folder: string): Promise<string[]> {
     }),
   );
   return described.sort();
+}
+
+function lockFile(key: string): string {
+  return path.join(root, STAGING_FOLDER, `${key}.lock`);
+}
+
+/** A staging folder of `key` with half a page in it, as a publication under way (or a crashed one) has. */
+async function foreignStaging(key: string): Promise<string> {
+  const folder = path.join(root, STAGING_FOLDER, `${key}-0123456789ab`);
+  await mkdir(path.join(folder, 'doc-1'), { recursive: true });
+  await writeFile(path.join(folder, 'doc-1', 'page-1.eml'), 'half a page');
+  return folder;
+}
+
+/** The pid of a process that has ended (a crashed server). */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(child.stdout);
 }
 
 async function callLogLines(): Promise<Record<string, unknown>[]> {
@@ -108,6 +128,17 @@ describe('FilesystemArchiveClient', () => {
     await client.submit(batch);
 
     expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([path.basename(otherImport)]);
+  });
+
+  it("takes over the lock a crashed run on this host left, and removes that run's staging folder", async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const leftover = await foreignStaging(batch.idempotencyKey);
+    await writeFile(lockFile(batch.idempotencyKey), JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: '2026-11-21T09:43:00.000Z' }));
+
+    expect(await client.submit(batch)).toEqual({ batchId: filesystemBatchId(batch.idempotencyKey) });
+
+    expect(await pathExists(leftover)).toBe(false);
+    expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([]);
   });
 
   it('sweeps staging folders older than an hour', async () => {
@@ -243,5 +274,101 @@ describe('FilesystemArchiveClient', () => {
 
     await expect(client.submit(batch)).rejects.toMatchObject({ retryable: false });
     await expect(stat(root)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('FilesystemArchiveClient, several processes on one archive root', () => {
+  let holder: ChildProcess | undefined;
+  afterEach(() => {
+    holder?.kill('SIGKILL');
+    holder = undefined;
+  });
+
+  /** A live process of this host that holds the lock of `key`, as another node publishing the same batch does. */
+  async function heldByLiveProcess(key: string): Promise<number> {
+    holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const pid = holder.pid as number;
+    await mkdir(path.join(root, STAGING_FOLDER), { recursive: true });
+    await writeFile(lockFile(key), JSON.stringify({ pid, host: hostname(), startedAt: new Date().toISOString() }));
+    return pid;
+  }
+
+  it('never removes the staging folder of a publication under way in another process, and fails retryably when it takes too long', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    const pid = await heldByLiveProcess(batch.idempotencyKey);
+    const underWay = await foreignStaging(batch.idempotencyKey);
+    const lock = await readFile(lockFile(batch.idempotencyKey), 'utf8');
+    const impatient = new FilesystemArchiveClient(DOMAIN, root, callLog, { lockWaitMs: 300 });
+
+    const failure = impatient.submit(batch);
+
+    await expect(failure).rejects.toMatchObject({ retryable: true, message: expect.stringContaining(`another TOA server (pid ${pid} on ${hostname()}`) });
+    expect(await filesUnder(underWay)).toEqual(['doc-1/page-1.eml']);
+    expect(await readFile(lockFile(batch.idempotencyKey), 'utf8')).toBe(lock);
+    expect(await pathExists(path.join(root, batch.idempotencyKey))).toBe(false);
+  });
+
+  it('waits for the other process and takes over once it is gone (a crash), removing only what it left', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    await heldByLiveProcess(batch.idempotencyKey);
+    const leftover = await foreignStaging(batch.idempotencyKey);
+    const exited = new Promise((resolve) => holder?.once('exit', resolve));
+
+    const publishing = client.submit(batch);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await pathExists(leftover)).toBe(true);
+    holder?.kill('SIGKILL');
+    await exited;
+
+    expect(await publishing).toEqual({ batchId: filesystemBatchId(batch.idempotencyKey) });
+    expect(await pathExists(leftover)).toBe(false);
+    expect(await readdir(path.join(root, STAGING_FOLDER))).toEqual([]);
+  });
+
+  it('answers with the batch the other process published while it waited', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    await heldByLiveProcess(batch.idempotencyKey);
+
+    const waiting = client.submit(batch);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // the other process: publishes under its lock (here: the same content, by a client of its own), then releases it
+    const other = new FilesystemArchiveClient(DOMAIN, path.join(dir, 'elsewhere'), callLog);
+    await other.submit(batch);
+    await rename(path.join(dir, 'elsewhere', batch.idempotencyKey), path.join(root, batch.idempotencyKey));
+    const published = await snapshot(path.join(root, batch.idempotencyKey));
+    await rm(lockFile(batch.idempotencyKey));
+
+    expect(await waiting).toEqual({ batchId: filesystemBatchId(batch.idempotencyKey) });
+    expect(await snapshot(path.join(root, batch.idempotencyKey))).toEqual(published);
+  });
+
+  it('never takes the lock of another host, whatever its pid means here, and says which file an administrator may remove', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    await mkdir(path.join(root, STAGING_FOLDER), { recursive: true });
+    const lock = JSON.stringify({ pid: deadPid(), host: `${hostname()}-elsewhere`, startedAt: '2026-11-21T09:43:00.000Z' });
+    await writeFile(lockFile(batch.idempotencyKey), lock);
+    const underWay = await foreignStaging(batch.idempotencyKey);
+    const impatient = new FilesystemArchiveClient(DOMAIN, root, callLog, { lockWaitMs: 300 });
+
+    const failure = impatient.submit(batch);
+
+    await expect(failure).rejects.toMatchObject({ retryable: true, message: expect.stringContaining(`on ${hostname()}-elsewhere`) });
+    await expect(failure).rejects.toThrow(`if it is certainly gone, an administrator removes ${lockFile(batch.idempotencyKey)}`);
+    expect(await readFile(lockFile(batch.idempotencyKey), 'utf8')).toBe(lock);
+    expect(await filesUnder(underWay)).toEqual(['doc-1/page-1.eml']);
+  });
+
+  it('sweeps neither an old staging folder whose batch a live process publishes nor its lock, but the lock a crashed run left', async () => {
+    const batch = await writeBatch(importDir, samplePages());
+    await heldByLiveProcess(batch.idempotencyKey);
+    const underWay = await foreignStaging(batch.idempotencyKey);
+    const crashedLock = lockFile(`${IMPORT_ID}.0123456789abcdef`);
+    await writeFile(crashedLock, JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: '2026-11-21T09:43:00.000Z' }));
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    for (const entry of [underWay, lockFile(batch.idempotencyKey), crashedLock]) await utimes(entry, twoHoursAgo, twoHoursAgo);
+
+    expect(await client.sweepStaging()).toEqual([]);
+
+    expect((await readdir(path.join(root, STAGING_FOLDER))).sort()).toEqual([path.basename(lockFile(batch.idempotencyKey)), path.basename(underWay)].sort());
   });
 });

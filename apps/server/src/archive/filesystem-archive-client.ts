@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { IMPORT_ID_PATTERN } from '@toa/api/ids';
 import { errnoCode } from '../errors.js';
 import { fsyncDir, pathExists, readdirOrEmpty, writeFileDurable } from '../fs/atomic-fs.js';
 import type { FileDigest } from '../fs/digest.js';
 import { writeNewFileDurable } from '../fs/durable-stream.js';
 import { KeyedLock } from '../fs/keyed-lock.js';
+import { type LockOwner, runningLockOwner, tryProcessLock } from '../fs/process-lock.js';
 import { type ArchiveBatch, type ArchiveClient, ArchiveError, type ArchivePage, interruptedError } from './archive-client.js';
 import type { ArchiveCallLog } from './call-log.js';
 import { parseJson } from './json.js';
@@ -28,6 +30,10 @@ export const MANIFEST_FILE = 'manifest.json';
 export const STAGING_FOLDER = '.staging';
 /** A staging folder untouched for this long belongs to a run that crashed. */
 const STALE_STAGING_MS = 60 * 60 * 1000;
+/** How long a publish waits for another server publishing the same batch (it is copying the pages) before it fails, to be retried. */
+const PUBLISH_LOCK_WAIT_MS = 30_000;
+const PUBLISH_LOCK_POLL_MS = 100;
+const LOCK_SUFFIX = '.lock';
 
 /** Derived from the idempotency key, so that submitting the same content again names the same batch. */
 export function filesystemBatchId(idempotencyKey: string): string {
@@ -35,10 +41,17 @@ export function filesystemBatchId(idempotencyKey: string): string {
 }
 
 /**
- * Serialises the publication of one batch folder. Shared by every client in
- * the process because two domains may point at the same archive root.
+ * Serialises the publication of one batch folder within the process. Shared
+ * by every client in the process because two domains may point at the same
+ * archive root; between processes (several nodes on one archive root) the
+ * key's lock file in the staging folder does it.
  */
 const publishing = new KeyedLock();
+
+export interface FilesystemArchiveOptions {
+  /** how long to wait for another process publishing the same batch, in ms (default 30 s) */
+  lockWaitMs?: number;
+}
 
 /**
  * The embedded archive: each batch is a folder `<root>/<idempotencyKey>/`
@@ -50,13 +63,16 @@ export class FilesystemArchiveClient implements ArchiveClient {
   readonly kind = 'filesystem';
   readonly honoursIdempotencyKey = true;
   private readonly stagingRoot: string;
+  private readonly lockWaitMs: number;
 
   constructor(
     private readonly domain: string,
     private readonly root: string,
     private readonly callLog: ArchiveCallLog,
+    options: FilesystemArchiveOptions = {},
   ) {
     this.stagingRoot = path.join(root, STAGING_FOLDER);
+    this.lockWaitMs = options.lockWaitMs ?? PUBLISH_LOCK_WAIT_MS;
   }
 
   async submit(batch: ArchiveBatch, signal?: AbortSignal): Promise<{ batchId: string }> {
@@ -81,12 +97,24 @@ export class FilesystemArchiveClient implements ArchiveClient {
     }
   }
 
+  /**
+   * Removes staging folders untouched for an hour whose batch no live
+   * process is publishing, and the lock files crashed runs left.
+   */
   async sweepStaging(): Promise<string[]> {
     const cutoff = Date.now() - STALE_STAGING_MS;
-    return this.removeStaging((name, modifiedMs) => {
-      const folder = stagingTarget(name);
-      const inUse = folder !== undefined && publishing.isLocked(path.join(this.root, folder));
-      return modifiedMs < cutoff && !inUse;
+    return this.removeStaging(async (name, modifiedMs) => {
+      if (modifiedMs >= cutoff) return false;
+      if (name.endsWith(LOCK_SUFFIX)) {
+        // taken and given back at once: only a lock whose holder is provably gone is taken
+        const attempt = await tryProcessLock(path.join(this.stagingRoot, name));
+        if (attempt.taken) await attempt.release();
+        return false;
+      }
+      const key = stagingTarget(name);
+      if (key === undefined) return true;
+      if (publishing.isLocked(path.join(this.root, key))) return false;
+      return (await runningLockOwner(this.lockFile(key))) === undefined;
     });
   }
 
@@ -95,17 +123,46 @@ export class FilesystemArchiveClient implements ArchiveClient {
     const existing = (await readPublishedBatchId(target, manifest)) ?? (await this.legacyBatchId(manifest));
     if (existing !== undefined) return existing;
 
-    // we hold the lock for this key, so any staging folder of it is a crashed run's
-    await this.removeStaging((name) => stagingTarget(name) === batch.idempotencyKey);
     await mkdir(this.stagingRoot, { recursive: true });
-    const staging = path.join(this.stagingRoot, `${batch.idempotencyKey}-${randomBytes(6).toString('hex')}`);
-    await mkdir(staging);
+    const release = await this.lockKey(batch.idempotencyKey, signal);
     try {
-      await stageBatch(staging, batch, manifest, signal);
-      return await publishStaged(staging, target, manifest);
+      // another process may have published it while this one waited for the lock
+      const published = await readPublishedBatchId(target, manifest);
+      if (published !== undefined) return published;
+      // every process publishing this key holds its lock, so any staging folder of it is a crashed run's
+      await this.removeStaging((name) => stagingTarget(name) === batch.idempotencyKey);
+      const staging = path.join(this.stagingRoot, `${batch.idempotencyKey}-${randomBytes(6).toString('hex')}`);
+      await mkdir(staging);
+      try {
+        await stageBatch(staging, batch, manifest, signal);
+        return await publishStaged(staging, target, manifest);
+      } finally {
+        // after a successful rename there is nothing left to remove
+        await rm(staging, { recursive: true, force: true });
+      }
     } finally {
-      // after a successful rename there is nothing left to remove
-      await rm(staging, { recursive: true, force: true });
+      await release();
+    }
+  }
+
+  private lockFile(key: string): string {
+    return path.join(this.stagingRoot, `${key}${LOCK_SUFFIX}`);
+  }
+
+  /**
+   * Takes the lock of `key` between processes (`<staging>/<key>.lock`, naming
+   * host and pid): waits while another live process holds it, takes over one
+   * whose process on this host is gone, and never takes one of another host.
+   * Fails retryably when it stays held for `lockWaitMs`.
+   */
+  private async lockKey(key: string, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
+    const file = this.lockFile(key);
+    const deadline = Date.now() + this.lockWaitMs;
+    for (;;) {
+      const attempt = await tryProcessLock(file);
+      if (attempt.taken) return attempt.release;
+      if (Date.now() >= deadline) throw heldElsewhereError(attempt.owner, attempt.otherHost, file, this.lockWaitMs);
+      await delay(PUBLISH_LOCK_POLL_MS, undefined, signal ? { signal } : {});
     }
   }
 
@@ -125,12 +182,15 @@ export class FilesystemArchiveClient implements ArchiveClient {
   }
 
   /** Removes the staging folders `select` picks; returns their names. */
-  private async removeStaging(select: (name: string, modifiedMs: number) => boolean): Promise<string[]> {
+  private async removeStaging(select: (name: string, modifiedMs: number) => boolean | Promise<boolean>): Promise<string[]> {
     const names = await readdirOrEmpty(this.stagingRoot);
     const removed: string[] = [];
     for (const name of names) {
-      const stats = await lstat(path.join(this.stagingRoot, name));
-      if (!select(name, stats.mtimeMs)) continue;
+      const stats = await lstat(path.join(this.stagingRoot, name)).catch((error: unknown) => {
+        if (errnoCode(error) === 'ENOENT') return undefined; // gone meanwhile (a lock released)
+        throw error;
+      });
+      if (!stats || !(await select(name, stats.mtimeMs))) continue;
       await rm(path.join(this.stagingRoot, name), { recursive: true, force: true });
       removed.push(name);
     }
@@ -224,6 +284,12 @@ export async function readPublishedBatchId(batchDir: string, expected: BatchMani
     );
   }
   return parsed.data.batchId;
+}
+
+function heldElsewhereError(owner: LockOwner, otherHost: boolean, file: string, waitedMs: number): ArchiveError {
+  const holder = `another TOA server (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt})`;
+  const remedy = otherHost ? `; this host cannot tell whether it still runs: if it is certainly gone, an administrator removes ${file}` : '';
+  return new ArchiveError(`${holder} is publishing this batch and did not finish within ${waitedMs / 1000} s; try again later${remedy}.`, true);
 }
 
 function notABatchError(cause: unknown): ArchiveError {

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os, { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireProcessLock, runningLockOwner, signalLockOwner } from './process-lock.js';
+import { acquireProcessLock, runningLockOwner, signalLockOwner, tryProcessLock } from './process-lock.js';
 
 let dir: string;
 let file: string;
@@ -75,5 +75,32 @@ describe('the data-root lock', () => {
     const lock = await acquireProcessLock(file);
     expect(lock.staleOwner).toEqual({ unreadable: true });
     await lock.release();
+  });
+
+  it('is taken by exactly one of many racing for it, also when they all found it stale', async () => {
+    for (const before of [undefined, JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' })]) {
+      if (before !== undefined) await writeFile(file, before);
+      const attempts = await Promise.all(Array.from({ length: 12 }, () => tryProcessLock(file)));
+      const taken = attempts.filter((attempt) => attempt.taken);
+      expect(taken).toHaveLength(1);
+      expect(attempts.filter((attempt) => !attempt.taken)).toEqual(
+        Array.from({ length: 11 }, () => expect.objectContaining({ owner: expect.objectContaining({ pid: process.pid }) })),
+      );
+      expect(await readdir(dir)).toEqual(['.toa-server.lock']);
+      if (taken[0]?.taken) await taken[0].release();
+    }
+  });
+
+  it("waits for a lock file its holder has created but not yet written, instead of taking it for a crash's", async () => {
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(file, '');
+      const attempt = tryProcessLock(file);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await writeFile(file, JSON.stringify({ pid: holder.pid, host: hostname(), startedAt: new Date().toISOString() }));
+      expect(await attempt).toMatchObject({ taken: false, owner: { pid: holder.pid }, otherHost: false });
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });
