@@ -56,7 +56,7 @@ export function apiTarget(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Unit tests that run without a DOM (vitest project `node`). */
-const NODE_TESTS = ['src/features/import-flow/flow/**/*.test.ts'];
+const NODE_TESTS = ['src/features/import-flow/flow/**/*.test.ts', 'src/features/bulk-filing/queue/**/*.test.ts'];
 
 // A function config: only the dev server proxies /api (a build runs as production and needs no server configuration).
 export default defineConfig(({ command }) => ({

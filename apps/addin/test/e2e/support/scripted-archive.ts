@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 export interface ArchiveAnswer {
   status: number;
+  /** the JSON body, or a function of the batch's number (1 for the first batch received) */
   body: unknown;
 }
 
@@ -11,6 +12,8 @@ export interface ScriptedArchive {
   url: string;
   /** the answer to every following batch, until changed */
   answer(next: ArchiveAnswer): void;
+  /** the answer to the next batch only (several calls queue up), before the standing one */
+  answerNext(once: ArchiveAnswer): void;
   /** headers of each batch received, in order */
   requests: IncomingHttpHeaders[];
   close(): Promise<void>;
@@ -22,13 +25,16 @@ export interface ScriptedArchive {
  */
 export async function startScriptedArchive(first: ArchiveAnswer): Promise<ScriptedArchive> {
   let current = first;
+  const once: ArchiveAnswer[] = [];
   const requests: IncomingHttpHeaders[] = [];
   const server = createServer((request, response) => {
     requests.push(request.headers);
+    const n = requests.length;
+    const answer = once.shift() ?? current;
     request.resume();
     request.on('end', () => {
-      response.writeHead(current.status, { 'Content-Type': 'application/json' });
-      response.end(JSON.stringify(current.body));
+      response.writeHead(answer.status, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(typeof answer.body === 'function' ? answer.body(n) : answer.body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -37,6 +43,9 @@ export async function startScriptedArchive(first: ArchiveAnswer): Promise<Script
     url: `http://127.0.0.1:${port}/upload`,
     answer: (next) => {
       current = next;
+    },
+    answerNext: (next) => {
+      once.push(next);
     },
     requests,
     close: () => new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
