@@ -6,7 +6,7 @@ import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import { pathExists } from '../fs/atomic-fs.js';
 import type { FileDigest } from '../fs/digest.js';
 import { mailWorkers, NO_OWNER } from './mail-worker-pool.js';
-import { type ListedAttachment, summarizeMessage } from './summarize-message.js';
+import { type ListedAttachment, type MessageSummary, summarizeMessage } from './summarize-message.js';
 
 export interface ExtractedPart {
   partId: string;
@@ -23,13 +23,19 @@ export interface ExtractedPart {
 export interface ExtractPartsArgs {
   /** the EML to take parts out of; it is only read */
   source: string;
+  /**
+   * what `summarizeMessage` lists for `source` (its sidecar, bound to the
+   * bytes by size and hash); without it the message is read once more to
+   * list its parts before they are cut
+   */
+  listing?: Pick<MessageSummary, 'attachments' | 'protection'>;
   /** part ids to take out; undefined = every attachment that is not inline */
   partIds?: readonly string[];
   /** where the EML without those parts is written (not written when the message is kept whole) */
   rewrittenPath: string;
   /** where the i-th chosen part (0-based, in message order) is written */
   partPath: (index: number) => string;
-  /** the owner key of the user it is done for: both passes wait in their line of the mail worker pool */
+  /** the owner key of the user it is done for: each pass waits in their line of the mail worker pool */
   owner?: string;
 }
 
@@ -46,10 +52,11 @@ export interface ExtractPartsResult {
  * caller renames them under its lock. On any failure every output written is
  * removed before the error is rethrown.
  *
- * Two streamed passes, each in a mail worker: `summarizeMessage` lists the
- * attachments (part ids, names, which are inline), then `cutParts` splits the
- * message again with the same options, so the same part ids, and writes the
- * outputs. The choice in between happens here, where `partPath` lives.
+ * One streamed pass in a mail worker, `cutParts`, over the parts the
+ * `listing` names (part ids, names, which are inline: the sidecar, made by
+ * the same mailsplit options, so the same part ids); without a listing,
+ * `summarizeMessage` first lists them in a pass of its own. The choice in
+ * between happens here, where `partPath` lives.
  *
  * A signed or encrypted message (the listing says `protection`) is evidence:
  * no byte of it changes. Its chosen parts are copied into their files and
@@ -62,7 +69,7 @@ export interface ExtractPartsResult {
  * when a pass finds the owner's or the whole parse line full.
  */
 export async function extractParts(args: ExtractPartsArgs): Promise<ExtractPartsResult> {
-  const summary = await summarizeMessage(args.source, args.owner);
+  const summary = args.listing ?? (await summarizeMessage(args.source, args.owner));
   const chosen = chooseParts(summary.attachments, args.partIds);
   const partPaths = chosen.map((_, index) => args.partPath(index));
   // a file that is there already is not ours to remove: the pass fails on it ('wx') and it stays

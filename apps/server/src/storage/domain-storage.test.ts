@@ -6,10 +6,11 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { importSchema } from '@toa/api/imports';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../errors.js';
 import { KeyedLock } from '../fs/keyed-lock.js';
 import { extractParts } from '../mail/extract-parts.js';
+import { mailWorkers } from '../mail/mail-worker-pool.js';
 import { summarizeMessage } from '../mail/summarize-message.js';
 import { ZonedTime } from '../zoned-time.js';
 import { DomainStorage, type StagedPage } from './domain-storage.js';
@@ -31,6 +32,27 @@ const MESSAGE = [
   'Content-Type: text/plain; charset=utf-8',
   '',
   'Please find the invoice below.',
+  '',
+].join('\r\n');
+
+/** A text body and one 7-byte PDF attachment (part 2). */
+const WITH_ATTACHMENT = [
+  'From: Alice <alice@acme.example>',
+  'Subject: Invoice 42',
+  'MIME-Version: 1.0',
+  'Content-Type: multipart/mixed; boundary="b"',
+  '',
+  '--b',
+  'Content-Type: text/plain',
+  '',
+  'The invoice is attached.',
+  '--b',
+  'Content-Type: application/pdf',
+  'Content-Disposition: attachment; filename="invoice.pdf"',
+  'Content-Transfer-Encoding: base64',
+  '',
+  Buffer.from('%PDF-42').toString('base64'),
+  '--b--',
   '',
 ].join('\r\n');
 
@@ -106,6 +128,38 @@ describe('DomainStorage', () => {
     const { page } = await storage.addPage(id, 1, staged, sidecar, anyone);
     expect(page.sidecar).toBe('page-1.meta.json');
     expect(JSON.parse(await readFile(path.join(storage.paths(id).pagesDir(1), 'page-1.meta.json'), 'utf8'))).toEqual(sidecar);
+  });
+
+  it('extracts with the listing its sidecar holds: the message is read once, by the cut, then only the rewritten one is summarized', async () => {
+    // the real pool, observed: which passes over which file each extraction asks for
+    const passes: string[] = [];
+    const pool = mailWorkers();
+    const run = pool.run.bind(pool);
+    const observed = vi.spyOn(pool, 'run').mockImplementation((job, jobOwner) => {
+      passes.push(job.kind === 'summarize' ? `summarize ${path.basename(job.file)}` : `cut ${path.basename(job.args.source)}`);
+      return run(job, jobOwner);
+    });
+    try {
+      const { id } = await storage.create(owner, {});
+      const staged = await storage.stagePage(id, 1, body(WITH_ATTACHMENT), { filename: 'invoice.eml', contentType: 'message/rfc822' });
+      await storage.addPage(id, 1, staged, await storage.summarizeUpload(staged, owner.userId), anyone);
+      passes.length = 0;
+      const { document } = await storage.extract(id, 1, 1, undefined, anyone);
+      expect(document.pages).toMatchObject([{ filename: 'invoice.pdf', contentType: 'application/pdf', size: 7, partId: '2' }]);
+      expect(passes).toEqual(['cut page-1.bin', expect.stringMatching(/^summarize \.page-1\.bin\..*\.tmp$/)]);
+
+      // a sidecar that does not fit the page (here: gone) is rebuilt from the page first
+      const { id: second } = await storage.create(owner, {});
+      const again = await storage.stagePage(second, 1, body(WITH_ATTACHMENT), { filename: 'invoice.eml', contentType: 'message/rfc822' });
+      await storage.addPage(second, 1, again, await storage.summarizeUpload(again, owner.userId), anyone);
+      await rm(storage.paths(second).sidecarFile(1, 1));
+      passes.length = 0;
+      await storage.extract(second, 1, 1, ['2'], anyone);
+      expect(passes.slice(0, 2)).toEqual(['summarize page-1.bin', 'cut page-1.bin']);
+      expect(passes).toHaveLength(3);
+    } finally {
+      observed.mockRestore();
+    }
   });
 
   it('leaves nothing behind when the body breaks off, when the caller discards, or when the guard refuses', async () => {

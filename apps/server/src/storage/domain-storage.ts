@@ -7,7 +7,7 @@ import { IMPORT_SCHEMA_VERSION, isMessageType, SIDECAR_SCHEMA_VERSION } from '@t
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { AppError, errnoCode, isAppError } from '../errors.js';
-import type { MessageSummary } from '../mail/summarize-message.js';
+import type { ListedAttachment, MessageSummary } from '../mail/summarize-message.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { ZonedTime } from '../zoned-time.js';
 import { fsyncDir, openFileAsBlob, readdirOrEmpty, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
@@ -62,7 +62,14 @@ export type Guard = (current: Import) => void;
 /** The mail parsing storage asks for; `owner` is the owner key of the import the message belongs to (its line in the parse queue). */
 export interface MailTools {
   summarizeMessage(file: string, owner: string): Promise<MessageSummary>;
-  extractParts(args: { source: string; partIds?: string[]; rewrittenPath: string; partPath: (index: number) => string; owner: string }): Promise<{
+  extractParts(args: {
+    source: string;
+    listing?: Pick<MessageSummary, 'attachments' | 'protection'>;
+    partIds?: string[];
+    rewrittenPath: string;
+    partPath: (index: number) => string;
+    owner: string;
+  }): Promise<{
     parts: Array<{ partId: string; filename: string; contentType: string; size: number; sha256: string; path: string; isMessage: boolean }>;
     /** undefined: the message is signed or encrypted and was kept whole, the parts are copies */
     rewritten?: { size: number; sha256: string };
@@ -84,6 +91,17 @@ export function findPage(current: Import, n: number, m: number): Page {
   const page = findDocument(current, n).pages.find((p) => p.m === m);
   if (!page) throw new AppError('PAGE_NOT_FOUND', `document ${n} of import ${current.id} has no page ${m}`);
   return page;
+}
+
+/**
+ * A sidecar's listing as `extractParts` takes it, or undefined when an
+ * attachment in it has no filename (the server always writes one; a sidecar
+ * edited by hand may lack it): the message is then listed afresh.
+ */
+function listingOf(sidecar: Sidecar): Pick<MessageSummary, 'attachments' | 'protection'> | undefined {
+  const { attachments, protection } = sidecar;
+  if (!attachments.every((attachment): attachment is ListedAttachment => attachment.filename !== undefined)) return undefined;
+  return protection === undefined ? { attachments } : { attachments, protection };
 }
 
 function sidecarFrom(summary: MessageSummary, size: number, sha256: string): Sidecar {
@@ -302,13 +320,18 @@ export class DomainStorage {
     if (!isMessageType(page.contentType)) throw new AppError('NOT_A_MESSAGE', `page ${m} of document ${n} is ${page.contentType}, not an e-mail message`);
     const cached = await readSidecarFile(paths.sidecarFile(n, m));
     if (sidecarFits(cached, page)) return cached;
-    return this.locks.run(this.lockKey(id), async () => {
-      const fresh = findPage(await this.read(id), n, m);
-      const rebuilt = sidecarFrom(await this.mail.summarizeMessage(paths.pageFile(n, m), current.userId), fresh.size, fresh.sha256);
-      await writeFileAtomic(paths.sidecarFile(n, m), serializeSidecar(rebuilt));
-      this.logger.info({ domain: this.domain, importId: id, n, m }, 'sidecar rebuilt');
-      return rebuilt;
-    });
+    return this.locks.run(this.lockKey(id), async () => this.sidecarLocked(id, n, findPage(await this.read(id), n, m), current.userId));
+  }
+
+  /** The sidecar of EML page `page` of document `n`, rebuilt when it does not fit the page; the caller holds the import's lock. */
+  private async sidecarLocked(id: string, n: number, page: Page, owner: string): Promise<Sidecar> {
+    const paths = this.paths(id);
+    const cached = await readSidecarFile(paths.sidecarFile(n, page.m));
+    if (sidecarFits(cached, page)) return cached;
+    const rebuilt = sidecarFrom(await this.mail.summarizeMessage(paths.pageFile(n, page.m), owner), page.size, page.sha256);
+    await writeFileAtomic(paths.sidecarFile(n, page.m), serializeSidecar(rebuilt));
+    this.logger.info({ domain: this.domain, importId: id, n, m: page.m }, 'sidecar rebuilt');
+    return rebuilt;
   }
 
   /**
@@ -339,9 +362,12 @@ export class DomainStorage {
       const importTmp = paths.importTmpFile();
       let committed = false;
       try {
+        // the sidecar lists the parts (bound to these bytes by size and hash): the message is read once, by the cut
+        const listing = listingOf(await this.sidecarLocked(id, n, page, current.userId));
         await mkdir(stagingPages, { recursive: true });
         const result = await this.mail.extractParts({
           source: paths.pageFile(n, m),
+          ...(listing ? { listing } : {}),
           ...(partIds ? { partIds } : {}),
           rewrittenPath: rewrittenTmp,
           partPath: (index) => staging.pageFile(index + 1),
