@@ -20,6 +20,15 @@ const NODE_DOWN_RETRY_SECONDS = 5;
 /** How long nginx waits to connect to a node: they are on the same network; a node that does not accept at once is down. */
 const CONNECT_TIMEOUT_SECONDS = 3;
 
+/** Idle connections to each node that each nginx worker keeps open for the next request. */
+const KEEPALIVE_CONNECTIONS = 16;
+/**
+ * How long nginx keeps such a connection idle: below the server's own 5 s
+ * (server.ts), so nginx never sends a request on a connection the node is
+ * closing just then (a POST there is not retried: the client would get a 502).
+ */
+const KEEPALIVE_IDLE_SECONDS = 4;
+
 const upstreamOf = (node: ClusterNode): string => `toa_node_${node.name.replaceAll('-', '_')}`;
 const ANY_NODE = 'toa_any_node';
 
@@ -57,6 +66,8 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     `upstream ${name} {`,
     // one server never counts as down (nginx ignores max_fails then); in the any-node group a failed one is skipped for 10 s
     ...nodes.map((node) => `  server ${new URL(node.url).host}${failover ? ' max_fails=1 fail_timeout=10s' : ''};`),
+    `  keepalive ${KEEPALIVE_CONNECTIONS};`,
+    `  keepalive_timeout ${KEEPALIVE_IDLE_SECONDS}s;`,
     '}',
   ];
   const domainPaths = DOMAIN_SCOPED_PREFIXES.join('|');
@@ -96,8 +107,9 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     `  proxy_send_timeout ${bodySeconds}s;`,
     `  proxy_read_timeout ${readSeconds}s;`,
     `  proxy_connect_timeout ${CONNECT_TIMEOUT_SECONDS}s;`,
-    // one connection per request to the node (nginx's default): a node that is stopping sees its connections end and exits at once
+    // connections to the nodes are kept open between requests (upstream keepalive): HTTP/1.1 without "Connection: close"
     '  proxy_http_version 1.1;',
+    '  proxy_set_header Connection "";',
     '  proxy_set_header Host $host;',
     '  proxy_set_header X-Forwarded-Proto $scheme;',
     '  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { problemSchema } from '@toa/api/errors';
@@ -7,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxSite } from '../../src/cluster/nginx-site.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
-import { nginxCheck, nginxMainConfig } from '@toa/fixtures/nginx';
+import { nginxCheck, nginxMainConfig, startNginx } from '@toa/fixtures/nginx';
+import { freePort } from '@toa/fixtures/ports';
 
 let dir: string;
 let config: Config;
@@ -74,6 +76,44 @@ describe('the nginx site of a cluster', () => {
     await writeFile(site, nginxSite(config.cluster!, config.limits, { listen: '127.0.0.1:8080', serverName: 'toa.example.org', source: 'toa.json' }));
     const prefix = path.join(dir, 'nginx');
     expect(await nginxCheck(prefix, await nginxMainConfig(prefix, site))).toMatch(/syntax is ok[\s\S]*test is successful/);
+  });
+
+  it('keeps connections to a node open between requests (HTTP/1.1, no "Connection: close" passed on)', async () => {
+    // the node here is a bare HTTP server that counts its connections: what is tested is what nginx does with the site
+    const seen: Array<{ version: string; connection: string | undefined }> = [];
+    let connections = 0;
+    const node = createServer((req, res) => {
+      seen.push({ version: req.httpVersion, connection: req.headers.connection });
+      res.setHeader('Content-Type', 'application/json');
+      res.end('{}');
+    });
+    node.on('connection', () => {
+      connections += 1;
+    });
+    node.keepAliveTimeout = 5_000;
+    const nodePort = await freePort();
+    await new Promise<void>((resolve) => node.listen(nodePort, '127.0.0.1', resolve));
+    const port = await freePort();
+    const prefix = path.join(dir, 'nginx-keepalive');
+    const site = path.join(dir, 'keepalive.conf');
+    const cluster = { ...config.cluster!, nodes: config.cluster!.nodes.map((n) => ({ ...n, url: `http://127.0.0.1:${nodePort}` })) };
+    await writeFile(site, nginxSite(cluster, config.limits, { listen: `127.0.0.1:${port}`, serverName: '_', source: 'toa.json' }));
+    const nginx = await startNginx(prefix, await nginxMainConfig(prefix, site), port);
+    try {
+      const requests = 10;
+      for (let i = 0; i < requests; i += 1) {
+        // each client request on a connection of its own, closed after it: only nginx may keep the node's connection
+        const answer = await fetch(`http://127.0.0.1:${port}/api/import/${i % 2 ? 'acme' : 'initech'}`, { headers: { Connection: 'close' } });
+        expect(answer.status).toBe(200);
+      }
+      expect(seen).toHaveLength(10);
+      expect(seen.every((request) => request.version === '1.1' && request.connection === undefined)).toBe(true);
+      // at most one connection per upstream (two nodes here, both this server), not one per request
+      expect(connections).toBeLessThanOrEqual(2);
+    } finally {
+      await nginx.stop();
+      await new Promise((resolve) => node.close(resolve));
+    }
   });
 
   it('refuses ssl without a certificate', () => {
