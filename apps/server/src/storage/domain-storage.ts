@@ -126,7 +126,8 @@ export class DomainStorage {
   private readonly logger: Logger;
   /** Imports whose archive call is in flight (the lock is not held meanwhile). */
   private readonly submitting = new Set<string>();
-  private readonly index = new ImportIndex();
+  /** listing lines not kept in memory are read back through `read` (an import found gone leaves the index there) */
+  private readonly index = new ImportIndex((id) => this.readListed(id));
   /** each user's last filed values per template (docs/api.md, "Last values") */
   readonly lastValues: LastValuesStore;
 
@@ -568,15 +569,25 @@ export class DomainStorage {
 
   /**
    * A page of the owner's imports (of one message, when given), newest first,
-   * from the in-memory index: no file is read or checked, so a listing costs
+   * from the in-memory index: the page is a slice of a sorted list, and a line
+   * the index does not keep ready is one import.json read, so a listing costs
    * the same at any store size. An import removed by hand since the index was
    * built drops out the first time it is read (`read` answers
    * IMPORT_NOT_FOUND); imports put back by hand appear after a restart.
    */
   async listOwned(userId: string, query: ListingQuery): Promise<{ items: ImportSummary[]; total: number }> {
     await this.warmUp();
-    const { items, total } = this.index.owned(userId, query);
-    return { items: items.map(({ userId: _owner, bytes: _bytes, ...summary }) => summary), total };
+    return this.index.owned(userId, query);
+  }
+
+  /** An import the index lists, for a listing line it does not keep in memory; undefined when gone or unreadable (fsck's business). */
+  private async readListed(id: string): Promise<Import | undefined> {
+    try {
+      return await this.read(id);
+    } catch (error) {
+      if (isAppError(error) && (error.code === 'IMPORT_NOT_FOUND' || error.code === 'IMPORT_UNREADABLE')) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -609,12 +620,8 @@ export class DomainStorage {
   /** Every readable import of the domain; unreadable ones are fsck's business. */
   private async *readAll(): AsyncIterable<Import> {
     for (const id of await this.ids()) {
-      try {
-        yield await this.read(id);
-      } catch (error) {
-        if (isAppError(error) && (error.code === 'IMPORT_NOT_FOUND' || error.code === 'IMPORT_UNREADABLE')) continue;
-        throw error;
-      }
+      const current = await this.readListed(id);
+      if (current) yield current;
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Import } from '@toa/api/imports';
+import { seededRandom } from '@toa/fixtures/random';
 import { describe, expect, it } from 'vitest';
 import { FilingMemory, filingTargetOf } from './filing-memory.js';
 import { addressOf, subjectWords } from './message-keys.js';
@@ -28,9 +29,9 @@ const ask = { owner: 'alice', everyone: false, people: [], words: [] };
 describe('FilingMemory', () => {
   it('finds filings by conversation and sender, newest first, and one target object serves every import filed alike', () => {
     const memory = new FilingMemory();
-    memory.record(filed('1', { conversationId: 'c1', from: 'Jana <jana@client.example>' }, 'Henderson'));
-    memory.record(filed('2', { conversationId: 'c2', from: 'jana@client.example' }, 'Henderson'));
-    memory.record(filed('3', { conversationId: 'c3', from: 'jana@client.example' }, 'Other'));
+    memory.record(1, filed('1', { conversationId: 'c1', from: 'Jana <jana@client.example>' }, 'Henderson'));
+    memory.record(2, filed('2', { conversationId: 'c2', from: 'jana@client.example' }, 'Henderson'));
+    memory.record(3, filed('3', { conversationId: 'c3', from: 'jana@client.example' }, 'Other'));
     const [byConversation] = memory.tally({ ...ask, conversationId: 'c1' });
     expect(byConversation?.kind).toBe('conversation');
     expect([...(byConversation?.votes.keys() ?? [])].map((t) => t.attributes)).toEqual([{ title: 'Henderson' }]);
@@ -48,22 +49,70 @@ describe('FilingMemory', () => {
 
   it('forgets a removed or re-described import, and keeps an undescribed one out', () => {
     const memory = new FilingMemory();
-    memory.record(filed('1', { from: 'jana@client.example' }, 'Henderson'));
-    memory.record(filed('2', { from: 'jana@client.example' }, undefined));
+    memory.record(1, filed('1', { from: 'jana@client.example' }, 'Henderson'));
+    memory.record(2, filed('2', { from: 'jana@client.example' }, undefined));
     expect(memory.size).toBe(1);
-    memory.forget('1');
+    memory.forget(1);
     expect(memory.tally({ ...ask, sender: 'jana@client.example' })).toEqual([]);
-    memory.record(filed('2', { from: 'jana@client.example' }, 'Later'));
+    memory.record(2, filed('2', { from: 'jana@client.example' }, 'Later'));
     expect(memory.tally({ ...ask, sender: 'jana@client.example' })[0]?.votes.size).toBe(1);
   });
 
   it('counts only the asker’s filings unless everyone’s are asked for', () => {
     const memory = new FilingMemory();
-    memory.record(filed('1', { from: 'jana@client.example' }, 'Henderson', 'bob'));
+    memory.record(1, filed('1', { from: 'jana@client.example' }, 'Henderson', 'bob'));
     expect(memory.tally({ ...ask, sender: 'jana@client.example' })).toEqual([]);
     const [shared] = memory.tally({ ...ask, everyone: true, sender: 'jana@client.example' });
     expect(shared?.considered).toBe(1);
     expect([...(shared?.votes.values() ?? [])][0]?.own).toBe(0);
+  });
+
+  it('tallies after random records, rewrites and removals exactly as a memory fed only the survivors', () => {
+    const random = seededRandom(5);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+    const senders = ['jana@client.example', 'petr@client.example', 'eva@other.example', 'x@gmail.com'];
+    const subjects = ['Henderson lease', 'Falcon audit', 'Henderson audit', 'lunch', 'Orchid tender'];
+    const titles = ['Henderson', 'Falcon', 'Orchid', undefined];
+    const made = (slot: number) =>
+      filed(
+        `i${slot}`,
+        { conversationId: `c${slot % 7}`, from: pick(senders), to: [pick(senders)], subject: pick(subjects) },
+        pick(titles),
+        pick(['alice', 'bob']),
+      );
+    const memory = new FilingMemory();
+    const live = new Map<number, Import>();
+    for (let step = 0; step < 3000; step += 1) {
+      const slot = Math.floor(random() * 200);
+      if (random() < 0.7) {
+        const current = made(slot);
+        memory.record(slot, current);
+        live.set(slot, current);
+      } else {
+        memory.forget(slot);
+        live.delete(slot);
+      }
+    }
+    const fresh = new FilingMemory();
+    // the survivors in their creation order, at the same slots
+    for (const [slot, current] of [...live].sort(([, a], [, b]) => Date.parse(a.createdAt) - Date.parse(b.createdAt))) fresh.record(slot, current);
+    expect(memory.size).toBe(fresh.size);
+    const plain = (tallies: ReturnType<FilingMemory['tally']>) =>
+      tallies.map((t) => ({ ...t, votes: [...t.votes].map(([target, v]) => [target, { ...v, words: v.words && [...v.words] }]) }));
+    for (const sender of senders) {
+      for (const everyone of [false, true]) {
+        const query = {
+          owner: 'alice',
+          everyone,
+          sender,
+          senderDomain: sender.split('@')[1],
+          conversationId: 'c3',
+          people: [sender],
+          words: ['henderson', 'audit'],
+        };
+        expect(plain(memory.tally(query))).toEqual(plain(fresh.tally(query)));
+      }
+    }
   });
 
   it('leaves the message’s own values (subject, sender, day received) out of a filing target', () => {

@@ -1,5 +1,7 @@
 import type { Attributes, Import } from '@toa/api/imports';
+import { grown, nextCapacity } from './growable.js';
 import { addressOf, mailDomainOf, subjectWords } from './message-keys.js';
+import { hashText } from './slot-table.js';
 
 /**
  * Where an import was filed: the template of its first document (the
@@ -16,22 +18,6 @@ export interface FilingTarget {
 export const KEY_KINDS = ['conversation', 'sender', 'senderDomain', 'person', 'word'] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 const PREFIX: Record<KeyKind, string> = { conversation: 'c', sender: 's', senderDomain: 'd', person: 'p', word: 'w' };
-
-/** One import as suggestions see it: ~100 bytes plus its share of the postings. */
-interface Filing {
-  readonly owner: number;
-  /** createdAt, ms since the epoch */
-  readonly at: number;
-  readonly target: FilingTarget;
-  /** the interned keys it is posted under, to take it out again */
-  readonly keys: Int32Array;
-}
-
-interface Posting {
-  filings: Filing[];
-  /** oldest first while true; an out-of-order insert (the first build) clears it, the next read sorts */
-  sorted: boolean;
-}
 
 /** What the filings under one key, or one kind of key, say: weight and count per target. */
 export interface TargetVotes {
@@ -71,6 +57,8 @@ const RECENT: Record<KeyKind, number> = { conversation: 8, sender: 12, senderDom
 const DECAY = 0.85;
 /** Weight of imagined filings elsewhere added to every word's: one filing's word is a third of a vote, ten's three quarters. */
 const WORD_DOUBT = 2;
+/** A slot without a filing. */
+const NONE = -1;
 
 /**
  * What filing suggestions need of every import of a domain, in memory:
@@ -78,58 +66,84 @@ const WORD_DOUBT = 2;
  * address on the message, subject word) to the filings under it, and the
  * shared targets. Fed by the import index as import.json files are written
  * or read at start; nothing of it is written anywhere.
+ *
+ * Compact: a filing is a slot (the import index's) in typed-array columns —
+ * owner, createdAt, target number, and where its key numbers lie in one
+ * packed arena — and a posting is a plain array of slots (small integers,
+ * 8 bytes each). A key is known by a 53-bit hash of its text, not the text
+ * (conversation ids alone run to a hundred characters); two keys sharing a
+ * hash, a 1 in 2^53 chance a pair, would merely pool their votes.
  */
 export class FilingMemory {
-  readonly #filings = new Map<string, Filing>();
-  readonly #postings = new Map<number, Posting>();
-  /** key text → number; keys are never taken back (a word or address costs a few dozen bytes once) */
-  readonly #keys = new Map<string, number>();
-  readonly #keyTexts: string[] = [];
+  #owner = new Int32Array(0);
+  #at = new Float64Array(0);
+  #target = new Int32Array(0);
+  #keyStart = new Int32Array(0);
+  #keyCount = new Uint16Array(0);
+  /** every filing's key numbers, back to back; a forgotten filing's stay as garbage until the next compaction */
+  #arena = new Int32Array(1024);
+  #arenaUsed = 0;
+  #arenaGarbage = 0;
+  #count = 0;
+  /** key hash → key number; a key whose last filing goes is taken back */
+  readonly #keys = new Map<number, number>();
+  readonly #keyHashes: number[] = [];
+  /** key number → its filings' slots, oldest first unless listed in #unsorted */
+  readonly #postings: Array<number[] | undefined> = [];
+  readonly #unsorted = new Set<number>();
+  readonly #freeKeys: number[] = [];
   readonly #owners = new Map<string, number>();
-  readonly #targets = new Map<string, { target: FilingTarget; refs: number }>();
+  readonly #targets: Array<{ target: FilingTarget; key: string; refs: number } | undefined> = [];
+  readonly #targetNumbers = new Map<string, number>();
+  readonly #freeTargets: number[] = [];
 
-  /** After every write of an import.json (and for each one read at start). */
-  record(current: Import): void {
-    this.forget(current.id);
+  /** After every write of an import.json (and for each one read at start); `slot` is the import's in the index, its until forgotten. */
+  record(slot: number, current: Import): void {
+    this.forget(slot);
     const target = filingTargetOf(current);
     if (target === undefined) return;
+    if (slot >= this.#target.length) this.#grow(nextCapacity(this.#target.length, slot + 1));
     const keys = [...new Set(keysOf(current).map((key) => this.#intern(key)))];
-    const filing: Filing = {
-      owner: this.#owner(current.userId),
-      at: Date.parse(current.createdAt),
-      target: this.#share(target),
-      keys: Int32Array.from(keys),
-    };
-    this.#filings.set(current.id, filing);
+    const at = Date.parse(current.createdAt);
+    this.#owner[slot] = this.#ownerNumber(current.userId);
+    this.#at[slot] = at;
+    this.#target[slot] = this.#share(target);
+    this.#keyStart[slot] = this.#store(keys);
+    this.#keyCount[slot] = keys.length;
+    this.#count += 1;
     for (const key of keys) {
-      let posting = this.#postings.get(key);
-      if (!posting) {
-        posting = { filings: [], sorted: true };
-        this.#postings.set(key, posting);
-      }
-      const last = posting.filings.at(-1);
-      if (last !== undefined && last.at > filing.at) posting.sorted = false;
-      posting.filings.push(filing);
+      const posting = this.#postings[key] as number[];
+      const last = posting.at(-1);
+      if (last !== undefined && (this.#at[last] as number) > at) this.#unsorted.add(key);
+      posting.push(slot);
     }
   }
 
-  forget(id: string): void {
-    const filing = this.#filings.get(id);
-    if (!filing) return;
-    this.#filings.delete(id);
-    for (const key of filing.keys) {
-      const posting = this.#postings.get(key);
-      if (!posting) continue;
-      const at = posting.filings.indexOf(filing);
-      if (at >= 0) posting.filings.splice(at, 1);
-      if (posting.filings.length === 0) this.#postings.delete(key);
+  forget(slot: number): void {
+    if (slot >= this.#target.length || this.#target[slot] === NONE) return;
+    const start = this.#keyStart[slot] as number;
+    const count = this.#keyCount[slot] as number;
+    for (let i = start; i < start + count; i += 1) {
+      const key = this.#arena[i] as number;
+      const posting = this.#postings[key] as number[];
+      const at = this.#unsorted.has(key) ? posting.indexOf(slot) : this.#position(posting, slot);
+      if (at >= 0) posting.splice(at, 1);
+      if (posting.length === 0) this.#release(key);
     }
-    const shared = this.#targets.get(targetKey(filing.target));
-    if (shared && --shared.refs === 0) this.#targets.delete(targetKey(filing.target));
+    this.#arenaGarbage += count;
+    const number = this.#target[slot] as number;
+    const shared = this.#targets[number] as { key: string; refs: number };
+    if (--shared.refs === 0) {
+      this.#targetNumbers.delete(shared.key);
+      this.#targets[number] = undefined;
+      this.#freeTargets.push(number);
+    }
+    this.#target[slot] = NONE;
+    this.#count -= 1;
   }
 
   get size(): number {
-    return this.#filings.size;
+    return this.#count;
   }
 
   /** What each kind of key of the query says, kind by kind; kinds with nothing to say are left out. */
@@ -137,7 +151,7 @@ export class FilingMemory {
     const owner = this.#owners.get(query.owner);
     // without filings of their own and without sharing, the asker has nothing to learn from
     if (owner === undefined && !query.everyone) return [];
-    const accept = (filing: Filing) => query.everyone || filing.owner === owner;
+    const accept = (slot: number) => query.everyone || this.#owner[slot] === owner;
     const asked: Array<[KeyKind, readonly string[]]> = [
       ['conversation', query.conversationId === undefined ? [] : [query.conversationId]],
       ['sender', query.sender === undefined ? [] : [query.sender]],
@@ -148,13 +162,12 @@ export class FilingMemory {
     const tallies: KindTally[] = [];
     for (const [kind, values] of asked) {
       const tally: KindTally = { kind, considered: 0, weight: 0, votes: new Map() };
-      const counted = new Set<Filing>();
+      const counted = new Set<number>();
       for (const value of values) {
-        const key = this.#keys.get(keyText(kind, value));
-        const posting = key === undefined ? undefined : this.#postings.get(key);
-        if (!posting) continue;
-        if (kind === 'word') this.#voteByWord(tally, counted, posting, accept, owner, value);
-        else this.#vote(tally, counted, posting, accept, owner);
+        const key = this.#keys.get(keyHash(keyText(kind, value)));
+        if (key === undefined) continue;
+        if (kind === 'word') this.#voteByWord(tally, counted, key, accept, owner, value);
+        else this.#vote(tally, counted, key, accept, owner);
       }
       if (tally.considered > 0) tallies.push(tally);
     }
@@ -169,10 +182,11 @@ export class FilingMemory {
    * shares, and a target keeps its best word's; the word tally's weight is
    * 1, so weak words stay weak.
    */
-  #voteByWord(tally: KindTally, counted: Set<Filing>, posting: Posting, accept: (filing: Filing) => boolean, owner: number | undefined, word: string): void {
-    const rarity = Math.log1p(this.#filings.size / posting.filings.length) / Math.log1p(this.#filings.size);
+  #voteByWord(tally: KindTally, counted: Set<number>, key: number, accept: (slot: number) => boolean, owner: number | undefined, word: string): void {
+    const filings = (this.#postings[key] as number[]).length;
+    const rarity = Math.log1p(this.#count / filings) / Math.log1p(this.#count);
     const own: KindTally = { kind: 'word', considered: 0, weight: 0, votes: new Map() };
-    this.#vote(own, counted, posting, accept, owner);
+    this.#vote(own, counted, key, accept, owner);
     tally.considered += own.considered;
     tally.weight = 1;
     for (const [target, votes] of own.votes) {
@@ -189,46 +203,114 @@ export class FilingMemory {
     }
   }
 
-  /** Adds the newest accepted filings of one posting; a filing found under several keys of the kind is counted once, weighed each time. */
-  #vote(tally: KindTally, counted: Set<Filing>, posting: Posting, accept: (filing: Filing) => boolean, owner: number | undefined): void {
-    if (!posting.sorted) {
-      posting.filings.sort((a, b) => a.at - b.at);
-      posting.sorted = true;
-    }
+  /** Adds the newest accepted filings under one key; a filing found under several keys of the kind is counted once, weighed each time. */
+  #vote(tally: KindTally, counted: Set<number>, key: number, accept: (slot: number) => boolean, owner: number | undefined): void {
+    const posting = this.#sorted(key);
     let weight = 1;
     let taken = 0;
-    for (let i = posting.filings.length - 1; i >= 0 && taken < RECENT[tally.kind]; i -= 1) {
-      const filing = posting.filings[i] as Filing;
-      if (!accept(filing)) continue;
+    for (let i = posting.length - 1; i >= 0 && taken < RECENT[tally.kind]; i -= 1) {
+      const slot = posting[i] as number;
+      if (!accept(slot)) continue;
       taken += 1;
-      const first = !counted.has(filing);
-      counted.add(filing);
+      const first = !counted.has(slot);
+      counted.add(slot);
       if (first) tally.considered += 1;
       tally.weight += weight;
-      let votes = tally.votes.get(filing.target);
+      const target = (this.#targets[this.#target[slot] as number] as { target: FilingTarget }).target;
+      const at = this.#at[slot] as number;
+      let votes = tally.votes.get(target);
       if (!votes) {
-        votes = { weight: 0, count: 0, own: 0, lastAt: filing.at };
-        tally.votes.set(filing.target, votes);
+        votes = { weight: 0, count: 0, own: 0, lastAt: at };
+        tally.votes.set(target, votes);
       }
       votes.weight += weight;
       if (first) votes.count += 1;
-      if (first && filing.owner === owner) votes.own += 1;
-      votes.lastAt = Math.max(votes.lastAt, filing.at);
+      if (first && this.#owner[slot] === owner) votes.own += 1;
+      votes.lastAt = Math.max(votes.lastAt, at);
       weight *= DECAY;
     }
   }
 
+  /** The key's posting, oldest first (by createdAt; the order of equal ones does not matter). */
+  #sorted(key: number): number[] {
+    const posting = this.#postings[key] as number[];
+    if (this.#unsorted.delete(key)) posting.sort((a, b) => (this.#at[a] as number) - (this.#at[b] as number));
+    return posting;
+  }
+
+  /** Where `slot` is in a sorted posting, or -1. */
+  #position(posting: number[], slot: number): number {
+    const at = this.#at[slot] as number;
+    let low = 0;
+    let high = posting.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.#at[posting[mid] as number] as number) < at) low = mid + 1;
+      else high = mid;
+    }
+    for (let i = low; i < posting.length && this.#at[posting[i] as number] === at; i += 1) if (posting[i] === slot) return i;
+    return -1;
+  }
+
   #intern(text: string): number {
-    let key = this.#keys.get(text);
+    const hash = keyHash(text);
+    let key = this.#keys.get(hash);
     if (key === undefined) {
-      key = this.#keyTexts.length;
-      this.#keyTexts.push(text);
-      this.#keys.set(text, key);
+      key = this.#freeKeys.pop() ?? this.#postings.length;
+      this.#keys.set(hash, key);
+      this.#keyHashes[key] = hash;
+      this.#postings[key] = [];
     }
     return key;
   }
 
-  #owner(userId: string): number {
+  #release(key: number): void {
+    this.#keys.delete(this.#keyHashes[key] as number);
+    this.#postings[key] = undefined;
+    this.#unsorted.delete(key);
+    this.#freeKeys.push(key);
+  }
+
+  /** Appends a filing's key numbers to the arena, compacting it first when forgotten filings left more garbage than live keys; their start. */
+  #store(keys: readonly number[]): number {
+    if (this.#arenaUsed + keys.length > this.#arena.length) {
+      if (this.#arenaGarbage * 2 > this.#arenaUsed) this.#compact();
+      if (this.#arenaUsed + keys.length > this.#arena.length) this.#arena = grown(this.#arena, nextCapacity(this.#arena.length, this.#arenaUsed + keys.length));
+    }
+    const start = this.#arenaUsed;
+    this.#arena.set(keys, start);
+    this.#arenaUsed += keys.length;
+    return start;
+  }
+
+  /** Moves every live filing's keys to the front of the arena, in slot order. */
+  #compact(): void {
+    const arena = new Int32Array(this.#arena.length);
+    let used = 0;
+    for (let slot = 0; slot < this.#target.length; slot += 1) {
+      if (this.#target[slot] === NONE) continue;
+      const start = this.#keyStart[slot] as number;
+      const count = this.#keyCount[slot] as number;
+      arena.set(this.#arena.subarray(start, start + count), used);
+      this.#keyStart[slot] = used;
+      used += count;
+    }
+    this.#arena = arena;
+    this.#arenaUsed = used;
+    this.#arenaGarbage = 0;
+  }
+
+  #grow(capacity: number): void {
+    const from = this.#target.length;
+    this.#owner = grown(this.#owner, capacity);
+    this.#at = grown(this.#at, capacity);
+    this.#target = grown(this.#target, capacity);
+    this.#target.fill(NONE, from);
+    this.#keyStart = grown(this.#keyStart, capacity);
+    this.#keyCount = grown(this.#keyCount, capacity);
+  }
+
+  #ownerNumber(userId: string): number {
     let owner = this.#owners.get(userId);
     if (owner === undefined) {
       owner = this.#owners.size;
@@ -237,16 +319,23 @@ export class FilingMemory {
     return owner;
   }
 
-  #share(target: FilingTarget): FilingTarget {
+  #share(target: FilingTarget): number {
     const key = targetKey(target);
-    const shared = this.#targets.get(key);
-    if (shared) {
-      shared.refs += 1;
-      return shared.target;
+    let number = this.#targetNumbers.get(key);
+    if (number !== undefined) {
+      (this.#targets[number] as { refs: number }).refs += 1;
+      return number;
     }
-    this.#targets.set(key, { target, refs: 1 });
-    return target;
+    number = this.#freeTargets.pop() ?? this.#targets.length;
+    this.#targets[number] = { target, key, refs: 1 };
+    this.#targetNumbers.set(key, number);
+    return number;
   }
+}
+
+/** A 53-bit hash of a key's text: two independent 32-bit hashes, 21 bits of the second. */
+function keyHash(text: string): number {
+  return hashText(text) * 2 ** 21 + (hashText(text, 0x6a09e667) >>> 11);
 }
 
 function keyText(kind: KeyKind, value: string): string {
