@@ -70,21 +70,40 @@ export async function modelImport(client, site, workDir) {
 
 /**
  * Calls `measure(server, count, site)` with a store grown to each of `counts`
- * imports of the bench user (copies of one real import). Imports copied in by
- * hand are seen after a restart, when the index is built anew, so the server
- * is restarted before each size; it is stopped at the end.
+ * imports (by default copies of one real import, all the bench user's).
+ * Imports copied in by hand are seen after a restart, when the index is built
+ * anew, so the server is restarted before each size; it is stopped at the end.
+ *
+ * Options: `grow(domainDir, from, to)` writes imports `from`..`to` - 1 instead
+ * of the copies; `site` (from createSite) is a store kept between runs, whose
+ * `generated.json` says how many imports it holds already, so each is written
+ * once; `nodeArgs` go to the server's node.
  */
-export async function forEachStoreSize(workDir, counts, measure) {
-  const site = await createSite(path.join(workDir, 'site'));
-  let server = await startToaServer(site);
+export async function forEachStoreSize(workDir, counts, measure, { grow, site: kept, nodeArgs = [] } = {}) {
+  const site = kept ?? (await createSite(path.join(workDir, 'site')));
+  const marker = path.join(site.dir, 'generated.json');
+  let present = kept
+    ? await readFile(marker, 'utf8').then(
+        (text) => JSON.parse(text).count,
+        () => 0,
+      )
+    : 0;
+  let server = await startToaServer(site, nodeArgs);
   try {
-    const model = await modelImport(new ApiClient(server.url), site, workDir);
-    let present = 1;
+    let addMore = grow;
+    if (!addMore) {
+      const model = await modelImport(new ApiClient(server.url), site, workDir);
+      present = 1;
+      addMore = (domainDir, from, to) => addImports(domainDir, model, from, to);
+    }
     for (const count of counts) {
       await server.stop();
-      await addImports(site.domainDir, model, present, count);
-      present = count;
-      server = await startToaServer(site);
+      if (count > present) {
+        await addMore(site.domainDir, present, count);
+        present = count;
+        await writeFile(marker, JSON.stringify({ count: present }));
+      }
+      server = await startToaServer(site, nodeArgs);
       await measure(server, count, site);
     }
   } finally {

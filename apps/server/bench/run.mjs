@@ -8,6 +8,7 @@ import { fairParsing } from './fair-parsing.mjs';
 import { listing } from './listing.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { routes } from './routes.mjs';
+import { scale } from './scale.mjs';
 import { suggestions } from './suggestions.mjs';
 import { uploadMemory } from './upload-memory.mjs';
 import { uploadThroughput } from './upload-throughput.mjs';
@@ -16,10 +17,10 @@ import { uploadThroughput } from './upload-throughput.mjs';
  * `npm run bench`: each bench measures the server against a baseline doing
  * the same work without it, side by side in this one run, and reports the
  * ratio of medians. Nothing here asserts a time: the tables are printed in
- * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions
+ * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale
  * picks benches; the sizes are set by the variables named in that document.
  */
-const BENCHES = { upload: uploadThroughput, memory: uploadMemory, eml: emlIsolation, emlpage: emlPage, listing, routes, fairness: fairParsing, suggestions };
+const BENCHES = { upload: uploadThroughput, memory: uploadMemory, eml: emlIsolation, emlpage: emlPage, listing, routes, fairness: fairParsing, suggestions, scale };
 
 const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());
 const unknown = only?.filter((name) => !(name in BENCHES)) ?? [];

@@ -19,20 +19,21 @@ export const BENCH_USER = 'bench@bench.example';
  * at "info" as in production (every request is logged); the rate limit is
  * lifted, since the bench is one user sending hundreds of requests a minute.
  */
-export async function createSite(dir, { pageSizeMb = 100 } = {}) {
+export async function createSite(dir, { pageSizeMb = 100, overrides = {} } = {}) {
   await mkdir(dir, { recursive: true });
   const configFile = path.join(dir, 'toa.json');
   const config = testConfig({
     limits: { pageSizeMb, requestsPerMinute: 1_000_000 },
     domains: [{ code: DOMAIN, name: 'Bench', templates: { file: catalogue }, archive: { type: 'filesystem', root: './archive' } }],
+    ...overrides,
   });
   await writeFile(configFile, JSON.stringify(config, null, 2));
   return { dir, configFile, domainDir: path.join(dir, 'data', DOMAIN) };
 }
 
-/** The built server (dist), started by its CLI as an operator would. */
-export function startToaServer(site) {
-  return startChildServer([bin, 'serve', '--config', site.configFile]);
+/** The built server (dist), started by its CLI as an operator would; `nodeArgs` such as `--max-old-space-size=1024` go to node. */
+export function startToaServer(site, nodeArgs = []) {
+  return startChildServer([...nodeArgs, bin, 'serve', '--config', site.configFile]);
 }
 
 /** The few API calls the benches make, as the bench user (or `user`, an e-mail address). */

@@ -1,7 +1,7 @@
 import type { Attributes, Import } from '@toa/api/imports';
 import { grown, nextCapacity } from './growable.js';
 import { addressOf, mailDomainOf, subjectWords } from './message-keys.js';
-import { hashText } from './slot-table.js';
+import { hashText, SlotTable } from './slot-table.js';
 
 /**
  * Where an import was filed: the template of its first document (the
@@ -69,10 +69,11 @@ const NONE = -1;
  *
  * Compact: a filing is a slot (the import index's) in typed-array columns —
  * owner, createdAt, target number, and where its key numbers lie in one
- * packed arena — and a posting is a plain array of slots (small integers,
- * 8 bytes each). A key is known by a 53-bit hash of its text, not the text
- * (conversation ids alone run to a hundred characters); two keys sharing a
- * hash, a 1 in 2^53 chance a pair, would merely pool their votes.
+ * packed arena — and a posting is its one slot as a number, or an array of
+ * slots (small integers, 8 bytes each) sized to fit. A key is known by a
+ * 64-bit hash of its text, not the text (conversation ids alone run to a
+ * hundred characters), in typed-array columns and a SlotTable; two keys
+ * sharing a hash, a 1 in 2^64 chance a pair, would merely pool their votes.
  */
 export class FilingMemory {
   #owner = new Int32Array(0);
@@ -85,12 +86,14 @@ export class FilingMemory {
   #arenaUsed = 0;
   #arenaGarbage = 0;
   #count = 0;
-  /** key hash → key number; a key whose last filing goes is taken back */
-  readonly #keys = new Map<number, number>();
-  readonly #keyHashes: number[] = [];
-  /** key number → its filings' slots, oldest first unless listed in #unsorted */
-  readonly #postings: Array<number[] | undefined> = [];
-  readonly #unsorted = new Set<number>();
+  /** by key number: the two 32-bit hashes of its text; a key whose last filing goes is taken back */
+  #keyHigh = new Uint32Array(0);
+  #keyLow = new Uint32Array(0);
+  /** by key number: 1 while its posting may be out of order (the next read sorts it) */
+  #keyUnsorted = new Uint8Array(0);
+  readonly #keyTable = new SlotTable((key) => this.#keyLow[key] as number);
+  /** key number → its filings' slots, oldest first: one slot as a number, more as an array */
+  readonly #postings: Array<number | number[] | undefined> = [];
   readonly #freeKeys: number[] = [];
   readonly #owners = new Map<string, number>();
   readonly #targets: Array<{ target: FilingTarget; key: string; refs: number } | undefined> = [];
@@ -111,12 +114,7 @@ export class FilingMemory {
     this.#keyStart[slot] = this.#store(keys);
     this.#keyCount[slot] = keys.length;
     this.#count += 1;
-    for (const key of keys) {
-      const posting = this.#postings[key] as number[];
-      const last = posting.at(-1);
-      if (last !== undefined && (this.#at[last] as number) > at) this.#unsorted.add(key);
-      posting.push(slot);
-    }
+    for (const key of keys) this.#post(key, slot);
   }
 
   forget(slot: number): void {
@@ -125,10 +123,7 @@ export class FilingMemory {
     const count = this.#keyCount[slot] as number;
     for (let i = start; i < start + count; i += 1) {
       const key = this.#arena[i] as number;
-      const posting = this.#postings[key] as number[];
-      const at = this.#unsorted.has(key) ? posting.indexOf(slot) : this.#position(posting, slot);
-      if (at >= 0) posting.splice(at, 1);
-      if (posting.length === 0) this.#release(key);
+      this.#unpost(key, slot);
     }
     this.#arenaGarbage += count;
     const number = this.#target[slot] as number;
@@ -164,8 +159,8 @@ export class FilingMemory {
       const tally: KindTally = { kind, considered: 0, weight: 0, votes: new Map() };
       const counted = new Set<number>();
       for (const value of values) {
-        const key = this.#keys.get(keyHash(keyText(kind, value)));
-        if (key === undefined) continue;
+        const key = this.#find(keyText(kind, value));
+        if (key === -1) continue;
         if (kind === 'word') this.#voteByWord(tally, counted, key, accept, owner, value);
         else this.#vote(tally, counted, key, accept, owner);
       }
@@ -183,7 +178,7 @@ export class FilingMemory {
    * 1, so weak words stay weak.
    */
   #voteByWord(tally: KindTally, counted: Set<number>, key: number, accept: (slot: number) => boolean, owner: number | undefined, word: string): void {
-    const filings = (this.#postings[key] as number[]).length;
+    const filings = this.#sorted(key).length;
     const rarity = Math.log1p(this.#count / filings) / Math.log1p(this.#count);
     const own: KindTally = { kind: 'word', considered: 0, weight: 0, votes: new Map() };
     this.#vote(own, counted, key, accept, owner);
@@ -231,15 +226,50 @@ export class FilingMemory {
     }
   }
 
+  /** Adds a filing to a key's posting; one posted out of time order marks it unsorted. */
+  #post(key: number, slot: number): void {
+    const posting = this.#postings[key];
+    if (posting === undefined) {
+      this.#postings[key] = slot;
+      return;
+    }
+    const last = typeof posting === 'number' ? posting : (posting[posting.length - 1] as number);
+    if ((this.#at[last] as number) > (this.#at[slot] as number)) this.#keyUnsorted[key] = 1;
+    if (typeof posting === 'number') this.#postings[key] = [posting, slot];
+    // small postings, the most, are copied to their exact size (push would reserve 16 more entries); large ones grow in place
+    else if (posting.length < 16) this.#postings[key] = posting.concat(slot);
+    else posting.push(slot);
+  }
+
+  /** Takes a filing out of a key's posting; the key goes with its last filing. */
+  #unpost(key: number, slot: number): void {
+    const posting = this.#postings[key];
+    if (typeof posting === 'number') {
+      if (posting === slot) this.#release(key);
+      return;
+    }
+    if (posting === undefined) return;
+    const at = this.#keyUnsorted[key] === 1 ? posting.indexOf(slot) : this.#position(posting, slot);
+    if (at >= 0) posting.splice(at, 1);
+    if (posting.length === 1) {
+      this.#postings[key] = posting[0] as number;
+      this.#keyUnsorted[key] = 0;
+    }
+  }
+
   /** The key's posting, oldest first (by createdAt; the order of equal ones does not matter). */
-  #sorted(key: number): number[] {
-    const posting = this.#postings[key] as number[];
-    if (this.#unsorted.delete(key)) posting.sort((a, b) => (this.#at[a] as number) - (this.#at[b] as number));
+  #sorted(key: number): readonly number[] {
+    const posting = this.#postings[key] as number | number[];
+    if (typeof posting === 'number') return [posting];
+    if (this.#keyUnsorted[key] === 1) {
+      posting.sort((a, b) => (this.#at[a] as number) - (this.#at[b] as number));
+      this.#keyUnsorted[key] = 0;
+    }
     return posting;
   }
 
   /** Where `slot` is in a sorted posting, or -1. */
-  #position(posting: number[], slot: number): number {
+  #position(posting: readonly number[], slot: number): number {
     const at = this.#at[slot] as number;
     let low = 0;
     let high = posting.length;
@@ -252,22 +282,35 @@ export class FilingMemory {
     return -1;
   }
 
+  /** The number of the key with text `text`, or -1. */
+  #find(text: string): number {
+    const high = hashText(text);
+    const low = hashText(text, 0x6a09e667);
+    return this.#keyTable.find(low, (key) => this.#keyHigh[key] === high);
+  }
+
   #intern(text: string): number {
-    const hash = keyHash(text);
-    let key = this.#keys.get(hash);
-    if (key === undefined) {
-      key = this.#freeKeys.pop() ?? this.#postings.length;
-      this.#keys.set(hash, key);
-      this.#keyHashes[key] = hash;
-      this.#postings[key] = [];
+    const found = this.#find(text);
+    if (found !== -1) return found;
+    const key = this.#freeKeys.pop() ?? this.#postings.length;
+    if (key >= this.#keyHigh.length) {
+      const capacity = nextCapacity(this.#keyHigh.length, key + 1);
+      this.#keyHigh = grown(this.#keyHigh, capacity);
+      this.#keyLow = grown(this.#keyLow, capacity);
+      this.#keyUnsorted = grown(this.#keyUnsorted, capacity);
     }
+    this.#keyHigh[key] = hashText(text);
+    this.#keyLow[key] = hashText(text, 0x6a09e667);
+    this.#keyUnsorted[key] = 0;
+    this.#postings[key] = undefined;
+    this.#keyTable.add(key);
     return key;
   }
 
   #release(key: number): void {
-    this.#keys.delete(this.#keyHashes[key] as number);
+    this.#keyTable.delete(key);
     this.#postings[key] = undefined;
-    this.#unsorted.delete(key);
+    this.#keyUnsorted[key] = 0;
     this.#freeKeys.push(key);
   }
 
@@ -331,11 +374,6 @@ export class FilingMemory {
     this.#targetNumbers.set(key, number);
     return number;
   }
-}
-
-/** A 53-bit hash of a key's text: two independent 32-bit hashes, 21 bits of the second. */
-function keyHash(text: string): number {
-  return hashText(text) * 2 ** 21 + (hashText(text, 0x6a09e667) >>> 11);
 }
 
 function keyText(kind: KeyKind, value: string): string {
