@@ -20,7 +20,17 @@ import { uploadThroughput } from './upload-throughput.mjs';
  * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale
  * picks benches; the sizes are set by the variables named in that document.
  */
-const BENCHES = { upload: uploadThroughput, memory: uploadMemory, eml: emlIsolation, emlpage: emlPage, listing, routes, fairness: fairParsing, suggestions, scale };
+const BENCHES = {
+  upload: uploadThroughput,
+  memory: uploadMemory,
+  eml: emlIsolation,
+  emlpage: emlPage,
+  listing,
+  routes,
+  fairness: fairParsing,
+  suggestions,
+  scale,
+};
 
 const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());
 const unknown = only?.filter((name) => !(name in BENCHES)) ?? [];
