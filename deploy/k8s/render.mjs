@@ -5,8 +5,10 @@
  * each with its own ReadWriteOnce volume), a Service per shard, a Service over
  * every ready shard, the headless Service that names the pods, a
  * PodDisruptionBudget, the configuration as a ConfigMap (with the cluster
- * description every node shares) and an Ingress for ingress-nginx that routes
- * each domain's paths to the shard that owns it. docs/deployment.md#kubernetes
+ * description every node shares), an Ingress for ingress-nginx that routes
+ * each domain's paths to the shard that owns it, and the Ingress's default
+ * backend (nginx answering a JSON problem for a shard with no ready pod).
+ * docs/deployment.md#kubernetes
  *
  *   node deploy/k8s/render.mjs deploy/k8s/site.example.json > toa.yaml
  *   kubectl apply -f toa.yaml
@@ -19,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { proxyTimeouts } from '@toa/server/dist/cluster/nginx-site.js';
+import { nodeDownSite, proxyTimeouts } from '@toa/server/dist/cluster/nginx-site.js';
 import { limitsSchema } from '@toa/server/dist/config/schema.js';
 import { stringify } from 'yaml';
 
@@ -30,6 +32,9 @@ const CONFIG_DIR = '/etc/toa';
 const UID = 1000;
 /** Above `limits.pageSizeMb`: the multipart envelope around the largest page. */
 const BODY_MARGIN_MB = 1;
+/** nginx's own unprivileged image (runs as uid 101, listens on 8080): answers for a shard with no ready pod. */
+const NODE_DOWN_IMAGE = 'nginxinc/nginx-unprivileged:1.27-alpine';
+const NODE_DOWN_PORT = 8080;
 
 /**
  * The site description:
@@ -39,6 +44,7 @@ const BODY_MARGIN_MB = 1;
  * - `resources`: the container's requests and limits
  * - `secretName`: the Secret whose keys become environment variables (the variables `…Env` keys name)
  * - `shards`: one list of domain codes per shard, in order (`[]`: a spare)
+ * - `nodeDownImage`: the nginx image that answers for a shard with no ready pod (default nginx's unprivileged one; mirror it where pulls are restricted)
  * - `config`: the server configuration (configuration.md) without what the pod fixes: host, port, paths, production, cluster
  *
  * @param {Record<string, any>} site
@@ -75,6 +81,11 @@ export function render(site) {
   const timeouts = proxyTimeouts(limits);
 
   const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${name}-config`), data: { 'toa.json': configJson } };
+  // labels of its own: the shards' selectors (their Services, the StatefulSet, the budget) must never pick these pods
+  const nodeDownLabels = { 'app.kubernetes.io/name': 'toa-node-down', 'app.kubernetes.io/instance': name };
+  const nodeDown = nodeDownBackend(`${name}-node-down`, namespace, nodeDownLabels, site.nodeDownImage ?? NODE_DOWN_IMAGE, {
+    'toa-node-down.conf': nodeDownSite(config.cluster, { listen: String(NODE_DOWN_PORT), source: 'the site description' }),
+  });
 
   const port = [{ name: 'http', port: PORT, targetPort: 'http', protocol: 'TCP' }];
   const nodesService = {
@@ -202,6 +213,8 @@ export function render(site) {
         // the same rule as the cluster's nginx site (toa-server cluster nginx): the server's own 408 and 503 come first
         'nginx.ingress.kubernetes.io/proxy-read-timeout': String(timeouts.readSeconds),
         'nginx.ingress.kubernetes.io/proxy-send-timeout': String(timeouts.bodySeconds),
+        // a shard with no ready pod: ingress-nginx sends its requests here (only then: without custom-http-errors the servers' own 503s pass as they are)
+        'nginx.ingress.kubernetes.io/default-backend': nodeDown.service.metadata.name,
       },
     },
     spec: {
@@ -219,7 +232,72 @@ export function render(site) {
     },
   };
 
-  return [configMap, nodesService, anyService, ...shardServices, statefulSet, disruptionBudget, ingress];
+  return [
+    configMap,
+    nodesService,
+    anyService,
+    ...shardServices,
+    statefulSet,
+    disruptionBudget,
+    nodeDown.configMap,
+    nodeDown.deployment,
+    nodeDown.service,
+    ingress,
+  ];
+}
+
+/**
+ * The Ingress's default backend: nginx answering every request with the
+ * problem the cluster nginx site answers for a node that is down (502
+ * NODE_UNAVAILABLE, Retry-After, the shard named), from a ConfigMap.
+ */
+function nodeDownBackend(name, namespace, labels, image, files) {
+  const meta = { name, namespace, labels };
+  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta, data: files };
+  const probe = { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 };
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta,
+    spec: {
+      // two, so that the answer for a shard that is down is not itself down while a machine drains
+      replicas: 2,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels, annotations: { 'checksum/config': createHash('sha256').update(JSON.stringify(files)).digest('hex') } },
+        spec: {
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'nginx',
+              image,
+              ports: [{ name: 'http', containerPort: NODE_DOWN_PORT, protocol: 'TCP' }],
+              readinessProbe: probe,
+              livenessProbe: probe,
+              resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [
+                // replaces the image's default.conf: this server is the only one
+                { name: 'site', mountPath: '/etc/nginx/conf.d', readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'site', configMap: { name } },
+            { name: 'tmp', emptyDir: {} },
+          ],
+        },
+      },
+    },
+  };
+  const service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta,
+    spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'http', port: NODE_DOWN_PORT, targetPort: 'http', protocol: 'TCP' }] },
+  };
+  return { configMap, deployment, service };
 }
 
 /** @param {Record<string, any>} site */

@@ -1,7 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { problemSchema } from '@toa/api/errors';
 import { API_PREFIX, DOMAIN_SCOPED_PREFIXES } from '@toa/api/routes';
+import { nginxMainConfig, startNginx } from '@toa/fixtures/nginx';
+import { freePort } from '@toa/fixtures/ports';
 import { loadConfig } from '@toa/server/dist/config/load-config.js';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -147,5 +150,67 @@ describe('the Kubernetes manifests of the example site', () => {
     expect(() => render({ ...site, shards: [['acme', 'nowhere'], ['acme']] })).toThrow(
       /"nowhere" is not a configured domain[\s\S]*"acme" is already on shard 0[\s\S]*domain "globex" is on no shard/,
     );
+  });
+
+  it('send the requests of a shard with no ready pod to a backend of their own, and only those', () => {
+    const [ingress] = byKind('Ingress') as Array<Tree>;
+    const annotations = ingress?.metadata.annotations as Record<string, string>;
+    expect(annotations['nginx.ingress.kubernetes.io/default-backend']).toBe('toa-node-down');
+    // custom-http-errors would hand the servers' own 503s (a drained domain, a starting node) to that backend too
+    expect(Object.keys(annotations).filter((key) => key.includes('custom-http-errors'))).toEqual([]);
+    const [service] = byKind('Service').filter((s) => s.metadata.name === 'toa-node-down') as Array<Tree>;
+    const [deployment] = byKind('Deployment') as Array<Tree>;
+    expect(service?.spec.selector).toEqual(deployment?.spec.template.metadata.labels);
+    // no selector of the shards picks its pods, nor its selector a shard
+    const podLabels = deployment?.spec.template.metadata.labels as Record<string, string>;
+    const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+    const shardSelectors = [
+      ...byKind('Service')
+        .filter((s) => s.metadata.name !== 'toa-node-down')
+        .map((s) => (s as Tree).spec.selector),
+      statefulSet.spec.selector.matchLabels,
+      (byKind('PodDisruptionBudget')[0] as Tree).spec.selector.matchLabels,
+    ];
+    for (const selector of shardSelectors) expect(selects(selector, podLabels), JSON.stringify(selector)).toBe(false);
+    expect(selects(service?.spec.selector, statefulSet.spec.template.metadata.labels)).toBe(false);
+  });
+
+  it('answer there, run by nginx, with the problem the cluster site answers for a node that is down, naming the shard', async () => {
+    const [configMap] = byKind('ConfigMap').filter((m) => m.metadata.name === 'toa-node-down') as Array<Tree>;
+    const [deployment] = byKind('Deployment') as Array<Tree>;
+    const mount = deployment?.spec.template.spec.containers[0].volumeMounts.find((m: Tree) => m.name === 'site');
+    expect(mount.mountPath).toBe('/etc/nginx/conf.d');
+    const conf = configMap?.data['toa-node-down.conf'] as string;
+    expect(conf).toContain('listen 8080;');
+    const dir = mkdtempSync(path.join(tmpdir(), 'toa-k8s-node-down-'));
+    const port = await freePort();
+    try {
+      // the image's nginx.conf includes conf.d/*.conf in its http block, as this main file includes the site
+      const site = path.join(dir, 'toa-node-down.conf');
+      writeFileSync(site, conf.replace('listen 8080;', `listen 127.0.0.1:${port};`));
+      const nginx = await startNginx(path.join(dir, 'nginx'), await nginxMainConfig(path.join(dir, 'nginx'), site), port);
+      try {
+        for (const [pathname, shard] of [
+          ['/api/import/initech/2026-11-21_0943-00000000/submit', 'toa-1'],
+          ['/api/domains/acme/templates', 'toa-0'],
+          ['/api/me', 'any node'],
+        ] as const) {
+          const answer = await fetch(`http://127.0.0.1:${port}${pathname}`, { method: 'POST' });
+          expect(answer.status).toBe(502);
+          expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+          expect(answer.headers.get('retry-after')).toBe('5');
+          expect(problemSchema.parse(await answer.json())).toMatchObject({
+            status: 502,
+            code: 'NODE_UNAVAILABLE',
+            detail: expect.stringContaining(`(${shard})`),
+          });
+        }
+        expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      } finally {
+        await nginx.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

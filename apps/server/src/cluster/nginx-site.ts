@@ -32,6 +32,39 @@ const KEEPALIVE_IDLE_SECONDS = 4;
 const upstreamOf = (node: ClusterNode): string => `toa_node_${node.name.replaceAll('-', '_')}`;
 const ANY_NODE = 'toa_any_node';
 
+/** `map $uri <variable>`: each domain-scoped path of an owned domain to `value(owner)`, anything else to `fallback`. */
+function domainMap(cluster: Pick<ClusterPlacement, 'nodes'>, variable: string, fallback: string, value: (node: ClusterNode) => string): string[] {
+  const domainPaths = DOMAIN_SCOPED_PREFIXES.join('|');
+  const owned = cluster.nodes.flatMap((node) => node.domains.map((code) => ({ code, node })));
+  return [
+    `map $uri ${variable} {`,
+    `  default ${fallback};`,
+    ...owned.map(({ code, node }) => `  ~^${API_PREFIX}/(?:${domainPaths})/${code}(?:/|$) ${value(node)};`),
+    '}',
+  ];
+}
+
+/** `$toa_node`: the name of the node that owns the path's domain, for the problems nginx answers itself. */
+const nodeNameMap = (cluster: Pick<ClusterPlacement, 'nodes'>): string[] => domainMap(cluster, '$toa_node', '"any node"', (node) => node.name);
+
+/** The directives that answer a problem (RFC 9457) from nginx itself; `$toa_node` in `detail` names the node. */
+function problemAnswer(status: number, code: ErrorCode, detail: string): string[] {
+  return [
+    'default_type application/problem+json;',
+    ...(status === 502 ? [`add_header Retry-After ${NODE_DOWN_RETRY_SECONDS} always;`] : []),
+    `return ${status} '${JSON.stringify({ type: problemType(code), title: ERRORS[code].title, status, detail, code })}';`,
+  ];
+}
+
+const nodeDown = (): string[] =>
+  problemAnswer(
+    502,
+    'NODE_UNAVAILABLE',
+    'the TOA server for this request ($toa_node) is not answering; domains on other nodes are not affected; try again shortly',
+  );
+
+const indent = (lines: string[], depth: number): string[] => lines.map((line) => `${' '.repeat(depth)}${line}`);
+
 /**
  * How long a proxy in front of a node waits, in seconds, so the server's own
  * refusals (408, 503) come first: `readSeconds` for the answer (an upload's
@@ -70,20 +103,7 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     `  keepalive_timeout ${KEEPALIVE_IDLE_SECONDS}s;`,
     '}',
   ];
-  const domainPaths = DOMAIN_SCOPED_PREFIXES.join('|');
-  const owned = cluster.nodes.flatMap((node) => node.domains.map((code) => ({ code, node })));
-  const map = (variable: string, fallback: string, value: (node: ClusterNode) => string): string[] => [
-    `map $uri ${variable} {`,
-    `  default ${fallback};`,
-    ...owned.map(({ code, node }) => `  ~^${API_PREFIX}/(?:${domainPaths})/${code}(?:/|$) ${value(node)};`),
-    '}',
-  ];
   const { readSeconds, bodySeconds } = proxyTimeouts(limits);
-  const problem = (status: number, code: ErrorCode, detail: string): string[] => [
-    '  default_type application/problem+json;',
-    ...(status === 502 ? [`  add_header Retry-After ${NODE_DOWN_RETRY_SECONDS} always;`] : []),
-    `  return ${status} '${JSON.stringify({ type: problemType(code), title: ERRORS[code].title, status, detail, code })}';`,
-  ];
   return [
     `# TOA cluster front (docs/scaling.md), written by "toa-server cluster nginx" from ${options.source}.`,
     '# Do not edit: change the cluster in the configuration, write this again, then "nginx -t && nginx -s reload".',
@@ -91,8 +111,8 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     ...cluster.nodes.flatMap((node) => upstream(upstreamOf(node), [node], false)),
     ...upstream(ANY_NODE, cluster.nodes, true),
     '',
-    ...map('$toa_upstream', ANY_NODE, upstreamOf),
-    ...map('$toa_node', '"any node"', (node) => node.name),
+    ...domainMap(cluster, '$toa_upstream', ANY_NODE, upstreamOf),
+    ...nodeNameMap(cluster),
     '',
     'server {',
     `  listen ${options.listen};`,
@@ -122,17 +142,42 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     '    proxy_pass http://$toa_upstream;',
     '  }',
     '  location @toa_node_down {',
-    ...problem(
-      502,
-      'NODE_UNAVAILABLE',
-      'the TOA server for this request ($toa_node) is not answering; domains on other nodes are not affected; try again shortly',
-    ).map((line) => `  ${line}`),
+    ...indent(nodeDown(), 4),
     '  }',
     '  location @toa_node_timeout {',
-    ...problem(504, 'NODE_TIMEOUT', `the TOA server for this request ($toa_node) did not answer within ${readSeconds} s`).map((line) => `  ${line}`),
+    ...indent(problemAnswer(504, 'NODE_TIMEOUT', `the TOA server for this request ($toa_node) did not answer within ${readSeconds} s`), 4),
     '  }',
     '  location @toa_too_large {',
-    ...problem(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than the page size limit of ${limits.pageSizeMb} MB`).map((line) => `  ${line}`),
+    ...indent(problemAnswer(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than the page size limit of ${limits.pageSizeMb} MB`), 4),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/**
+ * An nginx server (an `http`-context include) that answers every request
+ * with the problem the cluster site answers for a node that is down: 502
+ * `NODE_UNAVAILABLE` with `Retry-After`, naming the node that owns the
+ * path's domain. It backs the Kubernetes Ingress's `default-backend`, which
+ * ingress-nginx uses when a shard's Service has no ready pod, so clients get
+ * the API's problem there too instead of ingress-nginx's HTML page.
+ * `GET /healthz` answers 200 for its own probes.
+ */
+export function nodeDownSite(cluster: Pick<ClusterPlacement, 'nodes'>, options: { listen: string; source: string }): string {
+  return [
+    `# TOA: the answer for a shard with no ready pod (docs/deployment.md#kubernetes), written from ${options.source}.`,
+    '',
+    ...nodeNameMap(cluster),
+    '',
+    'server {',
+    `  listen ${options.listen};`,
+    '  location = /healthz {',
+    '    default_type text/plain;',
+    "    return 200 'ok';",
+    '  }',
+    '  location / {',
+    ...indent(nodeDown(), 4),
     '  }',
     '}',
     '',
