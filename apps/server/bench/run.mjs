@@ -12,12 +12,13 @@ import { scale } from './scale.mjs';
 import { suggestions } from './suggestions.mjs';
 import { uploadMemory } from './upload-memory.mjs';
 import { uploadThroughput } from './upload-throughput.mjs';
+import { workflow } from './workflow.mjs';
 
 /**
  * `npm run bench`: each bench measures the server against a baseline doing
  * the same work without it, side by side in this one run, and reports the
  * ratio of medians. Nothing here asserts a time: the tables are printed in
- * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale
+ * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale,workflow
  * picks benches; the sizes are set by the variables named in that document.
  */
 const BENCHES = {
@@ -30,6 +31,7 @@ const BENCHES = {
   fairness: fairParsing,
   suggestions,
   scale,
+  workflow,
 };
 
 const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());

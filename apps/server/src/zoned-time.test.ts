@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { ZonedTime } from './zoned-time.js';
 
@@ -25,5 +27,51 @@ describe('ZonedTime', () => {
     const autumn = new Date('2026-10-25T22:30:00Z');
     expect(prague.dateFolder(autumn)).toBe('2026-10-25');
     expect(prague.daysBefore(autumn, 30)).toBe('2026-09-25');
+  });
+});
+
+describe('ZonedTime formats as luxon does', () => {
+  const ZONES = [
+    'UTC',
+    'Etc/UTC',
+    'Etc/GMT+3',
+    'Europe/Prague',
+    'Europe/London',
+    'America/St_Johns',
+    'America/New_York',
+    'Asia/Kathmandu',
+    'Australia/Lord_Howe',
+    'Pacific/Chatham',
+    'Pacific/Auckland',
+  ];
+  const luxon = (zone: string, instant: Date) => {
+    const at = DateTime.fromJSDate(instant, { zone });
+    return [at.toFormat('yyyy-MM-dd'), at.toFormat('HHmm'), at.toISO({ includeOffset: true })];
+  };
+  const ours = (time: ZonedTime, instant: Date) => [time.dateFolder(instant), time.hourMinute(instant), time.iso(instant)];
+
+  it('at any instant from year 1 to 9999, local mean time included', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ZONES),
+        fc.date({ min: new Date('0001-01-02T00:00:00Z'), max: new Date('9999-12-30T00:00:00Z'), noInvalidDate: true }),
+        (zone, instant) => {
+          expect(ours(new ZonedTime(zone), instant)).toEqual(luxon(zone, instant));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('minute by minute across daylight-saving changes, with one instance remembering the offset', () => {
+    // spring and autumn changes in both hemispheres, a 30-minute change (Lord Howe) and a 45-minute zone (Chatham)
+    const changes = ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2026-04-04T15:00:00Z', '2026-10-03T15:30:00Z', '2026-04-04T14:00:00Z'];
+    for (const zone of ZONES) {
+      const time = new ZonedTime(zone);
+      for (const change of changes) {
+        const start = Date.parse(change) - 90 * 60_000;
+        for (let ms = start; ms < start + 180 * 60_000; ms += 29_999) expect([zone, ...ours(time, new Date(ms))]).toEqual([zone, ...luxon(zone, new Date(ms))]);
+      }
+    }
   });
 });

@@ -32,8 +32,19 @@ export function isLoopbackHost(host: string | undefined): boolean {
  * `X-Forwarded-Host`, which a script may set.
  */
 export function loopbackHostsOnly(): RequestHandler {
+  // a client sends the same Host on every request: its verdict is remembered (a few, whatever others send)
+  const verdicts = new Map<string | undefined, boolean>();
+  const loopback = (host: string | undefined): boolean => {
+    let verdict = verdicts.get(host);
+    if (verdict === undefined) {
+      verdict = isLoopbackHost(host);
+      if (verdicts.size >= 16) verdicts.clear();
+      verdicts.set(host, verdict);
+    }
+    return verdict;
+  };
   return (req, _res, next) => {
-    if (isLoopbackHost(req.headers.host)) {
+    if (loopback(req.headers.host)) {
       next();
       return;
     }

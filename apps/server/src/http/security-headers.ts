@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 
 /** office.js and the scripts it loads come from Microsoft's CDN. */
@@ -29,16 +29,43 @@ function common(production: boolean) {
   } satisfies HelmetOptions;
 }
 
+/**
+ * The headers a helmet middleware sets, worked out once: the policies here
+ * are fixed (no per-request nonce or function directive), so every request
+ * gets the same list, set without helmet's per-request assembly.
+ */
+function fixedHeaders(middleware: RequestHandler): RequestHandler {
+  const set: Array<[string, string]> = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => set.push([name, String(value)]),
+    removeHeader: (name: string) => removed.push(name),
+  };
+  let finished = false;
+  void middleware({} as Request, recorder as unknown as Response, (error?: unknown) => {
+    if (error !== undefined) throw error;
+    finished = true;
+  });
+  if (!finished) throw new Error('a security-header middleware depends on the request');
+  return (_req, res, next) => {
+    for (const name of removed) res.removeHeader(name);
+    for (const [name, value] of set) res.setHeader(name, value);
+    next();
+  };
+}
+
 /** API answers are JSON or downloads: nothing in them may load, run or be framed. */
 export function apiSecurityHeaders(options: { production: boolean }): RequestHandler {
-  return helmet({
-    ...common(options.production),
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
-    },
-    xFrameOptions: { action: 'deny' },
-  });
+  return fixedHeaders(
+    helmet({
+      ...common(options.production),
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+      },
+      xFrameOptions: { action: 'deny' },
+    }),
+  );
 }
 
 /**
@@ -46,28 +73,30 @@ export function apiSecurityHeaders(options: { production: boolean }): RequestHan
  * (it cannot name several origins), frame-ancestors instead.
  */
 export function taskpaneSecurityHeaders(options: { production: boolean }): RequestHandler {
-  return helmet({
-    ...common(options.production),
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", OFFICE_JS_ORIGIN],
-        // Fluent UI's Griffel inserts <style> elements at run time
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'self'", ...OUTLOOK_FRAME_ANCESTORS],
-        ...(options.production ? { upgradeInsecureRequests: [] } : {}),
+  return fixedHeaders(
+    helmet({
+      ...common(options.production),
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", OFFICE_JS_ORIGIN],
+          // Fluent UI's Griffel inserts <style> elements at run time
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'self'", ...OUTLOOK_FRAME_ANCESTORS],
+          ...(options.production ? { upgradeInsecureRequests: [] } : {}),
+        },
       },
-    },
-    xFrameOptions: false,
-    // the pane is embedded cross-origin and may open Office dialogs: no opener or resource isolation that would cut it off
-    crossOriginOpenerPolicy: false,
-    crossOriginResourcePolicy: false,
-  });
+      xFrameOptions: false,
+      // the pane is embedded cross-origin and may open Office dialogs: no opener or resource isolation that would cut it off
+      crossOriginOpenerPolicy: false,
+      crossOriginResourcePolicy: false,
+    }),
+  );
 }

@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, createReadStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DOMAIN_CODE_PATTERN } from '@toa/api/ids';
@@ -21,9 +21,10 @@ export class AuditLog {
   }
 
   append(entry: Omit<AuditEntry, 'at'> & { at?: string }): Promise<void> {
-    const line = `${JSON.stringify(auditEntrySchema.parse({ at: new Date().toISOString(), ...entry }))}\n`;
+    // built by the server itself (the query side validates what it reads back)
+    const line = `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`;
     const file = this.file(entry.domain);
-    const next = (this.tails.get(file) ?? mkdir(this.logDir, { recursive: true }).then(() => undefined)).then(() => appendFile(file, line));
+    const next = (this.tails.get(file) ?? mkdir(this.logDir, { recursive: true }).then(() => undefined)).then(() => appendLine(file, line));
     const settled = next.catch(() => {});
     this.tails.set(file, settled);
     void settled.then(() => {
@@ -62,4 +63,9 @@ export class AuditLog {
     }
     return found;
   }
+}
+
+/** `appendFile` through the callback API: opened, appended (`O_APPEND`) and closed per line, so a file removed by hand is created anew. */
+function appendLine(file: string, line: string): Promise<void> {
+  return new Promise((resolve, reject) => appendFile(file, line, (error) => (error ? reject(error) : resolve())));
 }

@@ -15,7 +15,7 @@ import { crashPoint } from '../fs/crash-points.js';
 import { writeNewFileDurable } from '../fs/durable-stream.js';
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
-import { readImportFile, readSidecarFile, serializeImport, serializeSidecar, writeImportFile } from './import-files.js';
+import { ImportFiles, readSidecarFile, serializeImport, serializeSidecar } from './import-files.js';
 import type { FilingQuery, KindTally } from './filing-memory.js';
 import { ImportIndex, type ListingQuery, type Usage } from './import-index.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout, newImportFolderName } from './layout.js';
@@ -128,6 +128,8 @@ export class DomainStorage {
   private readonly submitting = new Set<string>();
   /** listing lines not kept in memory are read back through `read` (an import found gone leaves the index there) */
   private readonly index = new ImportIndex((id) => this.readListed(id));
+  /** import.json read and written, the latest writes kept parsed */
+  private readonly files = new ImportFiles();
   /** each user's last filed values per template (docs/api.md, "Last values") */
   readonly lastValues: LastValuesStore;
 
@@ -185,11 +187,12 @@ export class DomainStorage {
         documents: [{ n: 1, templateId: null, attributes: {}, pages: [] }],
         attempts: [],
       };
+      let stored: Import;
       try {
         await mkdir(paths.pagesDir(1), { recursive: true });
         await fsyncDir(paths.docDir(1));
         crashPoint('create.before-import-json');
-        await writeImportFile(paths.importFile, created, () => this.index.record(created));
+        stored = await this.files.write(paths.importFile, created, (value) => this.index.record(value));
       } catch (error) {
         // a creation refused half-way (a full disk, no descriptor left) leaves no folder behind; what a crash leaves is the sweep's
         await removeUnfinishedImport(paths);
@@ -197,7 +200,7 @@ export class DomainStorage {
         throw error;
       }
       await fsyncDir(dateDir);
-      return created;
+      return stored;
     }
     throw new AppError('UNAVAILABLE', 'could not find a free import id within this minute');
   }
@@ -205,7 +208,7 @@ export class DomainStorage {
   /** The import's import.json; one found gone (removed by hand) leaves the listing index too. */
   async read(id: string): Promise<Import> {
     try {
-      return await readImportFile(this.paths(id).importFile, id, this.domain);
+      return await this.files.read(this.paths(id).importFile, id, this.domain);
     } catch (error) {
       if (isAppError(error) && error.code === 'IMPORT_NOT_FOUND') this.index.forget(id);
       throw error;
@@ -228,8 +231,7 @@ export class DomainStorage {
     await change(draft);
     draft.updatedAt = this.time.iso(this.clock.now());
     // listed as soon as a read of the file sees it: a status read and a listing never disagree
-    await writeImportFile(this.paths(id).importFile, draft, () => this.index.record(draft));
-    return draft;
+    return this.files.write(this.paths(id).importFile, draft, (stored) => this.index.record(stored));
   }
 
   /**
@@ -436,6 +438,7 @@ export class DomainStorage {
         await writeJournal(paths, renames);
         committed = true;
         await applyJournal(paths);
+        this.files.forget(paths.importFile);
         this.index.record(next);
         return { imported: next, document };
       } catch (error) {
@@ -510,6 +513,7 @@ export class DomainStorage {
       return;
     }
     this.index.forget(id);
+    this.files.forget(paths.importFile);
     await fsyncDir(path.dirname(dir));
     crashPoint('delete-import.before-rm');
     await rm(doomed, { recursive: true, force: true });

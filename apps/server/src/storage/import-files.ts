@@ -1,9 +1,14 @@
-import { lstat, readFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { IMPORT_SCHEMA_VERSION, type Import, importSchema, type Sidecar, sidecarSchema } from '@toa/api/imports';
 import { AppError, errnoCode, isOutOfDescriptors } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-fs.js';
 
-/** `import.json` is read and written only here, validated both ways. */
+/**
+ * `import.json` is read and written only here. What comes from disk is
+ * validated in full (zod); what the server writes was built from validated
+ * input by its own code and is only serialised.
+ */
 
 /**
  * What an import folder's `import.json` holds, as the server, `stats` and
@@ -80,12 +85,88 @@ export async function readImportFile(file: string, id: string, domain: string): 
 
 /** Written in the current schema version: an earlier one's content is valid in it (fields were only added). */
 export function serializeImport(value: Import): string {
-  return `${JSON.stringify(importSchema.parse({ ...value, schemaVersion: IMPORT_SCHEMA_VERSION }), null, 2)}\n`;
+  return `${JSON.stringify({ ...value, schemaVersion: IMPORT_SCHEMA_VERSION }, null, 2)}\n`;
 }
 
 /** `import.json.tmp` is the fixed temporary name: writers hold the import lock. */
-export async function writeImportFile(file: string, value: Import, visible?: () => void): Promise<void> {
-  await writeFileAtomic(file, serializeImport(value), `${file}.tmp`, { beforeRename: 'import-json.before-rename', ...(visible ? { visible } : {}) });
+async function writeImportFile(file: string, value: Import, visible: () => void): Promise<void> {
+  await writeFileAtomic(file, serializeImport(value), `${file}.tmp`, { beforeRename: 'import-json.before-rename', visible });
+}
+
+/** Which file a cached import came from: a rename brings another inode, an edit in place another mtime or size. */
+interface FileIdentity {
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
+
+function sameFile(stats: BigIntStats, known: FileIdentity): boolean {
+  return stats.ino === known.ino && stats.size === known.size && stats.mtimeNs === known.mtimeNs;
+}
+
+/** Freezes a parsed import all the way down: a cached value handed to callers must never change under the cache. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * The import.json files of one domain, with the imports this server wrote
+ * last kept parsed: a read of one of them costs a `stat` instead of a read,
+ * a JSON parse and a schema validation. An entry is used only while the file
+ * is the very one written (same inode, size and mtime), so a file replaced,
+ * edited or removed by hand is read and validated afresh. Values handed out
+ * are frozen; a writer changes a copy (`structuredClone`).
+ */
+export class ImportFiles {
+  readonly #written = new Map<string, FileIdentity & { value: Import }>();
+  readonly #capacity: number;
+
+  /** `capacity`: imports kept parsed, the most recently written. */
+  constructor(capacity = 256) {
+    this.#capacity = capacity;
+  }
+
+  /** The import, or the AppError the API answers with (see `readImportFile`). */
+  async read(file: string, id: string, domain: string): Promise<Import> {
+    const known = this.#written.get(file);
+    if (known) {
+      const stats = await stat(file, { bigint: true }).catch(() => undefined);
+      if (stats && sameFile(stats, known)) return known.value;
+      this.#written.delete(file);
+    }
+    return readImportFile(file, id, domain);
+  }
+
+  /**
+   * Replaces import.json atomically (see `writeImportFile`); `visible` runs
+   * as soon as readers see the new content. Resolves with the import as
+   * stored (frozen, in the current schema version).
+   */
+  async write(file: string, value: Import, visible?: (stored: Import) => void): Promise<Import> {
+    const stored = deepFreeze({ ...value, schemaVersion: IMPORT_SCHEMA_VERSION } as Import);
+    this.#written.delete(file);
+    let identity: Promise<BigIntStats | undefined> = Promise.resolve(undefined);
+    await writeImportFile(file, stored, () => {
+      // looked at while the folder is flushed: under the import's lock nothing else writes the file
+      identity = stat(file, { bigint: true }).catch(() => undefined);
+      visible?.(stored);
+    });
+    const stats = await identity;
+    if (stats) {
+      this.#written.set(file, { ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs, value: stored });
+      if (this.#written.size > this.#capacity) this.#written.delete(this.#written.keys().next().value as string);
+    }
+    return stored;
+  }
+
+  /** After the import folder is gone (deleted, purged). */
+  forget(file: string): void {
+    this.#written.delete(file);
+  }
 }
 
 /** A sidecar that is missing, unreadable or of another schema reads as `undefined`: it is only a cache. */

@@ -1,0 +1,69 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Import } from '@toa/api/imports';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ImportFiles } from './import-files.js';
+
+const ID = '2026-11-30_1240-0a1b2c3d';
+
+function anImport(overrides: Partial<Import> = {}): Import {
+  return {
+    schemaVersion: 1,
+    id: ID,
+    domain: 'acme',
+    status: 'DRAFT',
+    createdAt: '2026-11-30T12:40:00.000+01:00',
+    updatedAt: '2026-11-30T12:40:00.000+01:00',
+    userId: 'a@x.example',
+    userName: 'A',
+    userEmail: 'a@x.example',
+    source: { subject: 'Invoice' },
+    documents: [{ n: 1, templateId: null, attributes: {}, pages: [] }],
+    attempts: [],
+    ...overrides,
+  };
+}
+
+let dir: string;
+let file: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toa-import-files-'));
+  file = path.join(dir, 'import.json');
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+describe('ImportFiles', () => {
+  it('reads back what it wrote, frozen, as the file holds it', async () => {
+    const files = new ImportFiles();
+    const stored = await files.write(file, anImport());
+    const read = await files.read(file, ID, 'acme');
+    expect(read).toEqual(JSON.parse(await readFile(file, 'utf8')));
+    expect(read).toEqual(stored);
+    expect(Object.isFrozen(read.documents[0]?.attributes)).toBe(true);
+    expect(() => {
+      (read.source as { subject?: string }).subject = 'changed';
+    }).toThrow(TypeError);
+  });
+
+  it('sees a file replaced by hand after its own write, even one of the same size', async () => {
+    const files = new ImportFiles();
+    await files.write(file, anImport({ status: 'DRAFT' }));
+    const before = await readFile(file, 'utf8');
+    // FAILED is as long as DRAFT plus one letter: keep the size with one letter less in the subject
+    const edited = before.replace('"DRAFT"', '"FAILED"').replace('"Invoice"', '"Invoic"');
+    expect(edited.length).toBe(before.length);
+    await writeFile(file, edited);
+    expect((await files.read(file, ID, 'acme')).status).toBe('FAILED');
+  });
+
+  it('validates a file broken by hand after its own write, and answers a removed one as missing', async () => {
+    const files = new ImportFiles();
+    await files.write(file, anImport());
+    await writeFile(file, '{"schemaVersion": 1, "id": "not an import"}');
+    await expect(files.read(file, ID, 'acme')).rejects.toMatchObject({ code: 'IMPORT_UNREADABLE' });
+    await files.write(file, anImport());
+    await rm(file);
+    await expect(files.read(file, ID, 'acme')).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
+  });
+});
