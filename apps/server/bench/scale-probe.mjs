@@ -7,8 +7,10 @@ import { composeStorage } from '../dist/composition.js';
 import { loadConfig } from '../dist/config/load-config.js';
 import { AuditLog } from '../dist/logging/audit-log.js';
 import { runRetention } from '../dist/services/retention.js';
+import { addressOf, mailDomainOf, subjectWords } from '../dist/storage/message-keys.js';
 import { mix32 } from '../dist/storage/slot-table.js';
 import { BENCH_USER, DOMAIN } from './lib/toa-site.mjs';
+import { messageOf } from './scale-store.mjs';
 
 /**
  * Run by bench/scale.mjs in a node of its own (`--expose-gc`, the heap
@@ -47,6 +49,37 @@ globalThis.gc();
 const heapAfter = process.memoryUsage().heapUsed;
 const imports = storage.usage('').domain.imports;
 
+// one user's requests, in-process (the storage calls the routes make, without HTTP): medians of ROUNDS
+const ROUNDS = 200;
+const medianOf = async (call) => {
+  await call(0);
+  const samples = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const started = performance.now();
+    await call(round);
+    samples.push(performance.now() - started);
+  }
+  return samples.sort((a, b) => a - b)[ROUNDS / 2];
+};
+const listingMs = await medianOf(() => storage.listOwned(BENCH_USER, { offset: 0, limit: 20 }));
+const duplicateMs = await medianOf(async (round) => {
+  const found = await storage.listOwned(BENCH_USER, { messageId: messageOf(((round * 7) % 1000) * 10).internetMessageId, offset: 0, limit: 20 });
+  if (found.total !== 1) throw new Error(`a duplicate lookup found ${found.total} imports, not 1`);
+});
+const tallyMs = await medianOf((round) => {
+  const { from, to, subject, conversationId } = messageOf(((round * 13) % 1000) * 10);
+  const sender = addressOf(from);
+  return storage.filingTally({
+    owner: BENCH_USER,
+    everyone: false,
+    conversationId,
+    sender,
+    senderDomain: mailDomainOf(sender),
+    people: to.map(addressOf).filter((address) => address !== BENCH_USER),
+    words: subjectWords(subject),
+  });
+});
+
 const logDir = await mkdtemp(path.join(os.tmpdir(), 'toa-scale-audit-'));
 // retention that keeps everything newer than 2001-01-01: the planted day goes, nothing else
 const retentionDays = Math.ceil((Date.now() - Date.parse('2001-01-01T00:00:00Z')) / 86_400_000);
@@ -70,6 +103,9 @@ console.log(
     heapUsed: heapAfter,
     rss: process.memoryUsage().rss,
     buildMs,
+    listingMs,
+    duplicateMs,
+    tallyMs,
     retentionMs,
     retentionDeleted: report.deleted.length,
   }),

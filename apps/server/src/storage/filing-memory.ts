@@ -59,6 +59,8 @@ const DECAY = 0.85;
 const WORD_DOUBT = 2;
 /** A slot without a filing. */
 const NONE = -1;
+/** The seed of a key's second hash, independent of the first. */
+const LOW_SEED = 0x6a09e667;
 
 /**
  * What filing suggestions need of every import of a domain, in memory:
@@ -284,13 +286,17 @@ export class FilingMemory {
 
   /** The number of the key with text `text`, or -1. */
   #find(text: string): number {
-    const high = hashText(text);
-    const low = hashText(text, 0x6a09e667);
+    return this.#findHashed(hashText(text), hashText(text, LOW_SEED));
+  }
+
+  #findHashed(high: number, low: number): number {
     return this.#keyTable.find(low, (key) => this.#keyHigh[key] === high);
   }
 
   #intern(text: string): number {
-    const found = this.#find(text);
+    const high = hashText(text);
+    const low = hashText(text, LOW_SEED);
+    const found = this.#findHashed(high, low);
     if (found !== -1) return found;
     const key = this.#freeKeys.pop() ?? this.#postings.length;
     if (key >= this.#keyHigh.length) {
@@ -299,8 +305,8 @@ export class FilingMemory {
       this.#keyLow = grown(this.#keyLow, capacity);
       this.#keyUnsorted = grown(this.#keyUnsorted, capacity);
     }
-    this.#keyHigh[key] = hashText(text);
-    this.#keyLow[key] = hashText(text, 0x6a09e667);
+    this.#keyHigh[key] = high;
+    this.#keyLow[key] = low;
     this.#keyUnsorted[key] = 0;
     this.#postings[key] = undefined;
     this.#keyTable.add(key);

@@ -99,6 +99,9 @@ export class ImportIndex {
   readonly #domain: Usage = { imports: 0, bytes: 0 };
   /** listing lines ready in memory, by slot, least recently used first */
   readonly #summaries = new Map<number, ImportSummary>();
+  /** the order of every owner's list, one pair of functions for all */
+  readonly #older = (a: number, b: number): boolean => this.#before(a, b);
+  readonly #oldestFirst = (a: number, b: number): number => (this.#before(a, b) ? -1 : this.#before(b, a) ? 1 : 0);
   /** counts records and removals, so a line read from disk meanwhile is not kept as current */
   #changes = 0;
   /** what filing suggestions learn from, kept beside the listing (by the same slots) */
@@ -254,7 +257,7 @@ export class ImportIndex {
     if (number === undefined) {
       number = this.#freeOwners.pop() ?? this.#owners.length;
       this.#ownerNumbers.set(userId, number);
-      this.#owners[number] = { userId, usage: { imports: 0, bytes: 0 }, list: new SlotList((a, b) => this.#before(a, b)) };
+      this.#owners[number] = { userId, usage: { imports: 0, bytes: 0 }, list: new SlotList(this.#older, this.#oldestFirst) };
     }
     return number;
   }

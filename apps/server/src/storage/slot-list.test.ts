@@ -7,8 +7,8 @@ describe('SlotList', () => {
     const random = seededRandom(3);
     // slot i's "createdAt" is age[i]; ties broken by slot
     const age = Array.from({ length: 400 }, () => Math.floor(random() * 50));
-    const before = (a: number, b: number) => (age[a] as number) < (age[b] as number) || (age[a] === age[b] && a < b);
-    const list = new SlotList(before);
+    const older = (a: number, b: number) => (age[a] as number) < (age[b] as number) || (age[a] === age[b] && a < b);
+    const list = new SlotList(older, (a, b) => (older(a, b) ? -1 : older(b, a) ? 1 : 0));
     const model: number[] = [];
     for (let step = 0; step < 3000; step += 1) {
       const slot = Math.floor(random() * 400);
@@ -20,7 +20,7 @@ describe('SlotList', () => {
         if (model.includes(slot)) model.splice(model.indexOf(slot), 1);
       }
       if (step % 97 !== 0) continue;
-      const newest = [...model].sort((a, b) => (before(a, b) ? 1 : -1));
+      const newest = [...model].sort((a, b) => (older(a, b) ? 1 : -1));
       expect(list.size).toBe(model.length);
       expect(list.newest(0, 1000)).toEqual(newest);
       expect(list.newest(3, 5)).toEqual(newest.slice(3, 8));
