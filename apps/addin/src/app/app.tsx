@@ -3,6 +3,9 @@ import type { MessageFacts } from '@toa/api/prefill';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { DocumentForm } from '../components/document-form';
 import { AttachmentList } from '../features/attachments/components/attachment-list';
+import { BulkForm } from '../features/bulk-filing/components/bulk-form';
+import { BulkQueueView } from '../features/bulk-filing/components/bulk-queue-view';
+import { useBulkFiling } from '../features/bulk-filing/hooks/use-bulk-filing';
 import { DomainPicker } from '../features/domains/components/domain-picker';
 import { RecentImports } from '../features/history/components/recent-imports';
 import { EarlierImports } from '../features/import-flow/components/earlier-imports';
@@ -11,6 +14,7 @@ import { MESSAGE_DOCUMENT, useImportFlow } from '../features/import-flow/hooks/u
 import { useTemplates } from '../features/templates/api/use-templates';
 import { useCurrentMessage } from '../hooks/use-current-message';
 import { useMessageDraft } from '../hooks/use-message-draft';
+import { useSelectedMessages } from '../hooks/use-selected-messages';
 import { applySuggestion } from '../features/suggestions/components/apply-suggestion';
 import { SuggestionList } from '../features/suggestions/components/suggestion-list';
 import type { Suggestion } from '@toa/api/suggestions';
@@ -41,10 +45,16 @@ function factsOf(message: CurrentMessage | undefined): MessageFacts {
   };
 }
 
-/** The pane: domain, the message's document, its attachments, Import, and recent imports. */
+/**
+ * The pane: domain, the message's document, its attachments, Import, and
+ * recent imports; with several messages selected, the bulk filing form, and
+ * while a bulk filing runs (or a reload left one), its queue.
+ */
 export function App() {
   const styles = useStyles();
   const message = useCurrentMessage();
+  const selection = useSelectedMessages();
+  const bulk = useBulkFiling();
   const messageKey = messageKeyOf(message);
   const { draft, update } = useMessageDraft(messageKey);
   const templates = useTemplates(draft.domain);
@@ -70,6 +80,57 @@ export function App() {
       }),
     [update, templateList, facts],
   );
+
+  const templatesNotice = (
+    <>
+      {templates.status === 'loading' && <Spinner size="tiny" label="Loading templates…" />}
+      {templates.status === 'error' && (
+        <MessageBar intent="error">
+          <MessageBarBody>
+            {templates.error instanceof ApiError && templates.error.code === 'CATALOGUE_UNAVAILABLE'
+              ? 'This domain has no template catalogue right now. Try again later or ask your administrator.'
+              : `The templates could not be loaded: ${errorText(templates.error)}`}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+    </>
+  );
+
+  if (bulk.job) {
+    return (
+      <main className={styles.root}>
+        <BulkQueueView job={bulk.job} live={bulk.live} error={bulk.error} onRetry={(itemId) => void bulk.retry(itemId)} onClose={bulk.close} />
+      </main>
+    );
+  }
+
+  if (selection.messages.length > 1) {
+    return (
+      <main className={styles.root}>
+        {selection.unsupported ? (
+          <MessageBar intent="warning">
+            <MessageBarBody>{selection.unsupported}</MessageBarBody>
+          </MessageBar>
+        ) : (
+          <>
+            <DomainPicker value={draft.domain} onChange={setDomain} />
+            {templatesNotice}
+            {templates.status === 'ready' && draft.domain && (
+              <BulkForm
+                key={`${draft.domain}\n${selection.messages.map((m) => m.itemId).join('\n')}`}
+                domain={draft.domain}
+                templates={templateList}
+                limits={limits}
+                lastValues={lastValues}
+                selection={selection.messages}
+                onStart={(job) => void bulk.start(job)}
+              />
+            )}
+          </>
+        )}
+      </main>
+    );
+  }
 
   if (!message) {
     return (
@@ -102,16 +163,7 @@ export function App() {
 
       <DomainPicker value={draft.domain} onChange={setDomain} />
 
-      {templates.status === 'loading' && <Spinner size="tiny" label="Loading templates…" />}
-      {templates.status === 'error' && (
-        <MessageBar intent="error">
-          <MessageBarBody>
-            {templates.error instanceof ApiError && templates.error.code === 'CATALOGUE_UNAVAILABLE'
-              ? 'This domain has no template catalogue right now. Try again later or ask your administrator.'
-              : `The templates could not be loaded: ${errorText(templates.error)}`}
-          </MessageBarBody>
-        </MessageBar>
-      )}
+      {templatesNotice}
 
       {templates.status === 'ready' && (
         <>
