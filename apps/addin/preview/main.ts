@@ -2,8 +2,10 @@
  * The browser preview: a small sample mailbox beside the real task pane, which
  * runs in a frame on the Office stand-in (office/browser.ts) over this page's
  * mailbox. Selecting a message here is what selecting it in Outlook is to a
- * pinned pane: the stand-in fires ItemChanged. What the pane stores on a
- * message (the batch id, the category) shows up in the list.
+ * pinned pane: the stand-in fires ItemChanged. Ctrl+click (or the check
+ * boxes) selects several, as item multi-select does (SelectedItemsChanged,
+ * Mailbox 1.13/1.15). What the pane stores on a message (the batch id, the
+ * category) shows up in the list.
  */
 import './preview.css';
 import type { SampleMailbox, SampleMessage } from './sample-mailbox';
@@ -47,17 +49,25 @@ async function loadMailbox(): Promise<{ mailbox: StandInMailbox; texts: Map<stri
       return base64Of(await eml.arrayBuffer());
     },
   }));
-  return { mailbox: new StandInMailbox({ user: sample.user, messages }), texts };
+  // Mailbox 1.15: the pane can file several selected messages, as in new Outlook
+  return { mailbox: new StandInMailbox({ user: sample.user, messages, mailboxVersion: '1.15' }), texts };
+}
+
+/** Adds `message` to the selection or takes it out, as Ctrl+click does in Outlook's message list. */
+function toggle(mailbox: StandInMailbox, message: StandInMessage): void {
+  const selected = mailbox.selection.includes(message);
+  mailbox.selectMany(selected ? mailbox.selection.filter((m) => m !== message) : [...mailbox.selection, message]);
 }
 
 function messageList(mailbox: StandInMailbox): HTMLElement {
   const items = mailbox.messages.map((message) => {
     const id = message.itemId;
+    const inSelection = mailbox.selection.includes(message);
     const batchId = mailbox.customPropertiesOf(id).get(BATCH_ID_PROPERTY);
     const attachments = message.attachments?.length ?? 0;
     const button = element(
       'button',
-      { type: 'button', class: 'message', 'aria-pressed': String(mailbox.selected?.itemId === id) },
+      { type: 'button', class: 'message', 'aria-pressed': String(inSelection) },
       element('span', { class: 'sender' }, sender(message)),
       element('span', { class: 'subject' }, message.subject || '(no subject)'),
       element(
@@ -69,14 +79,30 @@ function messageList(mailbox: StandInMailbox): HTMLElement {
       ...mailbox.categoriesOf(id).map((name) => element('span', { class: 'category' }, name)),
       typeof batchId === 'string' ? element('span', { class: 'batch' }, `batch ${batchId}`) : '',
     );
-    button.addEventListener('click', () => mailbox.select(message));
-    return element('li', {}, button);
+    button.addEventListener('click', (event) => (event.ctrlKey || event.metaKey ? toggle(mailbox, message) : mailbox.select(message)));
+    const pick = element('input', { type: 'checkbox', class: 'pick', 'aria-label': `Select "${message.subject || '(no subject)'}" with others` });
+    pick.checked = inSelection;
+    pick.addEventListener('change', () => toggle(mailbox, message));
+    return element('li', { class: 'row' }, pick, button);
   });
-  return element('nav', { class: 'list', 'aria-label': 'Sample mailbox' }, element('h2', {}, 'Inbox'), element('ul', {}, ...items));
+  return element(
+    'nav',
+    { class: 'list', 'aria-label': 'Sample mailbox' },
+    element('h2', {}, 'Inbox'),
+    element('p', { class: 'hint' }, 'Ctrl+click or tick several messages to file them together.'),
+    element('ul', {}, ...items),
+  );
 }
 
 function readingPane(mailbox: StandInMailbox, texts: Map<string, string>): HTMLElement {
   const message = mailbox.selected;
+  if (mailbox.selection.length > 1) {
+    return element(
+      'section',
+      { class: 'reading empty', 'aria-label': 'Message' },
+      element('p', {}, `${mailbox.selection.length} messages selected. File them together with TOA on the right.`),
+    );
+  }
   if (!message) {
     return element(
       'section',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { corpusDir } from '@toa/fixtures';
@@ -37,6 +38,17 @@ export interface SampleMailbox {
 
 const TEXT_PREVIEW_CHARS = 600;
 
+/**
+ * An Outlook-like conversation id: the same for every message of a thread,
+ * taken from the thread's first message id (the first of `References`, else
+ * `In-Reply-To`, else the message's own id, RFC 5322 §3.6.4).
+ */
+function conversationIdOf(parsed: { messageId?: string; inReplyTo?: string; references?: string | string[] }): string | undefined {
+  const references = [parsed.references ?? []].flat();
+  const root = references[0] ?? parsed.inReplyTo ?? parsed.messageId;
+  return root ? `sample-conversation-${createHash('sha256').update(root).digest('hex').slice(0, 16)}` : undefined;
+}
+
 /** Reads the sample messages from the corpus: the mailbox description and each file's bytes by its output name. */
 export async function buildSampleMailbox(): Promise<{ mailbox: SampleMailbox; files: Map<string, Buffer> }> {
   const files = new Map<string, Buffer>();
@@ -48,6 +60,7 @@ export async function buildSampleMailbox(): Promise<{ mailbox: SampleMailbox; fi
     const parsed = await simpleParser(bytes);
     const n = index + 1;
     const file = `message-${n}.eml`;
+    const conversationId = conversationIdOf(parsed);
     files.set(file, bytes);
     messages.push({
       itemId: `sample-item-${n}`,
@@ -55,6 +68,7 @@ export async function buildSampleMailbox(): Promise<{ mailbox: SampleMailbox; fi
       subject: summary.subject ?? '',
       from: { displayName: summary.from?.name ?? '', emailAddress: summary.from?.address ?? '' },
       ...(summary.date ? { dateTimeCreated: new Date(summary.date).toISOString() } : {}),
+      ...(conversationId ? { conversationId } : {}),
       attachments: summary.attachments.map((attachment, i) => ({
         id: `sample-attachment-${n}-${i + 1}`,
         name: attachment.filename,

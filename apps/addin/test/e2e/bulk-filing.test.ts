@@ -1,5 +1,6 @@
 // @vitest-environment node
-import type { Page } from 'playwright-core';
+import { paths } from '@toa/api/routes';
+import type { Page, Route } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { draftStore, newAttempt } from '../../src/features/import-flow/flow/attempt';
 import { runImport } from '../../src/features/import-flow/flow/run-import';
@@ -163,5 +164,35 @@ describe('filing several selected messages', () => {
 
     await page.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('heading', { name: '3 messages selected' }).waitFor();
+  });
+
+  it('goes on by itself after the pane reloads mid-way, and files every message once', async () => {
+    server = await startToaServer();
+    const page = await paneWithSelection(server);
+    await page.getByRole('heading', { name: '3 messages selected' }).waitFor();
+    await page.getByLabel('Archive domain').selectOption(DOMAIN);
+    await page.getByLabel('Template for all messages').selectOption({ label: 'Incoming invoice' });
+    await page.getByRole('region', { name: 'Values for all messages' }).getByLabel('Department').selectOption({ label: 'Finance' });
+
+    // the uploads never get through: the pane reloads while they are held
+    const held: Route[] = [];
+    const uploads = `**${paths.pages(DOMAIN, '*', 1)}`;
+    await page.route(uploads, (route) => {
+      held.push(route);
+    });
+    await page.getByRole('button', { name: 'File 3 messages' }).click();
+    await expect.poll(() => held.length).toBe(2);
+    await page.unroute(uploads);
+    await page.reload();
+    await Promise.all(held.map((route) => route.abort().catch(() => undefined)));
+
+    await page.getByText('3 of 3 done').waitFor();
+    const imports = await server.importsOnDisk();
+    for (const message of selected) {
+      const mine = importsOf(imports, message);
+      expect(mine.map((i) => i.record.status)).toEqual(['SUBMITTED']);
+      expect(mine[0]?.record.documents[0]?.templateId).toBe('invoice');
+    }
+    expect(imports).toHaveLength(3);
   });
 });

@@ -83,4 +83,31 @@ describe('the browser preview after npm start', () => {
     expect(page1.includes(Buffer.from('Just attaching another PDF'))).toBe(true);
     expect(offLoopback).toEqual([]);
   });
+
+  it('files two messages of the sample mailbox selected together', async () => {
+    server = await startEmbeddedDefault();
+    const { page, offLoopback } = await openPreview(server.url);
+    const pane = page.frameLocator('iframe[title="TOA task pane"]');
+    const mailbox = page.getByRole('navigation', { name: 'Sample mailbox' });
+    await mailbox.getByRole('checkbox', { name: `Select "${SUBJECT}" with others` }).check();
+    await mailbox.getByRole('checkbox', { name: 'Select "Apple Mail inline PDFs" with others' }).check();
+    await pane.getByRole('heading', { name: '2 messages selected' }).waitFor();
+
+    await pane.getByLabel('Template for all messages').selectOption({ label: 'General correspondence' });
+    // the subject is each message's own
+    const apple = pane.getByRole('list', { name: 'Selected messages' }).getByRole('listitem', { name: 'Apple Mail inline PDFs', exact: true });
+    expect(await apple.getByLabel('Subject').inputValue()).toBe('Apple Mail inline PDFs');
+    await pane.getByRole('button', { name: 'File 2 messages' }).click();
+    await pane.getByText('2 of 2 done').waitFor();
+
+    for (const subject of [SUBJECT, 'Apple Mail inline PDFs']) {
+      await expect.poll(() => mailbox.getByRole('button', { name: new RegExp(subject) }).textContent()).toContain('TOA archived');
+    }
+    const stored = await importsUnder(path.join(server.dir, 'data', 'sample'));
+    expect(stored.map((i) => [i.record.status, i.record.documents[0]?.attributes.subject]).sort()).toEqual([
+      ['SUBMITTED', SUBJECT],
+      ['SUBMITTED', 'Apple Mail inline PDFs'],
+    ]);
+    expect(offLoopback).toEqual([]);
+  });
 });
