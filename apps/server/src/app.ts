@@ -87,7 +87,7 @@ export function createApp(ctx: AppContext): Express {
     }),
   );
   // a cluster node: another node's domain is 421, a draining domain read-only (docs/scaling.md)
-  if (ctx.config.cluster && ctx.drains) api.use(domainGate(ctx.config.cluster, ctx.drains));
+  if (ctx.clusterMap && ctx.drains) api.use(domainGate(ctx.clusterMap, ctx.drains));
   api.use(systemRoutes(ctx), importRoutes(ctx), adminRoutes(ctx));
   api.use((req) => {
     throw new AppError('NOT_FOUND', `there is no route ${req.method} ${req.baseUrl}${req.path}`);

@@ -6,6 +6,7 @@ import { isAppError, StartupError } from './errors.js';
 import { LIFECYCLE } from './logging/logger.js';
 import { startServer } from './server.js';
 import { drainDomain, undrainDomain, writeNginxSite } from './cli/cluster.js';
+import { reloadClusterMap } from './cluster/cluster-map.js';
 import { fsck } from './cli/fsck.js';
 import { locate } from './cli/locate.js';
 import { retentionCommand } from './cli/retention.js';
@@ -48,11 +49,12 @@ async function serve(options: { config?: string }): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // `toa-server templates refresh` and `kill -HUP <pid>`: reload every catalogue without a restart
+  // `toa-server templates refresh` and `kill -HUP <pid>` (systemctl reload): reload every catalogue, and a cluster's map, without a restart
   reload = () => {
     if (stopping) return;
     logger.info({ signal: 'SIGHUP' }, 'reloading every template catalogue');
     running.context.templates.refreshAll().catch((error: unknown) => logger.error({ err: error }, 'reloading the template catalogues failed'));
+    if (running.context.clusterMap) reloadClusterMap(running.context.clusterMap, () => config(options).cluster, logger);
   };
 }
 

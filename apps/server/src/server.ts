@@ -17,6 +17,7 @@ import { problem } from './http/problem.js';
 import { AuditLog } from './logging/audit-log.js';
 import { createLogger, LIFECYCLE } from './logging/logger.js';
 import { configureMailWorkers } from './mail/mail-worker-pool.js';
+import { ClusterMap } from './cluster/cluster-map.js';
 import { DomainDrains } from './cluster/domain-drains.js';
 import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
@@ -237,7 +238,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       };
     };
 
-    metrics.readFrom({ health, storages });
+    const clusterMap = config.cluster ? new ClusterMap(config.cluster) : undefined;
+    metrics.readFrom({ health, storages, ...(clusterMap ? { owns: (domain: string) => clusterMap.ownsHere(domain) } : {}) });
     const context: AppContext = {
       config,
       logger,
@@ -248,6 +250,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       freeSpace,
       health,
       ...(drains ? { drains } : {}),
+      ...(clusterMap ? { clusterMap } : {}),
       metrics,
     };
     handle = createApp(context);

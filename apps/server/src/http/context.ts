@@ -1,5 +1,6 @@
 import type { Health } from '@toa/api/identity';
 import type { Logger } from 'pino';
+import type { ClusterMap } from '../cluster/cluster-map.js';
 import type { DomainDrains } from '../cluster/domain-drains.js';
 import type { Config } from '../config/schema.js';
 import type { AuditLog } from '../logging/audit-log.js';
@@ -22,6 +23,8 @@ export interface AppContext {
   health(): Promise<Health>;
   /** a cluster node's domains being moved away (only with `cluster` configured) */
   drains?: DomainDrains;
+  /** a cluster node's placement of the domains, read again on SIGHUP (only with `cluster` configured) */
+  clusterMap?: ClusterMap;
   /** counted by every request, served at `/metrics` to configured scrapers */
   metrics: ServerMetrics;
 }

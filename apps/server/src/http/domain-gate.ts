@@ -1,7 +1,7 @@
 import { API_PREFIX, domainOfPath, paths } from '@toa/api/routes';
 import type { RequestHandler } from 'express';
 import { DRAIN_RETRY_AFTER_SECONDS, type DomainDrains } from '../cluster/domain-drains.js';
-import type { ClusterPlacement } from '../config/schema.js';
+import type { ClusterMap } from '../cluster/cluster-map.js';
 import { AppError } from '../errors.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -18,21 +18,32 @@ function isQuery(req: { method: string; path: string }, domain: string): boolean
  * serves reads and answers writes 503 DOMAIN_READ_ONLY with `Retry-After`;
  * every other write is counted until its handler answers, so a drain knows
  * when nothing of the domain is under way. Unscoped routes pass untouched.
+ * The placement is the map's current one (read again on SIGHUP); a domain
+ * placed here since the start answers 503 until the restart that serves it.
  */
-export function domainGate(cluster: ClusterPlacement, drains: DomainDrains): RequestHandler {
+export function domainGate(map: ClusterMap, drains: DomainDrains): RequestHandler {
   return (req, res, next) => {
     const domain = domainOfPath(req.path);
     if (domain === undefined) {
       next();
       return;
     }
-    const owner = cluster.owners[domain];
-    if (owner !== undefined && owner !== cluster.self) {
+    const owner = map.ownerOf(domain);
+    const self = map.current.self;
+    if (owner !== undefined && owner.name !== self.name) {
       next(
         new AppError(
           'DOMAIN_ELSEWHERE',
-          `the domain "${domain}" is stored on node "${owner.name}" (${owner.url}), not on "${cluster.self.name}"; send requests through the cluster's proxy`,
+          `the domain "${domain}" is stored on node "${owner.name}" (${owner.url}), not on "${self.name}"; send requests through the cluster's proxy`,
         ),
+      );
+      return;
+    }
+    if (owner !== undefined && !map.serves(domain)) {
+      next(
+        new AppError('UNAVAILABLE', `the domain "${domain}" was placed on node "${self.name}" while it runs; it is served once the server has restarted`, {
+          retryAfterSeconds: DRAIN_RETRY_AFTER_SECONDS,
+        }),
       );
       return;
     }

@@ -18,6 +18,8 @@ export interface MetricsSources {
   health(): Promise<Health>;
   /** the domains this node stores, by code */
   storages: ReadonlyMap<string, DomainStorage>;
+  /** whether this node still owns `domain` (a cluster map read again on SIGHUP may have moved it away); default: every one */
+  owns?(domain: string): boolean;
 }
 
 export interface ServerMetricsOptions {
@@ -164,7 +166,10 @@ export class ServerMetrics {
     this.#workers.set(queue.workers);
     if (!this.#sources) return;
 
+    // a domain moved away since the last scrape loses its series
+    for (const gauge of [this.#imports, this.#indexEntries, this.#storedBytes]) gauge.reset();
     for (const [domain, storage] of this.#sources.storages) {
+      if (this.#sources.owns && !this.#sources.owns(domain)) continue;
       const counts = storage.statusCounts();
       let entries = 0;
       for (const status of IMPORT_STATUSES) {

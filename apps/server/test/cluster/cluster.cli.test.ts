@@ -383,10 +383,17 @@ describe('three nodes behind nginx', () => {
       umbrella: (await Promise.all(load.umbrella)).flat(),
     };
 
-    // the old node answers 421 for acme once it runs on the new map; then its copy goes
-    await stopNode(node('toa-1'), 'SIGTERM');
-    await startNode(node('toa-1'));
-    expect((await call(`http://127.0.0.1:${node('toa-1').port}`, 'GET', paths.imports('acme'))).status).toBe(421);
+    // the old node reads the new map on SIGHUP (no restart: its other domains go on) and answers 421 for acme; then its copy goes
+    const globexBefore = (await storedIds(node('toa-1'), 'globex')).length;
+    node('toa-1').child?.kill('SIGHUP');
+    await until(
+      'toa-1 answering 421 for acme',
+      async () => (await call(`http://127.0.0.1:${node('toa-1').port}`, 'GET', paths.imports('acme'))).status === 421,
+    );
+    const moved = await call(`http://127.0.0.1:${node('toa-1').port}`, 'GET', paths.imports('acme'));
+    expect(problemSchema.parse(moved.body)).toMatchObject({ code: 'DOMAIN_ELSEWHERE', detail: expect.stringContaining('"toa-3"') });
+    await fileOnce('globex');
+    expect((await storedIds(node('toa-1'), 'globex')).length).toBe(globexBefore + 1);
     await rm(path.join(node('toa-1').dir, 'data', 'acme'), { recursive: true });
     await cli(node('toa-1'), ['cluster', 'undrain', 'acme']);
 

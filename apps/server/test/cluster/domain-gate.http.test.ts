@@ -5,6 +5,7 @@ import { type Import, importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainDomain, undrainDomain } from '../../src/cli/cluster.js';
+import type { ClusterNode } from '../../src/config/schema.js';
 import type { Output } from '../../src/cli/output.js';
 import { identityLines, requestHead } from '../hostile/support.js';
 import { json, startTestServer, type TestServer, upload } from '../support/server.js';
@@ -155,5 +156,34 @@ describe('draining a domain', () => {
 
   it('is refused for a domain this node does not own', async () => {
     await expect(drainDomain(server.config, 'globex', 1, quiet)).rejects.toThrow('owned by node "toa-2"');
+  });
+
+  it('answers by the map read again on SIGHUP: a domain moved away is 421 naming its new owner, one moved here 503 until the restart', async () => {
+    const map = server.context.clusterMap;
+    if (!map) throw new Error('no cluster map');
+    const started = map.current;
+    const [one, two] = started.nodes as [ClusterNode, ClusterNode];
+    const moved = { ...one, domains: ['globex'] };
+    const other = { ...two, domains: ['acme'] };
+    // the two domains trade places, as a configuration file edited for it reads
+    expect(map.replace({ ...started, self: moved, nodes: [moved, other], owners: { acme: other, globex: moved } })).toEqual({
+      released: ['acme'],
+      arrived: ['globex'],
+      movedElsewhere: [],
+    });
+    try {
+      const away = await alice(paths.imports('acme'));
+      expect(away.status).toBe(421);
+      expect(await problemOf(away)).toMatchObject({ code: 'DOMAIN_ELSEWHERE', detail: expect.stringContaining('"toa-2"') });
+      const arriving = await alice(paths.imports('globex'), json('POST', {}));
+      expect(arriving.status).toBe(503);
+      expect(arriving.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await problemOf(arriving)).toMatchObject({ code: 'UNAVAILABLE', detail: expect.stringContaining('once the server has restarted') });
+      // nothing of globex was written here
+      expect(await readdir(server.config.dataRoot)).not.toContain('globex');
+    } finally {
+      map.replace(started);
+    }
+    expect((await alice(paths.imports('acme'))).status).toBe(200);
   });
 });
