@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { emlIsolation } from './eml-isolation.mjs';
 import { emlPage } from './eml-page.mjs';
 import { fairParsing } from './fair-parsing.mjs';
+import { health } from './health.mjs';
 import { listing } from './listing.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { routes } from './routes.mjs';
@@ -18,7 +19,7 @@ import { workflow } from './workflow.mjs';
  * `npm run bench`: each bench measures the server against a baseline doing
  * the same work without it, side by side in this one run, and reports the
  * ratio of medians. Nothing here asserts a time: the tables are printed in
- * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale,workflow
+ * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale,workflow,health
  * picks benches; the sizes are set by the variables named in that document.
  */
 const BENCHES = {
@@ -32,6 +33,7 @@ const BENCHES = {
   suggestions,
   scale,
   workflow,
+  health,
 };
 
 const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { paths } from '@toa/api/routes';
-import { startChildServer } from './lib/child-server.mjs';
+import { cpuSeconds, startChildServer } from './lib/child-server.mjs';
 import { fmt, median, ratio, scaledRounds } from './lib/measure.mjs';
 import { randomPayload } from './lib/payload.mjs';
 import { ApiClient, createSite, DOMAIN, startToaServer } from './lib/toa-site.mjs';
@@ -21,21 +20,11 @@ import { ApiClient, createSite, DOMAIN, startToaServer } from './lib/toa-site.mj
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKFLOW_CLIENTS = 32;
 const ROUND_MS = 3_000;
-/** clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on every Linux Node supports) */
-const USER_HZ = 100;
 
 const ATTRIBUTES = {
   templateId: 'invoice',
   attributes: { supplier: 'Supplier Ltd', invoiceNumber: '2026-0042', amount: 1250.5, currency: 'EUR', invoiceDate: '2026-10-31', department: 'FIN' },
 };
-
-/** CPU seconds (user + system) a process has used so far (Linux only). */
-async function cpuSeconds(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // the fields after the command name, which is in parentheses and may hold spaces
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-}
 
 /** One filing through `client`: the three calls a task pane makes before Submit. */
 async function fileOne(client, page) {

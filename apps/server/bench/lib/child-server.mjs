@@ -49,6 +49,17 @@ export async function residentMemory(pid) {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
+/** clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on every Linux Node supports) */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) a process has used so far (Linux only). */
+export async function cpuSeconds(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // the fields after the command name, which is in parentheses and may hold spaces
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
 /** Resets a process's peak RSS (VmHWM) to its current RSS (proc(5), clear_refs "5"). */
 export async function resetPeakMemory(pid) {
   await writeFile(`/proc/${pid}/clear_refs`, '5');
