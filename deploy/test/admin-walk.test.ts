@@ -200,6 +200,8 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
     const { mode } = await stat(dataRoot);
     await chmod(dataRoot, 0o555);
     try {
+      // health looks at the disk at most once a second, not per call: the change shows after the next look
+      await vi.waitFor(async () => expect((await nginx.fetch('/api/health')).status).toBe(503), { timeout: 30_000, interval: 100 });
       const anonymous = await nginx.fetch('/api/health');
       expect(anonymous.status).toBe(503);
       expect(JSON.parse(anonymous.body)).toEqual({ status: 'failing' });
@@ -209,7 +211,7 @@ describe('the admin walk: release, production, jwt, nginx in front', () => {
     } finally {
       await chmod(dataRoot, mode & 0o7777);
     }
-    expect((await nginx.fetch('/api/health')).status).toBe(200);
+    await vi.waitFor(async () => expect((await nginx.fetch('/api/health')).status).toBe(200), { timeout: 30_000, interval: 100 });
   });
 
   describe('configuration mistakes: one clear line each, exit code 1, no stack trace', () => {

@@ -29,6 +29,7 @@ import { Layout } from './storage/layout.js';
 import type { SweepReport } from './storage/recovery.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { Readiness } from './readiness.js';
+import { Sampled } from './sampled.js';
 
 const DAY_MS = 86_400_000;
 const VERSION = '0.1.0';
@@ -202,21 +203,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const freeSpace = new FreeSpace(layout.root, config.limits.freeSpaceReserveMb);
     const diskWarning = await freeSpace.reading().then(reserveWarning, () => undefined);
     if (diskWarning) logger.warn(LIFECYCLE, `start-up check: ${diskWarning}`);
+    // the disk is looked at when a caller finds the last look over a second old, and never on the caller's time
+    const diskChecks = new Sampled(async () => {
+      const [dataRoot, archives] = await Promise.all([dataRootCheck(layout.root, freeSpace), readiness.archives()]);
+      return { dataRoot, archives };
+    }, HEALTH_DISK_MAX_AGE_MS);
     const health = async (): Promise<Health> => {
-      let writable = true;
-      let detail: string | undefined;
-      let space: { freeBytes: number; reserveBytes: number } | undefined;
-      try {
-        await access(layout.root, constants.W_OK);
-        const { freeBytes, reserveBytes, belowReserve } = await freeSpace.reading();
-        space = { freeBytes, reserveBytes };
-        if (belowReserve) detail = `${freeBytes} bytes free, below the reserve of ${reserveBytes} (limits.freeSpaceReserveMb): new content is refused with 507`;
-      } catch (error) {
-        writable = false;
-        detail = fileProblem(error);
-      }
+      const [{ dataRoot, archives }, identity] = await Promise.all([diskChecks.latest(), readiness.identity()]);
+      const { writable, detail } = dataRoot;
       const catalogues = Object.fromEntries(codes.map((code) => [code, templates.status(code)]));
-      const [archives, identity] = await Promise.all([readiness.archives(), readiness.identity()]);
       const ready =
         detail === undefined &&
         Object.values(catalogues).every((c) => c.available) &&
@@ -229,7 +224,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         version: VERSION,
         timeZone: config.timeZone,
         checks: {
-          dataRoot: { writable, ...(detail ? { detail } : {}), ...space },
+          dataRoot,
           catalogues,
           archives,
           ...(identity ? { identity } : {}),
@@ -326,4 +321,30 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+}
+
+/**
+ * How old health's look at the disk (data root writable and its free space,
+ * filesystem archive roots writable) may be before a caller prompts the next:
+ * a change shows in `/api/health` within this plus one look.
+ */
+const HEALTH_DISK_MAX_AGE_MS = 1_000;
+
+type DataRootCheck = NonNullable<Health['checks']>['dataRoot'];
+
+/** The data root's check for `/api/health`: writable, and above the free-space reserve. Never rejects. */
+async function dataRootCheck(root: string, freeSpace: FreeSpace): Promise<DataRootCheck> {
+  try {
+    await access(root, constants.W_OK);
+    const { freeBytes, reserveBytes, belowReserve } = await freeSpace.reading();
+    const space = { freeBytes, reserveBytes };
+    if (!belowReserve) return { writable: true, ...space };
+    return {
+      writable: true,
+      detail: `${freeBytes} bytes free, below the reserve of ${reserveBytes} (limits.freeSpaceReserveMb): new content is refused with 507`,
+      ...space,
+    };
+  } catch (error) {
+    return { writable: false, detail: fileProblem(error) };
+  }
 }

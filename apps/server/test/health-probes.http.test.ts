@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { problemSchema } from '@toa/api/errors';
 import { paths } from '@toa/api/routes';
 import { freePort } from '@toa/fixtures/ports';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /**
@@ -68,6 +68,8 @@ describe('GET /api/health?probe=', () => {
     expect((await probe(server, 'ready')).status).toBe(200);
     await rename(server.dataRoot, `${server.dataRoot}.away`);
     try {
+      // health looks at the disk at most once a second, not per call: the change shows after the next look
+      await vi.waitFor(async () => expect((await probe(server, 'ready')).status).toBe(503), { timeout: 30_000, interval: 100 });
       const ready = await probe(server, 'ready');
       expect(ready.status).toBe(503);
       expect(await ready.json()).toEqual({ status: 'failing' });
@@ -75,7 +77,7 @@ describe('GET /api/health?probe=', () => {
     } finally {
       await rename(`${server.dataRoot}.away`, server.dataRoot);
     }
-    expect((await probe(server, 'ready')).status).toBe(200);
+    await vi.waitFor(async () => expect((await probe(server, 'ready')).status).toBe(200), { timeout: 30_000, interval: 100 });
   });
 
   it('every probe answers 503 with Retry-After while the server is starting', async () => {

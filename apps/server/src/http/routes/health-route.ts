@@ -14,7 +14,8 @@ import type { AppContext } from '../context.js';
  */
 export function healthRoute(ctx: AppContext, authenticate: RequestHandler): RequestHandler {
   return async (req, res) => {
-    const { probe } = healthQuerySchema.parse(req.query);
+    // a load balancer's plain probe has no query: nothing to parse
+    const { probe } = req.url.includes('?') ? healthQuerySchema.parse(req.query) : { probe: undefined };
     if (probe === 'live') {
       res.status(204).end();
       return;
