@@ -6,6 +6,7 @@ import { emlIsolation } from './eml-isolation.mjs';
 import { emlPage } from './eml-page.mjs';
 import { fairParsing } from './fair-parsing.mjs';
 import { health } from './health.mjs';
+import { largeUpload } from './large-upload.mjs';
 import { listing } from './listing.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { routes } from './routes.mjs';
@@ -19,7 +20,7 @@ import { workflow } from './workflow.mjs';
  * `npm run bench`: each bench measures the server against a baseline doing
  * the same work without it, side by side in this one run, and reports the
  * ratio of medians. Nothing here asserts a time: the tables are printed in
- * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale,workflow,health
+ * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale,workflow,health,large
  * picks benches; the sizes are set by the variables named in that document.
  */
 const BENCHES = {
@@ -34,6 +35,7 @@ const BENCHES = {
   scale,
   workflow,
   health,
+  large: largeUpload,
 };
 
 const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());
