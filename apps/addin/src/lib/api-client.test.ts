@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Import } from '@toa/api/imports';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, type ApiClient, AuthError, createApiClient, isTransient, NetworkError } from './api-client';
+import type { RetryWait } from './retry';
 
 /** A real HTTP server on a free port; each test says how it answers. */
 type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
@@ -43,7 +44,7 @@ beforeAll(async () => {
     res.setHeader('Access-Control-Allow-Headers', '*');
     res.setHeader('Access-Control-Allow-Methods', '*');
     // The pane is same-origin with the API; here the challenge must be exposed to read it cross-origin.
-    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
@@ -177,6 +178,82 @@ describe('api client', () => {
     handler = (_req, _body, res) => problem(res, 413, 'PAYLOAD_TOO_LARGE');
     const upload = client.uploadPage('acme', IMPORT.id, 1, { blob: new Blob(['x']), filename: 'message.eml' });
     await expect(upload).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+});
+
+describe('api client when the server is busy (429, 503 with Retry-After)', () => {
+  /** Refuses the first `refusals` requests with `status` and these headers, then answers with `answer`. */
+  function busyFor(refusals: number, status: number, headers: Record<string, string>, answer: (res: ServerResponse) => void): Handler {
+    let calls = 0;
+    return (_req, _body, res) => {
+      calls++;
+      if (calls > refusals) return answer(res);
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      problem(res, status, status === 429 ? 'UPLOADS_IN_PROGRESS' : 'PARSE_QUEUE_FULL');
+    };
+  }
+  const waits: RetryWait[] = [];
+  const onWait = (wait: RetryWait) => waits.push(wait);
+  beforeEach(() => {
+    waits.length = 0;
+  });
+
+  it('sends an upload again after a 429, pausing the delay-seconds the answer asked for', async () => {
+    handler = busyFor(1, 429, { 'Retry-After': '1' }, (res) => json(res, 201, SIDECAR_PAGE));
+    const page = await client.uploadPage('acme', IMPORT.id, 1, { blob: new Blob(['x']), filename: 'message.eml' }, { onWait });
+    expect(page).toEqual(SIDECAR_PAGE);
+    expect(seen).toHaveLength(2);
+    expect(seen[1]?.body.toString()).toContain('filename="message.eml"');
+    expect(waits).toEqual([{ attempt: 1, attempts: 3, delayMs: 1_000, error: expect.objectContaining({ status: 429, retryAfterMs: 1_000 }) }]);
+  });
+
+  it('sends a creating POST again after a 503 with Retry-After as an HTTP-date, but not after a 503 without one', async () => {
+    const inOneSecond = new Date(Date.now() + 1_000).toUTCString();
+    handler = busyFor(1, 503, { 'Retry-After': inOneSecond }, (res) => json(res, 201, IMPORT));
+    await expect(client.createImport('acme', { source: { subject: 'x' } }, { onWait })).resolves.toMatchObject({ id: IMPORT.id });
+    expect(seen).toHaveLength(2);
+    // an HTTP-date has whole seconds: the pause is what is left of that second
+    expect(waits[0]?.delayMs).toBeGreaterThanOrEqual(0);
+    expect(waits[0]?.delayMs).toBeLessThanOrEqual(1_000);
+
+    seen.length = 0;
+    handler = busyFor(1, 503, {}, (res) => json(res, 201, IMPORT));
+    await expect(client.createImport('acme', { source: { subject: 'x' } })).rejects.toMatchObject({ status: 503 });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('backs off by itself after a 429 without Retry-After', async () => {
+    handler = busyFor(2, 429, {}, (res) => json(res, 201, IMPORT));
+    await expect(client.createImport('acme', { source: {} }, { onWait })).resolves.toMatchObject({ id: IMPORT.id });
+    expect(waits.map((wait) => [wait.attempt, wait.delayMs])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+  });
+
+  it('caps a long Retry-After at the longest pause it makes', async () => {
+    const capped = createApiClient({ baseUrl, identity: () => undefined, retry: { attempts: 2, baseDelayMs: 1, maxRetryAfterMs: 50 } });
+    handler = busyFor(1, 429, { 'Retry-After': '86400' }, (res) => json(res, 200, IMPORT));
+    await expect(capped.getImport('acme', IMPORT.id, { onWait })).resolves.toMatchObject({ id: IMPORT.id });
+    expect(waits.map((wait) => wait.delayMs)).toEqual([50]);
+  });
+
+  it('gives up after its attempts with an ApiError that says the server stayed busy', async () => {
+    handler = busyFor(99, 429, { 'Retry-After': '0' }, (res) => json(res, 201, IMPORT));
+    const error = await client.createImport('acme', { source: {} }).catch((e: unknown) => e);
+    expect(seen).toHaveLength(3);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 429, code: 'UPLOADS_IN_PROGRESS', attempts: 3 });
+    expect((error as ApiError).message).toBe('The TOA server is busy and refused this 3 times (UPLOADS_IN_PROGRESS detail). Wait a minute, then try again.');
+  });
+
+  it('stops pausing at once when its signal is aborted', async () => {
+    handler = busyFor(99, 429, { 'Retry-After': '30' }, (res) => json(res, 201, IMPORT));
+    const controller = new AbortController();
+    const reason = new Error('the pane closed');
+    const created = client.createImport('acme', { source: {} }, { signal: controller.signal, onWait: () => controller.abort(reason) });
+    await expect(created).rejects.toBe(reason);
+    expect(seen).toHaveLength(1);
   });
 });
 

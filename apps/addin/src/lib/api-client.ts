@@ -17,17 +17,24 @@ import {
 import { DEV_IDENTITY_HEADERS, PAGE_UPLOAD_FIELD, paths } from '@toa/api/routes';
 import { type LastValuesResponse, lastValuesResponseSchema } from '@toa/api/last-values';
 import { type SuggestionRequest, type SuggestionsResponse, suggestionsResponseSchema } from '@toa/api/suggestions';
+import { retryAfterMs } from '@toa/api/retry-after';
 import { type TemplatesResponse, templatesResponseSchema } from '@toa/api/templates';
 import type { z } from 'zod';
-import { retry } from './retry';
+import { retry, type RetryWait } from './retry';
 
 /** The server answered with a problem (RFC 9457), or with something the contract does not allow. */
 export class ApiError extends Error {
   readonly problem: Problem;
-  constructor(problem: Problem) {
-    super(problem.detail || problem.title);
+  /** the pause the answer's `Retry-After` asked for (RFC 9110 §10.2.3), in ms, uncapped */
+  readonly retryAfterMs: number | undefined;
+  /** set when the client gave up: the attempts it made, each refused for now (429, or 503 with Retry-After) */
+  readonly attempts: number | undefined;
+  constructor(problem: Problem, options: { retryAfterMs?: number; attempts?: number } = {}) {
+    super(options.attempts ? gaveUpText(problem, options.attempts) : problem.detail || problem.title);
     this.name = 'ApiError';
     this.problem = problem;
+    this.retryAfterMs = options.retryAfterMs;
+    this.attempts = options.attempts;
   }
   get status(): number {
     return this.problem.status;
@@ -68,6 +75,12 @@ export class AuthError extends Error {
  */
 export type TokenSource = () => Promise<string>;
 
+/** What the user reads when every attempt was refused for now. */
+function gaveUpText(problem: Problem, attempts: number): string {
+  const why = problem.detail || problem.title;
+  return `The TOA server is busy and refused this ${attempts} times (${why}). Wait a minute, then try again.`;
+}
+
 const TRANSIENT_STATUSES = new Set([502, 503, 504]);
 
 /** Worth another attempt of an idempotent call: the request may never have reached the server's logic. */
@@ -76,6 +89,19 @@ export function isTransient(error: unknown): boolean {
   // A domain without a catalogue answers 503 too, but that will not change in a second.
   return error instanceof ApiError && TRANSIENT_STATUSES.has(error.status) && error.code !== 'CATALOGUE_UNAVAILABLE';
 }
+
+/**
+ * Refused for now, with nothing done: 429 (RFC 6585 §4), or 503 with
+ * `Retry-After` (RFC 9110 §15.6.4). TOA's server answers these before it acts
+ * (rate limits, per-user upload slots, the parse line, a draining domain), so
+ * any request may be sent again after the pause, uploads and creations too.
+ */
+export function isRefusedForNow(error: unknown): boolean {
+  return error instanceof ApiError && (error.status === 429 || (error.status === 503 && error.retryAfterMs !== undefined));
+}
+
+/** The longest pause the pane makes for one `Retry-After`: a user waits at the screen. */
+export const MAX_RETRY_AFTER_MS = 30_000;
 
 export interface Identity {
   email: string;
@@ -87,30 +113,39 @@ export interface UploadProgress {
   total: number;
 }
 
+/** What a caller may add to any call. */
+export interface CallOptions {
+  /** aborts the request and any pause before another attempt */
+  signal?: AbortSignal;
+  /** told before each pause between attempts (a `Retry-After`, a back-off), to show the user what it waits for */
+  onWait?: (wait: RetryWait) => void;
+}
+
 export interface ApiClient {
   me(): Promise<Me>;
   domains(): Promise<DomainsResponse>;
   templates(domain: string): Promise<TemplatesResponse>;
   /** the caller's last filed values per template (docs/api.md, "Last values") */
   lastValues(domain: string): Promise<LastValuesResponse>;
-  listImports(domain: string, query?: { messageId?: string; limit?: number; offset?: number }): Promise<ListImportsResponse>;
-  getImport(domain: string, id: string, signal?: AbortSignal): Promise<Import>;
-  createImport(domain: string, body: CreateImportRequest): Promise<Import>;
+  listImports(domain: string, query?: { messageId?: string; limit?: number; offset?: number }, options?: CallOptions): Promise<ListImportsResponse>;
+  getImport(domain: string, id: string, options?: CallOptions): Promise<Import>;
+  createImport(domain: string, body: CreateImportRequest, options?: CallOptions): Promise<Import>;
   /** Ranked places to file a message in `domain`, best first (`POST …/suggestions`); changes nothing, so retried like a read. */
-  suggestions(domain: string, body: SuggestionRequest, signal?: AbortSignal): Promise<SuggestionsResponse>;
-  deleteImport(domain: string, id: string): Promise<void>;
+  suggestions(domain: string, body: SuggestionRequest, options?: CallOptions): Promise<SuggestionsResponse>;
+  deleteImport(domain: string, id: string, options?: CallOptions): Promise<void>;
+  /** sent again only when refused for now (`isRefusedForNow`): a lost answer may have stored the page */
   uploadPage(
     domain: string,
     id: string,
     n: number,
     file: { blob: Blob; filename: string },
-    options?: { onProgress?: (progress: UploadProgress) => void; signal?: AbortSignal },
+    options?: CallOptions & { onProgress?: (progress: UploadProgress) => void },
   ): Promise<AddPageResponse>;
-  pageMeta(domain: string, id: string, n: number, m: number): Promise<Sidecar>;
-  extract(domain: string, id: string, n: number, m: number, partIds: string[]): Promise<Document>;
-  updateDocument(domain: string, id: string, n: number, body: UpdateDocumentRequest): Promise<Document>;
+  pageMeta(domain: string, id: string, n: number, m: number, options?: CallOptions): Promise<Sidecar>;
+  extract(domain: string, id: string, n: number, m: number, partIds: string[], options?: CallOptions): Promise<Document>;
+  updateDocument(domain: string, id: string, n: number, body: UpdateDocumentRequest, options?: CallOptions): Promise<Document>;
   /** idempotent on the server: a PENDING or final import answers with its state */
-  submit(domain: string, id: string): Promise<Import>;
+  submit(domain: string, id: string, options?: CallOptions): Promise<Import>;
 }
 
 export interface ApiClientOptions {
@@ -120,23 +155,54 @@ export interface ApiClientOptions {
   identity: () => Identity | undefined;
   /** asked for a token when the server challenges with `WWW-Authenticate: Bearer` (jwt mode) */
   accessToken?: TokenSource;
-  /** attempts for idempotent calls (first included) and the first back-off delay */
-  retry?: { attempts: number; baseDelayMs: number };
+  /**
+   * The one retry policy (docs/taskpane.md, "When the server is busy"): attempts
+   * of every call, the first included (default 4); the first back-off delay
+   * (default 500 ms, doubling to 8 s) for idempotent calls that met no answer or
+   * 502/503/504; the longest `Retry-After` pause honoured (default
+   * `MAX_RETRY_AFTER_MS`) for any call refused for now.
+   */
+  retry?: { attempts: number; baseDelayMs: number; maxRetryAfterMs?: number };
 }
 
-interface RequestOptions<T> {
+interface RequestOptions<T> extends CallOptions {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   schema?: z.ZodType<T>;
   body?: unknown;
   /** safe to send again after a transient failure */
   idempotent: boolean;
-  signal?: AbortSignal;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const baseUrl = options.baseUrl ?? '';
   const retryPolicy = options.retry ?? { attempts: 4, baseDelayMs: 500 };
+  const maxRetryAfterMs = retryPolicy.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS;
+
+  /**
+   * Runs `task` under the one policy: every call again after a refusal for now,
+   * pausing as `Retry-After` asks (capped); an idempotent call also after a
+   * transient failure, with back-off. A call refused every time ends in an
+   * ApiError that says so.
+   */
+  async function withRetries<T>(task: () => Promise<T>, idempotent: boolean, call: CallOptions): Promise<T> {
+    try {
+      return await retry(task, {
+        attempts: retryPolicy.attempts,
+        baseDelayMs: retryPolicy.baseDelayMs,
+        maxDelayMs: 8_000,
+        isRetryable: (error) => isRefusedForNow(error) || (idempotent && isTransient(error)),
+        requestedDelay: (error) => (error instanceof ApiError && error.retryAfterMs !== undefined ? Math.min(error.retryAfterMs, maxRetryAfterMs) : undefined),
+        onWait: call.onWait,
+        signal: call.signal,
+      });
+    } catch (error) {
+      if (retryPolicy.attempts > 1 && error instanceof ApiError && isRefusedForNow(error) && !call.signal?.aborted) {
+        throw new ApiError(error.problem, { retryAfterMs: error.retryAfterMs, attempts: retryPolicy.attempts });
+      }
+      throw error;
+    }
+  }
 
   function identityHeaders(): Record<string, string> {
     const identity = options.identity();
@@ -206,29 +272,22 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         signal: request.signal,
       });
     });
-    return parseResponse(answer.status, answer.contentType, answer.text, request.schema);
+    return parseResponse(answer, request.schema);
   }
 
   function send<T>(request: RequestOptions<T>): Promise<T> {
-    if (!request.idempotent) return once(request);
-    return retry(() => once(request), {
-      attempts: retryPolicy.attempts,
-      baseDelayMs: retryPolicy.baseDelayMs,
-      maxDelayMs: 8_000,
-      isRetryable: isTransient,
-      signal: request.signal,
-    });
+    return withRetries(() => once(request), request.idempotent, request);
   }
 
   function upload(
     path: string,
     file: { blob: Blob; filename: string },
-    onProgress?: (progress: UploadProgress) => void,
-    signal?: AbortSignal,
+    call: CallOptions & { onProgress?: (progress: UploadProgress) => void },
   ): Promise<AddPageResponse> {
-    return authorized((auth) => uploadOnce(path, file, auth, onProgress, signal)).then((answer) =>
-      parseResponse(answer.status, answer.contentType, answer.text, addPageResponseSchema),
-    );
+    const { onProgress, signal } = call;
+    const sendOnce = () =>
+      authorized((auth) => uploadOnce(path, file, auth, onProgress, signal)).then((answer) => parseResponse(answer, addPageResponseSchema));
+    return withRetries(sendOnce, false, call);
   }
 
   function uploadOnce(
@@ -257,6 +316,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
           status: xhr.status,
           contentType: xhr.getResponseHeader('Content-Type'),
           challenge: xhr.getResponseHeader('WWW-Authenticate'),
+          retryAfter: xhr.getResponseHeader('Retry-After'),
           text: xhr.responseText,
         });
       xhr.onerror = () => reject(new NetworkError('The upload was interrupted.'));
@@ -286,33 +346,35 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     domains: () => send({ method: 'GET', path: paths.domains(), schema: domainsResponseSchema, idempotent: true }),
     templates: (domain) => send({ method: 'GET', path: paths.templates(domain), schema: templatesResponseSchema, idempotent: true }),
     lastValues: (domain) => send({ method: 'GET', path: paths.lastValues(domain), schema: lastValuesResponseSchema, idempotent: true }),
-    listImports: (domain, query = {}) => {
+    listImports: (domain, query = {}, call = {}) => {
       const params = new URLSearchParams();
       if (query.messageId) params.set('messageId', query.messageId);
       if (query.limit !== undefined) params.set('limit', String(query.limit));
       if (query.offset !== undefined) params.set('offset', String(query.offset));
       const search = params.size > 0 ? `?${params}` : '';
-      return send({ method: 'GET', path: paths.imports(domain) + search, schema: listImportsResponseSchema, idempotent: true });
+      return send({ method: 'GET', path: paths.imports(domain) + search, schema: listImportsResponseSchema, idempotent: true, ...call });
     },
-    getImport: (domain, id, signal) => send({ method: 'GET', path: paths.import(domain, id), schema: importSchema, idempotent: true, signal }),
-    createImport: (domain, body) => send({ method: 'POST', path: paths.imports(domain), schema: importSchema, body, idempotent: false }),
-    suggestions: (domain, body, signal) =>
-      send({ method: 'POST', path: paths.suggestions(domain), schema: suggestionsResponseSchema, body, idempotent: true, signal }),
-    deleteImport: async (domain, id) => {
-      await send({ method: 'DELETE', path: paths.import(domain, id), idempotent: false });
+    getImport: (domain, id, call) => send({ method: 'GET', path: paths.import(domain, id), schema: importSchema, idempotent: true, ...call }),
+    createImport: (domain, body, call) => send({ method: 'POST', path: paths.imports(domain), schema: importSchema, body, idempotent: false, ...call }),
+    suggestions: (domain, body, call) =>
+      send({ method: 'POST', path: paths.suggestions(domain), schema: suggestionsResponseSchema, body, idempotent: true, ...call }),
+    deleteImport: async (domain, id, call) => {
+      await send({ method: 'DELETE', path: paths.import(domain, id), idempotent: false, ...call });
     },
-    uploadPage: (domain, id, n, file, uploadOptions = {}) => upload(paths.pages(domain, id, n), file, uploadOptions.onProgress, uploadOptions.signal),
-    pageMeta: (domain, id, n, m) => send({ method: 'GET', path: paths.pageMeta(domain, id, n, m), schema: sidecarSchema, idempotent: true }),
-    extract: (domain, id, n, m, partIds) =>
+    uploadPage: (domain, id, n, file, call = {}) => upload(paths.pages(domain, id, n), file, call),
+    pageMeta: (domain, id, n, m, call) => send({ method: 'GET', path: paths.pageMeta(domain, id, n, m), schema: sidecarSchema, idempotent: true, ...call }),
+    extract: (domain, id, n, m, partIds, call) =>
       send({
         method: 'POST',
         path: paths.extract(domain, id, n, m),
         schema: documentSchema,
         body: { attachments: partIds },
         idempotent: false,
+        ...call,
       }),
-    updateDocument: (domain, id, n, body) => send({ method: 'PUT', path: paths.document(domain, id, n), schema: documentSchema, body, idempotent: true }),
-    submit: (domain, id) => send({ method: 'POST', path: paths.submit(domain, id), schema: importSchema, idempotent: true }),
+    updateDocument: (domain, id, n, body, call) =>
+      send({ method: 'PUT', path: paths.document(domain, id, n), schema: documentSchema, body, idempotent: true, ...call }),
+    submit: (domain, id, call) => send({ method: 'POST', path: paths.submit(domain, id), schema: importSchema, idempotent: true, ...call }),
   };
 }
 
@@ -336,6 +398,7 @@ async function fetchAnswer(url: string, init: RequestInit, failure?: string): Pr
     status: response.status,
     contentType: response.headers.get('Content-Type'),
     challenge: response.headers.get('WWW-Authenticate'),
+    retryAfter: response.headers.get('Retry-After'),
     text: await response.text(),
   };
 }
@@ -346,6 +409,8 @@ interface RawAnswer {
   contentType: string | null;
   /** the `WWW-Authenticate` header */
   challenge: string | null;
+  /** the `Retry-After` header */
+  retryAfter: string | null;
   text: string;
 }
 
@@ -364,9 +429,9 @@ function refused(answer: RawAnswer): never {
   );
 }
 
-function parseResponse<T>(status: number, contentType: string | null, text: string, schema?: z.ZodType<T>): T {
+function parseResponse<T>({ status, contentType, text, retryAfter }: RawAnswer, schema?: z.ZodType<T>): T {
   const json = parseJson(text, contentType);
-  if (status < 200 || status >= 300) throw new ApiError(toProblem(status, json, text));
+  if (status < 200 || status >= 300) throw new ApiError(toProblem(status, json, text), { retryAfterMs: retryAfterMs(retryAfter) });
   if (!schema) return undefined as T;
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

@@ -24,17 +24,12 @@ describe('backoffDelay', () => {
 describe('retryAfterDelay', () => {
   const now = Date.parse('2026-11-21T09:00:00Z');
 
-  it('reads seconds and HTTP dates', () => {
+  // the header's forms are read by @toa/api/retry-after (its own tests); here the archive's cap
+  it('reads the pause the archive asks for, capped', () => {
     expect(retryAfterDelay('3', now)).toBe(3_000);
-    expect(retryAfterDelay(' 0 ', now)).toBe(0);
     expect(retryAfterDelay('Sat, 21 Nov 2026 09:00:10 GMT', now)).toBe(10_000);
-  });
-
-  it('caps long waits and ignores past dates and garbage', () => {
     expect(retryAfterDelay('86400', now)).toBe(MAX_RETRY_DELAY_MS);
-    expect(retryAfterDelay('Sat, 21 Nov 2026 08:00:00 GMT', now)).toBe(0);
     expect(retryAfterDelay('soon', now)).toBeUndefined();
-    expect(retryAfterDelay('-5', now)).toBeUndefined();
     expect(retryAfterDelay(null, now)).toBeUndefined();
   });
 });

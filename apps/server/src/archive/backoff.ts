@@ -1,3 +1,5 @@
+import { retryAfterMs } from '@toa/api/retry-after';
+
 /** First retry waits about this long; each further retry doubles it. */
 export const BACKOFF_BASE_MS = 500;
 /** No pause between attempts is longer, whatever the archive asks for in Retry-After. */
@@ -18,14 +20,10 @@ export function backoffDelay(
 }
 
 /**
- * A `Retry-After` header as a pause in milliseconds: delta-seconds or an HTTP
- * date, capped; `undefined` when absent or unreadable.
+ * A `Retry-After` header as a pause in milliseconds (`@toa/api/retry-after`:
+ * delay-seconds or an HTTP date), capped; `undefined` when absent or unreadable.
  */
 export function retryAfterDelay(header: string | null, now: number = Date.now()): number | undefined {
-  if (header === null) return undefined;
-  const value = header.trim();
-  // an HTTP date always names a month; a bare "-5" would otherwise parse as a year
-  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : /[a-z]/i.test(value) ? Date.parse(value) - now : Number.NaN;
-  if (!Number.isFinite(ms)) return undefined;
-  return Math.min(MAX_RETRY_DELAY_MS, Math.max(0, ms));
+  const ms = retryAfterMs(header, now);
+  return ms === undefined ? undefined : Math.min(MAX_RETRY_DELAY_MS, ms);
 }

@@ -47,7 +47,7 @@ export interface ToaServer {
  * chosen by the system, with a fresh data root, serving the built pane.
  */
 export async function startToaServer(
-  options: { archive?: ArchiveSetting; auth?: AuthSetting; limits?: { attributeLength?: number } } = {},
+  options: { archive?: ArchiveSetting; auth?: AuthSetting; limits?: { attributeLength?: number; uploadsPerUser?: number } } = {},
 ): Promise<ToaServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-e2e-'));
   const dataRoot = path.join(dir, 'data');

@@ -16,7 +16,7 @@ import { useEffect, useRef, useState } from 'react';
 import { StatusBadge } from '../../../components/status-badge';
 import type { ImportProgress } from '../../../lib/drafts';
 import { formatBytes, formatDateTime } from '../../../lib/format';
-import type { FlowState, ImportStep, useImportFlow } from '../hooks/use-import-flow';
+import type { FlowState, ImportStep, RetryNote, useImportFlow } from '../hooks/use-import-flow';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
@@ -97,7 +97,12 @@ function Outcome({ state, flow }: { state: FlowState; flow: ImportPanelProps['fl
     case 'idle':
       return null;
     case 'checking':
-      return <Spinner size="tiny" label="Checking for earlier imports…" />;
+      return (
+        <>
+          <Spinner size="tiny" label="Checking for earlier imports…" />
+          {state.retry && <RetryNotice retry={state.retry} />}
+        </>
+      );
     case 'duplicate':
       return (
         <MessageBar intent="warning" layout="multiline">
@@ -155,18 +160,47 @@ function Outcome({ state, flow }: { state: FlowState; flow: ImportPanelProps['fl
 
 function Running({ state }: { state: Extract<FlowState, { phase: 'running' }> }) {
   const label = STEP_LABELS[state.step] + (state.detail ? ` ${state.detail}` : '');
-  if (state.step === 'uploading' && state.upload && state.upload.total > 0) {
-    const { loaded, total } = state.upload;
-    return (
-      <Field label={label} hint={`${formatBytes(loaded)} of ${formatBytes(total)}`} validationState="none">
-        <ProgressBar value={loaded / total} max={1} thickness="large" />
+  const progress =
+    state.step === 'uploading' && state.upload && state.upload.total > 0 ? (
+      <Field label={label} hint={`${formatBytes(state.upload.loaded)} of ${formatBytes(state.upload.total)}`} validationState="none">
+        <ProgressBar value={state.upload.loaded / state.upload.total} max={1} thickness="large" />
+      </Field>
+    ) : (
+      <Field label={label} validationState="none">
+        <ProgressBar />
       </Field>
     );
-  }
   return (
-    <Field label={label} validationState="none">
-      <ProgressBar />
-    </Field>
+    <>
+      {progress}
+      {state.retry && <RetryNotice retry={state.retry} />}
+    </>
+  );
+}
+
+/** Seconds left until `until`, counted down once a second. */
+function useSecondsLeft(until: number): number {
+  const left = () => Math.max(0, Math.ceil((until - Date.now()) / 1000));
+  const [seconds, setSeconds] = useState(left);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `left` reads `until`, the only input
+  useEffect(() => {
+    setSeconds(left());
+    const timer = setInterval(() => setSeconds(left()), 1000);
+    return () => clearInterval(timer);
+  }, [until]);
+  return seconds;
+}
+
+/** Why the step waits and when it goes again: the server asked for a pause (Retry-After) or did not answer. */
+function RetryNotice({ retry }: { retry: RetryNote }) {
+  const seconds = useSecondsLeft(retry.until);
+  return (
+    <MessageBar intent="warning" layout="multiline">
+      <MessageBarBody>
+        <MessageBarTitle>Waiting for the server</MessageBarTitle>
+        {retry.reason} {seconds > 0 ? `Trying again in ${seconds} s` : 'Trying again now'} (attempt {retry.attempt} of {retry.attempts}). Your entries are kept.
+      </MessageBarBody>
+    </MessageBar>
   );
 }
 

@@ -16,7 +16,12 @@ export type FlowEvent =
   /** a step began (or, for uploads and extractions, went on: `upload` in bytes, `detail` names the attachment) */
   | { type: 'step'; step: ImportStep; upload?: { loaded: number; total: number }; detail?: string }
   /** every document's template and values were accepted by the server */
-  | { type: 'saved' };
+  | { type: 'saved' }
+  /**
+   * the server refused the current step for now (429, 503 with Retry-After) or could not be reached:
+   * the step is sent again, unchanged, after `seconds`; `attempt` is the one to come, of `attempts`
+   */
+  | { type: 'retrying'; reason: string; seconds: number; attempt: number; attempts: number };
 
 /** How a run of the flow ended. */
 export type FlowOutcome =

@@ -5,13 +5,33 @@
  */
 import type { AttachmentInfo, Import, ImportSummary } from '@toa/api/imports';
 import type { AttributeLimits, Template } from '@toa/api/templates';
-import { ApiError } from '../../../lib/api-client';
+import { ApiError, type CallOptions } from '../../../lib/api-client';
 import { type FieldMessages, toAttributes, validateDocument } from '../../../lib/attribute-values';
 import type { DocumentDraft, MessageDraft } from '../../../lib/drafts';
+import { errorText } from '../../../lib/error-text';
 import { sleep } from '../../../lib/retry';
 import { countTwinsAhead, findPart, identityOf, pairAttachments } from '../api/match-attachments';
 import { type Attempt, progressOf, takeUp } from './attempt';
 import { type DocumentErrors, type FlowContext, type FlowOutcome, MESSAGE_DOCUMENT } from './events';
+
+/**
+ * What every call of the steps carries: the run's signal, and a `retrying`
+ * event before each pause the client makes between attempts (the client's one
+ * retry policy decides what is sent again and how long to wait).
+ */
+export function callOptions(ctx: FlowContext): CallOptions {
+  return {
+    signal: ctx.signal,
+    onWait: (wait) =>
+      ctx.emit({
+        type: 'retrying',
+        reason: errorText(wait.error),
+        seconds: Math.ceil(wait.delayMs / 1000),
+        attempt: wait.attempt + 1,
+        attempts: wait.attempts,
+      }),
+  };
+}
 
 /** Mirrors the attempt into the store, once the server has an import. */
 function record(ctx: FlowContext, attempt: Attempt): void {
@@ -21,7 +41,7 @@ function record(ctx: FlowContext, attempt: Attempt): void {
 
 async function getIfExists(ctx: FlowContext, domain: string, id: string): Promise<Import | undefined> {
   try {
-    return await ctx.client.getImport(domain, id, ctx.signal);
+    return await ctx.client.getImport(domain, id, callOptions(ctx));
   } catch (error) {
     if (error instanceof ApiError && error.code === 'IMPORT_NOT_FOUND') return undefined;
     throw error;
@@ -60,7 +80,7 @@ export async function findEarlierImport(ctx: FlowContext, attempt: Attempt): Pro
   const messageId = attempt.message.details.internetMessageId;
   if (attempt.importId || attempt.duplicateConfirmed || !messageId) return undefined;
   ctx.emit({ type: 'checking' });
-  const found = await ctx.client.listImports(attempt.domain, { messageId, limit: 5 });
+  const found = await ctx.client.listImports(attempt.domain, { messageId, limit: 5 }, callOptions(ctx));
   const newest = found.items[0];
   return newest ? { earlier: newest, count: found.total } : undefined;
 }
@@ -117,17 +137,16 @@ function formatFrom(details: Attempt['message']['details']): string | undefined 
 export async function createImport(ctx: FlowContext, attempt: Attempt): Promise<string> {
   if (attempt.importId) return attempt.importId;
   const { details } = attempt.message;
-  const created = await ctx.client.createImport(attempt.domain, {
-    source: {
-      internetMessageId: details.internetMessageId,
-      subject: details.subject,
-      from: formatFrom(details),
-      receivedAt: details.receivedAt,
-      conversationId: details.conversationId,
-      to: details.to,
-      cc: details.cc,
-    },
-  });
+  const source = {
+    internetMessageId: details.internetMessageId,
+    subject: details.subject,
+    from: formatFrom(details),
+    receivedAt: details.receivedAt,
+    conversationId: details.conversationId,
+    to: details.to,
+    cc: details.cc,
+  };
+  const created = await ctx.client.createImport(attempt.domain, { source }, callOptions(ctx));
   attempt.importId = created.id;
   record(ctx, attempt);
   return created.id;
@@ -148,7 +167,7 @@ export async function uploadMessage(ctx: FlowContext, attempt: Attempt, importId
     importId,
     1,
     { blob: eml, filename: 'message.eml' },
-    { onProgress: (upload) => ctx.emit({ type: 'step', step: 'uploading', upload }), signal: ctx.signal },
+    { ...callOptions(ctx), onProgress: (upload) => ctx.emit({ type: 'step', step: 'uploading', upload }) },
   );
   attempt.uploaded = true;
   record(ctx, attempt);
@@ -156,7 +175,7 @@ export async function uploadMessage(ctx: FlowContext, attempt: Attempt, importId
 }
 
 async function readParts(ctx: FlowContext, attempt: Attempt, importId: string): Promise<MessageParts> {
-  const sidecar = await ctx.client.pageMeta(attempt.domain, importId, 1, 1);
+  const sidecar = await ctx.client.pageMeta(attempt.domain, importId, 1, 1, callOptions(ctx));
   return { attachments: sidecar.attachments, copies: sidecar.protection !== undefined };
 }
 
@@ -189,7 +208,7 @@ export async function extractAttachments(ctx: FlowContext, attempt: Attempt, imp
     const extractedTwins = [...attempt.extracted.keys()].map((k) => attempt.identities?.get(k));
     const part = findPart(parts.attachments, identity, parts.copies ? 0 : countTwinsAhead(identity, extractedTwins));
     if (!part) throw new Error(`"${name}" is no longer in the message on the server, so it cannot be extracted.`);
-    const document = await ctx.client.extract(attempt.domain, importId, 1, 1, [part.partId]);
+    const document = await ctx.client.extract(attempt.domain, importId, 1, 1, [part.partId], callOptions(ctx));
     attempt.extracted.set(key, document.n);
     record(ctx, attempt);
     parts = undefined;
@@ -207,7 +226,8 @@ export async function saveDocuments(ctx: FlowContext, attempt: Attempt, importId
     const n = key === MESSAGE_DOCUMENT ? 1 : attempt.extracted.get(key);
     if (n === undefined) throw new Error(`The attachment ${key} has no document of its own yet.`);
     try {
-      await ctx.client.updateDocument(attempt.domain, importId, n, { templateId: template.id, attributes: toAttributes(template, doc.values) });
+      const body = { templateId: template.id, attributes: toAttributes(template, doc.values) };
+      await ctx.client.updateDocument(attempt.domain, importId, n, body, callOptions(ctx));
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 422 || error.fieldErrors.length === 0) throw error;
       const messages: FieldMessages = {};
@@ -238,14 +258,14 @@ export async function followUntilFinal(ctx: FlowContext, domain: string, first: 
     ctx.emit({ type: 'step', step: 'waiting' });
     await sleep(delay, ctx.signal);
     delay = Math.min(delay * 1.5, 5_000);
-    current = await ctx.client.getImport(domain, current.id, ctx.signal);
+    current = await ctx.client.getImport(domain, current.id, callOptions(ctx));
   }
   return current;
 }
 
 /** Submit: hands the import to the archive (idempotent on the server) and follows it to its outcome. */
 export async function submitImport(ctx: FlowContext, domain: string, importId: string): Promise<Import> {
-  return followUntilFinal(ctx, domain, await ctx.client.submit(domain, importId));
+  return followUntilFinal(ctx, domain, await ctx.client.submit(domain, importId, callOptions(ctx)));
 }
 
 /**

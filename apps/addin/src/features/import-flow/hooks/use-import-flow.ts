@@ -12,11 +12,21 @@ import { discardImport } from '../flow/steps';
 
 export { type DocumentErrors, type ImportStep, MESSAGE_DOCUMENT };
 
+/** The server refused the step for now (or could not be reached): it is sent again at `until`. */
+export interface RetryNote {
+  reason: string;
+  /** when the next attempt goes out (ms since the epoch) */
+  until: number;
+  /** the attempt to come, of `attempts` */
+  attempt: number;
+  attempts: number;
+}
+
 export type FlowState =
   | { phase: 'idle' }
-  | { phase: 'checking' }
+  | { phase: 'checking'; retry?: RetryNote }
   | { phase: 'duplicate'; earlier: ImportSummary; count: number }
-  | { phase: 'running'; step: ImportStep; upload?: { loaded: number; total: number }; detail?: string }
+  | { phase: 'running'; step: ImportStep; upload?: { loaded: number; total: number }; detail?: string; retry?: RetryNote }
   /** the forms need attention (client rules or the server's 422) */
   | { phase: 'invalid'; summary: string }
   /** a step failed; progress is kept, so "Try again" continues where it stopped */
@@ -106,7 +116,12 @@ export function useImportFlow(input: ImportFlowInput, options: ImportFlowOptions
       emit: (event: FlowEvent) => {
         if (event.type === 'checking') setState({ phase: 'checking' });
         else if (event.type === 'saved') setServerErrors({});
-        else {
+        else if (event.type === 'retrying') {
+          const { reason, seconds, attempt, attempts } = event;
+          const retry = { reason, until: Date.now() + seconds * 1000, attempt, attempts };
+          // the step stays on screen, with the pause under it until the step reports again
+          setState((shown) => (shown.phase === 'running' || shown.phase === 'checking' ? { ...shown, retry } : shown));
+        } else {
           const { type: _type, ...running } = event;
           setState({ phase: 'running', ...running });
         }
