@@ -1,5 +1,6 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import type { Attributes } from '@toa/api/imports';
 import type { AttributeLimits } from '@toa/api/templates';
 import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
@@ -16,9 +17,10 @@ interface HarnessProps {
   serverErrors?: FieldMessages;
   showAllErrors?: boolean;
   limits?: AttributeLimits;
+  lastValues?: Record<string, Attributes>;
 }
 
-function Harness({ initial, serverErrors, showAllErrors, limits }: HarnessProps) {
+function Harness({ initial, serverErrors, showAllErrors, limits, lastValues }: HarnessProps) {
   const [draft, setDraft] = useState(initial);
   return (
     <>
@@ -31,6 +33,7 @@ function Harness({ initial, serverErrors, showAllErrors, limits }: HarnessProps)
         serverErrors={serverErrors}
         showAllErrors={showAllErrors}
         limits={limits}
+        lastValues={lastValues}
       />
       <output data-testid="values">{JSON.stringify(draft.values)}</output>
     </>
@@ -58,6 +61,39 @@ describe('DocumentForm', () => {
     await user.selectOptions(screen.getByLabelText(/Template for the message/), 'invoice');
     expect(screen.getByRole('textbox', { name: /Supplier/ })).toHaveValue('Alice Supplier');
     expect(screen.getByLabelText(/Invoice date/)).toHaveValue('2026-11-03');
+  });
+
+  it('says under each filled-in field where its value came from, the message or the last filing, until the user edits it', async () => {
+    const user = userEvent.setup();
+    renderWithProviders(<Harness initial={{ values: {} }} lastValues={{ invoice: { department: 'HR', reference: 'AB-1234', supplier: 'Old supplier' } }} />);
+    await user.selectOptions(screen.getByLabelText(/Template for the message/), 'invoice');
+
+    const supplier = screen.getByRole('textbox', { name: /Supplier/ });
+    // the message's sender wins over the last filed supplier
+    expect(supplier).toHaveValue('Alice Supplier');
+    expect(supplier).toHaveAccessibleDescription('from the message');
+    expect(screen.getByLabelText(/Invoice date/)).toHaveAccessibleDescription('from the message');
+    expect(screen.getByRole('combobox', { name: /Department/ })).toHaveValue('HR');
+    expect(screen.getByRole('combobox', { name: /Department/ })).toHaveAccessibleDescription('as last filed');
+    const reference = screen.getByRole('textbox', { name: /Reference/ });
+    expect(reference).toHaveValue('AB-1234');
+    expect(reference).toHaveAccessibleDescription('as last filed');
+    // nothing filled in: nothing said
+    expect(screen.getByRole('textbox', { name: /Amount/ })).toHaveValue('');
+    expect(screen.getByRole('textbox', { name: /Amount/ })).toHaveAccessibleDescription('At least 0');
+
+    await user.clear(reference);
+    await user.type(reference, 'CD-5678');
+    expect(reference).toHaveAccessibleDescription('');
+    await user.clear(supplier);
+    await user.type(supplier, 'Bob');
+    expect(supplier).toHaveAccessibleDescription('');
+    // a template switched to and back keeps the origins of what it kept
+    await user.selectOptions(screen.getByLabelText(/Template for the message/), 'letter');
+    expect(screen.getByRole('textbox', { name: /Title/ })).toHaveAccessibleDescription('from the message');
+    await user.selectOptions(screen.getByLabelText(/Template for the message/), 'invoice');
+    expect(screen.getByRole('combobox', { name: /Department/ })).toHaveAccessibleDescription('as last filed');
+    expect(screen.getByRole('textbox', { name: /Reference/ })).toHaveAccessibleDescription('');
   });
 
   it('keeps what the user typed when the template changes to one with the same attribute', async () => {

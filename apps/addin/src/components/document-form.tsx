@@ -2,7 +2,7 @@ import { Field, makeStyles, Select, tokens } from '@fluentui/react-components';
 import type { Attributes } from '@toa/api/imports';
 import type { MessageFacts } from '@toa/api/prefill';
 import type { AttributeLimits, Template } from '@toa/api/templates';
-import { type FieldMessages, valuesForTemplate } from '../lib/attribute-values';
+import { type FieldMessages, prefillForTemplate } from '../lib/attribute-values';
 import type { DocumentDraft } from '../lib/drafts';
 import { ORIGIN_HINT } from '../lib/inherited-values';
 import { AttributeForm } from './attribute-form';
@@ -38,11 +38,11 @@ export function DocumentForm({ templateLabel, templates, draft, onChange, facts,
           value={template?.id ?? ''}
           onChange={(_, data) => {
             const next = templates.find((t) => t.id === data.value);
-            onChange({
-              ...draft,
-              templateId: next?.id,
-              values: next ? valuesForTemplate(next, facts, draft.values, limits, lastValues?.[next.id]) : draft.values,
-            });
+            onChange(
+              next
+                ? { ...draft, templateId: next.id, ...prefillForTemplate(next, facts, draft, limits, lastValues?.[next.id]) }
+                : { ...draft, templateId: undefined },
+            );
           }}
         >
           <option value="">Choose a template…</option>

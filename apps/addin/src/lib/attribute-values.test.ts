@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INVOICE, LETTER } from '../test/fixtures';
-import { lastUsedDefaults, toAttributes, toAttributeValue, validateDocument, valuesForTemplate } from './attribute-values';
+import { lastUsedDefaults, prefillForTemplate, toAttributes, toAttributeValue, validateDocument, valuesForTemplate } from './attribute-values';
 
 const attribute = (id: string) => {
   const found = INVOICE.attributes.find((a) => a.id === id);
@@ -40,8 +40,11 @@ describe('attribute values in the form', () => {
 
   it('pre-fills within the limit, and keeps what the user typed over it', () => {
     const facts = { subject: 'A subject longer than ten' };
-    expect(valuesForTemplate(LETTER, facts, {}, { attributeLength: 10 })).toEqual({ title: 'A subject ' });
-    expect(valuesForTemplate(LETTER, facts, { title: 'Typed' }, { attributeLength: 10 })).toEqual({ title: 'Typed' });
+    expect(prefillForTemplate(LETTER, facts, { values: {} }, { attributeLength: 10 })).toEqual({
+      values: { title: 'A subject ' },
+      origins: { title: 'message' },
+    });
+    expect(prefillForTemplate(LETTER, facts, { values: { title: 'Typed' } }, { attributeLength: 10 })).toEqual({ values: { title: 'Typed' }, origins: {} });
     // a field the user blanked gets the pre-filled value back
     expect(valuesForTemplate(LETTER, facts, { title: '  ' })).toEqual({ title: 'A subject longer than ten' });
   });
@@ -59,6 +62,16 @@ describe('attribute values in the form', () => {
     });
     // without a sender the remembered supplier fills the field
     expect(valuesForTemplate(INVOICE, {}, {}, undefined, remembered)).toMatchObject({ supplier: 'Old supplier' });
+  });
+
+  it('says where each filled-in value came from: the message, as last filed, or kept with the origin it had; typed values and defaults have none', () => {
+    const remembered = { supplier: 'Old supplier', amount: 12, department: 'HR', reference: 'AB-1234' };
+    const facts = { fromName: 'ACME Ltd', receivedAt: '2026-11-30T10:00:00Z' };
+    const previous = { values: { reference: 'CD-5678', title: 'invoice' }, origins: { title: 'fileName' as const } };
+    expect(prefillForTemplate(INVOICE, facts, previous, undefined, remembered)).toEqual({
+      values: { supplier: 'ACME Ltd', invoiceDate: '2026-11-30', amount: '12', department: 'HR', confidential: false, reference: 'CD-5678', title: 'invoice' },
+      origins: { supplier: 'message', invoiceDate: 'message', amount: 'lastFiled', department: 'lastFiled', title: 'fileName' },
+    });
   });
 
   it('drops a remembered value the template or the limits no longer accept', () => {

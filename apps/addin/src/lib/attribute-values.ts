@@ -3,6 +3,7 @@ import { isMissing, validateAttribute, validateAttributes } from '@toa/api/attri
 import type { Attributes } from '@toa/api/imports';
 import { initialAttributes, type MessageFacts } from '@toa/api/prefill';
 import type { Attribute, AttributeLimits, Template } from '@toa/api/templates';
+import type { ValueOrigins } from './inherited-values';
 
 /** What a form control holds: text as typed (numbers too, so "1." survives typing), booleans as such. */
 export type FieldValue = string | boolean;
@@ -70,15 +71,48 @@ export function validateDocument(template: Template, values: FieldValues, limits
   return messages;
 }
 
+/** A document's values with where the pane took each filled-in one from. */
+export interface PrefilledValues {
+  values: FieldValues;
+  origins: ValueOrigins;
+}
+
 /**
  * The values a document has when its template is chosen: pre-filled from the
- * message, else the user's last filed value of the template (`remembered`,
- * `GET …/last-values`; taken only while it is still valid under the
- * template), else the template's default; overlaid with everything the user
- * typed, also under other templates (switching back and forth loses nothing;
- * only the chosen template's attributes are ever sent). Pre-filled text is cut
- * to what the limits allow.
+ * message (origin `message`), else the user's last filed value of the
+ * template (`remembered`, `GET …/last-values`, taken only while it is still
+ * valid under the template: `lastFiled`), else the template's default (no
+ * origin); overlaid with everything the form held before, also under other
+ * templates (switching back and forth loses nothing; only the chosen
+ * template's attributes are ever sent), which keeps its origin from
+ * `previous.origins` (none: the user typed it). Pre-filled text is cut to what
+ * the limits allow.
  */
+export function prefillForTemplate(
+  template: Template,
+  facts: MessageFacts,
+  previous: { values: FieldValues; origins?: ValueOrigins | undefined },
+  limits?: AttributeLimits,
+  remembered?: Attributes,
+): PrefilledValues {
+  const max = limits?.attributeLength;
+  const prefilled = initialAttributes(withoutDefaults(template), facts, undefined, max);
+  const lastFiled = lastUsedDefaults(template, remembered, limits);
+  const values = toFieldValues({ ...initialAttributes(template, facts, undefined, max), ...lastFiled, ...prefilled });
+  const origins: ValueOrigins = {};
+  for (const id of Object.keys(lastFiled)) origins[id] = 'lastFiled';
+  for (const id of Object.keys(prefilled)) origins[id] = 'message';
+  for (const [id, kept] of Object.entries(previous.values)) {
+    if (isMissing(kept)) continue;
+    values[id] = kept;
+    const origin = previous.origins?.[id];
+    if (origin) origins[id] = origin;
+    else delete origins[id];
+  }
+  return { values, origins };
+}
+
+/** The values of `prefillForTemplate`, for a form that says nothing of their origins. */
 export function valuesForTemplate(
   template: Template,
   facts: MessageFacts,
@@ -86,13 +120,7 @@ export function valuesForTemplate(
   limits?: AttributeLimits,
   remembered?: Attributes,
 ): FieldValues {
-  const max = limits?.attributeLength;
-  const prefilled = initialAttributes(withoutDefaults(template), facts, undefined, max);
-  const values = toFieldValues({ ...initialAttributes(template, facts, undefined, max), ...lastUsedDefaults(template, remembered, limits), ...prefilled });
-  for (const [id, typed] of Object.entries(previous)) {
-    if (!isMissing(typed)) values[id] = typed;
-  }
-  return values;
+  return prefillForTemplate(template, facts, { values: previous }, limits, remembered).values;
 }
 
 function withoutDefaults(template: Template): Template {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VALUE_ORIGINS } from './inherited-values';
 
 /**
  * Form state kept per message in localStorage, so nothing typed is lost when the
@@ -9,8 +10,8 @@ const fieldValuesSchema = z.record(z.string(), z.union([z.string(), z.boolean()]
 export const documentDraftSchema = z.object({
   templateId: z.string().optional(),
   values: fieldValuesSchema,
-  /** attribute id → where an inherited value came from (`lib/inherited-values`); dropped once the field is edited */
-  origins: z.record(z.string(), z.enum(['message', 'fileName'])).optional(),
+  /** attribute id → where a value the pane filled in came from (`lib/inherited-values`); dropped once the field is edited */
+  origins: z.record(z.string(), z.enum(VALUE_ORIGINS)).optional(),
 });
 export type DocumentDraft = z.infer<typeof documentDraftSchema>;
 

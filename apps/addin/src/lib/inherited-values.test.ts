@@ -22,7 +22,7 @@ describe('values a document extracted from an attachment inherits', () => {
     expect(inheritedValues(CONTRACT, message, 'scan.pdf')).toEqual({
       // amount is a number there and text here: not taken; a server-generated value never is; blank is no value
       values: { supplier: 'ACME', confidential: true, heading: 'scan' },
-      origins: { supplier: 'message', confidential: 'message', heading: 'fileName' },
+      origins: { supplier: 'messageDocument', confidential: 'messageDocument', heading: 'fileName' },
     });
   });
 

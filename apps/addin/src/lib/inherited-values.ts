@@ -3,14 +3,24 @@ import { truncateCodePoints } from '@toa/api/text';
 import type { Attribute, AttributeLimits, Template } from '@toa/api/templates';
 import { editableAttributes, type FieldValues } from './attribute-values';
 
-/** Where a pre-filled value of an extracted attachment's document came from, told under its field. */
-export type ValueOrigin = 'message' | 'fileName';
-/** attribute id → where its value came from; absent ids were pre-filled as usual or typed */
+/**
+ * Where a value the pane filled in came from, told under its field until the
+ * user edits it: the message itself (subject, sender, date: the template's
+ * `prefill`), the message's document (an extracted attachment inheriting its
+ * values), the attachment's file name (its title), the values the user last
+ * filed with the template, or a filing suggestion they chose.
+ */
+export const VALUE_ORIGINS = ['message', 'messageDocument', 'fileName', 'lastFiled', 'suggestion'] as const;
+export type ValueOrigin = (typeof VALUE_ORIGINS)[number];
+/** attribute id → where its value came from; absent ids were typed, or hold the template's default */
 export type ValueOrigins = Record<string, ValueOrigin>;
 
 export const ORIGIN_HINT: Record<ValueOrigin, string> = {
   message: 'from the message',
+  messageDocument: 'from the message’s document',
   fileName: 'from the file name',
+  lastFiled: 'as last filed',
+  suggestion: 'from the suggestion',
 };
 
 /**
@@ -57,7 +67,7 @@ export function inheritedValues(
     const value = message.values[attribute.id];
     if (shared?.type === attribute.type && value !== undefined && !isMissing(value)) {
       values[attribute.id] = value;
-      origins[attribute.id] = 'message';
+      origins[attribute.id] = 'messageDocument';
     }
   }
   const title = editableAttributes(template).find(isTitleAttribute);

@@ -83,19 +83,19 @@ describe('AttachmentList', () => {
     await user.click(screen.getByRole('switch', { name: /invoice.pdf/ }));
     const supplier = screen.getByRole('textbox', { name: /Supplier/ });
     expect(supplier).toHaveValue('ACME Ltd');
-    expect(supplier).toHaveAccessibleDescription('from the message');
+    expect(supplier).toHaveAccessibleDescription('from the message’s document');
     expect(screen.getByRole('textbox', { name: /Amount/ })).toHaveValue('99.5');
     expect(screen.getByRole('combobox', { name: /Department/ })).toHaveValue('HR');
     // nothing inherited: no note
     expect(screen.getByRole('textbox', { name: /Reference/ })).toHaveValue('');
-    expect(screen.getByRole('textbox', { name: /Reference/ })).not.toHaveAccessibleDescription('from the message');
+    expect(screen.getByRole('textbox', { name: /Reference/ })).toHaveAccessibleDescription('');
 
     // an edited value is the user's own: the note goes
     await user.type(supplier, ' GmbH');
     expect(supplier).toHaveValue('ACME Ltd GmbH');
-    expect(supplier).not.toHaveAccessibleDescription('from the message');
+    expect(supplier).toHaveAccessibleDescription('');
     expect(JSON.parse(screen.getByTestId('drafts').textContent ?? '')).toMatchObject({
-      'att-1': { templateId: 'invoice', values: { supplier: 'ACME Ltd GmbH', amount: '99.5', department: 'HR' }, origins: { amount: 'message' } },
+      'att-1': { templateId: 'invoice', values: { supplier: 'ACME Ltd GmbH', amount: '99.5', department: 'HR' }, origins: { amount: 'messageDocument' } },
     });
   });
 
@@ -109,6 +109,11 @@ describe('AttachmentList', () => {
     // the message's value wins over the last filed one
     expect(screen.getByRole('textbox', { name: /Amount/ })).toHaveValue('7');
     expect(screen.getByRole('textbox', { name: /Supplier/ })).toHaveValue('Last supplier');
+    // and each says where it came from
+    expect(screen.getByRole('combobox', { name: /Department/ })).toHaveAccessibleDescription('as last filed');
+    expect(screen.getByRole('textbox', { name: /Reference/ })).toHaveAccessibleDescription(expect.stringContaining('as last filed'));
+    expect(screen.getByRole('textbox', { name: /Supplier/ })).toHaveAccessibleDescription('as last filed');
+    expect(screen.getByRole('textbox', { name: /Amount/ })).toHaveAccessibleDescription(expect.stringContaining('from the message’s document'));
   });
 
   it('shows the server errors of an extracted attachment on its own form', async () => {

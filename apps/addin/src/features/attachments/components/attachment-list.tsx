@@ -3,7 +3,7 @@ import type { Attributes } from '@toa/api/imports';
 import type { MessageFacts } from '@toa/api/prefill';
 import type { AttributeLimits, Template } from '@toa/api/templates';
 import { DocumentForm } from '../../../components/document-form';
-import { type FieldMessages, valuesForTemplate } from '../../../lib/attribute-values';
+import { type FieldMessages, prefillForTemplate } from '../../../lib/attribute-values';
 import type { AttachmentDraft, DocumentDraft } from '../../../lib/drafts';
 import { inheritedValues } from '../../../lib/inherited-values';
 import { formatBytes } from '../../../lib/format';
@@ -85,12 +85,7 @@ export function AttachmentList(props: AttachmentListProps) {
             if (!(extract && draft.templateId === undefined && template !== undefined)) return onChange(attachment.id, { ...draft, extract });
             const messageTemplate = templates.find((t) => t.id === messageDocument.templateId);
             const inherited = inheritedValues(template, { template: messageTemplate, values: messageDocument.values }, attachment.name, limits);
-            onChange(attachment.id, {
-              extract,
-              templateId: template.id,
-              values: { ...valuesForTemplate(template, facts, {}, limits, lastValues?.[template.id]), ...inherited.values },
-              origins: inherited.origins,
-            });
+            onChange(attachment.id, { extract, templateId: template.id, ...prefillForTemplate(template, facts, inherited, limits, lastValues?.[template.id]) });
           };
           return (
             <li key={attachment.id} className={styles.item}>
