@@ -115,6 +115,20 @@ describe('FilingMemory', () => {
     }
   });
 
+  it('looks through a bounded number of others’ filings under a key for the asker’s own, whatever the store holds', () => {
+    const memory = new FilingMemory();
+    memory.record(0, filed('mine', { subject: 'Henderson lease' }, 'Henderson'));
+    for (let slot = 1; slot <= 100; slot += 1) memory.record(slot, filed(`bob${slot}`, { subject: 'Falcon lease' }, 'Falcon', 'bob'));
+    // within reach: alice's filing under "lease" counts
+    expect(memory.tally({ ...ask, words: ['lease'] })[0]?.considered).toBe(1);
+    for (let slot = 101; slot <= 5000; slot += 1) memory.record(slot, filed(`bob${slot}`, { subject: 'Falcon lease' }, 'Falcon', 'bob'));
+    // 5 000 newer filings of another user under the same word: past the bound, it is not looked at
+    expect(memory.tally({ ...ask, words: ['lease'] })).toEqual([]);
+    // her own key still finds it, and everyone's filings are counted as before
+    expect(memory.tally({ ...ask, words: ['henderson'] })[0]?.considered).toBe(1);
+    expect(memory.tally({ ...ask, everyone: true, words: ['lease'] })[0]?.considered).toBe(16);
+  });
+
   it('leaves the message’s own values (subject, sender, day received) out of a filing target', () => {
     const current = filed('1', { subject: 'Offer', from: 'Jana <jana@client.example>', receivedAt: '2026-11-01T23:30:00+01:00' }, 'Henderson');
     current.documents[0] = { n: 1, templateId: 'memo', attributes: { title: 'Offer', who: 'Jana', day: '2026-11-01', matter: 'M-7' }, pages: [] };

@@ -57,6 +57,14 @@ const RECENT: Record<KeyKind, number> = { conversation: 8, sender: 12, senderDom
 const DECAY = 0.85;
 /** Weight of imagined filings elsewhere added to every word's: one filing's word is a third of a vote, ten's three quarters. */
 const WORD_DOUBT = 2;
+/**
+ * How many of the newest filings under one key are looked through at most
+ * for the asker's own: a key every user's filings share (a common word, a
+ * client's mail domain) then costs the same in a store of any size. The
+ * asker's filings under such a key that are older than this many others'
+ * do not count.
+ */
+const LOOK_THROUGH = 4096;
 /** A slot without a filing. */
 const NONE = -1;
 /** The seed of a key's second hash, independent of the first. */
@@ -205,7 +213,8 @@ export class FilingMemory {
     const posting = this.#sorted(key);
     let weight = 1;
     let taken = 0;
-    for (let i = posting.length - 1; i >= 0 && taken < RECENT[tally.kind]; i -= 1) {
+    const oldest = Math.max(0, posting.length - LOOK_THROUGH);
+    for (let i = posting.length - 1; i >= oldest && taken < RECENT[tally.kind]; i -= 1) {
       const slot = posting[i] as number;
       if (!accept(slot)) continue;
       taken += 1;
