@@ -44,6 +44,7 @@ async function createImport(url: string): Promise<Import> {
 }
 
 describe('toa-server CLI', () => {
+  // its own wait: nine server and CLI processes one after the other, each start seconds on a busy machine
   it('serves from the repository root with --config, and stops cleanly on SIGTERM', async () => {
     const url = await serve();
     const created = await createImport(url);
@@ -77,7 +78,7 @@ describe('toa-server CLI', () => {
     });
     const overridden = await run(bin, ['stats', '--config', configFile], { env: { ...process.env, TOA_DATA_ROOT: './other' } });
     expect(overridden.stderr).toBe(`toa-server: data root ${path.join(dir, 'other')}; configuration ${configFile}, with TOA_DATA_ROOT\n`);
-  });
+  }, 120_000);
 
   it('stops with one line per configuration problem', async () => {
     await writeFile(configFile, JSON.stringify({ port: 'x', timeZone: 'Nowhere/City', domains: [{ code: 'A B' }] }));
