@@ -43,19 +43,31 @@ export async function openPane(
 ): Promise<Page> {
   // Zone and locale fixed: the pre-filled dates and the dates shown must not depend on the machine.
   const context = await browser.newContext({ viewport, timezoneId: 'Europe/Prague', locale: 'en-US' });
-  const page = await context.newPage();
-  await page.addInitScript(
-    (config) => {
-      (window as unknown as { __TOA_OFFICE_CONFIG__: unknown }).__TOA_OFFICE_CONFIG__ = config;
-    },
-    { user: USER, ...office },
-  );
   // Later routes win: office.js is answered, anything else off loopback is refused.
   await context.route(
     (url) => url.hostname !== '127.0.0.1',
     (route) => route.abort('blockedbyclient'),
   );
   await context.route(OFFICE_CDN, (route) => route.fulfill({ contentType: 'text/javascript', body: officeStandIn }));
+  return loadPane(await context.newPage(), serverUrl, office);
+}
+
+/**
+ * Opens the pane again for another message in the context of `earlier` (the
+ * same Outlook profile: its localStorage, settings and drafts stay), as when
+ * the user opens the pane on the next message.
+ */
+export async function openPaneBeside(earlier: Page, serverUrl: string, office: OfficeConfig): Promise<Page> {
+  return loadPane(await earlier.context().newPage(), serverUrl, office);
+}
+
+async function loadPane(page: Page, serverUrl: string, office: OfficeConfig): Promise<Page> {
+  await page.addInitScript(
+    (config) => {
+      (window as unknown as { __TOA_OFFICE_CONFIG__: unknown }).__TOA_OFFICE_CONFIG__ = config;
+    },
+    { user: USER, ...office },
+  );
   await page.goto(`${serverUrl}/taskpane.html`);
   return page;
 }
