@@ -1,4 +1,4 @@
-import { Field, makeStyles, Select, tokens } from '@fluentui/react-components';
+import { makeStyles, tokens } from '@fluentui/react-components';
 import type { Attributes } from '@toa/api/imports';
 import type { MessageFacts } from '@toa/api/prefill';
 import type { AttributeLimits, Template } from '@toa/api/templates';
@@ -6,6 +6,7 @@ import { type FieldMessages, prefillForTemplate } from '../lib/attribute-values'
 import type { DocumentDraft } from '../lib/drafts';
 import { ORIGIN_HINT } from '../lib/inherited-values';
 import { AttributeForm } from './attribute-form';
+import { TemplatePicker } from './template-picker';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
@@ -33,26 +34,19 @@ export function DocumentForm({ templateLabel, templates, draft, onChange, facts,
   const missing = showAllErrors && !template ? 'Choose a template' : undefined;
   return (
     <div className={styles.root}>
-      <Field label={templateLabel} required validationMessage={missing} validationState={missing ? 'error' : 'none'}>
-        <Select
-          value={template?.id ?? ''}
-          onChange={(_, data) => {
-            const next = templates.find((t) => t.id === data.value);
-            onChange(
-              next
-                ? { ...draft, templateId: next.id, ...prefillForTemplate(next, facts, draft, limits, lastValues?.[next.id]) }
-                : { ...draft, templateId: undefined },
-            );
-          }}
-        >
-          <option value="">Choose a template…</option>
-          {templates.map((t) => (
-            <option key={t.id} value={t.id}>
-              {t.name}
-            </option>
-          ))}
-        </Select>
-      </Field>
+      <TemplatePicker
+        label={templateLabel}
+        templates={templates}
+        value={template?.id}
+        missing={missing}
+        onChange={(next) =>
+          onChange(
+            next
+              ? { ...draft, templateId: next.id, ...prefillForTemplate(next, facts, draft, limits, lastValues?.[next.id]) }
+              : { ...draft, templateId: undefined },
+          )
+        }
+      />
       {template && (
         <AttributeForm
           key={template.id}

@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { multiSelectUnsupportedReason, onSelectionChanged, readSelectedMessages, type SelectedMessage } from '../lib/office/selection';
+import { useOfficeEvent } from './use-office-event';
 
 export interface Selection {
   /** the selected messages in the order they were selected; empty where the client has no multi-select */
@@ -11,28 +12,22 @@ export interface Selection {
 /** The messages selected in Outlook, followed as the user selects and deselects (SelectedItemsChanged, Mailbox 1.13). */
 export function useSelectedMessages(): Selection {
   const [messages, setMessages] = useState<SelectedMessage[]>([]);
-  useEffect(() => {
-    let mounted = true;
-    let stop: (() => Promise<void>) | undefined;
-    const read = () =>
-      readSelectedMessages().then(
-        (next) => mounted && setMessages(next),
-        // without the list the pane still files the message on screen
-        () => mounted && setMessages([]),
-      );
-    void read();
-    onSelectionChanged(() => void read()).then(
-      (unsubscribe) => {
-        if (mounted) stop = unsubscribe;
-        else void unsubscribe();
-      },
-      () => undefined,
+  const mounted = useRef(true);
+  const read = useCallback(() => {
+    readSelectedMessages().then(
+      (next) => mounted.current && setMessages(next),
+      // without the list the pane still files the message on screen
+      () => mounted.current && setMessages([]),
     );
-    return () => {
-      mounted = false;
-      void stop?.();
-    };
   }, []);
+  useEffect(() => {
+    mounted.current = true;
+    read();
+    return () => {
+      mounted.current = false;
+    };
+  }, [read]);
+  useOfficeEvent(onSelectionChanged, read);
   const unsupported = messages.length > 1 ? multiSelectUnsupportedReason() : undefined;
   return { messages, ...(unsupported ? { unsupported } : {}) };
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Template } from '@toa/api/templates';
 import { afterAll, beforeAll } from 'vitest';
-import { corpusMessage } from '../../test/e2e/support/corpus-message';
+import { type CorpusMessage, corpusMessage } from '../../test/e2e/support/corpus-message';
 import { corpusDir } from '../../test/e2e/support/paths';
 import { type ApiClient, createApiClient } from '../lib/api-client';
 import type { MessageDraft } from '../lib/drafts';
@@ -46,17 +46,8 @@ export function clientFor(url: string): ApiClient {
   return createApiClient({ baseUrl: url, identity: () => ({ email: 'dana@acme.example', name: 'Dana Novak' }), retry: { attempts: 1, baseDelayMs: 1 } });
 }
 
-/** A real message with one PDF (`broken.pdf`), as Outlook lists it. */
-export function pdfMessage(internetMessageId = '<xxxx@xxxx.com>'): HeldMessage {
-  const message = corpusMessage('mikel-mail/attachment_emails/attachment_pdf.eml', {
-    itemId: 'AAMkItem-attachment-pdf',
-    internetMessageId,
-    subject: 'Another PDF',
-    from: { displayName: 'Test Tester', emailAddress: 'xxxx@xxxx.com' },
-    dateTimeCreated: '2005-05-10T17:26:39.000Z',
-    attachments: ['broken.pdf'],
-  });
-  const { outlook } = message;
+/** A corpus message as Outlook lists it, behind an in-memory handle. */
+export function heldCorpusMessage({ outlook, eml }: CorpusMessage): HeldMessage {
   return heldMessage(
     {
       itemId: outlook.itemId,
@@ -68,7 +59,21 @@ export function pdfMessage(internetMessageId = '<xxxx@xxxx.com>'): HeldMessage {
       attachments: outlook.attachments.map((a) => ({ ...a, isItem: false })),
       protection: undefined,
     },
-    message.eml,
+    eml,
+  );
+}
+
+/** A real message with one PDF (`broken.pdf`), as Outlook lists it. */
+export function pdfMessage(internetMessageId = '<xxxx@xxxx.com>'): HeldMessage {
+  return heldCorpusMessage(
+    corpusMessage('mikel-mail/attachment_emails/attachment_pdf.eml', {
+      itemId: 'AAMkItem-attachment-pdf',
+      internetMessageId,
+      subject: 'Another PDF',
+      from: { displayName: 'Test Tester', emailAddress: 'xxxx@xxxx.com' },
+      dateTimeCreated: '2005-05-10T17:26:39.000Z',
+      attachments: ['broken.pdf'],
+    }),
   );
 }
 

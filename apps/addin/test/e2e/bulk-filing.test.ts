@@ -4,9 +4,8 @@ import type { Page, Route } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { draftStore, newAttempt } from '../../src/features/import-flow/flow/attempt';
 import { runImport } from '../../src/features/import-flow/flow/run-import';
-import { clientFor, draftFor } from '../../src/test/import-flow-server';
+import { clientFor, draftFor, heldCorpusMessage } from '../../src/test/import-flow-server';
 import { MemoryStorage } from '../../src/test/memory-storage';
-import { heldMessage } from '../../src/test/message-handle';
 import { chromiumForFile } from './support/chromium';
 import { type CorpusMessage, corpusMessage, pdfMessage } from './support/corpus-message';
 import { officeState, openPane } from './support/pane';
@@ -49,20 +48,7 @@ const selected = [filedBefore, appleMail, plain];
 /** Files a message through the real flow, as the single pane did on an earlier day. */
 async function fileEarlier(running: ToaServer, message: CorpusMessage): Promise<void> {
   const client = clientFor(running.url);
-  const { outlook } = message;
-  const handle = heldMessage(
-    {
-      itemId: outlook.itemId,
-      internetMessageId: outlook.internetMessageId,
-      subject: outlook.subject,
-      fromName: outlook.from.displayName,
-      fromAddress: outlook.from.emailAddress,
-      receivedAt: outlook.dateTimeCreated,
-      attachments: [],
-      protection: undefined,
-    },
-    message.eml,
-  );
+  const handle = heldCorpusMessage(message);
   const ctx = { client, store: draftStore(new MemoryStorage()), emit: () => undefined, polling: { intervalMs: 0 } };
   const outcome = await runImport(ctx, newAttempt(DOMAIN, handle), { draft: draftFor(), templates: (await client.templates(DOMAIN)).templates });
   expect(outcome.kind).toBe('submitted');

@@ -1,10 +1,11 @@
-import { Button, Caption1, Field, makeStyles, MessageBar, MessageBarBody, Select, Spinner, Subtitle2, Text, tokens } from '@fluentui/react-components';
+import { Button, Caption1, makeStyles, MessageBar, MessageBarBody, Spinner, Subtitle2, Text, tokens } from '@fluentui/react-components';
 import type { Attributes } from '@toa/api/imports';
 import type { MessageFacts } from '@toa/api/prefill';
 import type { Suggestion } from '@toa/api/suggestions';
 import type { AttributeLimits, Template } from '@toa/api/templates';
 import { useState } from 'react';
 import { AttributeForm } from '../../../components/attribute-form';
+import { TemplatePicker } from '../../../components/template-picker';
 import { useAsync } from '../../../hooks/use-async';
 import { useApiClient } from '../../../lib/api-client-context';
 import { type FieldValues, toFieldValues, validateDocument, valuesForTemplate } from '../../../lib/attribute-values';
@@ -133,29 +134,13 @@ export function BulkForm({ domain, templates, limits, lastValues, selection, onS
       <Subtitle2 as="h2" id="toa-bulk-heading" className={styles.heading}>
         {messages.length} messages selected
       </Subtitle2>
-      <Field
+      <TemplatePicker
         label="Template for all messages"
-        required
-        validationMessage={showAllErrors && !template ? 'Choose a template' : undefined}
-        validationState={showAllErrors && !template ? 'error' : 'none'}
-      >
-        <Select
-          value={templateId ?? ''}
-          onChange={(_, data) =>
-            chooseTemplate(
-              templates.find((t) => t.id === data.value),
-              messages,
-            )
-          }
-        >
-          <option value="">Choose a template…</option>
-          {templates.map((t) => (
-            <option key={t.id} value={t.id}>
-              {t.name}
-            </option>
-          ))}
-        </Select>
-      </Field>
+        templates={templates}
+        value={templateId}
+        missing={showAllErrors && !template ? 'Choose a template' : undefined}
+        onChange={(next) => chooseTemplate(next, messages)}
+      />
       {template && (
         <section aria-label="Values for all messages">
           <AttributeForm
