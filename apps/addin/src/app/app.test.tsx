@@ -27,7 +27,8 @@ describe('App', () => {
   it('files the selected message from start to batch id', async () => {
     const user = userEvent.setup();
     renderApp();
-    const template = await screen.findByRole('combobox', { name: /Template for the message/ });
+    // the file's first render builds Fluent's styles and loads the whole pane: on a busy machine it takes longer than the usual 5 s
+    const template = await screen.findByRole('combobox', { name: /Template for the message/ }, { timeout: 15_000 });
     // The only domain is chosen by itself.
     expect(screen.getByRole('combobox', { name: /Archive domain/ })).toHaveValue('acme');
     await user.selectOptions(template, 'invoice');
