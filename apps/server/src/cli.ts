@@ -140,7 +140,8 @@ cluster
   .option('--certificate <file>', 'TLS certificate (with ssl)')
   .option('--certificate-key <file>', 'TLS key (with ssl)')
   .action(async (options: { config?: string; output?: string; listen: string; serverName: string; certificate?: string; certificateKey?: string }) => {
-    const loaded = config(options);
+    // the site is the same from every node, and nginx's host may be none of them: no TOA_NODE needed
+    const loaded = loadConfig({ ...(options.config ? { file: options.config } : {}), wholeCluster: true });
     await writeNginxSite(loaded, options);
   });
 cluster

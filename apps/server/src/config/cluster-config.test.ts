@@ -120,4 +120,15 @@ describe('the cluster description', () => {
     const { self: __, ...noSelf } = base.cluster;
     expect(await problems({ ...base, cluster: noSelf })).toEqual(['cluster.self: name the node this process is (or set TOA_NODE)']);
   });
+
+  it('needs no node for a command about the whole cluster (the nginx site, on a host that is no node)', async () => {
+    const { self: _, ...noSelf } = base.cluster;
+    const file = path.join(dir, 'toa.json');
+    await writeFile(file, JSON.stringify({ ...base, cluster: noSelf }));
+    const config = loadConfig({ file, env: {}, wholeCluster: true });
+    expect(config.cluster?.nodes.map((n) => [n.name, n.domains])).toEqual(base.cluster.nodes.map((n) => [n.name, n.domains]));
+    // TOA_NODE still names the node, and is still checked
+    expect(loadConfig({ file, env: { TOA_NODE: 'toa-2' }, wholeCluster: true }).cluster?.self.name).toBe('toa-2');
+    expect(() => loadConfig({ file, env: { TOA_NODE: 'toa-7' }, wholeCluster: true })).toThrow(ConfigError);
+  });
 });

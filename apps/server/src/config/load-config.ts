@@ -127,8 +127,10 @@ function systemTimeZone(): string {
  * the embedded default; then environment overrides; then one validation that
  * reports every problem at once. Relative paths are resolved against the
  * configuration file's folder (the working directory for the default).
+ * `wholeCluster`: for a command about every node (`cluster nginx`), which may
+ * run where no node is: a cluster that names no `self` takes its first node.
  */
-export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Config {
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string; wholeCluster?: boolean } = {}): Config {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const file = options.file ?? env.TOA_CONFIG;
@@ -168,6 +170,10 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
     }
     raw.cluster = { ...raw.cluster, self: env.TOA_NODE };
     origins.set('cluster.self', { variable: 'TOA_NODE', raw: env.TOA_NODE });
+  } else if (options.wholeCluster && isRecord(raw.cluster) && raw.cluster.self === undefined && Array.isArray(raw.cluster.nodes)) {
+    // a command about the whole cluster (the nginx site) runs on a host that is no node: any node stands for "self"
+    const [first] = raw.cluster.nodes as unknown[];
+    if (isRecord(first) && typeof first.name === 'string') raw.cluster = { ...raw.cluster, self: first.name };
   }
   if (raw.production === undefined && env.NODE_ENV === 'production') {
     raw.production = true;
@@ -215,4 +221,8 @@ function clusterPlacement(cluster: NonNullable<ParsedConfig['cluster']>, domains
   const self = cluster.nodes.find((node) => node.name === cluster.self) as ClusterNode;
   const owners = Object.fromEntries(cluster.nodes.flatMap((node) => node.domains.map((code) => [code, node])));
   return { self, nodes: cluster.nodes, domains, owners };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

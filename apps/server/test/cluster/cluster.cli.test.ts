@@ -65,8 +65,8 @@ async function writeConfig(): Promise<void> {
         templates: { file: './catalogue.xml' },
         archive: { type: 'filesystem', root: `./archive/${code}` },
       })),
+      // no "self": each process names its node in TOA_NODE (configuration.md), the nginx host none
       cluster: {
-        self: 'toa-1',
         nodes: nodes.map((n) => ({
           name: n.name,
           url: `http://127.0.0.1:${n.port}`,
@@ -112,8 +112,10 @@ function cli(n: Node, args: string[]): Promise<{ stdout: string; stderr: string 
   return run(bin, args, { cwd: dir, env: envOf(n) });
 }
 
+/** `toa-server cluster nginx` as nginx's host runs it: the configuration file, no node of its own. */
 async function writeSite(): Promise<void> {
-  await cli(node('toa-1'), ['cluster', 'nginx', '--listen', `127.0.0.1:${nginxPort}`, '--server-name', 'localhost', '--output', site]);
+  const { TOA_NODE: _, ...env } = envOf(node('toa-1'));
+  await run(bin, ['cluster', 'nginx', '--listen', `127.0.0.1:${nginxPort}`, '--server-name', 'localhost', '--output', site], { cwd: dir, env });
   await nginxCheck(nginxPrefix, await nginxMainConfig(nginxPrefix, site));
 }
 
