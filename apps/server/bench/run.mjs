@@ -8,6 +8,7 @@ import { fairParsing } from './fair-parsing.mjs';
 import { health } from './health.mjs';
 import { largeUpload } from './large-upload.mjs';
 import { listing } from './listing.mjs';
+import { pane } from './pane.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { routes } from './routes.mjs';
 import { scale } from './scale.mjs';
@@ -20,7 +21,7 @@ import { workflow } from './workflow.mjs';
  * `npm run bench`: each bench measures the server against a baseline doing
  * the same work without it, side by side in this one run, and reports the
  * ratio of medians. Nothing here asserts a time: the tables are printed in
- * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale,workflow,health,large
+ * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale,workflow,health,large,pane
  * picks benches; the sizes are set by the variables named in that document.
  */
 const BENCHES = {
@@ -36,6 +37,7 @@ const BENCHES = {
   workflow,
   health,
   large: largeUpload,
+  pane,
 };
 
 const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { isCalendarDate } from './calendar-date.js';
 import { codePointLength, compilePattern, truncateCodePoints } from './text.js';
 import type { Prefill } from './templates.js';
@@ -21,7 +21,7 @@ export interface ValueProblem {
 }
 
 export const choiceOptionSchema = z.object({
-  value: z.string().min(1),
+  value: z.string().check(z.minLength(1)),
   label: z.string(),
 });
 export type ChoiceOption = z.infer<typeof choiceOptionSchema>;
@@ -33,12 +33,12 @@ export type ChoiceOption = z.infer<typeof choiceOptionSchema>;
  */
 export const typeSettingsSchema = z.object({
   /** the whole value must match (anchored, Unicode mode) */
-  pattern: z.string().optional(),
-  min: z.number().optional(),
-  max: z.number().optional(),
+  pattern: z.optional(z.string()),
+  min: z.optional(z.number()),
+  max: z.optional(z.number()),
   /** in code points; the server's `limits.attributeLength` applies to every string besides */
-  maxLength: z.number().int().positive().optional(),
-  options: z.array(choiceOptionSchema).optional(),
+  maxLength: z.optional(z.int().check(z.positive())),
+  options: z.optional(z.array(choiceOptionSchema)),
 });
 export type TypeSettings = z.infer<typeof typeSettingsSchema>;
 export type TypeSetting = keyof TypeSettings;
@@ -48,7 +48,7 @@ type Scalar = string | number | boolean;
 
 export interface AttributeTypeRules<V extends Scalar> {
   /** the value's JSON shape, in requests and in `import.json` (SPEC §13.2) */
-  schema: z.ZodType<V>;
+  schema: z.ZodMiniType<V>;
   /** what a value of another JSON shape is told, after the label: "must be a number" */
   expected(attribute: TypeSettings): string;
   /** the type-specific catalogue settings this type takes */

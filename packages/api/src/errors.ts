@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /**
  * Stable machine-readable error codes. The HTTP status is part of the contract:
@@ -70,10 +70,10 @@ export type FieldError = z.infer<typeof fieldErrorSchema>;
 export const problemSchema = z.object({
   type: z.string(),
   title: z.string(),
-  status: z.number().int(),
+  status: z.int(),
   detail: z.string(),
   code: errorCodeSchema,
-  instance: z.string().optional(),
-  errors: z.array(fieldErrorSchema).optional(),
+  instance: z.optional(z.string()),
+  errors: z.optional(z.array(fieldErrorSchema)),
 });
 export type Problem = z.infer<typeof problemSchema>;

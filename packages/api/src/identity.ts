@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /** `GET /api/me` */
 export const meSchema = z.object({
@@ -33,21 +33,21 @@ export const catalogueSourceSchema = z.enum(['file', 'url', 'cache']);
 export const catalogueStatusSchema = z.object({
   available: z.boolean(),
   /** where the catalogue in use came from (absent while there is none) */
-  source: catalogueSourceSchema.optional(),
+  source: z.optional(catalogueSourceSchema),
   /** when its content was obtained from that source (for `cache`: when that copy was downloaded) */
-  fetchedAt: z.iso.datetime({ offset: true }).optional(),
+  fetchedAt: z.optional(z.iso.datetime({ offset: true })),
   /** seconds since `fetchedAt` */
-  ageSeconds: z.number().int().min(0).optional(),
-  templates: z.number().int().min(0).optional(),
+  ageSeconds: z.optional(z.int().check(z.minimum(0))),
+  templates: z.optional(z.int().check(z.minimum(0))),
   /** the latest load that failed, when it was not followed by a good one */
-  lastFailure: z.object({ at: z.iso.datetime({ offset: true }), reason: z.string() }).optional(),
+  lastFailure: z.optional(z.object({ at: z.iso.datetime({ offset: true }), reason: z.string() })),
   /** when a URL source is tried next (after a failure: seconds to minutes, growing) */
-  nextAttemptAt: z.iso.datetime({ offset: true }).optional(),
+  nextAttemptAt: z.optional(z.iso.datetime({ offset: true })),
 });
 export type CatalogueStatus = z.infer<typeof catalogueStatusSchema>;
 
 /** One readiness check: `ok`, or the problem in words for the administrator. */
-export const readinessCheckSchema = z.object({ ok: z.boolean(), detail: z.string().optional() });
+export const readinessCheckSchema = z.object({ ok: z.boolean(), detail: z.optional(z.string()) });
 export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;
 
 export const healthStatusSchema = z.enum(['ok', 'degraded', 'failing']);
@@ -59,26 +59,26 @@ export const healthStatusSchema = z.enum(['ok', 'degraded', 'failing']);
  */
 export const healthSchema = z.object({
   status: healthStatusSchema,
-  version: z.string().optional(),
-  timeZone: z.string().optional(),
-  checks: z
-    .object({
+  version: z.optional(z.string()),
+  timeZone: z.optional(z.string()),
+  checks: z.optional(
+    z.object({
       /** `freeBytes`: what an unprivileged writer may still use (statfs); below `reserveBytes` writes get 507 and status is `degraded` */
       dataRoot: z.object({
         writable: z.boolean(),
-        detail: z.string().optional(),
-        freeBytes: z.number().int().min(0).optional(),
-        reserveBytes: z.number().int().min(0).optional(),
+        detail: z.optional(z.string()),
+        freeBytes: z.optional(z.int().check(z.minimum(0))),
+        reserveBytes: z.optional(z.int().check(z.minimum(0))),
       }),
       catalogues: z.record(z.string(), catalogueStatusSchema),
       /** per domain: the archive can be reached with what is configured (token set, root writable) */
       archives: z.record(z.string(), readinessCheckSchema),
       /** `jwt` mode: the issuer's key set can be fetched */
-      identity: readinessCheckSchema.optional(),
+      identity: z.optional(readinessCheckSchema),
       /** the server log file: `writable` false (status `failing`) while writes fail, e.g. ENOSPC; `dropped` lines lost since the start */
-      logFile: z.object({ writable: z.boolean(), dropped: z.number().int().nonnegative(), detail: z.string().optional() }).optional(),
-    })
-    .optional(),
+      logFile: z.optional(z.object({ writable: z.boolean(), dropped: z.int().check(z.nonnegative()), detail: z.optional(z.string()) })),
+    }),
+  ),
 });
 export type Health = z.infer<typeof healthSchema>;
 
@@ -89,10 +89,10 @@ export type Health = z.infer<typeof healthSchema>;
  * soon as the server answers, without running the checks (restarting would
  * cure none of them). Without `probe`: 200 only when `ok`.
  */
-export const healthQuerySchema = z.object({ probe: z.enum(['ready', 'live']).optional() });
+export const healthQuerySchema = z.object({ probe: z.optional(z.enum(['ready', 'live'])) });
 
 /** `POST /api/admin/:domain/templates/refresh` */
-export const catalogueRefreshResponseSchema = catalogueStatusSchema.extend({ domain: z.string() });
+export const catalogueRefreshResponseSchema = z.extend(catalogueStatusSchema, { domain: z.string() });
 export type CatalogueRefreshResponse = z.infer<typeof catalogueRefreshResponseSchema>;
 
 /** One line of `audit-<domain>.log`, also served by `GET /api/admin/:domain/audit`. */
@@ -100,18 +100,18 @@ export const auditEntrySchema = z.object({
   at: z.string(),
   domain: z.string(),
   action: z.string(),
-  importId: z.string().optional(),
-  userId: z.string().optional(),
-  userEmail: z.string().optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
+  importId: z.optional(z.string()),
+  userId: z.optional(z.string()),
+  userEmail: z.optional(z.string()),
+  details: z.optional(z.record(z.string(), z.unknown())),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 export const auditQuerySchema = z.object({
-  importId: z.string().optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  importId: z.optional(z.string()),
+  from: z.optional(z.iso.datetime({ offset: true })),
+  to: z.optional(z.iso.datetime({ offset: true })),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 200),
 });
 export type AuditQuery = z.infer<typeof auditQuerySchema>;
 

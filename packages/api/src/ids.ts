@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { CALENDAR_DATE_PATTERN } from './calendar-date.js';
 
 /** `yyyy-MM-dd_HHmm-xxxxxxxx`: the date folder and the import folder, joined by `_`. */
@@ -13,18 +13,17 @@ export const DATE_FOLDER_PATTERN = CALENDAR_DATE_PATTERN;
 /** MIME part ids as mailparser numbers them: `1`, `2.1`, `2.3.1`. */
 export const PART_ID_PATTERN = /^[1-9]\d{0,4}(?:\.[1-9]\d{0,4}){0,31}$/;
 
-export const importIdSchema = z.string().regex(IMPORT_ID_PATTERN, 'must look like yyyy-MM-dd_HHmm-xxxxxxxx');
+export const importIdSchema = z.string().check(z.regex(IMPORT_ID_PATTERN, 'must look like yyyy-MM-dd_HHmm-xxxxxxxx'));
 
-export const domainCodeSchema = z.string().regex(DOMAIN_CODE_PATTERN, 'must be 1-32 lowercase letters, digits, "-" or "_"');
+export const domainCodeSchema = z.string().check(z.regex(DOMAIN_CODE_PATTERN, 'must be 1-32 lowercase letters, digits, "-" or "_"'));
 
-export const partIdSchema = z.string().regex(PART_ID_PATTERN, 'must be a MIME part id such as 2 or 2.1');
+export const partIdSchema = z.string().check(z.regex(PART_ID_PATTERN, 'must be a MIME part id such as 2 or 2.1'));
 
 /** Document and page numbers in URLs: 1-based, small, written only one way (no `0x1`, `1e3`, `+1`). */
-export const ordinalSchema = z
-  .string()
-  .regex(/^[1-9]\d{0,5}$/, 'must be a positive whole number such as 1')
-  .transform(Number)
-  .pipe(z.number().max(100_000));
+export const ordinalSchema = z.pipe(
+  z.pipe(z.string().check(z.regex(/^[1-9]\d{0,5}$/, 'must be a positive whole number such as 1')), z.transform(Number)),
+  z.number().check(z.maximum(100_000)),
+);
 
 export interface ImportIdParts {
   /** `yyyy-MM-dd` */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { attributesSchema } from './imports.js';
 
 /**
@@ -6,20 +6,18 @@ import { attributesSchema } from './imports.js';
  * the task pane read it (Office.js `item.*`, Mailbox 1.1). Every field is
  * optional: a suggestion is only as good as what it is told.
  */
-export const suggestionRequestSchema = z
-  .object({
-    internetMessageId: z.string().min(1).max(998).optional(),
-    conversationId: z.string().min(1).max(1000).optional(),
-    /** the sender: an address, or `Name <address>` */
-    from: z.string().max(1000).optional(),
-    to: z.array(z.string().max(998)).max(500).default([]),
-    cc: z.array(z.string().max(998)).max(500).default([]),
-    subject: z.string().max(2000).optional(),
-    attachments: z.array(z.string().max(1000)).max(1000).default([]),
-    /** how many suggestions at most */
-    limit: z.number().int().min(1).max(10).default(3),
-  })
-  .strict();
+export const suggestionRequestSchema = z.strictObject({
+  internetMessageId: z.optional(z.string().check(z.minLength(1), z.maxLength(998))),
+  conversationId: z.optional(z.string().check(z.minLength(1), z.maxLength(1000))),
+  /** the sender: an address, or `Name <address>` */
+  from: z.optional(z.string().check(z.maxLength(1000))),
+  to: z._default(z.array(z.string().check(z.maxLength(998))).check(z.maxLength(500)), []),
+  cc: z._default(z.array(z.string().check(z.maxLength(998))).check(z.maxLength(500)), []),
+  subject: z.optional(z.string().check(z.maxLength(2000))),
+  attachments: z._default(z.array(z.string().check(z.maxLength(1000))).check(z.maxLength(1000)), []),
+  /** how many suggestions at most */
+  limit: z._default(z.int().check(z.minimum(1), z.maximum(10)), 3),
+});
 export type SuggestionRequest = z.input<typeof suggestionRequestSchema>;
 
 /** Where a suggestion's evidence came from, strongest first. */
@@ -44,9 +42,9 @@ export const suggestionSchema = z.object({
   templateId: z.string(),
   attributes: attributesSchema,
   /** 0 to 1: how much of the evidence points here (not a probability) */
-  score: z.number().min(0).max(1),
+  score: z.number().check(z.minimum(0), z.maximum(1)),
   /** strongest first; never another user's subject or sender */
-  reasons: z.array(suggestionReasonSchema).min(1),
+  reasons: z.array(suggestionReasonSchema).check(z.minLength(1)),
 });
 export type Suggestion = z.infer<typeof suggestionSchema>;
 

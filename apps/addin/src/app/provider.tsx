@@ -2,7 +2,6 @@ import { FluentProvider, webDarkTheme, webLightTheme } from '@fluentui/react-com
 import { type ReactNode, useMemo } from 'react';
 import { type ApiClient, createApiClient } from '../lib/api-client';
 import { ApiClientProvider } from '../lib/api-client-context';
-import { getAccessToken } from '../lib/office/auth';
 import { userProfile } from '../lib/office/mailbox';
 import { officeThemeName } from '../lib/office/theme';
 
@@ -21,8 +20,9 @@ export function AppProvider({ children, client }: AppProviderProps) {
           const profile = userProfile();
           return { email: profile.emailAddress, name: profile.displayName };
         },
-        // jwt mode: asked only when the server challenges for a bearer token (never in dev mode)
-        accessToken: () => getAccessToken(),
+        // jwt mode: asked only when the server challenges for a bearer token (never in dev mode), so the
+        // sign-in code is loaded then, not with the pane
+        accessToken: async () => (await signIn()).getAccessToken(),
       }),
     [client],
   );
@@ -31,6 +31,13 @@ export function AppProvider({ children, client }: AppProviderProps) {
       <ApiClientProvider client={apiClient}>{children}</ApiClientProvider>
     </ThemeProvider>
   );
+}
+
+/** The Office sign-in module, loaded on first use; a failed load is said in the user's words. */
+function signIn(): Promise<typeof import('../lib/office/auth')> {
+  return import('../lib/office/auth').catch((cause: unknown) => {
+    throw new Error('TOA could not load its sign-in. Check your network connection, then try again.', { cause });
+  });
 }
 
 /** Fluent's web theme matching Office's light or dark look. */

@@ -19,7 +19,7 @@ import { type LastValuesResponse, lastValuesResponseSchema } from '@toa/api/last
 import { type SuggestionRequest, type SuggestionsResponse, suggestionsResponseSchema } from '@toa/api/suggestions';
 import { retryAfterMs } from '@toa/api/retry-after';
 import { type TemplatesResponse, templatesResponseSchema } from '@toa/api/templates';
-import type { z } from 'zod';
+import type { z } from '@toa/api/zod';
 import { retry, type RetryWait } from './retry';
 
 /** The server answered with a problem (RFC 9457), or with something the contract does not allow. */
@@ -168,7 +168,7 @@ export interface ApiClientOptions {
 interface RequestOptions<T> extends CallOptions {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
-  schema?: z.ZodType<T>;
+  schema?: z.ZodMiniType<T>;
   body?: unknown;
   /** safe to send again after a transient failure */
   idempotent: boolean;
@@ -429,7 +429,7 @@ function refused(answer: RawAnswer): never {
   );
 }
 
-function parseResponse<T>({ status, contentType, text, retryAfter }: RawAnswer, schema?: z.ZodType<T>): T {
+function parseResponse<T>({ status, contentType, text, retryAfter }: RawAnswer, schema?: z.ZodMiniType<T>): T {
   const json = parseJson(text, contentType);
   if (status < 200 || status >= 300) throw new ApiError(toProblem(status, json, text), { retryAfterMs: retryAfterMs(retryAfter) });
   if (!schema) return undefined as T;

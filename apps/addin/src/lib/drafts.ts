@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@toa/api/zod';
 import { VALUE_ORIGINS } from './inherited-values';
 
 /**
@@ -8,18 +8,18 @@ import { VALUE_ORIGINS } from './inherited-values';
 const fieldValuesSchema = z.record(z.string(), z.union([z.string(), z.boolean()]));
 
 export const documentDraftSchema = z.object({
-  templateId: z.string().optional(),
+  templateId: z.optional(z.string()),
   values: fieldValuesSchema,
   /** attribute id → where a value the pane filled in came from (`lib/inherited-values`); dropped once the field is edited */
-  origins: z.record(z.string(), z.enum(VALUE_ORIGINS)).optional(),
+  origins: z.optional(z.record(z.string(), z.enum(VALUE_ORIGINS))),
 });
 export type DocumentDraft = z.infer<typeof documentDraftSchema>;
 
-export const attachmentDraftSchema = documentDraftSchema.extend({ extract: z.boolean() });
+export const attachmentDraftSchema = z.extend(documentDraftSchema, { extract: z.boolean() });
 export type AttachmentDraft = z.infer<typeof attachmentDraftSchema>;
 
 export const messageDraftSchema = z.object({
-  domain: z.string().optional(),
+  domain: z.optional(z.string()),
   message: documentDraftSchema,
   /** by Outlook attachment id */
   attachments: z.record(z.string(), attachmentDraftSchema),
@@ -38,14 +38,14 @@ export const importProgressSchema = z.object({
   id: z.string(),
   uploaded: z.boolean(),
   /** Outlook attachment id → number of the document it was extracted into */
-  extracted: z.record(z.string(), z.number().int().positive()),
+  extracted: z.record(z.string(), z.int().check(z.positive())),
   /** templates and values of every document were saved */
   saved: z.boolean(),
 });
 export type ImportProgress = z.infer<typeof importProgressSchema>;
 
 /** What is stored per message: the form, and the import it started, written by different owners. */
-const storedDraftSchema = messageDraftSchema.extend({ import: importProgressSchema.optional() });
+const storedDraftSchema = z.extend(messageDraftSchema, { import: z.optional(importProgressSchema) });
 type StoredDraft = z.infer<typeof storedDraftSchema>;
 
 const PREFIX = 'toa.draft.v1:';

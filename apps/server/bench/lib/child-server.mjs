@@ -7,8 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
  * and its CPU is not shared with the bench's client code. Both the real
  * `toa-server serve` and the buffering receiver print `listening on <url>`.
  */
-export async function startChildServer(args) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startChildServer(args, { cwd, env } = {}) {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   let out = '';
   const url = await new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { IMPORT_ID_PATTERN, importIdSchema } from '@toa/api/ids';
 import { attemptSchema, documentSchema, importSchema, isMessageType, pageSchema, sourceSchema } from '@toa/api/imports';
-import { z } from 'zod';
+import { z } from '@toa/api/zod';
 import { type ArchiveBatch, ArchiveError, type ArchivePage } from './archive-client.js';
 
 /**
@@ -11,9 +11,11 @@ import { type ArchiveBatch, ArchiveError, type ArchivePage } from './archive-cli
  * the multipart part holding the bytes (http). Both are `doc-N/page-M.ext`.
  * Its shapes are the import's own (`@toa/api/imports`), as far as they go.
  */
-const pageEntrySchema = pageSchema.pick({ m: true, filename: true, contentType: true, size: true, sha256: true }).extend({ file: z.string().min(1) });
+const pageEntrySchema = z.extend(z.pick(pageSchema, { m: true, filename: true, contentType: true, size: true, sha256: true }), {
+  file: z.string().check(z.minLength(1)),
+});
 
-const documentEntrySchema = documentSchema.pick({ n: true, attributes: true }).extend({
+const documentEntrySchema = z.extend(z.pick(documentSchema, { n: true, attributes: true }), {
   /** a submitted document always has one */
   templateId: z.string(),
   pages: z.array(pageEntrySchema),
@@ -33,11 +35,11 @@ const manifestSchema = z.object({
 export type BatchManifest = z.infer<typeof manifestSchema>;
 
 /** `manifest.json` of a published filesystem batch. */
-export const publishedManifestSchema = manifestSchema.extend({ batchId: z.string().min(1) });
+export const publishedManifestSchema = z.extend(manifestSchema, { batchId: z.string().check(z.minLength(1)) });
 export type PublishedManifest = z.infer<typeof publishedManifestSchema>;
 
 /** The `manifest` field of an http upload. */
-export const uploadManifestSchema = manifestSchema.extend({ targetDomain: z.string().min(1) });
+export const uploadManifestSchema = z.extend(manifestSchema, { targetDomain: z.string().check(z.minLength(1)) });
 export type UploadManifest = z.infer<typeof uploadManifestSchema>;
 
 const SAFE_EXTENSION = /^\.[a-z0-9]{1,10}$/;

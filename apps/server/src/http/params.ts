@@ -5,7 +5,7 @@ import type { Identity } from '../identity.js';
 import type { AppContext } from './context.js';
 import { identityOf } from './auth.js';
 
-const numbersSchema = z.object({ n: ordinalSchema.optional(), m: ordinalSchema.optional() });
+const numbersSchema = z.object({ n: z.optional(ordinalSchema), m: z.optional(ordinalSchema) });
 
 /** The caller, the domain they may use (404/403 otherwise) and the numbers of the path, parsed. */
 export function scope(ctx: AppContext, req: Request): { identity: Identity; domain: string; id: string; n: number; m: number } {

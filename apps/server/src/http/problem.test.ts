@@ -1,5 +1,7 @@
 import { writeFile } from 'node:fs/promises';
+import { updateDocumentRequestSchema } from '@toa/api/imports';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { retryAfterOf, toProblem } from './problem.js';
 
@@ -47,5 +49,29 @@ describe('running out of descriptors', () => {
 
   it('sends the delay an AppError names', () => {
     expect(retryAfterOf(new AppError('UPLOADS_IN_PROGRESS', 'wait', { retryAfterSeconds: 7 }))).toBe(7);
+  });
+});
+
+describe('a request refused by a schema', () => {
+  it('is 400 with one field error per issue, in English, for an @toa/api schema (zod/mini) as for classic zod', () => {
+    const refusals = [
+      () => updateDocumentRequestSchema.parse({ templateId: '', colour: 'red' }),
+      () => z.strictObject({ templateId: z.string().min(1) }).parse({ templateId: '', colour: 'red' }),
+    ];
+    for (const refuse of refusals) {
+      const error = (() => {
+        try {
+          refuse();
+        } catch (failure) {
+          return failure;
+        }
+      })();
+      const answer = toProblem(error, { originalUrl: '/api/import/acme/x/documents/1' });
+      expect(answer).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+      expect(answer.errors).toEqual([
+        { field: 'templateId', code: 'too_small', message: 'Too small: expected string to have >=1 characters' },
+        { field: '(body)', code: 'unrecognized_keys', message: 'Unrecognized key: "colour"' },
+      ]);
+    }
   });
 });

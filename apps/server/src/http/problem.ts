@@ -1,7 +1,7 @@
 import { ERRORS, type ErrorCode, type FieldError, type Problem, problemType } from '@toa/api/errors';
 import type { ErrorRequestHandler, Request } from 'express';
 import { MulterError } from 'multer';
-import { ZodError } from 'zod';
+import { z } from 'zod';
 import { AppError, errnoCode, fileProblem, isOutOfDescriptors } from '../errors.js';
 import { capForLog } from '../logging/log-caps.js';
 import type { RefusalSampler } from '../logging/refusal-sampler.js';
@@ -43,7 +43,8 @@ export function retryAfterOf(error: unknown): number | undefined {
 export function toProblem(error: unknown, req: Pick<Request, 'originalUrl'> & { pageSizeLimit?: string }): Problem {
   const instance = req.originalUrl;
   if (error instanceof AppError) return problem(error.code, error.message, instance, error.fieldErrors);
-  if (error instanceof ZodError) {
+  // any zod failure: classic zod's (configuration) and the `@toa/api` schemas' (`zod/mini`, a core error)
+  if (error instanceof z.core.$ZodError) {
     const errors = error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', code: issue.code, message: issue.message }));
     return problem('VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), instance, errors);
   }

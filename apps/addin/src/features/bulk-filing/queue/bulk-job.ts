@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@toa/api/zod';
 import type { MessageDraft } from '../../../lib/drafts';
 
 /**
@@ -17,29 +17,29 @@ const fieldValuesSchema = z.record(z.string(), z.union([z.string(), z.boolean()]
 
 export const bulkItemSchema = z.object({
   /** Outlook's item id: how the message is loaded again (`loadItemByIdAsync`), after a reload too */
-  itemId: z.string().min(1),
+  itemId: z.string().check(z.minLength(1)),
   /** the message key (Internet message id, else item id): its progress in the drafts store and its duplicate check */
-  key: z.string().min(1),
+  key: z.string().check(z.minLength(1)),
   subject: z.string(),
   /** this message's own values, over the shared ones: those the template pre-fills from the message (subject, date, sender) */
   values: fieldValuesSchema,
   state: z.enum(BULK_ITEM_STATES),
   /** the import this message got, once the server created it */
-  importId: z.string().optional(),
-  batchId: z.string().optional(),
+  importId: z.optional(z.string()),
+  batchId: z.optional(z.string()),
   /** why it was skipped, or what marking it left undone */
-  note: z.string().optional(),
+  note: z.optional(z.string()),
   /** what stopped it, or the archive's refusal */
-  error: z.string().optional(),
+  error: z.optional(z.string()),
 });
 export type BulkItem = z.infer<typeof bulkItemSchema>;
 
 /** One bulk filing: the same domain, template and values for every message, each message with its own overrides. */
 export const bulkJobSchema = z.object({
-  domain: z.string().min(1),
-  templateId: z.string().min(1),
+  domain: z.string().check(z.minLength(1)),
+  templateId: z.string().check(z.minLength(1)),
   shared: fieldValuesSchema,
-  items: z.array(bulkItemSchema).min(1),
+  items: z.array(bulkItemSchema).check(z.minLength(1)),
   startedAt: z.number(),
 });
 export type BulkJob = z.infer<typeof bulkJobSchema>;
