@@ -4,7 +4,7 @@ import type { Config } from './config/schema.js';
 import { KeyedLock } from './fs/keyed-lock.js';
 import type { AuditLog } from './logging/audit-log.js';
 import { extractParts } from './mail/extract-parts.js';
-import { summarizeMessage } from './mail/summarize-message.js';
+import { followMessage, summarizeMessage } from './mail/summarize-message.js';
 import { type RetentionReport, runRetention } from './services/retention.js';
 import { DomainStorage } from './storage/domain-storage.js';
 import { Layout } from './storage/layout.js';
@@ -35,7 +35,7 @@ export function composeStorage(config: Config, options: { clock?: Clock; logger?
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: 'silent' });
   const locks = new KeyedLock();
-  const mail = { summarizeMessage, extractParts };
+  const mail = { summarizeMessage, followMessage, extractParts };
   const storages = new Map(config.domains.map((d) => [d.code, new DomainStorage({ layout, domain: d.code, clock, time, locks, mail, logger })]));
   return { layout, time, clock, storages };
 }

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';
 import { FairQueue } from './fair-queue.js';
-import { fromWireError, type JobMessage, type MailJob, type MailJobResult, type WorkerMessage } from './mail-worker-protocol.js';
+import { type BodyMessage, fromWireError, type JobMessage, type MailJob, type MailJobResult, type WorkerMessage } from './mail-worker-protocol.js';
+import type { MessageSummary } from './read-summary.js';
 import { formatDuration } from '../duration.js';
 
 /**
@@ -49,7 +50,32 @@ export const NO_OWNER = '';
 /** What a refused job's sender is told to wait: about one parse. */
 const QUEUE_RETRY_SECONDS = 5;
 
-type Answer = Exclude<WorkerMessage, { ready: true }> | { dead: string };
+/** `abandoned`: a `follow` job's body did not arrive within the time limit (the worker was stopped for that, not for the message) */
+type Answer = Exclude<WorkerMessage, { ready: true }> | { dead: string; abandoned?: true };
+
+/**
+ * A message parsed while its body is still being written to its file
+ * (`MailWorkerPool.follow`). The writer says how it ended: `complete` or
+ * `fail`. `summary` is undefined when the parse was given up — the body
+ * broke off, or did not arrive within the time limit — and the message is
+ * then for the ordinary line (`run`), once its body is whole.
+ */
+export interface FollowedParse {
+  /** the body is whole: `size` bytes */
+  complete(size: number): void;
+  /** the body broke off; `reason` says why */
+  fail(reason: string): void;
+  /** what `readSummary` gives for the whole body; rejects as a `run` of it would (MESSAGE_UNPARSEABLE and the like) */
+  summary: Promise<MessageSummary | undefined>;
+}
+
+/** What a `follow` job's exchange is told of its body. */
+interface BodyWatch {
+  /** set once the body is whole */
+  complete: boolean;
+  /** called once when it is */
+  onComplete?: () => void;
+}
 
 /** The line at one moment (the metrics read it at each scrape). */
 export interface MailQueueState {
@@ -71,6 +97,8 @@ export class MailWorkerPool {
   /** when each waiting job joined the line (`performance.now()`), in arrival order: the first is the longest wait */
   private readonly waitingSince = new Map<() => void, number>();
   private running = 0;
+  /** `follow` jobs on a worker now */
+  private following = 0;
   private nextId = 1;
   private closed = false;
 
@@ -96,6 +124,69 @@ export class MailWorkerPool {
     } finally {
       this.endTurn();
     }
+  }
+
+  /**
+   * Starts summarizing a message while its body is still being written to
+   * `file` (ADR 0016), or answers undefined — the caller then `run`s a
+   * summary once the body is whole — unless the parse would take no turn
+   * from anyone: a worker is idle, nobody waits in line, and fewer than
+   * `max(1, workers − 1)` followed parses run, so another worker stays for
+   * the line. Started, it is a turn of `owner` in the line like any job. Its
+   * time limit counts from the moment the body is whole; a body that takes
+   * longer than the limit to arrive has its parse given up (the worker is
+   * stopped, `summary` is undefined), so a slow upload never holds a worker
+   * for longer than one job may.
+   */
+  follow(file: string, owner: string): FollowedParse | undefined {
+    const { workers } = this.limits;
+    if (this.closed || this.running >= workers || this.waiting.size > 0 || this.following >= Math.max(1, workers - 1)) return undefined;
+    const id = this.nextId++;
+    const body: BodyWatch & { size?: number; failure?: string; worker?: Worker } = { complete: false };
+    const tell = (message: BodyMessage) => body.worker?.postMessage(message);
+    this.following += 1;
+    const summary = (async (): Promise<MessageSummary | undefined> => {
+      // admitted above, so the turn is given at once: no await comes between the check and the turn
+      await this.takeTurn(owner).catch((error: unknown) => {
+        this.following -= 1;
+        throw error;
+      });
+      try {
+        const worker = this.idle.pop() ?? (await startWorker(this.limits));
+        const answering = this.exchange(worker, { id, job: { kind: 'follow', file } }, body);
+        body.worker = worker;
+        if (body.size !== undefined) tell({ id, bodySize: body.size });
+        if (body.failure !== undefined) tell({ id, bodyFailed: body.failure });
+        const answer = await answering;
+        body.worker = undefined;
+        if ('dead' in answer) {
+          if (answer.abandoned || body.failure !== undefined) return undefined;
+          throw new AppError('MESSAGE_UNPARSEABLE', `The message cannot be parsed: ${answer.dead}.`);
+        }
+        this.park(worker);
+        if (body.failure !== undefined) return undefined;
+        if (!answer.ok) throw fromWireError(answer.error);
+        return answer.result as MessageSummary;
+      } finally {
+        this.following -= 1;
+        this.endTurn();
+      }
+    })();
+    return {
+      complete: (size) => {
+        if (body.complete || body.failure !== undefined) return;
+        body.size = size;
+        body.complete = true;
+        tell({ id, bodySize: size });
+        body.onComplete?.();
+      },
+      fail: (reason) => {
+        if (body.complete || body.failure !== undefined) return;
+        body.failure = reason;
+        tell({ id, bodyFailed: reason });
+      },
+      summary,
+    };
   }
 
   /** The line now, read-only (the metrics read it at each scrape). */
@@ -177,16 +268,30 @@ export class MailWorkerPool {
     this.idle.push(worker);
   }
 
-  /** Sends the job and waits for its answer, the worker's death, or the time limit (which kills it). */
-  private exchange(worker: Worker, message: JobMessage): Promise<Answer> {
+  /**
+   * Sends the job and waits for its answer, the worker's death, or the time
+   * limit (which kills it). A `follow` job's limit starts when its `body` is
+   * whole; one whose body takes longer than the limit is `abandoned`.
+   */
+  private exchange(worker: Worker, message: JobMessage, body?: BodyWatch): Promise<Answer> {
     const { timeoutMs, maxOldGenerationSizeMb } = this.limits;
     return new Promise<Answer>((resolve) => {
       let crash: (Error & { code?: string }) | undefined;
       let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        void worker.terminate();
-      }, timeoutMs);
+      let abandoned = false;
+      const limit = () =>
+        setTimeout(() => {
+          timedOut = true;
+          abandoned = body?.complete === false;
+          void worker.terminate();
+        }, timeoutMs);
+      let timer = limit();
+      if (body) {
+        body.onComplete = () => {
+          clearTimeout(timer);
+          if (!timedOut) timer = limit();
+        };
+      }
       const onMessage = (answer: WorkerMessage) => {
         if (timedOut || !('id' in answer) || answer.id !== message.id) return;
         finish();
@@ -198,12 +303,14 @@ export class MailWorkerPool {
       // answered only once the thread is gone, so the caller may clean up after it safely
       const onExit = () => {
         finish();
-        if (timedOut) resolve({ dead: `parsing it took longer than ${formatDuration(timeoutMs)}` });
+        if (abandoned) resolve({ dead: `its body took longer than ${formatDuration(timeoutMs)} to arrive`, abandoned: true });
+        else if (timedOut) resolve({ dead: `parsing it took longer than ${formatDuration(timeoutMs)}` });
         else if (crash?.code === 'ERR_WORKER_OUT_OF_MEMORY') resolve({ dead: `parsing it needed more than ${maxOldGenerationSizeMb} MB of memory` });
         else resolve({ dead: `the parser stopped unexpectedly${crash ? ` (${crash.message})` : ''}` });
       };
       const finish = () => {
         clearTimeout(timer);
+        if (body) body.onComplete = undefined;
         worker.off('message', onMessage).off('error', onError).off('exit', onExit);
       };
       worker.on('message', onMessage).on('error', onError).on('exit', onExit);

@@ -3,11 +3,16 @@ import { AppError, isAppError } from '../errors.js';
 import type { CutPartsArgs, CutPartsResult } from './cut-parts.js';
 import type { MessageSummary } from './read-summary.js';
 
-/** What a mail worker is asked to do: one message pass each. */
-export type MailJob = { kind: 'summarize'; file: string } | { kind: 'cut'; args: CutPartsArgs };
+/**
+ * What a mail worker is asked to do: one message pass each. `follow`
+ * summarizes a file while an upload is still writing it (FollowedFile); its
+ * body's end, or its breaking off, comes later as a `BodyMessage`.
+ */
+export type MailJob = { kind: 'summarize'; file: string } | { kind: 'follow'; file: string } | { kind: 'cut'; args: CutPartsArgs };
 
 export interface MailJobResults {
   summarize: MessageSummary;
+  follow: MessageSummary;
   cut: CutPartsResult;
 }
 
@@ -18,6 +23,9 @@ export interface JobMessage {
   id: number;
   job: MailJob;
 }
+
+/** Main thread → worker, about the body a `follow` job reads: it is complete with `size` bytes, or it broke off. */
+export type BodyMessage = { id: number; bodySize: number } | { id: number; bodyFailed: string };
 
 /** Worker → main thread: `ready` once its modules are loaded, then one answer per job. */
 export type WorkerMessage = { ready: true } | { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WireError };

@@ -1,8 +1,9 @@
 import { parentPort } from 'node:worker_threads';
 import { cutParts } from './cut-parts.js';
-import type { JobMessage, MailJob, WorkerMessage } from './mail-worker-protocol.js';
+import { FollowedFile } from './followed-file.js';
+import type { BodyMessage, JobMessage, MailJob, WorkerMessage } from './mail-worker-protocol.js';
 import { toWireError } from './mail-worker-protocol.js';
-import { readSummary } from './read-summary.js';
+import { readSummary, readSummaryFrom } from './read-summary.js';
 
 /**
  * The entry of a mail worker thread (started by MailWorkerPool): runs one job
@@ -10,15 +11,35 @@ import { readSummary } from './read-summary.js';
  * (out of memory, a timeout) ends the thread and the pool reports it.
  */
 
-function run(job: MailJob): Promise<unknown> {
-  return job.kind === 'summarize' ? readSummary(job.file) : cutParts(job.args);
+/** The files `follow` jobs are reading, by job id, until their job ends. */
+const followed = new Map<number, FollowedFile>();
+
+function run(id: number, job: MailJob): Promise<unknown> {
+  switch (job.kind) {
+    case 'summarize':
+      return readSummary(job.file);
+    case 'follow': {
+      const file = new FollowedFile(job.file);
+      followed.set(id, file);
+      return readSummaryFrom(file).finally(() => followed.delete(id));
+    }
+    default:
+      return cutParts(job.args);
+  }
 }
 
 const port = parentPort;
 if (port === null) throw new Error('mail-worker.ts runs as a worker thread only');
 
-port.on('message', ({ id, job }: JobMessage) => {
-  run(job).then(
+port.on('message', (message: JobMessage | BodyMessage) => {
+  if (!('job' in message)) {
+    const file = followed.get(message.id);
+    if ('bodySize' in message) file?.complete(message.bodySize);
+    else file?.fail(message.bodyFailed);
+    return;
+  }
+  const { id, job } = message;
+  run(id, job).then(
     (result) => port.postMessage({ id, ok: true, result } satisfies WorkerMessage),
     (error: unknown) => port.postMessage({ id, ok: false, error: toWireError(error) } satisfies WorkerMessage),
   );

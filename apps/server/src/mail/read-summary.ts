@@ -9,6 +9,7 @@ import { type AddressObject, type MailParserOptions, simpleParser } from 'mailpa
 import { lookup } from 'mime-types';
 import { AppError, isAppError } from '../errors.js';
 import { cleanMediaType } from '../media-type.js';
+import { Base64Size } from './base64-size.js';
 import { fallbackFilename, safeFilename } from './attachment-filename.js';
 import { firstMailbox, messageDate, notAMessageReason } from './message-headers.js';
 import { partDecoder } from './part-decoder.js';
@@ -85,9 +86,14 @@ interface Candidate {
  */
 export async function readSummary(file: string): Promise<MessageSummary> {
   const handle = await open(file, 'r');
+  return readSummaryFrom(handle.createReadStream());
+}
+
+/** `readSummary` of the message bytes `source` gives (a file as it is being written: FollowedFile). */
+export async function readSummaryFrom(source: NodeJS.ReadableStream): Promise<MessageSummary> {
   const lister = new PartLister();
   try {
-    await pipeline(handle.createReadStream(), new Splitter(SPLITTER_OPTIONS), lister);
+    await pipeline(source, new Splitter(SPLITTER_OPTIONS), lister);
   } catch (error) {
     throw asParseError(error);
   }
@@ -170,6 +176,23 @@ class PartLister extends Writable {
     if (role !== 'attachment' || partId === undefined || !PART_ID_PATTERN.test(partId)) return;
     const candidate: Candidate = { node, partId, size: 0, head: [], headLength: 0 };
     const keepHead = isMessageType(declaredType(node));
+    if (!keepHead && node.encoding === 'base64') {
+      // the size is all the sidecar needs of these bytes, and base64 tells it without decoding
+      const sizer = new Base64Size(() => partDecoder(node).decoder);
+      this.follow(
+        node,
+        sizer,
+        new Promise<void>((resolve, reject) => {
+          sizer.once('finish', () => {
+            candidate.size = sizer.size;
+            resolve();
+          });
+          sizer.once('error', reject);
+        }),
+      );
+      this.candidates.push(candidate);
+      return;
+    }
     const { unknownEncoding } = this.decode(node, (chunk) => {
       candidate.size += chunk.length;
       if (keepHead && candidate.headLength < EMBEDDED_HEAD_BYTES) {
@@ -188,10 +211,15 @@ class PartLister extends Writable {
       decoder.once('end', resolve);
       decoder.once('error', reject);
     });
+    this.follow(node, decoder, done);
+    return unknownEncoding === undefined ? {} : { unknownEncoding };
+  }
+
+  /** Makes `sink` the writer of `node`'s body chunks; `done` settles once it has taken the last of them. */
+  private follow(node: MimeNode, sink: Writable, done: Promise<void>): void {
     done.catch((error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))));
     this.decoding.push(done);
-    this.current = { node, decoder };
-    return unknownEncoding === undefined ? {} : { unknownEncoding };
+    this.current = { node, decoder: sink };
   }
 
   async summary(): Promise<MessageSummary> {

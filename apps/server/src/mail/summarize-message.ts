@@ -1,6 +1,7 @@
-import { mailWorkers, NO_OWNER } from './mail-worker-pool.js';
+import { type FollowedParse, mailWorkers, NO_OWNER } from './mail-worker-pool.js';
 import type { MessageSummary } from './read-summary.js';
 
+export type { FollowedParse } from './mail-worker-pool.js';
 export type { ListedAttachment, MessageSummary } from './read-summary.js';
 
 /**
@@ -14,4 +15,13 @@ export type { ListedAttachment, MessageSummary } from './read-summary.js';
  */
 export function summarizeMessage(file: string, owner: string = NO_OWNER): Promise<MessageSummary> {
   return mailWorkers().run({ kind: 'summarize', file }, owner);
+}
+
+/**
+ * Starts summarizing a message while its body is still being written to
+ * `file` (which must exist), when a mail worker is free for it; undefined
+ * otherwise (see MailWorkerPool.follow and ADR 0016).
+ */
+export function followMessage(file: string, owner: string = NO_OWNER): FollowedParse | undefined {
+  return mailWorkers().follow(file, owner);
 }

@@ -198,7 +198,7 @@ export class ImportService {
     const release = this.deps.quotas.reserve(identity.userId, domain, { imports: 0, bytes: Math.min(declaredBytes ?? pageLimit, pageLimit) });
     let added: { page: Page; sidecar: Sidecar | undefined };
     try {
-      const upload = await receive((body, meta) => storage.stagePage(id, n, body, meta));
+      const upload = await receive((body, meta) => storage.stagePage(id, n, body, meta, identity.userId));
       const sidecar = await storage.summarizeUpload(upload, identity.userId);
       added = { page: (await storage.addPage(id, n, upload, sidecar, guard)).page, sidecar };
     } catch (error) {

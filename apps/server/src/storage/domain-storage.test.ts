@@ -136,7 +136,7 @@ describe('DomainStorage', () => {
     const pool = mailWorkers();
     const run = pool.run.bind(pool);
     const observed = vi.spyOn(pool, 'run').mockImplementation((job, jobOwner) => {
-      passes.push(job.kind === 'summarize' ? `summarize ${path.basename(job.file)}` : `cut ${path.basename(job.args.source)}`);
+      passes.push(job.kind === 'cut' ? `cut ${path.basename(job.args.source)}` : `${job.kind} ${path.basename(job.file)}`);
       return run(job, jobOwner);
     });
     try {

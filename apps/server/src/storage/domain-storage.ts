@@ -7,11 +7,12 @@ import { IMPORT_SCHEMA_VERSION, isMessageType, SIDECAR_SCHEMA_VERSION } from '@t
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { AppError, errnoCode, isAppError } from '../errors.js';
-import type { ListedAttachment, MessageSummary } from '../mail/summarize-message.js';
+import type { FollowedParse, ListedAttachment, MessageSummary } from '../mail/summarize-message.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { ZonedTime } from '../zoned-time.js';
 import { fsyncDir, openFileAsBlob, readdirOrEmpty, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
 import { crashPoint } from '../fs/crash-points.js';
+import type { FileDigest } from '../fs/digest.js';
 import { writeNewFileDurable } from '../fs/durable-stream.js';
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
@@ -20,6 +21,7 @@ import type { FilingQuery, KindTally } from './filing-memory.js';
 import { ImportIndex, type ListingQuery, type Usage } from './import-index.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout, newImportFolderName } from './layout.js';
 import { LastValuesStore } from './last-values-store.js';
+import { ParseAlong } from './parse-along.js';
 
 export interface Owner {
   userId: string;
@@ -50,6 +52,9 @@ export interface StagedPage extends PageMeta {
 /** The temporary behind each staged page: known to this module only. */
 const stagedFiles = new WeakMap<StagedPage, string>();
 
+/** The summary of each staged message parsed while it arrived; undefined when the parse was given up. */
+const summariesAlong = new WeakMap<StagedPage, Promise<MessageSummary | undefined>>();
+
 function stagedFile(staged: StagedPage): string {
   const file = stagedFiles.get(staged);
   if (file === undefined) throw new Error('this page was not staged by DomainStorage.stagePage');
@@ -62,6 +67,8 @@ export type Guard = (current: Import) => void;
 /** The mail parsing storage asks for; `owner` is the owner key of the import the message belongs to (its line in the parse queue). */
 export interface MailTools {
   summarizeMessage(file: string, owner: string): Promise<MessageSummary>;
+  /** starts summarizing `file` while it is still being written, if a mail worker is free for it (ADR 0016); absent: messages are parsed once whole */
+  followMessage?(file: string, owner: string): FollowedParse | undefined;
   extractParts(args: {
     source: string;
     listing?: Pick<MessageSummary, 'attachments' | 'protection'>;
@@ -241,12 +248,27 @@ export class DomainStorage {
    * changes). On any failure, of the body or of the disk, the temporary is
    * removed before this rejects. An import or document deleted meanwhile
    * rejects with the file system's ENOENT.
+   *
+   * An e-mail message is parsed while it arrives when a mail worker is free
+   * for it (ADR 0016): the worker reads the temporary behind the writer, in
+   * the parse line of `owner` (the uploader's owner key); `summarizeUpload`
+   * then waits for that parse instead of starting one.
    */
-  async stagePage(id: string, n: number, body: NodeJS.ReadableStream, meta: PageMeta): Promise<StagedPage> {
+  async stagePage(id: string, n: number, body: NodeJS.ReadableStream, meta: PageMeta, owner = ''): Promise<StagedPage> {
     const file = this.paths(id).doc(n).uploadTmpFile();
-    const digest = await writeNewFileDurable(file, [body]);
+    const follow = this.mail.followMessage;
+    const along = follow && isMessageType(meta.contentType) ? new ParseAlong(() => follow(file, owner)) : undefined;
+    let digest: FileDigest;
+    try {
+      digest = await writeNewFileDurable(file, along ? [body, along] : [body]);
+    } catch (error) {
+      along?.fail('the upload broke off');
+      throw error;
+    }
     const staged: StagedPage = { filename: meta.filename, contentType: meta.contentType, ...digest, discard: () => rm(file, { force: true }) };
     stagedFiles.set(staged, file);
+    const summary = along?.complete(digest.size);
+    if (summary) summariesAlong.set(staged, summary);
     return staged;
   }
 
@@ -258,7 +280,8 @@ export class DomainStorage {
   async summarizeUpload(upload: StagedPage, owner: string): Promise<Sidecar | undefined> {
     if (!isMessageType(upload.contentType)) return undefined;
     try {
-      return sidecarFrom(await this.mail.summarizeMessage(stagedFile(upload), owner), upload.size, upload.sha256);
+      const summary = (await summariesAlong.get(upload)) ?? (await this.mail.summarizeMessage(stagedFile(upload), owner));
+      return sidecarFrom(summary, upload.size, upload.sha256);
     } catch (error) {
       await upload.discard();
       throw error;
