@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nestedMixed, render, withTempDir } from '../../test/fixtures/mail/messages.js';
@@ -130,5 +130,64 @@ describe('MailWorkerPool', () => {
   it('refuses a job with 503 PARSE_QUEUE_FULL when the whole line is full, though its owner has none waiting', async () => {
     const order = await served({ maxQueued: 2, maxQueuedPerOwner: 2 }, ['a:a1', 'a:a2', 'b:b1', 'c:c1']);
     expect(order).toEqual(['c1 PARSE_QUEUE_FULL 503 retry 5', 'a1', 'b1', 'a2']);
+  });
+
+  it('summarizes a message while it is written, to the same summary as a run over the whole file', async () => {
+    await withTempDir(async (dir) => {
+      const whole = Buffer.from(render(nestedMixed, '\r\n'));
+      const file = path.join(dir, 'arriving.eml');
+      const pool = new MailWorkerPool({ workers: 2, timeoutMs: 60_000, maxOldGenerationSizeMb: 256 });
+      const handle = await open(file, 'wx');
+      const followed = pool.follow(file, 'tid:alice');
+      expect(followed).toBeDefined();
+      for (let at = 0; at < whole.length; at += 100) {
+        await handle.write(whole.subarray(at, at + 100));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      await handle.close();
+      followed?.complete(whole.length);
+      const summary = await followed?.summary;
+      expect(summary?.attachments).toHaveLength(2);
+      expect(summary).toEqual(await pool.run({ kind: 'summarize', file }, 'tid:alice'));
+      pool.close();
+    });
+  });
+
+  it('follows a message only when that takes no turn from anyone; a job arriving meanwhile waits for it like for any job', async () => {
+    await withTempDir(async (dir) => {
+      const normal = path.join(dir, 'normal.eml');
+      await writeFile(normal, render(nestedMixed, '\r\n'));
+      const size = (await readFile(normal)).length;
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 60_000, maxOldGenerationSizeMb: 256 });
+      const first = pool.follow(normal, 'tid:alice');
+      expect(first).toBeDefined();
+      // the one worker is the first follow's: neither a second follow nor an ordinary job starts beside it
+      expect(pool.follow(normal, 'tid:bob')).toBeUndefined();
+      const waiting = outcome(pool, normal, 'tid:bob');
+      expect(pool.state()).toMatchObject({ busy: 1, queued: 1 });
+      expect(pool.follow(normal, 'tid:carol')).toBeUndefined();
+      first?.complete(size);
+      expect((await first?.summary)?.attachments).toHaveLength(2);
+      expect(await waiting).toBe('ok, 2 attachments');
+      pool.close();
+    });
+  });
+
+  it('gives up a followed parse whose body does not come within the time limit, or breaks off; the line goes on', async () => {
+    await withTempDir(async (dir) => {
+      const normal = path.join(dir, 'normal.eml');
+      await writeFile(normal, render(nestedMixed, '\r\n'));
+      const stalled = path.join(dir, 'stalled.eml');
+      await writeFile(stalled, 'Subject: the rest never comes\r\n');
+      const pool = new MailWorkerPool({ workers: 1, timeoutMs: 1_000, maxOldGenerationSizeMb: 256 });
+      const slow = pool.follow(stalled, 'tid:alice');
+      expect(await slow?.summary).toBeUndefined();
+      expect(await outcome(pool, normal)).toBe('ok, 2 attachments');
+      const broken = pool.follow(stalled, 'tid:alice');
+      broken?.fail('the upload broke off');
+      expect(await broken?.summary).toBeUndefined();
+      expect(await outcome(pool, normal)).toBe('ok, 2 attachments');
+      pool.close();
+    });
   });
 });
