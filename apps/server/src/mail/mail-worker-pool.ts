@@ -47,6 +47,14 @@ export const DEFAULT_MAIL_WORKER_LIMITS: MailWorkerLimits = {
 /** The owner of jobs given none (callers outside the services: benches, tests); they share one line. */
 export const NO_OWNER = '';
 
+/**
+ * V8 young generation of one worker, in MB. A parse makes garbage fast (a
+ * slice per line of the message); with V8's default a worker's peak RSS grew
+ * by about 20 MB more per 50 MB message before the first scavenge (issue 12
+ * row 7), for no speed that the benches could see.
+ */
+const YOUNG_GENERATION_MB = 16;
+
 /** What a refused job's sender is told to wait: about one parse. */
 const QUEUE_RETRY_SECONDS = 5;
 
@@ -128,7 +136,7 @@ export class MailWorkerPool {
 
   /**
    * Starts summarizing a message while its body is still being written to
-   * `file` (ADR 0016), or answers undefined — the caller then `run`s a
+   * `file` (ADR 0017), or answers undefined — the caller then `run`s a
    * summary once the body is whole — unless the parse would take no turn
    * from anyone: a worker is idle, nobody waits in line, and fewer than
    * `max(1, workers − 1)` followed parses run, so another worker stays for
@@ -345,7 +353,10 @@ function workerEntry(): { entry: URL | string; eval: boolean } {
  */
 function startWorker(limits: MailWorkerLimits): Promise<Worker> {
   const { entry, eval: isSource } = workerEntry();
-  const worker = new Worker(entry, { eval: isSource, resourceLimits: { maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb } });
+  const worker = new Worker(entry, {
+    eval: isSource,
+    resourceLimits: { maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
   // without a listener an 'error' event would be thrown in the main thread; exchange reads errors through its own
   worker.on('error', () => {});
   return new Promise<Worker>((resolve, reject) => {
