@@ -56,7 +56,7 @@ export interface RunningServer {
   context: AppContext;
   sweep: SweepReport;
   retention(options?: { dryRun?: boolean }): Promise<RetentionReport>;
-  /** Stops accepting requests, waits for archive calls in flight, releases the data root. */
+  /** Stops accepting requests, waits for archive calls and page uploads in flight (their temporaries removed), releases the data root. */
   close(): Promise<void>;
 }
 

@@ -190,6 +190,19 @@ export class ImportService {
     declaredBytes: number | undefined,
     receive: (sink: (body: NodeJS.ReadableStream, meta: PageMeta) => Promise<StagedPage>) => Promise<StagedPage>,
   ): Promise<{ page: Page; meta?: Sidecar }> {
+    // a client that goes away does not end the work on its body (a parse may still hold the
+    // temporary): shutdown waits for it, so every temporary is removed before the process exits
+    return this.tracked(this.receivePage(identity, domain, id, n, declaredBytes, receive));
+  }
+
+  private async receivePage(
+    identity: Identity,
+    domain: string,
+    id: string,
+    n: number,
+    declaredBytes: number | undefined,
+    receive: (sink: (body: NodeJS.ReadableStream, meta: PageMeta) => Promise<StagedPage>) => Promise<StagedPage>,
+  ): Promise<{ page: Page; meta?: Sidecar }> {
     const storage = this.storage(domain);
     const guard = this.pageGuard(identity, n);
     await this.deps.quotas.ready(domain);
@@ -421,9 +434,17 @@ export class ImportService {
         );
         return undefined;
       });
-    this.inflight.add(run);
-    void run.finally(() => this.inflight.delete(run));
-    return run;
+    return this.tracked(run);
+  }
+
+  /** Work that outlives its request (archive calls, page uploads): `drain` waits for it. */
+  private tracked<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    void work.then(
+      () => this.inflight.delete(work),
+      () => this.inflight.delete(work),
+    );
+    return work;
   }
 
   /**
@@ -459,7 +480,7 @@ export class ImportService {
     }
   }
 
-  /** Waits for archive calls in flight (graceful shutdown). */
+  /** Waits for archive calls and page uploads in flight (graceful shutdown, a domain drained): none is left with a temporary on disk. */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
   }
