@@ -77,9 +77,10 @@ export async function modelImport(client, site, workDir) {
  * Options: `grow(domainDir, from, to)` writes imports `from`..`to` - 1 instead
  * of the copies; `site` (from createSite) is a store kept between runs, whose
  * `generated.json` says how many imports it holds already, so each is written
- * once; `nodeArgs` go to the server's node.
+ * once; `nodeArgs` go to the server's node; `start: false` leaves the server
+ * stopped for `measure` (called with no server) to start its own.
  */
-export async function forEachStoreSize(workDir, counts, measure, { grow, site: kept, nodeArgs = [] } = {}) {
+export async function forEachStoreSize(workDir, counts, measure, { grow, site: kept, nodeArgs = [], start = true } = {}) {
   const site = kept ?? (await createSite(path.join(workDir, 'site')));
   const marker = path.join(site.dir, 'generated.json');
   let present = kept
@@ -97,17 +98,18 @@ export async function forEachStoreSize(workDir, counts, measure, { grow, site: k
       addMore = (domainDir, from, to) => addImports(domainDir, model, from, to);
     }
     for (const count of counts) {
-      await server.stop();
+      await server?.stop();
+      server = undefined;
       if (count > present) {
         await addMore(site.domainDir, present, count);
         present = count;
         await writeFile(marker, JSON.stringify({ count: present }));
       }
-      server = await startToaServer(site, nodeArgs);
+      if (start) server = await startToaServer(site, nodeArgs);
       await measure(server, count, site);
     }
   } finally {
-    await server.stop();
+    await server?.stop();
   }
 }
 

@@ -12,6 +12,7 @@ import { pane } from './pane.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { routes } from './routes.mjs';
 import { scale } from './scale.mjs';
+import { startup } from './startup.mjs';
 import { suggestions } from './suggestions.mjs';
 import { uploadMemory } from './upload-memory.mjs';
 import { uploadThroughput } from './upload-throughput.mjs';
@@ -38,6 +39,7 @@ const BENCHES = {
   health,
   large: largeUpload,
   pane,
+  startup,
 };
 
 const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());

@@ -56,6 +56,12 @@ async function serve(options: { config?: string }): Promise<void> {
     running.context.templates.refreshAll().catch((error: unknown) => logger.error({ err: error }, 'reloading the template catalogues failed'));
     if (running.context.clusterMap) reloadClusterMap(running.context.clusterMap, () => config(options).cluster, logger);
   };
+  // a start-up pass that fails (logged with its reason) ends the process, as any failed start does: the supervisor restarts it
+  await running.started.catch(() => {
+    if (stopping) return;
+    stopping = true;
+    running.close().finally(() => logger.flush(() => process.exit(1)));
+  });
 }
 
 const jsonOption = new Option('--json', 'print JSON for scripts');

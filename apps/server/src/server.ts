@@ -1,7 +1,8 @@
 import { access, constants } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Health } from '@toa/api/identity';
+import type { Health, ReadinessCheck } from '@toa/api/identity';
+import { paths } from '@toa/api/routes';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { composeStorage, retentionOf, templateRegistryOf } from './composition.js';
@@ -23,13 +24,14 @@ import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
 import { domainQuota, Quotas } from './services/quotas.js';
 import type { RetentionReport } from './services/retention.js';
-import { lockDataRoot, recoverDataRoot } from './storage/data-root.js';
+import { lockDataRoot, logSweep } from './storage/data-root.js';
 import { FreeSpace, reserveWarning } from './fs/free-space.js';
 import { Layout } from './storage/layout.js';
-import type { SweepReport } from './storage/recovery.js';
+import { emptySweepReport, type SweepReport } from './storage/recovery.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { Readiness } from './readiness.js';
 import { Sampled } from './sampled.js';
+import { STARTING_RETRY_AFTER_SECONDS, StartupGate } from './services/startup-gate.js';
 
 const DAY_MS = 86_400_000;
 const VERSION = '0.1.0';
@@ -54,7 +56,13 @@ export interface RunningServer {
   url: string;
   server: Server;
   context: AppContext;
-  sweep: SweepReport;
+  /**
+   * Resolves with what the start-up pass found once every domain is open (its
+   * sweep done, its listing index built, its PENDING imports resumed) and the
+   * first retention sweep has run. Rejects when the pass fails; the server
+   * then keeps answering, with health `failing` and the closed domains 503.
+   */
+  started: Promise<SweepReport>;
   retention(options?: { dryRun?: boolean }): Promise<RetentionReport>;
   /** Stops accepting requests, waits for archive calls and page uploads in flight (their temporaries removed), releases the data root. */
   close(): Promise<void>;
@@ -67,6 +75,10 @@ export interface RunningServer {
  * and only then the log (a second server refused by the lock never writes
  * into the first one's log). Every known start-up failure is an `AppError`
  * with one line that names the setting and the reason.
+ *
+ * Resolves once the app answers, before the start-up pass over the data root
+ * (ADR 0015): health says `starting` and each domain's imports answer 503
+ * `STARTING` until that domain's pass is done; `started` says when all are.
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
@@ -120,7 +132,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const problems = await readiness.startupProblems();
     for (const problem of problems) logger[config.production ? 'fatal' : 'warn']({ ...LIFECYCLE, problem }, `start-up check: ${problem}`);
     if (problems.length > 0 && config.production) throw new StartupError(problems);
-    const sweep = await recoverDataRoot(layout, codes, logger);
 
     // every node of a cluster answers the directory (GET /api/domains) for every domain, with its catalogue's state
     const everyDomain = config.cluster?.domains ?? config.domains;
@@ -164,6 +175,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     const core = composeStorage(config, { clock, logger, layout });
     const { storages, time } = core;
+    const gate = new StartupGate(codes);
     const audit = new AuditLog(config.logDir);
     const quotas = new Quotas(storages, new Map(config.domains.map((d) => [d.code, domainQuota(config.limits.quota, d)])));
     const imports = new ImportService({
@@ -177,10 +189,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       time,
       logger,
       sharedSuggestions: new Set(config.domains.filter((d) => d.suggestions?.shared).map((d) => d.code)),
+      gate,
       ...(options.submitWaitMs === undefined ? {} : { submitWaitMs: options.submitWaitMs }),
     });
     cleanups.push(() => imports.drain());
-    await imports.resumePending(sweep.pending);
     // a cluster node: domains being moved away are read-only from the first request on (docs/scaling.md)
     const drains = config.cluster ? new DomainDrains({ layout, domains: codes, settled: () => imports.drain(), logger }) : undefined;
     if (drains) {
@@ -189,16 +201,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }
 
     const retention = retentionOf(core, config, { audit, logger });
-    if (config.retentionDays === 0) {
-      logger.info('retention is disabled (dataRetention "0d"): date folders are kept until removed by hand');
-    } else {
-      await retention();
-      const timer = setInterval(() => {
-        retention().catch((error: unknown) => logger.error({ err: error }, 'retention sweep failed'));
-      }, DAY_MS);
-      timer.unref();
-      cleanups.push(() => clearInterval(timer));
-    }
 
     const freeSpace = new FreeSpace(layout.root, config.limits.freeSpaceReserveMb);
     const diskWarning = await freeSpace.reading().then(reserveWarning, () => undefined);
@@ -212,6 +214,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const [{ dataRoot, archives }, identity] = await Promise.all([diskChecks.latest(), readiness.identity()]);
       const { writable, detail } = dataRoot;
       const catalogues = Object.fromEntries(codes.map((code) => [code, templates.status(code)]));
+      const recovery = recoveryCheck(gate);
       const ready =
         detail === undefined &&
         Object.values(catalogues).every((c) => c.available) &&
@@ -220,7 +223,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // a log file that refuses lines (disk full) is failing: the server keeps answering, but loses its record of what it does
       const log = logging.file?.state();
       return {
-        status: !writable || (log && !log.writable) ? 'failing' : ready ? 'ok' : 'degraded',
+        status: !writable || (log && !log.writable) || gate.failure ? 'failing' : gate.starting ? 'starting' : ready ? 'ok' : 'degraded',
         version: VERSION,
         timeZone: config.timeZone,
         checks: {
@@ -229,6 +232,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           archives,
           ...(identity ? { identity } : {}),
           ...(log ? { logFile: log } : {}),
+          ...(recovery ? { recovery } : {}),
         },
       };
     };
@@ -252,23 +256,59 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
-    logger.info({ ...LIFECYCLE, url }, `TOA server listening on ${url}`);
-    for (const storage of storages.values()) {
-      storage
-        .warmUp()
-        .catch((error: unknown) => logger.error({ err: error, domain: storage.domain }, 'building the listing index failed; the next listing tries again'));
-    }
+    logger.info({ ...LIFECYCLE, url }, `TOA server answering on ${url}; health says "starting" until the start-up pass over the data root is done`);
+
+    // one pass per domain, all at once: the sweep and the listing index from the same reads; a domain opens when its own is done
+    const stopPass = new AbortController();
+    const startUp = async (): Promise<SweepReport> => {
+      const sweep = emptySweepReport();
+      const passes = await Promise.allSettled(
+        [...storages.values()].map(async (storage) => {
+          await storage.recover(sweep, stopPass.signal);
+          await imports.resumePending(sweep.pending.filter((p) => p.domain === storage.domain));
+          gate.open(storage.domain);
+        }),
+      );
+      logSweep(sweep, logger);
+      const failed = passes.find((pass) => pass.status === 'rejected');
+      // stopped by close(): not a failure of the data root
+      if (failed && stopPass.signal.aborted) throw failed.reason;
+      if (failed) {
+        gate.fail(fileProblem(failed.reason));
+        logger.fatal(
+          { ...LIFECYCLE, err: failed.reason, domains: gate.closed() },
+          `the start-up pass over the data root failed: ${fileProblem(failed.reason)}`,
+        );
+        throw failed.reason;
+      }
+      logger.info({ ...LIFECYCLE, url }, `TOA server listening on ${url}`);
+      if (config.retentionDays === 0) {
+        logger.info('retention is disabled (dataRetention "0d"): date folders are kept until removed by hand');
+      } else {
+        const sweepExpired = (): Promise<unknown> => retention().catch((error: unknown) => logger.error({ err: error }, 'retention sweep failed'));
+        const timer = setInterval(sweepExpired, DAY_MS);
+        timer.unref();
+        cleanups.push(() => clearInterval(timer));
+        await sweepExpired();
+      }
+      return sweep;
+    };
+    const started = startUp();
+    started.catch(() => {}); // the caller is told through `started`; the process must not end on an unhandled rejection
 
     let closing: Promise<void> | undefined;
     return {
       url,
       server,
       context,
-      sweep,
+      started,
       retention,
       close: () => {
         closing ??= (async () => {
           await closeServer(server);
+          // the pass stops between imports; what it did is as safe as a kill there (the next start sweeps again)
+          stopPass.abort(new AppError('UNAVAILABLE', 'the server is shutting down'));
+          await started.catch(() => {});
           await cleanup();
           logger.info(LIFECYCLE, 'TOA server stopped');
           // the last lines reach the file or are dropped; each write ends by itself, even on a full disk
@@ -284,10 +324,33 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
 }
 
-/** What a request gets while the server is still starting (the port is taken first). */
-const answerStarting: RequestListener = (_req, res) => {
-  res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '1' }).end(JSON.stringify(problem('UNAVAILABLE', 'the server is starting')));
+/**
+ * What a request gets before the app is built (the port is taken first):
+ * health in its own shape, `starting` (the liveness probe passes), and 503
+ * `STARTING` with `Retry-After` for everything else.
+ */
+const answerStarting: RequestListener = (req, res) => {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname === paths.health() && url.searchParams.get('probe') === 'live') {
+    res.writeHead(204).end();
+    return;
+  }
+  const retry = { 'Retry-After': String(STARTING_RETRY_AFTER_SECONDS), 'Cache-Control': 'no-store' };
+  if (url.pathname === paths.health()) {
+    res.writeHead(503, { 'Content-Type': 'application/json', ...retry }).end(JSON.stringify({ status: 'starting' } satisfies Health));
+    return;
+  }
+  res
+    .writeHead(503, { 'Content-Type': 'application/problem+json', ...retry })
+    .end(JSON.stringify(problem('STARTING', 'the server is starting; try again in a moment')));
 };
+
+/** Health's word on the start-up pass: absent once every domain is open. */
+function recoveryCheck(gate: StartupGate): ReadinessCheck | undefined {
+  if (gate.failure) return { ok: false, detail: `the start-up pass over the data root failed: ${gate.failure}; the server log says more` };
+  if (gate.starting) return { ok: false, detail: `checking the imports of ${gate.closed().join(', ')} after the start` };
+  return undefined;
+}
 
 const LISTEN_PROBLEMS: Record<string, string> = {
   EADDRINUSE: 'the port is in use by another process; stop it or choose another port (port, TOA_PORT)',

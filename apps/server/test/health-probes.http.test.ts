@@ -80,7 +80,7 @@ describe('GET /api/health?probe=', () => {
     await vi.waitFor(async () => expect((await probe(server, 'ready')).status).toBe(200), { timeout: 30_000, interval: 100 });
   });
 
-  it('every probe answers 503 with Retry-After while the server is starting', async () => {
+  it('before the app is built: health and ready say starting (503, Retry-After), live passes, other routes 503 STARTING', async () => {
     const port = await freePort();
     let release = (): void => {};
     const gate = new Promise<void>((resolve) => {
@@ -107,12 +107,17 @@ describe('GET /api/health?probe=', () => {
     const url = `http://127.0.0.1:${port}`;
     try {
       await listening(port);
-      for (const which of [undefined, 'ready', 'live']) {
+      for (const which of [undefined, 'ready']) {
         const response = await probe({ url }, which);
         expect(response.status).toBe(503);
         expect(response.headers.get('retry-after')).toBe('1');
-        expect(problemSchema.parse(await response.json()).detail).toBe('the server is starting');
+        expect(await response.json()).toEqual({ status: 'starting' });
       }
+      expect((await probe({ url }, 'live')).status).toBe(204);
+      const me = await fetch(`${url}${paths.me()}`);
+      expect(me.status).toBe(503);
+      expect(me.headers.get('retry-after')).toBe('1');
+      expect(problemSchema.parse(await me.json()).code).toBe('STARTING');
     } finally {
       release();
       started.push(await starting);

@@ -81,7 +81,7 @@ describe('on-disk layout', () => {
     started.push(second);
     expect((await readdir(importDir, { recursive: true })).sort()).toEqual(['doc-1', 'doc-1/pages', 'import.json']);
     expect(await readdir(path.join(first.dataRoot, 'acme', date))).toEqual([folder]);
-    expect(second.sweep.removed.length).toBe(5);
+    expect((await second.started).removed.length).toBe(5);
   });
 });
 

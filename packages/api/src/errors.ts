@@ -37,6 +37,8 @@ export const ERRORS = {
   INTERNAL: { status: 500, title: 'Internal server error' },
   CATALOGUE_UNAVAILABLE: { status: 503, title: 'The template catalogue is not available' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  /** the server has just started and is still recovering the domain's imports (its start-up pass): answered with Retry-After */
+  STARTING: { status: 503, title: 'The server is still starting' },
   /** a cluster's proxy (`toa-server cluster nginx`): the node behind the request does not answer; other nodes' domains go on */
   NODE_UNAVAILABLE: { status: 502, title: 'The server for this request is not answering' },
   /** a cluster's proxy: the node took longer than the proxy waits */

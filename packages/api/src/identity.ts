@@ -50,7 +50,12 @@ export type CatalogueStatus = z.infer<typeof catalogueStatusSchema>;
 export const readinessCheckSchema = z.object({ ok: z.boolean(), detail: z.optional(z.string()) });
 export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;
 
-export const healthStatusSchema = z.enum(['ok', 'degraded', 'failing']);
+/**
+ * `starting`: the port answers but the start-up pass over the data root (the
+ * recovery sweep and the listing index) is not done; the domains' imports
+ * answer 503 `STARTING` meanwhile. Then `ok`, `degraded` or `failing`.
+ */
+export const healthStatusSchema = z.enum(['starting', 'ok', 'degraded', 'failing']);
 
 /**
  * `GET /api/health`: 200 when `ok`, 503 otherwise. Callers who are not
@@ -75,6 +80,8 @@ export const healthSchema = z.object({
       archives: z.record(z.string(), readinessCheckSchema),
       /** `jwt` mode: the issuer's key set can be fetched */
       identity: z.optional(readinessCheckSchema),
+      /** the start-up pass over the data root, while it runs (`ok` false, status `starting`) or after it failed (status `failing`) */
+      recovery: z.optional(readinessCheckSchema),
       /** the server log file: `writable` false (status `failing`) while writes fail, e.g. ENOSPC; `dropped` lines lost since the start */
       logFile: z.optional(z.object({ writable: z.boolean(), dropped: z.int().check(z.nonnegative()), detail: z.optional(z.string()) })),
     }),
@@ -84,7 +91,7 @@ export type Health = z.infer<typeof healthSchema>;
 
 /**
  * `GET /api/health?probe=…`, for orchestrators whose probes see only the
- * status code. `ready`: 200 unless `failing` (a `degraded` server still serves
+ * status code. `ready`: 200 unless `starting` or `failing` (a `degraded` server still serves
  * reads and most writes, so it stays in the load balancer); `live`: 204 as
  * soon as the server answers, without running the checks (restarting would
  * cure none of them). Without `probe`: 200 only when `ok`.

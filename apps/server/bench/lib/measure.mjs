@@ -29,9 +29,12 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** How many rounds to run, scaled by TOA_BENCH_ROUNDS (a factor, default 1), at least 1. */
+/** `npm run bench -- --quick` (or TOA_BENCH_QUICK=1): a smoke run, fewer rounds and each bench's small sizes. */
+export const quick = process.argv.includes('--quick') || process.env.TOA_BENCH_QUICK === '1';
+
+/** How many rounds to run, scaled by TOA_BENCH_ROUNDS (a factor, default 1, 0.3 in a quick run), at least 1. */
 export function scaledRounds(rounds) {
-  const factor = Number(process.env.TOA_BENCH_ROUNDS ?? 1);
+  const factor = Number(process.env.TOA_BENCH_ROUNDS ?? (quick ? 0.3 : 1));
   return Math.max(1, Math.round(rounds * (Number.isFinite(factor) && factor > 0 ? factor : 1)));
 }
 

@@ -7,7 +7,6 @@ import { testConfig } from '@toa/fixtures/site';
 import { startChildServer } from './child-server.mjs';
 
 const serverPackage = fileURLToPath(new URL('../../', import.meta.url));
-const bin = path.join(serverPackage, 'bin', 'toa-server.js');
 const catalogue = path.join(serverPackage, 'samples', 'catalogue.xml');
 
 export const DOMAIN = 'bench';
@@ -33,7 +32,12 @@ export async function createSite(dir, { pageSizeMb = 100, overrides = {} } = {})
 
 /** The built server (dist), started by its CLI as an operator would; `nodeArgs` such as `--max-old-space-size=1024` go to node. */
 export function startToaServer(site, nodeArgs = []) {
-  return startChildServer([...nodeArgs, bin, 'serve', '--config', site.configFile]);
+  return startChildServer([...nodeArgs, ...serveArgs(site)]);
+}
+
+/** The command line that starts the built server of the package in `packageDir` (this one by default) on `site`. */
+export function serveArgs(site, packageDir = serverPackage) {
+  return [path.join(packageDir, 'bin', 'toa-server.js'), 'serve', '--config', site.configFile];
 }
 
 /** The few API calls the benches make, as the bench user (or `user`, an e-mail address). */

@@ -29,6 +29,7 @@ import type { TemplateRegistry } from '../templates/template-registry.js';
 import type { ZonedTime } from '../zoned-time.js';
 import type { Clock } from '../clock.js';
 import type { Quotas } from './quotas.js';
+import type { StartupGate } from './startup-gate.js';
 import { type ParsedSuggestionRequest, type SuggestionDeps, suggestFilings } from './suggestions.js';
 
 export interface ImportServiceDeps {
@@ -45,6 +46,8 @@ export interface ImportServiceDeps {
   sharedSuggestions?: ReadonlySet<string>;
   /** how long `submit` waits for the archive before answering 202 with PENDING */
   submitWaitMs?: number;
+  /** while the server starts: domains whose start-up pass is not done answer 503 STARTING (absent: every domain is served) */
+  gate?: StartupGate;
 }
 
 const ownedBy =
@@ -94,7 +97,15 @@ export class ImportService {
 
   constructor(private readonly deps: ImportServiceDeps) {}
 
+  /** The storage a request of `domain` uses: refused (503 STARTING) while its start-up pass runs. */
   private storage(domain: string): DomainStorage {
+    const storage = this.storageOf(domain);
+    this.deps.gate?.check(domain);
+    return storage;
+  }
+
+  /** The domain's storage for work already admitted (an archive call under way, a resumption at start), gate or not. */
+  private storageOf(domain: string): DomainStorage {
     const storage = this.deps.storages.get(domain);
     if (!storage) throw new AppError('DOMAIN_NOT_FOUND', `there is no domain "${domain}"`);
     return storage;
@@ -335,7 +346,7 @@ export class ImportService {
       );
       chosen.set(doc.templateId, Object.fromEntries(Object.entries(doc.attributes).filter(([id]) => !generated.has(id))));
     }
-    await this.storage(domain)
+    await this.storageOf(domain)
       .lastValues.record(submitted.userId, chosen, this.deps.clock.now().getTime())
       .catch((error: unknown) => this.deps.logger.warn({ err: error, domain, importId: submitted.id }, 'recording the last filed values failed'));
   }
@@ -351,7 +362,7 @@ export class ImportService {
 
   /** The import as the archive gets it, under the key that names this content. */
   private batch(domain: string, current: Import, submittedAt: string): ArchiveBatch {
-    const storage = this.storage(domain);
+    const storage = this.storageOf(domain);
     const content = {
       importId: current.id,
       domain,
@@ -393,7 +404,7 @@ export class ImportService {
 
   /** One archive call and its outcome; tracked so shutdown can wait for it. */
   private archive(domain: string, pending: Import, startedAt: string): Promise<Import | undefined> {
-    const storage = this.storage(domain);
+    const storage = this.storageOf(domain);
     const archive = this.deps.archives.get(domain) as ArchiveClient;
     // PENDING forbids changes, so a resumed import has the same content, hence the same key
     const batch = this.batch(domain, pending, startedAt);

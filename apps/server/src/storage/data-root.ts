@@ -58,11 +58,16 @@ export async function recoverDataRoot(layout: Layout, domains: readonly string[]
     await mkdir(dir, { recursive: true });
     await sweepDomain(layout.root, dir, sweep);
   }
+  logSweep(sweep, logger);
+  return sweep;
+}
+
+/** What the sweep did and found, for the administrator: warnings for repairs, an error for each import left read-only. */
+export function logSweep(sweep: SweepReport, logger: Logger): void {
   if (sweep.rolledForward.length > 0) logger.warn({ imports: sweep.rolledForward }, 'interrupted extractions rolled forward');
   if (sweep.removed.length > 0) logger.warn({ count: sweep.removed.length, paths: sweep.removed.slice(0, 50) }, 'leftovers of interrupted writes removed');
   for (const { path, reason } of sweep.unreadable)
     logger.error({ import: path, reason }, `${reason}; the import is read-only until repaired (toa-server fsck)`);
-  return sweep;
 }
 
 export interface OpenDataRoot {

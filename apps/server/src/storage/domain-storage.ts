@@ -22,6 +22,7 @@ import { ImportIndex, type ListingQuery, type Usage } from './import-index.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout, newImportFolderName } from './layout.js';
 import { LastValuesStore } from './last-values-store.js';
 import { ParseAlong } from './parse-along.js';
+import { type SweepReport, sweptImports } from './recovery.js';
 
 export interface Owner {
   userId: string;
@@ -639,7 +640,25 @@ export class DomainStorage {
     return this.index.filings.tally(query);
   }
 
-  /** Builds the listing index now (at start, in the background) so the first listing does not wait for it. */
+  /**
+   * The start-up pass of the domain (with the data-root lock held, before any
+   * request uses it): its folder is created, every import folder is swept
+   * (storage/recovery.ts) and the listing index is built from the same reads,
+   * so the import.json files are read once, several at a time. Rejects when
+   * the pass fails or `signal` aborts it; the index is then left unbuilt.
+   */
+  async recover(report: SweepReport, signal?: AbortSignal): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    let swept = false;
+    await this.index.ready(() => {
+      swept = true;
+      return sweptImports(this.layout.root, this.dir, report, signal ? { signal } : {});
+    });
+    // the index is built once: built before the sweep, it would answer without the sweep ever running
+    if (!swept) throw new Error(`the listing index of "${this.domain}" was built before its recovery sweep`);
+  }
+
+  /** Builds the listing index from the import.json files (after `recover`, it is built already). */
   warmUp(): Promise<void> {
     return this.index.ready(() => this.readAll());
   }

@@ -51,6 +51,8 @@ export async function startTestServer(
     logger?: Logger;
     /** the environment the `…Env` keys are read from; empty unless given */
     env?: NodeJS.ProcessEnv;
+    /** false: resolve as soon as the server answers, while its start-up pass may still run (`started` says when it is done) */
+    awaitStart?: boolean;
   } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'toa-http-')));
@@ -67,6 +69,12 @@ export async function startTestServer(
     submitWaitMs: options.submitWaitMs ?? 0,
     ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
   });
+  if (options.awaitStart !== false) {
+    await running.started.catch(async (error: unknown) => {
+      await running.close();
+      throw error;
+    });
+  }
   return {
     ...running,
     dir,

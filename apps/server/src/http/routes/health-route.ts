@@ -22,7 +22,8 @@ export function healthRoute(ctx: AppContext, authenticate: RequestHandler): Requ
     }
     const health = await ctx.health();
     const body: Health = (await callerIsAdmin(authenticate, req, res)) ? health : { status: health.status };
-    const up = probe === 'ready' ? health.status !== 'failing' : health.status === 'ok';
+    // ready: a `degraded` server still serves and stays in the load balancer; one `starting` serves no imports yet
+    const up = probe === 'ready' ? health.status === 'ok' || health.status === 'degraded' : health.status === 'ok';
     res.status(up ? 200 : 503).json(body);
   };
 }

@@ -1,0 +1,275 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
+import { paths } from '@toa/api/routes';
+import { freePort } from '@toa/fixtures/ports';
+import { IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
+import { fmt, median, quick, ratio, scaledRounds } from './lib/measure.mjs';
+import { numbersFromEnv } from './lib/payload.mjs';
+import { ApiClient, BENCH_USER, createSite, DOMAIN, serveArgs } from './lib/toa-site.mjs';
+import { forEachStoreSize } from './listing.mjs';
+
+/**
+ * Issue 12 rows 1 and 2: how long `toa-server serve` takes, on a store
+ * restored by hand, until its port answers, until `/api/health` answers in
+ * its own shape (`starting` or a verdict), until it says `ok`, and until the
+ * bench user's first listing (`GET /api/import/:domain`) answers: the
+ * recovery sweep and the listing index both read every import folder. The
+ * store is 100 imports a day (100 000 imports over 1 000 date folders, as
+ * the issue measured), each an import folder with its import.json and its
+ * document folder holding the listed page (empty: nothing at start reads
+ * page bytes). Each size is generated once and kept in TOA_BENCH_STORE
+ * (default: a folder in the system's temporary directory), as the scale
+ * bench keeps its stores.
+ *
+ * Baselines, in the same interleaved rounds: a bare Node HTTP server started
+ * the same way (the floor of "listening"), and a bare pass over the same
+ * folders in the bench process — `readdir` of each import folder and
+ * `readFile` + `JSON.parse` of its import.json, 64 at a time, no validation
+ * (the floor of any start that reads every import). With TOA_BENCH_BEFORE
+ * naming another built server package (a copy of apps/server built from an
+ * earlier commit), that server is measured in the same rounds too.
+ */
+
+const DAY_MS = 86_400_000;
+const PER_DAY = 100;
+/** the instant import 0 was created at (imports go back from it); fixed, so a kept store stays valid */
+const EPOCH = Date.parse('2026-11-01T12:00:00.000Z');
+
+/** Import i of the store: one document, one page, the bench user's, a described message. */
+function importOf(i) {
+  const iso = new Date(EPOCH - Math.floor((i * DAY_MS) / PER_DAY)).toISOString();
+  const date = iso.slice(0, 10);
+  const folder = `${iso.slice(11, 13)}${iso.slice(14, 16)}-${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}`;
+  return {
+    date,
+    folder,
+    current: {
+      schemaVersion: 2,
+      id: `${date}_${folder}`,
+      domain: DOMAIN,
+      status: 'SUBMITTED',
+      createdAt: iso,
+      updatedAt: iso,
+      userId: BENCH_USER,
+      userName: 'Bench User',
+      userEmail: BENCH_USER,
+      source: {
+        internetMessageId: `<bench-${i}@mail.supplier.example>`,
+        subject: `Invoice 2026-${i} for October`,
+        from: 'Supplier Ltd <billing@supplier.example>',
+        receivedAt: iso,
+      },
+      documents: [
+        {
+          n: 1,
+          templateId: 'contract',
+          attributes: { title: `Invoice 2026-${i}` },
+          pages: [{ m: 1, filename: 'message.eml', size: 40_000, contentType: 'message/rfc822', sha256: '0'.repeat(64) }],
+        },
+      ],
+      damisBatchId: `FS-${i}`,
+      attempts: [],
+    },
+  };
+}
+
+/** Writes imports `from`..`to` - 1 into `domainDir`, several at a time. */
+async function writeImports(domainDir, from, to) {
+  const BATCH = 64;
+  for (let start = from; start < to; start += BATCH) {
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH, to - start) }, async (_, k) => {
+        const { date, folder, current } = importOf(start + k);
+        const dir = path.join(domainDir, date, folder);
+        await mkdir(path.join(dir, 'doc-1', 'pages'), { recursive: true });
+        await writeFile(path.join(dir, 'doc-1', 'pages', 'page-1.bin'), '');
+        await writeFile(path.join(dir, 'import.json'), JSON.stringify(current, null, 2));
+      }),
+    );
+  }
+}
+
+const POLL_MS = 20;
+const SCAN_PARALLEL = 64;
+/** a start that takes longer is reported as a failure, not waited for */
+const GIVE_UP_MS = 30 * 60_000;
+
+/** Ms from `t0` until `ask()` resolves to an answer `accept(status, body)` takes; rejects when `alive()` says the process ended. */
+async function until(t0, alive, ask, accept) {
+  for (;;) {
+    const answer = await ask().then(
+      async (response) => ({ status: response.status, body: await response.text() }),
+      () => undefined, // not listening yet
+    );
+    if (answer && accept(answer.status, answer.body)) return performance.now() - t0;
+    if (!alive()) throw new Error('the server ended while starting');
+    if (performance.now() - t0 > GIVE_UP_MS) throw new Error(`no answer within ${GIVE_UP_MS / 60_000} minutes`);
+    await sleep(POLL_MS);
+  }
+}
+
+function isHealth(body) {
+  try {
+    return typeof JSON.parse(body).status === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** Spawns `args` on a free port (TOA_PORT) and times its start; stops it (SIGTERM) afterwards. */
+async function timeStart(args, count, { full = true } = {}) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TOA_PORT: String(port) } });
+  let errors = '';
+  child.stderr.on('data', (chunk) => {
+    errors += chunk;
+  });
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  try {
+    const portMs = await until(
+      t0,
+      alive,
+      () => fetch(`${url}${paths.health()}?probe=live`),
+      () => true,
+    );
+    if (!full) return { portMs };
+    const healthMs = await until(
+      t0,
+      alive,
+      () => fetch(`${url}${paths.health()}`),
+      (_status, body) => isHealth(body),
+    );
+    const client = new ApiClient(url);
+    const [healthOkMs, listingMs] = await Promise.all([
+      until(
+        t0,
+        alive,
+        () => fetch(`${url}${paths.health()}`),
+        (status) => status === 200,
+      ),
+      until(
+        t0,
+        alive,
+        () => client.send(paths.imports(DOMAIN)),
+        (status, body) => {
+          if (status !== 200) return false;
+          const { total } = JSON.parse(body);
+          if (total !== count) throw new Error(`the server lists ${total} of ${count} imports`);
+          return true;
+        },
+      ),
+    ]);
+    return { portMs, healthMs, healthOkMs, listingMs };
+  } catch (error) {
+    throw new Error(`${args.join(' ')}: ${error.message}\n${errors}`);
+  } finally {
+    if (alive()) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  }
+}
+
+/** A Node HTTP server that answers everything with 204: how soon any process started this way can answer. */
+const BARE_SERVER = "require('node:http').createServer((q, s) => s.writeHead(204).end()).listen(Number(process.env.TOA_PORT), '127.0.0.1')";
+
+/** Every import folder's entries and its parsed import.json, `SCAN_PARALLEL` at a time: the least a start that reads every import costs. */
+async function bareScan(domainDir, count) {
+  const t0 = performance.now();
+  const folders = [];
+  for (const date of (await readdir(domainDir)).filter((name) => DATE_FOLDER_PATTERN.test(name))) {
+    for (const folder of await readdir(path.join(domainDir, date))) if (IMPORT_FOLDER_PATTERN.test(folder)) folders.push(path.join(domainDir, date, folder));
+  }
+  let next = 0;
+  let parsed = 0;
+  await Promise.all(
+    Array.from({ length: SCAN_PARALLEL }, async () => {
+      while (next < folders.length) {
+        const dir = folders[next++];
+        await readdir(dir);
+        if (JSON.parse(await readFile(path.join(dir, 'import.json'), 'utf8')).id) parsed += 1;
+      }
+    }),
+  );
+  if (parsed !== count) throw new Error(`the bare scan read ${parsed} of ${count} imports`);
+  return { listingMs: performance.now() - t0 };
+}
+
+/** Interleaved rounds of every subject's start on `site`; one row per subject into `rows`. */
+async function measureStarts(site, count, before, rows) {
+  const subjects = {
+    'toa-server': () => timeStart(serveArgs(site), count),
+    ...(before ? { 'toa-server before': () => timeStart(serveArgs(site, before), count) } : {}),
+    'bare Node server': () => timeStart(['-e', BARE_SERVER], count, { full: false }),
+    'bare pass over the files': () => bareScan(site.domainDir, count),
+  };
+  const rounds = scaledRounds(count >= 100_000 ? 3 : 5);
+  await bareScan(site.domainDir, count); // the page cache, as after the generation
+  const samples = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [name, measure] of Object.entries(subjects)) samples[name].push(await measure());
+  }
+  const medianOf = (name, key) => {
+    const values = samples[name].map((sample) => sample[key]).filter((value) => value !== undefined);
+    return values.length ? median(values) : undefined;
+  };
+  const scanMs = medianOf('bare pass over the files', 'listingMs');
+  const dateFolders = (await readdir(site.domainDir)).filter((name) => DATE_FOLDER_PATTERN.test(name)).length;
+  for (const name of Object.keys(subjects)) {
+    const [portMs, healthMs, healthOkMs, listingMs] = ['portMs', 'healthMs', 'healthOkMs', 'listingMs'].map((key) => medianOf(name, key));
+    const cell = (value) => (value === undefined ? '—' : fmt(value));
+    rows.push([
+      count.toLocaleString('en-US'),
+      dateFolders.toLocaleString('en-US'),
+      name,
+      rounds,
+      cell(portMs),
+      cell(healthMs),
+      cell(healthOkMs),
+      cell(listingMs),
+      listingMs === undefined ? '—' : ratio(listingMs, scanMs),
+      listingMs === undefined ? '—' : fmt((listingMs * 1000) / count, 0),
+    ]);
+  }
+}
+
+export async function startup(workDir) {
+  const counts = numbersFromEnv('TOA_BENCH_STARTUP', quick ? [2_000] : [10_000, 100_000]).sort((a, b) => a - b);
+  const storeDir = process.env.TOA_BENCH_STORE ?? path.join(os.tmpdir(), 'toa-bench-store');
+  const before = process.env.TOA_BENCH_BEFORE;
+  const rows = [];
+  for (const count of counts) {
+    // one kept store per size, retention off: the imports go back years
+    const site = await createSite(path.join(storeDir, `startup-${count}`), { overrides: { dataRetention: '0d' } });
+    await forEachStoreSize(workDir, [count], (_server) => measureStarts(site, count, before, rows), { grow: writeImports, site, start: false });
+  }
+  return {
+    title: 'Start-up on a restored store: time from spawn until the port, /api/health and the first listing answer',
+    columns: [
+      'imports',
+      'date folders',
+      'subject',
+      'rounds',
+      'port answers ms',
+      'health answers ms',
+      'health ok ms',
+      'first listing ms',
+      'first listing / bare pass',
+      'µs per import',
+    ],
+    rows,
+    notes: [
+      'medians of interleaved rounds; every time is from spawning the process (Node start included) until the answer, polled every 20 ms',
+      'port answers: any answer to GET /api/health?probe=live; health answers: a body in the health shape (`starting`, or a verdict); health ok: 200',
+      'bare pass over the files: in the bench process, readdir of each import folder and readFile + JSON.parse of its import.json, 64 at a time',
+    ],
+  };
+}
