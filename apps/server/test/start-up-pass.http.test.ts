@@ -54,7 +54,10 @@ async function whenRead(pipe: string): Promise<FileHandle> {
  * A second import of USER, beside `model`, whose import.json is a named
  * pipe: the pass's read of it waits until `release` writes the import in.
  */
-async function heldImport(dataRoot: string, model: Import): Promise<{ id: string; reading(): Promise<void>; release(): Promise<void> }> {
+async function heldImport(
+  dataRoot: string,
+  model: Import,
+): Promise<{ id: string; reading(): Promise<void>; release(): Promise<void>; settle(): Promise<void> }> {
   const [date] = model.id.split('_') as [string, string];
   const folder = '0001-0badcafe';
   const dir = path.join(dataRoot, 'acme', date, folder);
@@ -63,15 +66,21 @@ async function heldImport(dataRoot: string, model: Import): Promise<{ id: string
   await promisify(execFile)('mkfifo', [pipe]);
   const id = `${date}_${folder}`;
   let released: Promise<void> | undefined;
+  const text = JSON.stringify({ ...model, id });
   return {
     id,
     reading: async () => (await whenRead(pipe)).close(),
     release: () =>
       (released ??= (async () => {
         const handle = await whenRead(pipe);
-        await handle.writeFile(JSON.stringify({ ...model, id }));
+        await handle.writeFile(text);
         await handle.close();
       })()),
+    // a pipe reads empty once drained: later reads (a listing line, opening the import) need the file itself
+    settle: async () => {
+      await rm(pipe);
+      await writeFile(pipe, text);
+    },
   };
 }
 
@@ -121,6 +130,7 @@ describe('the start-up pass', () => {
       await held.release();
     }
     const sweep = await server.started;
+    await held.settle();
     states.push(healthSchema.parse(await (await fetch(`${server.url}${paths.health()}`)).json()).status);
     expect(states).toEqual(['starting', 'ok']);
     expect((await fetch(`${server.url}${paths.health()}?probe=ready`)).status).toBe(200);
@@ -167,11 +177,7 @@ describe('the start-up pass', () => {
     );
     expect(['completed', 'the server is shutting down']).toContain(outcome);
 
-    // the pipe reads empty from now on: a real import.json takes its place before the next start
-    const [date, folder] = held.id.split('_') as [string, string];
-    const pipe = path.join(dataRoot, 'acme', date, folder, 'import.json');
-    await rm(pipe);
-    await writeFile(pipe, JSON.stringify({ ...made, id: held.id }));
+    await held.settle();
     const next = await startTestServer({ dir });
     started.push(next);
     const listed = listImportsResponseSchema.parse(await (await next.as(USER)(paths.imports('acme'))).json());
