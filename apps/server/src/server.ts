@@ -77,7 +77,7 @@ export interface RunningServer {
  * with one line that names the setting and the reason.
  *
  * Resolves once the app answers, before the start-up pass over the data root
- * (ADR 0018): health says `starting` and each domain's imports answer 503
+ * (ADR 0019): health says `starting` and each domain's imports answer 503
  * `STARTING` until that domain's pass is done; `started` says when all are.
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {

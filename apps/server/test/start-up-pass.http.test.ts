@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { json, startTestServer, type TestServer } from './support/server.js';
 
 /**
- * The start-up pass (ADR 0018) runs after the server answers. It is held
+ * The start-up pass (ADR 0019) runs after the server answers. It is held
  * here without a timer: one import.json is a named pipe, and the pass's read
  * of it waits until the test writes the import into the pipe.
  */

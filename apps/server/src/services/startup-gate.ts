@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 export const STARTING_RETRY_AFTER_SECONDS = 1;
 
 /**
- * Which domains serve their imports yet (ADR 0018). The server answers as
+ * Which domains serve their imports yet (ADR 0019). The server answers as
  * soon as its port is bound, while the start-up pass — the recovery sweep
  * and the listing index, one pass over each domain's import folders — still
  * runs; a domain opens once its pass is done. Until then anything that reads
