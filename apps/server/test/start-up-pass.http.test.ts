@@ -66,13 +66,19 @@ async function heldImport(
   await promisify(execFile)('mkfifo', [pipe]);
   const id = `${date}_${folder}`;
   let released: Promise<void> | undefined;
+  // the writer stays open from the first sight of the reader: closing it would hand the reader an empty file
+  let writer: Promise<FileHandle> | undefined;
   const text = JSON.stringify({ ...model, id });
   return {
     id,
-    reading: async () => (await whenRead(pipe)).close(),
+    reading: async () => {
+      writer ??= whenRead(pipe);
+      await writer;
+    },
     release: () =>
       (released ??= (async () => {
-        const handle = await whenRead(pipe);
+        writer ??= whenRead(pipe);
+        const handle = await writer;
         await handle.writeFile(text);
         await handle.close();
       })()),
