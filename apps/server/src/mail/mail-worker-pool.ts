@@ -136,7 +136,7 @@ export class MailWorkerPool {
 
   /**
    * Starts summarizing a message while its body is still being written to
-   * `file` (ADR 0019), or answers undefined — the caller then `run`s a
+   * `file` (ADR 0020), or answers undefined — the caller then `run`s a
    * summary once the body is whole — unless the parse would take no turn
    * from anyone: a worker is idle, nobody waits in line, and fewer than
    * `max(1, workers − 1)` followed parses run, so another worker stays for

@@ -20,7 +20,7 @@ export function summarizeMessage(file: string, owner: string = NO_OWNER): Promis
 /**
  * Starts summarizing a message while its body is still being written to
  * `file` (which must exist), when a mail worker is free for it; undefined
- * otherwise (see MailWorkerPool.follow and ADR 0019).
+ * otherwise (see MailWorkerPool.follow and ADR 0020).
  */
 export function followMessage(file: string, owner: string = NO_OWNER): FollowedParse | undefined {
   return mailWorkers().follow(file, owner);

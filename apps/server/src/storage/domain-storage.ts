@@ -68,7 +68,7 @@ export type Guard = (current: Import) => void;
 /** The mail parsing storage asks for; `owner` is the owner key of the import the message belongs to (its line in the parse queue). */
 export interface MailTools {
   summarizeMessage(file: string, owner: string): Promise<MessageSummary>;
-  /** starts summarizing `file` while it is still being written, if a mail worker is free for it (ADR 0019); absent: messages are parsed once whole */
+  /** starts summarizing `file` while it is still being written, if a mail worker is free for it (ADR 0020); absent: messages are parsed once whole */
   followMessage?(file: string, owner: string): FollowedParse | undefined;
   extractParts(args: {
     source: string;
@@ -251,7 +251,7 @@ export class DomainStorage {
    * rejects with the file system's ENOENT.
    *
    * An e-mail message is parsed while it arrives when a mail worker is free
-   * for it (ADR 0019): the worker reads the temporary behind the writer, in
+   * for it (ADR 0020): the worker reads the temporary behind the writer, in
    * the parse line of `owner` (the uploader's owner key); `summarizeUpload`
    * then waits for that parse instead of starting one.
    */

@@ -3,7 +3,7 @@ import type { FollowedParse, MessageSummary } from '../mail/summarize-message.js
 
 /**
  * A pass-through stage in front of an upload's temporary that starts the
- * parse of the message as the first bytes go by (ADR 0019): by then the
+ * parse of the message as the first bytes go by (ADR 0020): by then the
  * temporary exists (`writeNewFileDurable` opens it before any byte flows),
  * so the worker can open it and read behind the writer. The bytes are not
  * touched or copied here; the worker reads them from the file.
