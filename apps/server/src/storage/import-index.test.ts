@@ -206,6 +206,46 @@ describe('ImportIndex', () => {
     expect(page.items.map((e) => e.source.subject)).toEqual(['edited']);
   });
 
+  it('keeps no line read from disk while a write or a removal of its import landed', async () => {
+    // a loader that answers when released, with what import.json held when it was asked
+    let hold = true;
+    const held: Array<() => void> = [];
+    const load = (id: string): Promise<Import | undefined> => {
+      const read = disk.get(id);
+      return hold ? new Promise((resolve) => held.push(() => resolve(read))) : Promise.resolve(read);
+    };
+    const release = (): void => {
+      hold = false;
+      for (const answer of held.splice(0)) answer();
+    };
+
+    // a write lands while the old content is being read: the next listing shows the write
+    const written = new ImportIndex(load);
+    const first = anImport('2026-11-20_0900-00000001', { source: { subject: 'before' } });
+    await written.ready(async function* () {
+      yield first;
+    });
+    const racing = listed(written);
+    write(written, { ...first, source: { subject: 'after' } });
+    release();
+    await racing;
+    expect((await listed(written)).map((e) => e.source.subject)).toEqual(['after']);
+
+    // an import removed while read, its slot taken by a new one: the new one's line stays its own
+    hold = true;
+    const reused = new ImportIndex(load);
+    const removed = anImport('2026-11-20_0900-00000002');
+    await reused.ready(async function* () {
+      yield removed;
+    });
+    const reading = listed(reused);
+    reused.forget(removed.id);
+    write(reused, anImport('2026-11-21_0900-00000003'));
+    release();
+    await reading;
+    expect((await listed(reused)).map((e) => e.id)).toEqual(['2026-11-21_0900-00000003']);
+  });
+
   it('agrees with a plain model of the imports through random writes, rewrites and removals', async () => {
     const random = seededRandom(12);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
