@@ -89,7 +89,9 @@ export function proxyTimeouts(limits: Pick<Limits, 'parseWaitSeconds' | 'parseTi
  * refusals (413, 408) come before nginx's; what nginx itself answers (a node
  * down, a timeout, a body far too large) is a JSON problem (RFC 9457), never
  * its HTML page. Paths are matched on nginx's decoded `$uri`, as the server's
- * gate decodes the domain segment.
+ * gate decodes the domain segment. `GET /metrics` answers 404 here: scrapers
+ * reach each node directly, and a node behind a front on another host sees
+ * every user as the front's address, which `metrics.allow` may admit.
  */
 export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: NginxSiteOptions): string {
   const tls = /\bssl\b/.test(options.listen);
@@ -140,6 +142,10 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     '',
     '  location / {',
     '    proxy_pass http://$toa_upstream;',
+    '  }',
+    // through the front a node sees nginx's address, which metrics.allow may well admit; and "any node" is no scrape target
+    '  location = /metrics {',
+    ...indent(problemAnswer(404, 'NOT_FOUND', 'metrics are not served through the cluster front: scrape each node at its own URL'), 4),
     '  }',
     '  location @toa_node_down {',
     ...indent(nodeDown(), 4),

@@ -63,7 +63,7 @@ describe('the nginx site of a cluster', () => {
   it("answers what nginx answers itself with JSON problems in the API's shape", () => {
     const site = nginxSite(config.cluster!, config.limits, { listen: '127.0.0.1:8080', serverName: '_', source: 'toa.json' });
     const bodies = [...site.matchAll(/return (\d{3}) '(.*)';/g)].map(([, status, body]) => ({ status: Number(status), body: body as string }));
-    expect(bodies.map((b) => b.status)).toEqual([502, 504, 413]);
+    expect(bodies.map((b) => b.status)).toEqual([404, 502, 504, 413]);
     for (const { status, body } of bodies) {
       const parsed = problemSchema.parse(JSON.parse(body.replaceAll('$toa_node', 'toa-2')));
       expect(parsed.status).toBe(status);
@@ -110,6 +110,38 @@ describe('the nginx site of a cluster', () => {
       expect(seen.every((request) => request.version === '1.1' && request.connection === undefined)).toBe(true);
       // at most one connection per upstream (two nodes here, both this server), not one per request
       expect(connections).toBeLessThanOrEqual(2);
+    } finally {
+      await nginx.stop();
+      await new Promise((resolve) => node.close(resolve));
+    }
+  });
+
+  it('never passes /metrics to a node: users behind the front must not reach what metrics.allow admits', async () => {
+    // a node on another host sees nginx's address for every user; the front answers /metrics itself
+    const seen: string[] = [];
+    const node = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.setHeader('Content-Type', 'text/plain');
+      res.end('toa_node_info{node="toa-1"} 1\n');
+    });
+    const nodePort = await freePort();
+    await new Promise<void>((resolve) => node.listen(nodePort, '127.0.0.1', resolve));
+    const port = await freePort();
+    const prefix = path.join(dir, 'nginx-metrics');
+    const site = path.join(dir, 'metrics.conf');
+    const cluster = { ...config.cluster!, nodes: config.cluster!.nodes.map((n) => ({ ...n, url: `http://127.0.0.1:${nodePort}` })) };
+    await writeFile(site, nginxSite(cluster, config.limits, { listen: `127.0.0.1:${port}`, serverName: '_', source: 'toa.json' }));
+    const nginx = await startNginx(prefix, await nginxMainConfig(prefix, site), port);
+    try {
+      for (const url of ['/metrics', '/metrics?x=1']) {
+        const answer = await fetch(`http://127.0.0.1:${port}${url}`);
+        expect(answer.status, url).toBe(404);
+        expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(problemSchema.parse(await answer.json()).code).toBe('NOT_FOUND');
+      }
+      // the rest still reaches the nodes
+      expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
+      expect(seen).toEqual(['/api/health']);
     } finally {
       await nginx.stop();
       await new Promise((resolve) => node.close(resolve));
