@@ -1,8 +1,9 @@
-import { link, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { link, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppError, errnoCode } from '../errors.js';
-import { tmpSiblingPath, writeFileDurable } from './atomic-fs.js';
+import { tmpSiblingPath, writeFileAtomic, writeFileDurable } from './atomic-fs.js';
 
 export interface LockOwner {
   pid: number;
@@ -40,36 +41,123 @@ export type LockAttempt =
   | { taken: true; release(): Promise<void>; staleOwner?: ProcessLock['staleOwner'] }
   | { taken: false; owner: LockOwner; otherHost: boolean };
 
+/** The steps of a takeover at which `LockSteps.step` is awaited. */
+export type LockStep = 'stale' | 'guarded';
+
 /**
- * One attempt at the lock in `file`, naming this process. The file is
- * created exclusively (`wx`), so of several processes (on one host or on
- * several sharing a file system) one takes it. A lock whose process is gone
- * (a crash, kill -9) is taken over at once; its holder is then
- * `staleOwner`. The liveness check only works on one host, which is why the
- * host is recorded: a lock of another host is never taken over (the caller
- * says so, naming it). Errors other than the lock being held are raised.
+ * A test seam: `step` is awaited when a lock has been judged stale (before
+ * anything is done about it) and when its takeover guard is held (before the
+ * lock is replaced), so a test can set the order in which racers act.
  */
-export async function tryProcessLock(file: string): Promise<LockAttempt> {
+export interface LockSteps {
+  step?(name: LockStep): Promise<void>;
+}
+
+/**
+ * One attempt at the lock in `file`, naming this process. The lock is a
+ * complete, flushed file hard-linked into place (`link` never replaces a
+ * file), so of several processes (on one host or on several sharing a file
+ * system) one takes it, and a lock never reads empty while its holder lives.
+ * A lock whose process is gone (a crash, kill -9) is taken over at once
+ * (see `takeOver`); its holder is then `staleOwner`. The liveness check only
+ * works on one host, which is why the host is recorded: a lock of another
+ * host is never taken over (the caller says so, naming it). A process found
+ * taking a stale lock over is the owner reported. Errors other than the lock
+ * being held are raised.
+ */
+export async function tryProcessLock(file: string, steps: LockSteps = {}): Promise<LockAttempt> {
   const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
-  let staleOwner: ProcessLock['staleOwner'];
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    try {
-      await writeFileDurable(file, `${JSON.stringify(me)}\n`);
-      const release = async (): Promise<void> => {
-        await rm(file, { force: true });
-      };
-      return staleOwner ? { taken: true, release, staleOwner } : { taken: true, release };
-    } catch (error) {
-      if (errnoCode(error) !== 'EEXIST') throw error;
-    }
+  const text = `${JSON.stringify(me)}\n`;
+  const release = async (): Promise<void> => {
+    await rm(file, { force: true });
+  };
+  // each turn ends with another process's move (a release, a takeover): no turn repeats unchanged
+  for (;;) {
+    if (await linkNew(file, text)) return { taken: true, release };
     const held = await readLock(file);
     if (held === undefined) continue; // released meanwhile
     const owner = parseOwner(held);
     if (owner && owner.host !== me.host) return { taken: false, owner, otherHost: true };
-    if (owner && isAlive(owner.pid) && !earlierLife(owner)) return { taken: false, owner, otherHost: false };
-    if (await setAside(file, held)) staleOwner = owner ?? { unreadable: true };
+    if (owner && isHeld(owner)) return { taken: false, owner, otherHost: false };
+    await steps.step?.('stale');
+    const takeover = await takeOver(file, held, text, steps);
+    if (takeover === 'taken') return { taken: true, release, staleOwner: owner ?? { unreadable: true } };
+    if (takeover !== 'changed') return { taken: false, owner: takeover, otherHost: false };
   }
-  throw new AppError('UNAVAILABLE', `could not take the lock ${file}`);
+}
+
+/** Whether the process named in a lock (or a takeover guard) on this host still holds it. */
+function isHeld(owner: LockOwner): boolean {
+  return isAlive(owner.pid) && !earlierLife(owner);
+}
+
+/**
+ * Creates `file` holding `text`, unless something is there: the text is
+ * written and flushed to a temporary sibling first, then hard-linked into
+ * place, so `file` is never seen empty or torn. Returns whether it was created.
+ */
+async function linkNew(file: string, text: string): Promise<boolean> {
+  const tmp = tmpSiblingPath(file);
+  await writeFileDurable(tmp, text);
+  try {
+    await link(tmp, file);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Replaces the stale lock `file` (whose text was `stale`) with `text`, under
+ * a takeover guard: `<file>.takeover-<hash of stale>`, created like a lock
+ * (`linkNew`) and naming this process. Only the guard's holder replaces the
+ * lock, only if it still reads `stale`, and atomically (rename), so the lock
+ * file exists throughout and a process arriving meanwhile finds it held.
+ * The guard's name comes from the stale text, so a guard that outlives its
+ * takeover can never admit a second one: the text it names is gone. A guard
+ * whose holder is gone (a crash mid-takeover) is passed by a guard named
+ * from it too, one level up; a live holder's guard on a lock still `stale`
+ * means it is taking the lock over: that holder is returned. Returns 'taken', 'changed' (the lock
+ * is no longer `stale`: look again), or the guard's live holder.
+ */
+async function takeOver(file: string, stale: string, text: string, steps: LockSteps): Promise<'taken' | 'changed' | LockOwner> {
+  const passed: string[] = [];
+  let key = stale;
+  for (;;) {
+    const guard = `${file}.takeover-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+    if (await linkNew(guard, text)) {
+      try {
+        await steps.step?.('guarded');
+        if ((await readFileIfAny(file)) !== stale) return 'changed';
+        await writeFileAtomic(file, text);
+        return 'taken';
+      } finally {
+        // the lock no longer reads `stale` (or this process gave up): no guard of it is needed
+        await Promise.all([guard, ...passed].map((name) => rm(name, { force: true })));
+      }
+    }
+    const guardText = await readFileIfAny(guard);
+    if (guardText === undefined) continue; // its takeover ended meanwhile
+    const guardOwner = parseOwner(guardText);
+    if (guardOwner && isHeld(guardOwner)) {
+      // a guard made after the takeover (by a racer as late as this one) takes nothing over: then the lock names the holder
+      return (await readFileIfAny(file)) === stale ? guardOwner : 'changed';
+    }
+    passed.push(guard);
+    key = `${key}\n${guardText}`;
+  }
+}
+
+async function readFileIfAny(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -94,13 +182,14 @@ export async function acquireProcessLock(file: string): Promise<ProcessLock> {
   );
 }
 
-/** How long a lock file may read empty or torn before it counts as a crash's (its holder writes it right after creating it). */
+/** How long a lock file may read empty or torn before it counts as a crash's (a holder of an earlier version wrote it right after creating it). */
 const TORN_GRACE_MS = 1000;
 
 /**
  * The text of the lock file, `undefined` when there is none. A holder
- * creates the file, then writes it: an empty or torn text is read again for
- * a moment before it is taken for what a crash while writing left.
+ * of this version links a complete file into place, but one of an earlier
+ * version created the file, then wrote it: an empty or torn text is read
+ * again for a moment before it is taken for what a crash while writing left.
  */
 async function readLock(file: string): Promise<string | undefined> {
   const deadline = Date.now() + TORN_GRACE_MS;
@@ -114,33 +203,6 @@ async function readLock(file: string): Promise<string | undefined> {
     }
     if (parseOwner(text) || Date.now() > deadline) return text;
     await delay(20);
-  }
-}
-
-/**
- * Removes a stale lock, and only it: the file is renamed aside first (one
- * rename wins), then compared with what was judged stale. When another
- * process took the stale lock over in between, what was moved is its fresh
- * lock: it is put back (a hard link, which never replaces a file) and the
- * caller tries again. Returns whether the stale lock was removed.
- */
-async function setAside(file: string, stale: string): Promise<boolean> {
-  const aside = tmpSiblingPath(file);
-  try {
-    await rename(file, aside);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
-  }
-  try {
-    if ((await readFile(aside, 'utf8')) === stale) return true;
-    await link(aside, file).catch((error: unknown) => {
-      // EEXIST: yet another process holds the lock now; its holder and the one moved aside both ran before either could see the other
-      if (errnoCode(error) !== 'EEXIST') throw error;
-    });
-    return false;
-  } finally {
-    await rm(aside, { force: true });
   }
 }
 
