@@ -27,7 +27,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // the client's address (rate limits, metrics allow-list) is the one these proxies forward
+  app.set('trust proxy', ['loopback', ...ctx.config.trustedProxies]);
   app.use(ctx.metrics.httpMiddleware());
 
   const refusals = new RefusalSampler(ctx.logger);

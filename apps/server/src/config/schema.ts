@@ -243,14 +243,14 @@ const jwtAuthSchema = z
 
 const authSchema = z.discriminatedUnion('mode', [devAuthSchema, jwtAuthSchema]);
 
+/** an IPv4/IPv6 address or CIDR range, as `BlockList` and Express's `trust proxy` take them */
+const addressRangeSchema = z.string().refine((entry) => parseAddressRange(entry) !== undefined, 'must be an IP address or a CIDR range such as "10.0.0.0/8"');
+
 /** Who may scrape `GET /metrics`; absent, it is not served. Both given: a scraper must pass both. */
 const metricsSchema = z
   .object({
     /** client addresses or CIDR ranges */
-    allow: z
-      .array(z.string().refine((entry) => parseAddressRange(entry) !== undefined, 'must be an IP address or a CIDR range such as "10.0.0.0/8"'))
-      .min(1)
-      .optional(),
+    allow: z.array(addressRangeSchema).min(1).optional(),
     /** name of the environment variable holding the bearer token scrapers send */
     tokenEnv: envNameSchema.optional(),
   })
@@ -275,6 +275,11 @@ export const configSchema = z
     auth: authSchema.default({ mode: 'dev', admins: [] }),
     limits: limitsSchema.default(limitsSchema.parse({})),
     metrics: metricsSchema.optional(),
+    /**
+     * reverse proxies on other hosts whose `X-Forwarded-For` names the client (addresses or
+     * CIDR ranges); loopback is always trusted. Express's `trust proxy`, docs/configuration.md
+     */
+    trustedProxies: z.array(addressRangeSchema).default([]),
     /** folder with the built task pane; served at /taskpane.html when it exists */
     taskpaneDir: z.string().optional(),
     domains: z.array(domainConfigSchema).min(1, 'configure at least one domain'),
