@@ -54,6 +54,8 @@ describe('SuggestionList', () => {
     const onApply = renderList();
     await screen.findByText('same conversation as an import of 3 Nov');
     expect(screen.getByText('1 of your last 2 messages from this sender')).toBeTruthy();
+    // The values as the form shows them: the department's option label, not its stored code.
+    expect(screen.getByRole('button', { name: 'Incoming invoice: Human resources, AB-1234' })).toBeTruthy();
     expect(api.suggestionRequests[0]).toMatchObject({
       conversationId: 'AAQkConversation-invoice-42',
       from: 'alice@supplier.example',

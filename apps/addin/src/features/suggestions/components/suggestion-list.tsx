@@ -6,6 +6,7 @@ import type { CurrentMessage } from '../../../lib/office/mailbox';
 import { useSuggestions } from '../api/use-suggestions';
 import { useConversationFiling } from '../hooks/use-conversation-filing';
 import { conversationSuggestion } from './apply-suggestion';
+import { describeSuggestion } from './suggestion-summary';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS },
@@ -41,7 +42,6 @@ export function SuggestionList({ domain, message, templates, chosen, onApply }: 
     }
   }, [preselect, onApply]);
 
-  const nameOf = (id: string) => templates.find((t) => t.id === id)?.name ?? id;
   return (
     <section className={styles.root} aria-labelledby="toa-suggestions-heading">
       <Subtitle2 as="h2" id="toa-suggestions-heading">
@@ -51,8 +51,10 @@ export function SuggestionList({ domain, message, templates, chosen, onApply }: 
       {list.map((s) => (
         <div key={`${s.domain}/${s.templateId}/${JSON.stringify(s.attributes)}`} className={styles.item}>
           <Button appearance="subtle" onClick={() => onApply(s)}>
-            {nameOf(s.templateId)}
-            {Object.values(s.attributes).length > 0 ? `: ${Object.values(s.attributes).join(', ')}` : ''}
+            {describeSuggestion(
+              s,
+              templates.find((t) => t.id === s.templateId),
+            )}
           </Button>
           <Caption1>{s.reasons[0]?.text}</Caption1>
         </div>
