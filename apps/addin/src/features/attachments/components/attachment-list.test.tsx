@@ -76,6 +76,23 @@ describe('AttachmentList', () => {
     expect(screen.queryByLabelText(/Template for logo.png/)).not.toBeInTheDocument();
   });
 
+  it('an attachment switched to another template still takes its title from the file name and the message document’s values', async () => {
+    const user = userEvent.setup();
+    renderWithProviders(<Harness messageDocument={{ templateId: 'invoice', values: { supplier: 'ACME Ltd' } }} />);
+    await user.click(screen.getByRole('switch', { name: /invoice.pdf/ }));
+    const picker = screen.getByLabelText(/Template for invoice.pdf/);
+    expect(picker).toHaveValue('invoice');
+    await user.selectOptions(picker, 'letter');
+    // docs/templates.md: the file name goes in the title attribute, over what the template pre-fills (the subject)
+    const title = screen.getByRole('textbox', { name: /Title/ });
+    expect(title).toHaveValue('invoice');
+    expect(title).toHaveAccessibleDescription('from the file name');
+    await user.selectOptions(picker, 'invoice');
+    const supplier = screen.getByRole('textbox', { name: /Supplier/ });
+    expect(supplier).toHaveValue('ACME Ltd');
+    expect(supplier).toHaveAccessibleDescription('from the message’s document');
+  });
+
   it('a newly extracted attachment inherits the message document’s values and says where each came from', async () => {
     const user = userEvent.setup();
     const messageDocument = { templateId: 'invoice', values: { supplier: 'ACME Ltd', amount: '99.5', department: 'HR', reference: '' } };

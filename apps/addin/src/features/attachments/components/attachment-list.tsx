@@ -78,14 +78,24 @@ export function AttachmentList(props: AttachmentListProps) {
         {attachments.map((attachment) => {
           const draft = attachmentDraftOf(drafts, attachment.id);
           const signature = isSignature(attachment);
+          // Under any template it gets, the attachment's document inherits the message document's values and a
+          // title from its file name.
+          const inherit = (template: Template) =>
+            inheritedValues(
+              template,
+              { template: templates.find((t) => t.id === messageDocument.templateId), values: messageDocument.values },
+              attachment.name,
+              limits,
+            );
           const toggle = (extract: boolean) => {
             const template = templates.find((t) => t.id === (draft.templateId ?? messageDocument.templateId));
-            // The first time an attachment is extracted it starts from the message's template, pre-filled and
-            // inheriting the message document's values and a title from its file name.
+            // The first time an attachment is extracted it starts from the message's template.
             if (!(extract && draft.templateId === undefined && template !== undefined)) return onChange(attachment.id, { ...draft, extract });
-            const messageTemplate = templates.find((t) => t.id === messageDocument.templateId);
-            const inherited = inheritedValues(template, { template: messageTemplate, values: messageDocument.values }, attachment.name, limits);
-            onChange(attachment.id, { extract, templateId: template.id, ...prefillForTemplate(template, facts, inherited, limits, lastValues?.[template.id]) });
+            onChange(attachment.id, {
+              extract,
+              templateId: template.id,
+              ...prefillForTemplate(template, facts, inherit(template), limits, lastValues?.[template.id]),
+            });
           };
           return (
             <li key={attachment.id} className={styles.item}>
@@ -131,6 +141,7 @@ export function AttachmentList(props: AttachmentListProps) {
                     showAllErrors={showAllErrors}
                     limits={limits}
                     lastValues={lastValues}
+                    inherit={inherit}
                   />
                 </div>
               )}
