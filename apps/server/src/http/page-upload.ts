@@ -89,7 +89,23 @@ export function createPageReceiver(limits: Limits) {
     });
     try {
       await new Promise<void>((resolve, reject) => {
-        middleware(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
+        // multer never calls back when the client goes away before busboy has a part to fail
+        // (the work would then wait forever, and shutdown with it): a closed, incomplete request ends it
+        const closedEarly = () => new AppError('VALIDATION_FAILED', 'the client closed the connection before the body was read');
+        // it may have gone already, while the route checked the import: nothing of the body can be read then
+        if (req.destroyed) {
+          reject(closedEarly());
+          return;
+        }
+        const gone = () => {
+          if (!req.complete) reject(closedEarly());
+        };
+        req.once('close', gone);
+        middleware(req, res, (error?: unknown) => {
+          req.off('close', gone);
+          if (error) reject(error);
+          else resolve();
+        });
       });
     } catch (error) {
       // multer reports a broken body as soon as busboy does, possibly while the sink is still
