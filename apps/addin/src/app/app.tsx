@@ -11,6 +11,7 @@ import { RecentImports } from '../features/history/components/recent-imports';
 import { EarlierImports } from '../features/import-flow/components/earlier-imports';
 import { ImportPanel } from '../features/import-flow/components/import-panel';
 import { MESSAGE_DOCUMENT, useImportFlow } from '../features/import-flow/hooks/use-import-flow';
+import { useLastValues } from '../features/templates/api/use-last-values';
 import { useTemplates } from '../features/templates/api/use-templates';
 import { useCurrentMessage } from '../hooks/use-current-message';
 import { useMessageDraft } from '../hooks/use-message-draft';
@@ -60,10 +61,11 @@ export function App() {
   const templates = useTemplates(draft.domain);
   const templateList = templates.data?.templates ?? [];
   const limits = templates.data?.limits;
-  const lastValues = templates.data?.lastValues;
   const facts = useMemo(() => factsOf(message), [message]);
   const flow = useImportFlow({ domain: draft.domain, messageKey, message, draft, templates: templateList, limits });
   const [historyKey, setHistoryKey] = useState(0);
+  // what was just filed (one message, or a bulk filing once closed) is the next message's default
+  const lastValues = useLastValues(draft.domain, `${historyKey} ${bulk.job ? 'bulk' : ''}`);
 
   // A finished import shows up in the history and in the earlier-imports notice.
   const finished = flow.state.phase === 'submitted' || flow.state.phase === 'failed';
