@@ -9,6 +9,7 @@ import { AuditLog } from '../dist/logging/audit-log.js';
 import { runRetention } from '../dist/services/retention.js';
 import { addressOf, mailDomainOf, subjectWords } from '../dist/storage/message-keys.js';
 import { mix32 } from '../dist/storage/slot-table.js';
+import { submittedImport } from './lib/stored-import.mjs';
 import { BENCH_USER, DOMAIN } from './lib/toa-site.mjs';
 import { messageOf } from './scale-store.mjs';
 
@@ -119,20 +120,13 @@ async function plantExpiredDay(domainDir, date, count) {
       .toString(16)
       .padStart(8, '0')}`;
     const iso = `${date}T08:${minute}:00.000Z`;
-    const current = {
-      schemaVersion: 2,
-      id: `${date}_${folder}`,
-      domain: DOMAIN,
-      status: 'SUBMITTED',
-      createdAt: iso,
-      updatedAt: iso,
-      userId: BENCH_USER,
-      userName: BENCH_USER,
-      userEmail: BENCH_USER,
+    const current = submittedImport({
+      iso,
+      folder,
+      user: BENCH_USER,
       source: { internetMessageId: `<old-${i}@bench.example>`, subject: `Old ${i}` },
       documents: [{ n: 1, templateId: 'contract', attributes: { title: `Old ${i}` }, pages: [] }],
-      attempts: [],
-    };
+    });
     await mkdir(path.join(domainDir, date, folder), { recursive: true });
     await writeFile(path.join(domainDir, date, folder, 'import.json'), JSON.stringify(current));
   }

@@ -1,7 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { mix32 } from '../dist/storage/slot-table.js';
-import { BENCH_USER, DOMAIN } from './lib/toa-site.mjs';
+import { submittedImport, writeImports } from './lib/stored-import.mjs';
+import { BENCH_USER } from './lib/toa-site.mjs';
 
 /**
  * A large store as a restore would leave it: one `import.json` per import
@@ -57,16 +56,10 @@ function importOf(i) {
   return {
     date,
     folder,
-    current: {
-      schemaVersion: 2,
-      id: `${date}_${folder}`,
-      domain: DOMAIN,
-      status: 'SUBMITTED',
-      createdAt: iso,
-      updatedAt: iso,
-      userId: user,
-      userName: user,
-      userEmail: user,
+    current: submittedImport({
+      iso,
+      folder,
+      user,
       source: { ...source, receivedAt: iso },
       documents: [
         {
@@ -76,23 +69,10 @@ function importOf(i) {
           pages: [{ m: 1, filename: 'message.eml', size: 40_000 + (i % 5000), contentType: 'message/rfc822', sha256: mix32(i).toString(16).padStart(64, '0') }],
         },
       ],
-      damisBatchId: `FS-${mix32(i).toString(16)}`,
-      attempts: [],
-    },
+      batchId: `FS-${mix32(i).toString(16)}`,
+    }),
   };
 }
 
-/** Writes imports `from`..`to` - 1 into `domainDir`, several files at a time. */
-export async function writeScaleImports(domainDir, from, to) {
-  const BATCH = 64;
-  for (let start = from; start < to; start += BATCH) {
-    await Promise.all(
-      Array.from({ length: Math.min(BATCH, to - start) }, async (_, k) => {
-        const { date, folder, current } = importOf(start + k);
-        const dir = path.join(domainDir, date, folder);
-        await mkdir(dir, { recursive: true });
-        await writeFile(path.join(dir, 'import.json'), JSON.stringify(current));
-      }),
-    );
-  }
-}
+/** Writes imports `from`..`to` - 1 of the scale store into `domainDir`. */
+export const writeScaleImports = (domainDir, from, to) => writeImports(domainDir, from, to, importOf);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import { freePort } from '@toa/fixtures/ports';
 import { IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
 import { fmt, median, quick, ratio, scaledRounds } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
+import { submittedImport, writeImports } from './lib/stored-import.mjs';
 import { ApiClient, BENCH_USER, createSite, DOMAIN, serveArgs } from './lib/toa-site.mjs';
 import { forEachStoreSize } from './listing.mjs';
 
@@ -49,16 +50,11 @@ function importOf(i) {
   return {
     date,
     folder,
-    current: {
-      schemaVersion: 2,
-      id: `${date}_${folder}`,
-      domain: DOMAIN,
-      status: 'SUBMITTED',
-      createdAt: iso,
-      updatedAt: iso,
-      userId: BENCH_USER,
+    current: submittedImport({
+      iso,
+      folder,
+      user: BENCH_USER,
       userName: 'Bench User',
-      userEmail: BENCH_USER,
       source: {
         internetMessageId: `<bench-${i}@mail.supplier.example>`,
         subject: `Invoice 2026-${i} for October`,
@@ -73,27 +69,13 @@ function importOf(i) {
           pages: [{ m: 1, filename: 'message.eml', size: 40_000, contentType: 'message/rfc822', sha256: '0'.repeat(64) }],
         },
       ],
-      damisBatchId: `FS-${i}`,
-      attempts: [],
-    },
+      batchId: `FS-${i}`,
+    }),
   };
 }
 
-/** Writes imports `from`..`to` - 1 into `domainDir`, several at a time. */
-async function writeImports(domainDir, from, to) {
-  const BATCH = 64;
-  for (let start = from; start < to; start += BATCH) {
-    await Promise.all(
-      Array.from({ length: Math.min(BATCH, to - start) }, async (_, k) => {
-        const { date, folder, current } = importOf(start + k);
-        const dir = path.join(domainDir, date, folder);
-        await mkdir(path.join(dir, 'doc-1', 'pages'), { recursive: true });
-        await writeFile(path.join(dir, 'doc-1', 'pages', 'page-1.bin'), '');
-        await writeFile(path.join(dir, 'import.json'), JSON.stringify(current, null, 2));
-      }),
-    );
-  }
-}
+/** Writes imports `from`..`to` - 1 into `domainDir`, each with its (empty) page, as the server writes them. */
+const writeStartupImports = (domainDir, from, to) => writeImports(domainDir, from, to, importOf, { withPage: true, space: 2 });
 
 const POLL_MS = 20;
 const SCAN_PARALLEL = 64;
@@ -249,7 +231,7 @@ export async function startup(workDir) {
   for (const count of counts) {
     // one kept store per size, retention off: the imports go back years
     const site = await createSite(path.join(storeDir, `startup-${count}`), { overrides: { dataRetention: '0d' } });
-    await forEachStoreSize(workDir, [count], (_server) => measureStarts(site, count, before, rows), { grow: writeImports, site, start: false });
+    await forEachStoreSize(workDir, [count], (_server) => measureStarts(site, count, before, rows), { grow: writeStartupImports, site, start: false });
   }
   return {
     title: 'Start-up on a restored store: time from spawn until the port, /api/health and the first listing answer',

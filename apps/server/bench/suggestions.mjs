@@ -4,6 +4,7 @@ import path from 'node:path';
 import { paths } from '@toa/api/routes';
 import { fmt, median, timed } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
+import { submittedImport } from './lib/stored-import.mjs';
 import { ApiClient, BENCH_USER, createSite, DOMAIN, startToaServer } from './lib/toa-site.mjs';
 import { generateMailbox } from './mailbox/generate.mjs';
 
@@ -29,20 +30,14 @@ async function writeMailbox(domainDir, count) {
     const { matter, attachments: _names, ...source } = message;
     // the sample catalogue's contract template: its title comes from the subject, the rest from the matter
     const attributes = { title: message.subject, contractNumber: `C-2026/${String(1000 + Number(matter.key.replace(/\D/g, '') % 9000))}` };
-    const current = {
-      schemaVersion: 2,
-      id: `${date}_${folder}`,
-      domain: DOMAIN,
-      status: 'SUBMITTED',
-      createdAt: iso,
-      updatedAt: iso,
-      userId: BENCH_USER,
+    const current = submittedImport({
+      iso,
+      folder,
+      user: BENCH_USER,
       userName: 'Bench User',
-      userEmail: BENCH_USER,
       source,
       documents: [{ n: 1, templateId: 'contract', attributes, pages: [] }],
-      attempts: [],
-    };
+    });
     await writeFile(path.join(dir, 'import.json'), JSON.stringify(current));
   }
   return messages;
