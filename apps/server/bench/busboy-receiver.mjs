@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
+import { serveBaseline } from './lib/baseline-server.mjs';
 
 /**
  * The baseline of the large-upload bench, run as its own process:
@@ -38,12 +38,4 @@ function store(req) {
   });
 }
 
-const server = createServer((req, res) => {
-  store(req).then(
-    () => res.writeHead(201).end('{}'),
-    (error) => res.writeHead(500).end(JSON.stringify({ error: String(error) })),
-  );
-});
-
-server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}`));
-process.on('SIGTERM', () => server.close());
+serveBaseline(store);

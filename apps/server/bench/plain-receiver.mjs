@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { serveBaseline } from './lib/baseline-server.mjs';
 
 /**
  * A bare HTTP receiver, run as its own process, that stores each request
@@ -37,12 +37,4 @@ async function store(req) {
   await folder.close();
 }
 
-const server = createServer((req, res) => {
-  store(req).then(
-    () => res.writeHead(201).end('{}'),
-    (error) => res.writeHead(500).end(JSON.stringify({ error: String(error) })),
-  );
-});
-
-server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}`));
-process.on('SIGTERM', () => server.close());
+serveBaseline(store);
