@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { API_PREFIX, ROUTES } from '@toa/api/routes';
 import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { pinoHttp } from 'pino-http';
 import { createAuthMiddleware } from './auth/create-auth-middleware.js';
 import { AppError } from './errors.js';
 import type { AppContext } from './http/context.js';
@@ -17,11 +15,9 @@ import { metricsRoute } from './http/routes/metrics-route.js';
 import { paneRoutes } from './http/routes/pane-routes.js';
 import { systemRoutes } from './http/routes/system-routes.js';
 import { apiSecurityHeaders, taskpaneSecurityHeaders } from './http/security-headers.js';
-import { capForLog } from './logging/log-caps.js';
+import { accessLog } from './logging/access-log.js';
 import { RefusalSampler } from './logging/refusal-sampler.js';
 import { METRICS_PATH } from './metrics/route-label.js';
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** Builds the Express app from its dependencies; never listens (tests start it on port 0). */
 export function createApp(ctx: AppContext): Express {
@@ -32,27 +28,7 @@ export function createApp(ctx: AppContext): Express {
   app.use(ctx.metrics.httpMiddleware());
 
   const refusals = new RefusalSampler(ctx.logger);
-  app.use(
-    pinoHttp({
-      logger: ctx.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => {
-        if (error || res.statusCode >= 500) return 'error';
-        // a refusal the error handler left out of the log (a flood from one address) is left out here too
-        if ((res as { locals?: { quietLog?: boolean } }).locals?.quietLog) return 'silent';
-        return res.statusCode >= 400 ? 'warn' : 'info';
-      },
-      serializers: {
-        req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: capForLog(String(req.url)) }),
-        res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(accessLog(app, ctx.logger));
   // dev identity trusts whoever reaches the port: not a page whose DNS was rebound to loopback
   if (ctx.config.auth.mode === 'dev') app.use(loopbackHostsOnly());
 

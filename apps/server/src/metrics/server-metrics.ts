@@ -13,6 +13,11 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 /** Seconds; an http archive may take up to its `timeoutMs` (default 60 s) per attempt. */
 const ARCHIVE_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+interface RequestSeries {
+  duration: { observe(seconds: number): void };
+  requests: { inc(): void };
+}
+
 /** What the metrics read at each scrape, known once the server is built. */
 export interface MetricsSources {
   health(): Promise<Health>;
@@ -58,6 +63,7 @@ export class ServerMetrics {
     buckets: HTTP_BUCKETS,
     registers: [this.registry],
   });
+  readonly #requestSeries = new Map<string, RequestSeries>();
   readonly #uploaded = new Counter({
     name: 'toa_upload_bytes_total',
     help: 'Bytes of pages stored by uploads',
@@ -125,14 +131,27 @@ export class ServerMetrics {
       // read now: routers rewrite req.url while they handle the request
       const route = routeLabel(req.path);
       const method = methodLabel(req.method);
-      const end = this.#duration.startTimer();
+      const started = performance.now();
       res.once('close', () => {
-        const labels = { method, route, status: res.headersSent ? String(res.statusCode) : 'aborted' };
-        end(labels);
-        this.#requests.inc(labels);
+        const status = res.headersSent ? String(res.statusCode) : 'aborted';
+        const series = this.#series(method, route, status);
+        series.duration.observe((performance.now() - started) / 1000);
+        series.requests.inc();
       });
       next();
     };
+  }
+
+  /** The two request series of one label set, looked up once: the label sets are few (methods × route patterns × statuses). */
+  #series(method: string, route: string, status: string): RequestSeries {
+    const key = `${method} ${route} ${status}`;
+    let series = this.#requestSeries.get(key);
+    if (!series) {
+      const labels = { method, route, status };
+      series = { duration: this.#duration.labels(labels), requests: this.#requests.labels(labels) };
+      this.#requestSeries.set(key, series);
+    }
+    return series;
   }
 
   /** After a page is stored: its size in bytes. */
