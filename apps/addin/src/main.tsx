@@ -2,8 +2,11 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/app';
 import { OutsideOffice } from './app/outside-office';
-import { AppProvider, ThemeProvider } from './app/provider';
+import { AppProvider, officeApiClient, ThemeProvider } from './app/provider';
+import { startingDomain } from './hooks/use-message-draft';
+import { messageKeyOf, readCurrentMessage } from './lib/office/mailbox';
 import { waitForOffice } from './lib/office/ready';
+import { preloadingClient } from './lib/preload';
 
 const root = createRoot(document.getElementById('root') as HTMLElement);
 
@@ -14,7 +17,8 @@ void waitForOffice().then((startup) => {
   root.render(
     <StrictMode>
       {startup.kind === 'outlook' ? (
-        <AppProvider>
+        // the form's first reads start now, while React renders the shell, not after it
+        <AppProvider client={preloadingClient(officeApiClient(), startingDomain(messageKeyOf(readCurrentMessage())))}>
           <App />
         </AppProvider>
       ) : (

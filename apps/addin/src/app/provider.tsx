@@ -1,5 +1,5 @@
 import { FluentProvider, webDarkTheme, webLightTheme } from '@fluentui/react-components';
-import { type ReactNode, useMemo } from 'react';
+import type { ReactNode } from 'react';
 import { type ApiClient, createApiClient } from '../lib/api-client';
 import { ApiClientProvider } from '../lib/api-client-context';
 import { userProfile } from '../lib/office/mailbox';
@@ -7,30 +7,29 @@ import { officeThemeName } from '../lib/office/theme';
 
 export interface AppProviderProps {
   children: ReactNode;
-  /** tests inject a fake; the pane talks to /api on its own origin */
-  client?: ApiClient;
+  /** the pane's `officeApiClient()`; tests inject a fake */
+  client: ApiClient;
 }
 
 export function AppProvider({ children, client }: AppProviderProps) {
-  const apiClient = useMemo(
-    () =>
-      client ??
-      createApiClient({
-        identity: () => {
-          const profile = userProfile();
-          return { email: profile.emailAddress, name: profile.displayName };
-        },
-        // jwt mode: asked only when the server challenges for a bearer token (never in dev mode), so the
-        // sign-in code is loaded then, not with the pane
-        accessToken: async () => (await signIn()).getAccessToken(),
-      }),
-    [client],
-  );
   return (
     <ThemeProvider>
-      <ApiClientProvider client={apiClient}>{children}</ApiClientProvider>
+      <ApiClientProvider client={client}>{children}</ApiClientProvider>
     </ThemeProvider>
   );
+}
+
+/** The pane's API client: `/api` on the pane's own origin, as the Office user (call once Office is ready). */
+export function officeApiClient(): ApiClient {
+  return createApiClient({
+    identity: () => {
+      const profile = userProfile();
+      return { email: profile.emailAddress, name: profile.displayName };
+    },
+    // jwt mode: asked only when the server challenges for a bearer token (never in dev mode), so the
+    // sign-in code is loaded then, not with the pane
+    accessToken: async () => (await signIn()).getAccessToken(),
+  });
 }
 
 /** The Office sign-in module, loaded on first use; a failed load is said in the user's words. */

@@ -5,14 +5,20 @@ const LAST_DOMAIN_KEY = 'toa.lastDomain';
 
 function initialDraft(messageKey: string | undefined): MessageDraft {
   const stored = messageKey ? loadDraft(messageKey) : undefined;
-  if (stored) return stored;
-  let domain: string | undefined;
+  return stored ?? { ...emptyDraft(), domain: lastDomain() };
+}
+
+/** The domain the form of `messageKey` opens on: its draft's, else the user's last one; the pane reads its templates first. */
+export function startingDomain(messageKey: string | undefined): string | undefined {
+  return initialDraft(messageKey).domain;
+}
+
+function lastDomain(): string | undefined {
   try {
-    domain = localStorage.getItem(LAST_DOMAIN_KEY) ?? undefined;
+    return localStorage.getItem(LAST_DOMAIN_KEY) ?? undefined;
   } catch {
-    domain = undefined;
+    return undefined;
   }
-  return { ...emptyDraft(), domain };
 }
 
 /**

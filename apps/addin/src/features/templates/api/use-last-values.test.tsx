@@ -7,9 +7,10 @@ import { useLastValues } from './use-last-values';
 
 function render(api: FakeApiClient) {
   const wrapper = ({ children }: { children: ReactNode }) => <ApiClientProvider client={api}>{children}</ApiClientProvider>;
-  return renderHook(({ domain, refreshKey }: { domain: string | undefined; refreshKey: number }) => useLastValues(domain, refreshKey), {
+  const initialProps: { domain: string | undefined; refreshKey: number } = { domain: 'acme', refreshKey: 0 };
+  return renderHook(({ domain, refreshKey }) => useLastValues(domain, refreshKey), {
     wrapper,
-    initialProps: { domain: 'acme', refreshKey: 0 },
+    initialProps,
   });
 }
 
