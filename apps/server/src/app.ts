@@ -1,12 +1,13 @@
 import { API_PREFIX, ROUTES } from '@toa/api/routes';
 import express, { type Express } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { createAuthMiddleware } from './auth/create-auth-middleware.js';
 import { AppError } from './errors.js';
 import type { AppContext } from './http/context.js';
 import { domainGate } from './http/domain-gate.js';
 import { deferredJson } from './http/json-body.js';
 import { loopbackHostsOnly } from './http/loopback-host.js';
+import { rateLimit } from './http/rate-limit.js';
 import { createErrorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
 import { healthRoute } from './http/routes/health-route.js';
@@ -44,12 +45,9 @@ export function createApp(ctx: AppContext): Express {
       windowMs: 60_000,
       limit: ctx.config.limits.refusedPerMinute,
       identifier: 'refused-per-address',
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      skipSuccessfulRequests: true,
-      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-      handler: (_req, _res, next) =>
-        next(new AppError('RATE_LIMITED', `more than ${ctx.config.limits.refusedPerMinute} refused sign-ins from your address in a minute; wait a moment`)),
+      key: (req) => ipKeyGenerator(req.ip ?? ''),
+      counts: (res) => res.statusCode === 401,
+      refusal: `more than ${ctx.config.limits.refusedPerMinute} refused sign-ins from your address in a minute; wait a moment`,
     }),
   );
   api.use(authenticate);
@@ -57,10 +55,8 @@ export function createApp(ctx: AppContext): Express {
     rateLimit({
       windowMs: 60_000,
       limit: ctx.config.limits.requestsPerMinute,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      keyGenerator: (req) => req.identity?.userId ?? 'anonymous',
-      handler: (_req, _res, next) => next(new AppError('RATE_LIMITED', `more than ${ctx.config.limits.requestsPerMinute} requests in a minute; wait a moment`)),
+      key: (req) => req.identity?.userId ?? 'anonymous',
+      refusal: `more than ${ctx.config.limits.requestsPerMinute} requests in a minute; wait a moment`,
     }),
   );
   // a cluster node: another node's domain is 421, a draining domain read-only (docs/scaling.md)

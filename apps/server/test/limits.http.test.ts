@@ -23,6 +23,24 @@ describe('limits', () => {
     expect((await server.as('bob@acme.example')(paths.domains())).status).toBe(200);
   });
 
+  it('sends the draft-8 rate-limit headers of docs/api.md, and Retry-After once refused', async () => {
+    const server = await startTestServer({ overrides: { limits: { requestsPerMinute: 6 } } });
+    started.push(server);
+    const alice = server.as('alice@acme.example');
+    const answers: Response[] = [];
+    for (let i = 0; i < 7; i += 1) answers.push(await alice(paths.me()));
+    const [first, seventh] = [answers[0], answers[6]];
+    // the user's policy, and the per-address policy of refused sign-ins (none refused here)
+    expect(first?.headers.get('ratelimit-policy')).toBe(
+      '"refused-per-address"; q=300; w=60; pk=:MTJjYTE3YjQ5YWYy:, "6-in-1min"; q=6; w=60; pk=:YjI5NDMzNTEzZGI4:',
+    );
+    expect(first?.headers.get('ratelimit')).toMatch(/^"refused-per-address"; r=299; t=(60|59), "6-in-1min"; r=5; t=(60|59)$/);
+    expect(first?.headers.get('retry-after')).toBeNull();
+    expect(seventh?.status).toBe(429);
+    expect(seventh?.headers.get('ratelimit')).toMatch(/, "6-in-1min"; r=0; t=(60|59)$/);
+    expect(seventh?.headers.get('retry-after')).toMatch(/^(60|59)$/);
+  });
+
   it('refuses a page past pagesPerDocument with 422 and keeps nothing', async () => {
     const server = await startTestServer({ overrides: { limits: { pagesPerDocument: 2 } } });
     started.push(server);

@@ -20,6 +20,11 @@ declare global {
 export function deferredJson(options: Parameters<typeof express.json>[0]): RequestHandler {
   const parse = express.json(options);
   return (req, res, next) => {
+    // no body (a GET): what the parser would conclude too, without its checks on every read request
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+      next();
+      return;
+    }
     parse(req, res, (error?: unknown) => {
       if (error !== undefined) {
         req.bodyError = error;
