@@ -6,6 +6,7 @@ import { AppError } from './errors.js';
 import type { AppContext } from './http/context.js';
 import { domainGate } from './http/domain-gate.js';
 import { deferredJson } from './http/json-body.js';
+import { inOrder } from './http/in-order.js';
 import { loopbackHostsOnly } from './http/loopback-host.js';
 import { rateLimit } from './http/rate-limit.js';
 import { createErrorHandler } from './http/problem.js';
@@ -26,38 +27,38 @@ export function createApp(ctx: AppContext): Express {
   app.disable('x-powered-by');
   // the client's address (rate limits, metrics allow-list) is the one these proxies forward
   app.set('trust proxy', ['loopback', ...ctx.config.trustedProxies]);
-  app.use(ctx.metrics.httpMiddleware());
-
   const refusals = new RefusalSampler(ctx.logger);
-  app.use(accessLog(app, ctx.logger));
-  // dev identity trusts whoever reaches the port: not a page whose DNS was rebound to loopback
-  if (ctx.config.auth.mode === 'dev') app.use(loopbackHostsOnly());
+  // every request: counted and timed by route, one log line, and (dev identity) addressed to a loopback name —
+  // dev identity trusts whoever reaches the port, not a page whose DNS was rebound to loopback
+  app.use(inOrder(ctx.metrics.httpMiddleware(), accessLog(app, ctx.logger), ...(ctx.config.auth.mode === 'dev' ? [loopbackHostsOnly()] : [])));
+
+  const apiHeaders = apiSecurityHeaders(ctx.config);
+  const authenticate = createAuthMiddleware(ctx.config);
+  // what load balancers ask every few seconds, before the API's router: no body to read, no identity required
+  app.get(`${API_PREFIX}${ROUTES.health}`, apiHeaders, healthRoute(ctx, authenticate));
 
   const api = express.Router();
-  api.use(apiSecurityHeaders(ctx.config));
-  api.use(deferredJson({ limit: '1mb' }));
-  const authenticate = createAuthMiddleware(ctx.config);
-  api.get(ROUTES.health, healthRoute(ctx, authenticate));
-  // before authentication, by client address (behind the documented proxy, the forwarded one):
-  // only refused sign-ins count, so colleagues behind one address are not throttled by each other
+  api.use(inOrder(apiHeaders, deferredJson({ limit: '1mb' })));
   api.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: ctx.config.limits.refusedPerMinute,
-      identifier: 'refused-per-address',
-      key: (req) => ipKeyGenerator(req.ip ?? ''),
-      counts: (res) => res.statusCode === 401,
-      refusal: `more than ${ctx.config.limits.refusedPerMinute} refused sign-ins from your address in a minute; wait a moment`,
-    }),
-  );
-  api.use(authenticate);
-  api.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: ctx.config.limits.requestsPerMinute,
-      key: (req) => req.identity?.userId ?? 'anonymous',
-      refusal: `more than ${ctx.config.limits.requestsPerMinute} requests in a minute; wait a moment`,
-    }),
+    inOrder(
+      // before authentication, by client address (behind the documented proxy, the forwarded one):
+      // only refused sign-ins count, so colleagues behind one address are not throttled by each other
+      rateLimit({
+        windowMs: 60_000,
+        limit: ctx.config.limits.refusedPerMinute,
+        identifier: 'refused-per-address',
+        key: (req) => ipKeyGenerator(req.ip ?? ''),
+        counts: (res) => res.statusCode === 401,
+        refusal: `more than ${ctx.config.limits.refusedPerMinute} refused sign-ins from your address in a minute; wait a moment`,
+      }),
+      authenticate,
+      rateLimit({
+        windowMs: 60_000,
+        limit: ctx.config.limits.requestsPerMinute,
+        key: (req) => req.identity?.userId ?? 'anonymous',
+        refusal: `more than ${ctx.config.limits.requestsPerMinute} requests in a minute; wait a moment`,
+      }),
+    ),
   );
   // a cluster node: another node's domain is 421, a draining domain read-only (docs/scaling.md)
   if (ctx.clusterMap && ctx.drains) api.use(domainGate(ctx.clusterMap, ctx.drains));

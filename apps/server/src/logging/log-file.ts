@@ -1,4 +1,4 @@
-import { write } from 'node:fs';
+import { write, writeSync } from 'node:fs';
 import { fileProblem } from '../errors.js';
 
 /** Lines waiting for the file beyond this many bytes are dropped (and counted) rather than held in memory. */
@@ -22,6 +22,13 @@ export interface LogFileState {
  * EDQUOT, EIO) is dropped and counted, the next line tries again, and once
  * the file takes lines again the count of what was lost is written first.
  * Nothing here ever blocks or throws.
+ *
+ * Lines are gathered for the rest of the event loop's turn (and while a
+ * write is under way) and written together: one `write(2)` in the thread pool
+ * for all the requests answered in that turn rather than one per line. What
+ * is still waiting when the process exits — `process.exit`, the end of a
+ * graceful shutdown, an uncaught exception — is written synchronously in one
+ * attempt (`flushSync`, run from the process's `exit` event).
  */
 export class LogFile {
   readonly #fd: number;
@@ -29,6 +36,8 @@ export class LogFile {
   #pending: string[] = [];
   #pendingBytes = 0;
   #writing = false;
+  /** a write of the lines gathered so far is due at the end of this turn of the event loop */
+  #due = false;
   #dropped = 0;
   /** dropped since the last line the file took: reported in the file when it recovers */
   #unreported = 0;
@@ -40,6 +49,8 @@ export class LogFile {
   constructor(fd: number, onFirstFailure: (detail: string) => void) {
     this.#fd = fd;
     this.#onFirstFailure = onFirstFailure;
+    for (const ref of flushedAtExit) if (ref.deref() === undefined) flushedAtExit.delete(ref);
+    flushedAtExit.add(new WeakRef(this));
   }
 
   state(): LogFileState {
@@ -55,7 +66,13 @@ export class LogFile {
     }
     this.#pending.push(line);
     this.#pendingBytes += bytes;
-    this.#next();
+    if (!this.#due && !this.#writing) {
+      this.#due = true;
+      setImmediate(() => {
+        this.#due = false;
+        this.#next();
+      });
+    }
     return true;
   }
 
@@ -65,8 +82,22 @@ export class LogFile {
     else this.#drained.push(callback);
   }
 
-  /** Called by pino at exit: nothing synchronous can be done safely, so what is pending is dropped. */
-  flushSync(): void {}
+  /**
+   * Writes what is waiting now, synchronously, in one attempt (at exit: see
+   * the class). A line written asynchronously and not yet done may follow
+   * these in the file. A failure drops and counts them, never retried: a
+   * retry loop is what hangs sonic-boom on a full disk.
+   */
+  flushSync(): void {
+    if (this.#pending.length === 0) return;
+    const lines = this.#pending.splice(0);
+    this.#pendingBytes = 0;
+    try {
+      writeSync(this.#fd, Buffer.from(lines.join('')));
+    } catch {
+      this.#drop(lines.length);
+    }
+  }
 
   #next(): void {
     if (this.#writing) return;
@@ -117,3 +148,9 @@ export class LogFile {
     this.#unreported += lines;
   }
 }
+
+/** Every log file of the process, written out at exit (a WeakRef each: a file nobody logs to any more may go). */
+const flushedAtExit = new Set<WeakRef<LogFile>>();
+process.on('exit', () => {
+  for (const ref of flushedAtExit) ref.deref()?.flushSync();
+});
