@@ -170,8 +170,7 @@ export class DomainStorage {
     const now = this.clock.now();
     const dateFolder = this.time.dateFolder(now);
     const dateDir = this.layout.dateDir(this.domain, dateFolder);
-    // a new date folder must be durable in the domain folder before an import inside it is acknowledged
-    if (await mkdir(dateDir, { recursive: true })) await fsyncDir(this.dir);
+    let dateFolderChecked = false;
     for (let attempt = 0; attempt < 16; attempt += 1) {
       const importFolder = newImportFolderName(this.time.hourMinute(now));
       const id = joinImportId(dateFolder, importFolder);
@@ -180,7 +179,12 @@ export class DomainStorage {
         await mkdir(paths.dir);
       } catch (error) {
         if (errnoCode(error) === 'EEXIST') continue;
-        throw error;
+        // the day's first import (or its folder was removed): the date folder is made first
+        if (errnoCode(error) !== 'ENOENT' || dateFolderChecked) throw error;
+        dateFolderChecked = true;
+        // a new date folder must be durable in the domain folder before an import inside it is acknowledged
+        if (await mkdir(dateDir, { recursive: true })) await fsyncDir(this.dir);
+        continue;
       }
       const at = this.time.iso(now);
       const created: Import = {
@@ -197,7 +201,8 @@ export class DomainStorage {
       };
       let stored: Import;
       try {
-        await mkdir(paths.pagesDir(1), { recursive: true });
+        await mkdir(paths.docDir(1));
+        await mkdir(paths.pagesDir(1));
         await fsyncDir(paths.docDir(1));
         crashPoint('create.before-import-json');
         stored = await this.files.write(paths.importFile, created, (value) => this.index.record(value));

@@ -1,0 +1,43 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditLog } from './audit-log.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toa-audit-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+describe('AuditLog', () => {
+  it('keeps every line of a burst, in the order appended, each caller told once its line is in the file', async () => {
+    const audit = new AuditLog(path.join(dir, 'logs'));
+    const appended = Array.from({ length: 40 }, (_, i) => audit.append({ domain: 'acme', action: 'page.added', importId: `import-${i}` }));
+    await Promise.all(appended);
+    const lines = (await readFile(audit.file('acme'), 'utf8')).trim().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { importId: string }).importId)).toEqual(Array.from({ length: 40 }, (_, i) => `import-${i}`));
+    expect(await audit.query('acme', { limit: 5, importId: 'import-39' })).toMatchObject([{ action: 'page.added', importId: 'import-39' }]);
+  });
+
+  it('creates the file anew when it was removed by hand between appends', async () => {
+    const audit = new AuditLog(path.join(dir, 'logs'));
+    await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });
+    await rm(audit.file('acme'));
+    await audit.append({ domain: 'acme', action: 'import.deleted', importId: 'a' });
+    expect((await readFile(audit.file('acme'), 'utf8')).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('rejects the appends it could not write, and writes the next ones', async () => {
+    const audit = new AuditLog(path.join(dir, 'logs'));
+    await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });
+    // a folder where the file should be: appending fails (EISDIR)
+    await rm(audit.file('acme'));
+    await mkdir(audit.file('acme'));
+    const refused = [audit.append({ domain: 'acme', action: 'x' }), audit.append({ domain: 'acme', action: 'y' })];
+    for (const append of refused) await expect(append).rejects.toThrow();
+    await rm(audit.file('acme'), { recursive: true });
+    await audit.append({ domain: 'acme', action: 'z' });
+    expect((await readFile(audit.file('acme'), 'utf8')).trim()).toContain('"action":"z"');
+  });
+});
