@@ -1,6 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join, normalize, relative } from 'node:path';
 import { API_PREFIX } from '@toa/api/routes';
 import { loadConfig } from '@toa/server/dist/config/load-config.js';
 import react from '@vitejs/plugin-react';
@@ -34,6 +34,56 @@ function localOfficeJs(): Plugin {
   };
 }
 
+const CHUNK_URL = '?chunk-url';
+const CHUNK_URL_ID = '\0toa-chunk-url:';
+/** what the built code holds until the chunk's file name is known */
+const CHUNK_URL_MARK = /(["'`])toa-chunk-url\[(.+?)\]\1/g;
+
+/**
+ * `import url from './module?chunk-url'`: the URL of the chunk that
+ * `import('./module')` loads, so that a load that failed can be retried at
+ * another URL — a browser keeps a failed module load for good (HTML's module
+ * map), and `import()` of the same URL fails again without asking the server
+ * (src/features/bulk-filing/lazy-bulk-filing.tsx). The dev server serves the
+ * module itself at its path.
+ */
+function chunkUrls(): Plugin {
+  let root = '';
+  let serving = false;
+  return {
+    name: 'toa-chunk-url',
+    // before Vite's own resolver, which would drop the query and import the module itself
+    enforce: 'pre',
+    configResolved(config) {
+      root = config.root;
+      serving = config.command === 'serve';
+    },
+    async resolveId(source, importer) {
+      if (!source.endsWith(CHUNK_URL)) return null;
+      const resolved = await this.resolve(source.slice(0, -CHUNK_URL.length), importer);
+      return resolved ? CHUNK_URL_ID + resolved.id : null;
+    },
+    load(id) {
+      if (!id.startsWith(CHUNK_URL_ID)) return null;
+      const module = id.slice(CHUNK_URL_ID.length);
+      if (serving) return `export default ${JSON.stringify(`/${relative(root, module).replaceAll('\\', '/')}`)};`;
+      return `export default ${JSON.stringify(`toa-chunk-url[${module}]`)};`;
+    },
+    generateBundle(_options, bundle) {
+      const chunks = Object.values(bundle).filter((file) => file.type === 'chunk');
+      const fileOf = new Map(chunks.flatMap((chunk) => (chunk.facadeModuleId ? [[chunk.facadeModuleId, chunk.fileName]] : [])));
+      for (const chunk of chunks) {
+        chunk.code = chunk.code.replace(CHUNK_URL_MARK, (_mark, _quote, module: string) => {
+          const target = fileOf.get(module);
+          if (!target) this.error(`${module}?chunk-url: no chunk of its own (is it loaded with import()?)`);
+          const url = relative(dirname(chunk.fileName), target).replaceAll('\\', '/');
+          return `new URL(${JSON.stringify(`./${url}`)}, import.meta.url).href`;
+        });
+      }
+    },
+  };
+}
+
 /** The repository root: `npm start` and `turbo dev` both run the server from here. */
 const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -60,7 +110,7 @@ const NODE_TESTS = ['src/features/import-flow/flow/**/*.test.ts', 'src/features/
 
 // A function config: only the dev server proxies /api (a build runs as production and needs no server configuration).
 export default defineConfig(({ command }) => ({
-  plugins: [react(), localOfficeJs()],
+  plugins: [react(), localOfficeJs(), chunkUrls()],
   // Relative asset URLs: the server serves dist at its root, a proxy may mount it elsewhere.
   base: './',
   build: {

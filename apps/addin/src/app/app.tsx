@@ -3,9 +3,8 @@ import type { MessageFacts } from '@toa/api/prefill';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { DocumentForm } from '../components/document-form';
 import { AttachmentList } from '../features/attachments/components/attachment-list';
-import { BulkForm } from '../features/bulk-filing/components/bulk-form';
-import { BulkQueueView } from '../features/bulk-filing/components/bulk-queue-view';
-import { useBulkFiling } from '../features/bulk-filing/hooks/use-bulk-filing';
+import { LazyBulkFiling } from '../features/bulk-filing/lazy-bulk-filing';
+import { hasStoredBulkJob } from '../features/bulk-filing/stored-job';
 import { DomainPicker } from '../features/domains/components/domain-picker';
 import { RecentImports } from '../features/history/components/recent-imports';
 import { EarlierImports } from '../features/import-flow/components/earlier-imports';
@@ -55,7 +54,9 @@ export function App() {
   const styles = useStyles();
   const message = useCurrentMessage();
   const selection = useSelectedMessages();
-  const bulk = useBulkFiling();
+  // the bulk filing's code is loaded once it is first needed, and then kept
+  const [bulkShown, setBulkShown] = useState(hasStoredBulkJob);
+  if (!bulkShown && selection.messages.length > 1) setBulkShown(true);
   const messageKey = messageKeyOf(message);
   const { draft, update } = useMessageDraft(messageKey);
   const templates = useTemplates(draft.domain);
@@ -65,7 +66,7 @@ export function App() {
   const flow = useImportFlow({ domain: draft.domain, messageKey, message, draft, templates: templateList, limits });
   const [historyKey, setHistoryKey] = useState(0);
   // what was just filed (one message, or a bulk filing once closed) is the next message's default
-  const lastValues = useLastValues(draft.domain, `${historyKey} ${bulk.job ? 'bulk' : ''}`);
+  const lastValues = useLastValues(draft.domain, historyKey);
 
   // A finished import shows up in the history and in the earlier-imports notice.
   const finished = flow.state.phase === 'submitted' || flow.state.phase === 'failed';
@@ -98,52 +99,6 @@ export function App() {
     </>
   );
 
-  if (bulk.job) {
-    return (
-      <main className={styles.root}>
-        <BulkQueueView job={bulk.job} live={bulk.live} error={bulk.error} onRetry={(itemId) => void bulk.retry(itemId)} onClose={bulk.close} />
-      </main>
-    );
-  }
-
-  if (selection.messages.length > 1) {
-    return (
-      <main className={styles.root}>
-        {selection.unsupported ? (
-          <MessageBar intent="warning">
-            <MessageBarBody>{selection.unsupported}</MessageBarBody>
-          </MessageBar>
-        ) : (
-          <>
-            <DomainPicker value={draft.domain} onChange={setDomain} />
-            {templatesNotice}
-            {templates.status === 'ready' && draft.domain && (
-              <BulkForm
-                key={`${draft.domain}\n${selection.messages.map((m) => m.itemId).join('\n')}`}
-                domain={draft.domain}
-                templates={templateList}
-                limits={limits}
-                lastValues={lastValues}
-                selection={selection.messages}
-                onStart={(job) => void bulk.start(job)}
-              />
-            )}
-          </>
-        )}
-      </main>
-    );
-  }
-
-  if (!message) {
-    return (
-      <main className={styles.root}>
-        <MessageBar intent="info">
-          <MessageBarBody>Select a message to file it into the archive.</MessageBarBody>
-        </MessageBar>
-      </main>
-    );
-  }
-
   const blockedReason = !canReadEml()
     ? 'This version of Outlook cannot hand the whole message to add-ins (Mailbox 1.14 is needed). Use new Outlook, Outlook on the web or an updated classic Outlook.'
     : !draft.domain
@@ -152,8 +107,12 @@ export function App() {
         ? 'The templates of this domain are not loaded.'
         : undefined;
 
-  return (
-    <main className={styles.root}>
+  const single = !message ? (
+    <MessageBar intent="info">
+      <MessageBarBody>Select a message to file it into the archive.</MessageBarBody>
+    </MessageBar>
+  ) : (
+    <>
       <header className={styles.section}>
         <Text weight="semibold" className={styles.subject}>
           {message.subject || '(no subject)'}
@@ -222,6 +181,28 @@ export function App() {
         </Subtitle2>
         <RecentImports domain={draft.domain} refreshKey={historyKey} />
       </section>
+    </>
+  );
+
+  return (
+    <main className={styles.root}>
+      {bulkShown ? (
+        <LazyBulkFiling
+          selection={selection}
+          header={
+            <>
+              <DomainPicker value={draft.domain} onChange={setDomain} />
+              {templatesNotice}
+            </>
+          }
+          form={templates.status === 'ready' && draft.domain ? { domain: draft.domain, templates: templateList, limits, lastValues } : undefined}
+          onClosed={() => setHistoryKey((k) => k + 1)}
+        >
+          {single}
+        </LazyBulkFiling>
+      ) : (
+        single
+      )}
     </main>
   );
 }

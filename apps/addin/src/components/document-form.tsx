@@ -5,7 +5,7 @@ import type { AttributeLimits, Template } from '@toa/api/templates';
 import { isMissing } from '@toa/api/attributes';
 import { type FieldMessages, prefillForTemplate } from '../lib/attribute-values';
 import type { DocumentDraft } from '../lib/drafts';
-import { type InheritedValues, ORIGIN_HINT } from '../lib/inherited-values';
+import { type InheritedValues, originHints } from '../lib/inherited-values';
 import { AttributeForm } from './attribute-form';
 import { TemplatePicker } from './template-picker';
 
@@ -75,7 +75,7 @@ export function DocumentForm({
             const { [id]: _edited, ...origins } = draft.origins ?? {};
             onChange({ ...draft, values: { ...draft.values, [id]: value }, origins });
           }}
-          hints={originHints(draft)}
+          hints={originHints(draft.origins)}
           serverErrors={serverErrors}
           showAllErrors={showAllErrors}
           limits={limits}
@@ -98,10 +98,4 @@ function withInherited(draft: DocumentDraft, inherited: InheritedValues | undefi
     else delete origins[id];
   }
   return { values, origins };
-}
-
-function originHints(draft: DocumentDraft): Record<string, string> {
-  const hints: Record<string, string> = {};
-  for (const [id, origin] of Object.entries(draft.origins ?? {})) hints[id] = ORIGIN_HINT[origin];
-  return hints;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INVOICE, LETTER } from '../test/fixtures';
-import { lastUsedDefaults, prefillForTemplate, toAttributes, toAttributeValue, validateDocument, valuesForTemplate } from './attribute-values';
+import { lastUsedDefaults, prefillForTemplate, toAttributes, toAttributeValue, validateDocument } from './attribute-values';
 
 const attribute = (id: string) => {
   const found = INVOICE.attributes.find((a) => a.id === id);
@@ -46,13 +46,13 @@ describe('attribute values in the form', () => {
     });
     expect(prefillForTemplate(LETTER, facts, { values: { title: 'Typed' } }, { attributeLength: 10 })).toEqual({ values: { title: 'Typed' }, origins: {} });
     // a field the user blanked gets the pre-filled value back
-    expect(valuesForTemplate(LETTER, facts, { title: '  ' })).toEqual({ title: 'A subject longer than ten' });
+    expect(prefillForTemplate(LETTER, facts, { values: { title: '  ' } }).values).toEqual({ title: 'A subject longer than ten' });
   });
 
   it('offers the last filed values where nothing is pre-filled: over the catalogue default, under the message, under what was typed', () => {
     const remembered = { supplier: 'Old supplier', amount: 12, department: 'HR', confidential: true, reference: 'AB-1234', caseNumber: 'x/1' };
     const facts = { fromName: 'ACME Ltd', receivedAt: '2026-11-30T10:00:00Z' };
-    expect(valuesForTemplate(INVOICE, facts, { reference: 'CD-5678' }, undefined, remembered)).toEqual({
+    expect(prefillForTemplate(INVOICE, facts, { values: { reference: 'CD-5678' } }, undefined, remembered).values).toEqual({
       supplier: 'ACME Ltd', // pre-filled from the message
       invoiceDate: '2026-11-30',
       amount: '12',
@@ -61,7 +61,7 @@ describe('attribute values in the form', () => {
       reference: 'CD-5678', // typed
     });
     // without a sender the remembered supplier fills the field
-    expect(valuesForTemplate(INVOICE, {}, {}, undefined, remembered)).toMatchObject({ supplier: 'Old supplier' });
+    expect(prefillForTemplate(INVOICE, {}, { values: {} }, undefined, remembered).values).toMatchObject({ supplier: 'Old supplier' });
   });
 
   it('says where each filled-in value came from: the message, as last filed, or kept with the origin it had; typed values and defaults have none', () => {

@@ -112,17 +112,6 @@ export function prefillForTemplate(
   return { values, origins };
 }
 
-/** The values of `prefillForTemplate`, for a form that says nothing of their origins. */
-export function valuesForTemplate(
-  template: Template,
-  facts: MessageFacts,
-  previous: FieldValues,
-  limits?: AttributeLimits,
-  remembered?: Attributes,
-): FieldValues {
-  return prefillForTemplate(template, facts, { values: previous }, limits, remembered).values;
-}
-
 function withoutDefaults(template: Template): Template {
   return { ...template, attributes: template.attributes.map(({ default: _default, ...attribute }) => attribute) };
 }

@@ -23,6 +23,13 @@ export const ORIGIN_HINT: Record<ValueOrigin, string> = {
   suggestion: 'from the suggestion',
 };
 
+/** The notes under the fields of a form: attribute id → where its value came from ("as last filed"). */
+export function originHints(origins: ValueOrigins | undefined): Record<string, string> {
+  const hints: Record<string, string> = {};
+  for (const [id, origin] of Object.entries(origins ?? {})) hints[id] = ORIGIN_HINT[origin];
+  return hints;
+}
+
 /**
  * Whether an attribute holds a document's title: a text attribute whose id
  * or label is "title" (any case). The catalogue has no title role of its

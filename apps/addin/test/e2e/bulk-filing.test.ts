@@ -7,8 +7,9 @@ import { runImport } from '../../src/features/import-flow/flow/run-import';
 import { clientFor, draftFor, heldCorpusMessage } from '../../src/test/import-flow-server';
 import { MemoryStorage } from '../../src/test/memory-storage';
 import { chromiumForFile } from './support/chromium';
-import { type CorpusMessage, corpusMessage, pdfMessage } from './support/corpus-message';
+import { appleMailMessage, type CorpusMessage, pdfMessage, plainMessage } from './support/corpus-message';
 import { officeState, openPane } from './support/pane';
+import { descriptionsOf, messageForm } from './support/pane-form';
 import { type ScriptedArchive, startScriptedArchive } from './support/scripted-archive';
 import { DOMAIN, type StoredImport, startToaServer, type ToaServer } from './support/toa-server';
 
@@ -25,24 +26,8 @@ afterEach(async () => {
 
 /** Three real messages of the corpus, as Outlook lists them in one folder; A and C are of one conversation. */
 const filedBefore = pdfMessage({ itemId: 'AAMkItem-A', conversationId: 'AAQkConversation-invoices' });
-const appleMail = corpusMessage('reported/08-apple-mail-inline-pdf.eml', {
-  itemId: 'AAMkItem-B',
-  internetMessageId: '<a4d9c31519ab.hunt@example.com>',
-  subject: 'Apple Mail inline PDFs',
-  from: { displayName: 'Example Sender', emailAddress: 'sender@example.com' },
-  dateTimeCreated: '2025-11-04T09:15:00.000Z',
-  conversationId: 'AAQkConversation-apple',
-  attachments: [],
-});
-const plain = corpusMessage('mikel-mail/plain_emails/basic_email.eml', {
-  itemId: 'AAMkItem-C',
-  internetMessageId: '<6B7EC235-5B17-4CA8-B2B8-39290DEB43A3@test.lindsaar.net>',
-  subject: 'Testing 123',
-  from: { displayName: 'Mikel Lindsaar', emailAddress: 'test@lindsaar.net' },
-  dateTimeCreated: '2008-11-22T04:04:59.000Z',
-  conversationId: 'AAQkConversation-invoices',
-  attachments: [],
-});
+const appleMail = appleMailMessage({ conversationId: 'AAQkConversation-apple' });
+const plain = plainMessage({ conversationId: 'AAQkConversation-invoices' });
 const selected = [filedBefore, appleMail, plain];
 
 /** Files a message through the real flow, as the single pane did on an earlier day. */
@@ -85,20 +70,45 @@ describe('filing several selected messages', () => {
     await page.getByLabel('Archive domain').selectOption(DOMAIN);
     await page.getByLabel('Template for all messages').selectOption({ label: 'Incoming invoice' });
     const shared = page.getByRole('region', { name: 'Values for all messages' });
+    // the user filed an invoice for Finance before: the shared department starts there, and says so, as the single form does
+    expect(await shared.getByLabel('Department').inputValue()).toBe('FIN');
+    expect(await descriptionsOf(shared.getByLabel('Department'))).toContain('as last filed');
     await shared.getByLabel('Amount').fill('99.90');
     await shared.getByLabel('Department').selectOption({ label: 'Finance' });
 
     // each message brings its own sender and date; one is changed by hand
     const apple = row(page, 'Selected messages', appleMail);
     expect(await apple.getByLabel('Supplier').inputValue()).toBe('Example Sender');
+    expect(await descriptionsOf(apple.getByLabel('Supplier'))).toContain('from the message');
     expect(await apple.getByLabel('Invoice date').inputValue()).toBe('2025-11-04');
     await apple.getByLabel('Supplier').fill('Apple Supplier a.s.');
+    expect(await descriptionsOf(apple.getByLabel('Supplier'))).not.toContain('from the message');
     expect(await row(page, 'Selected messages', plain).getByLabel('Invoice date').inputValue()).toBe('2008-11-22');
     await row(page, 'Selected messages', filedBefore)
       .getByText(/^Already filed on .+, batch ARCH-1: it will be skipped\.$/)
       .waitFor();
+    // the server has a suggestion for the message filed before (its sender's earlier filing), but it will be skipped:
+    // once every request of the form has been answered, it is offered nothing to fill in
+    const forFiledBefore = await clientFor(server.url).suggestions(DOMAIN, {
+      internetMessageId: filedBefore.outlook.internetMessageId,
+      conversationId: filedBefore.outlook.conversationId,
+      from: filedBefore.outlook.from.emailAddress,
+      to: [],
+      cc: [],
+      subject: filedBefore.outlook.subject,
+      attachments: [],
+    });
+    expect(forFiledBefore.suggestions.length).toBeGreaterThan(0);
+    await page.waitForLoadState('networkidle');
+    await expect(
+      row(page, 'Selected messages', filedBefore)
+        .getByRole('button', { name: /^Use the suggestion/ })
+        .count(),
+    ).resolves.toBe(0);
+    await expect(row(page, 'Selected messages', filedBefore).getByLabel('Supplier').count()).resolves.toBe(0);
 
-    await page.getByRole('button', { name: 'File 3 messages' }).click();
+    // two of the three will be filed
+    await page.getByRole('button', { name: 'File 2 messages' }).click();
     await page.getByText('3 of 3 done').waitFor();
     await row(page, 'Messages being filed', filedBefore)
       .getByText(/^Skipped: this message was filed on .+, batch ARCH-1\.$/)
@@ -180,5 +190,45 @@ describe('filing several selected messages', () => {
       expect(mine[0]?.record.documents[0]?.templateId).toBe('invoice');
     }
     expect(imports).toHaveLength(3);
+  });
+
+  it('loads its code only once several messages are selected; a failed load offers Retry, which loads it, and the single form keeps what was typed', async () => {
+    server = await startToaServer();
+    const page = await openPane(browser(), server.url, {
+      message: null,
+      messages: selected.map((m) => m.outlook),
+      selected: [appleMail.outlook.itemId],
+      mailboxVersion: '1.15',
+    });
+    // the bulk filing's chunk: its first request fails as on a dropped connection, later ones go through
+    const chunkRequests: string[] = [];
+    await page.route(/\/assets\/bulk-filing-[^/?]*\.js(\?.*)?$/, (route) => {
+      chunkRequests.push(route.request().url());
+      return chunkRequests.length === 1 ? route.abort('connectionreset') : route.continue();
+    });
+
+    // one message: the pane for it, without the bulk filing's code
+    await page.getByLabel('Archive domain').selectOption(DOMAIN);
+    await messageForm(page).getByLabel('Template for the message').selectOption({ label: 'Incoming invoice' });
+    await messageForm(page).getByLabel('Amount').fill('12.50');
+    await messageForm(page).getByLabel('Supplier').fill('Typed by hand s.r.o.');
+    expect(chunkRequests).toEqual([]);
+
+    await page.evaluate(
+      (ids) => window.__TOA_SELECT_MESSAGES__?.(ids),
+      selected.map((m) => m.outlook.itemId),
+    );
+    await page.getByText('TOA could not load the filing of several messages. Check your network connection, then try again.').waitFor();
+    expect(chunkRequests).toHaveLength(1);
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.getByRole('heading', { name: '3 messages selected' }).waitFor();
+    expect(chunkRequests).toHaveLength(2);
+    await page.getByLabel('Template for all messages').selectOption({ label: 'Incoming invoice' });
+
+    // back to the one message: what was typed is there
+    await page.evaluate((ids) => window.__TOA_SELECT_MESSAGES__?.(ids), [appleMail.outlook.itemId]);
+    const form = messageForm(page);
+    expect(await form.getByLabel('Amount').inputValue()).toBe('12.50');
+    expect(await form.getByLabel('Supplier').inputValue()).toBe('Typed by hand s.r.o.');
   });
 });

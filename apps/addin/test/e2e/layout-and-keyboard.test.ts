@@ -2,15 +2,15 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chromiumForFile } from './support/chromium';
-import { PDF, pdfMessage } from './support/corpus-message';
+import { appleMailMessage, type CorpusMessage, PDF, pdfMessage, plainMessage } from './support/corpus-message';
 import { DARK_BACKGROUND, openPane } from './support/pane';
 import { attachmentItem, extractAsScan, fillInvoice, importButton, messageForm, submittedBatchId } from './support/pane-form';
-import { startToaServer, type ToaServer } from './support/toa-server';
+import { DOMAIN, startToaServer, type ToaServer } from './support/toa-server';
 
 /**
  * Two promises of the pane: it is usable in the narrowest task pane Outlook
  * gives (320 px), in either theme, and the whole import can be done with the
- * keyboard alone.
+ * keyboard alone — for one message, and for several selected together.
  */
 
 const message = pdfMessage();
@@ -80,16 +80,109 @@ describe('the task pane at 320 px', () => {
     }
 
     // And nothing else the user can operate sticks out either.
-    const operable = page.locator('main').locator('input, select, textarea, button, [role="switch"], [role="listitem"], li');
-    expect(await operable.count()).toBeGreaterThanOrEqual(controls.length);
-    for (const control of await operable.all()) {
-      if (!(await control.isVisible())) continue;
-      const extent = await horizontalExtent(control);
-      expect(extent, `${await roleAndName(control)} lies within ${NARROW.width} px`).toEqual({
+    expect(await expectAllWithinNarrow(page)).toBeGreaterThanOrEqual(controls.length);
+    await page.context().close();
+  });
+});
+
+/** Two messages selected together (item multi-select): the bulk form's shared and per-message fields. */
+const selectedTogether: CorpusMessage[] = [appleMailMessage(), plainMessage()];
+/** The invoice template's fields the messages share; Supplier and Invoice date each message fills from itself. */
+const SHARED_FIELDS = ['Amount', 'Department', 'Confidential', 'Reference'];
+
+function paneWithTwoSelected(running: ToaServer, viewport?: { width: number; height: number }) {
+  return openPane(
+    browser(),
+    running.url,
+    { message: null, messages: selectedTogether.map((m) => m.outlook), selected: selectedTogether.map((m) => m.outlook.itemId), mailboxVersion: '1.15' },
+    viewport ? { viewport } : {},
+  );
+}
+
+function selectedRow(page: Page, message: CorpusMessage): Locator {
+  return page.getByRole('list', { name: 'Selected messages' }).getByRole('listitem', { name: message.outlook.subject, exact: true });
+}
+
+describe('the bulk form at 320 px and with the keyboard alone', () => {
+  it('nothing scrolls sideways and every control lies within the width, in the form and in the queue', async () => {
+    server = await startToaServer();
+    const page = await paneWithTwoSelected(server, NARROW);
+    await page.getByRole('heading', { name: '2 messages selected' }).waitFor();
+    await page.getByLabel('Template for all messages').selectOption({ label: 'Incoming invoice' });
+    const shared = page.getByRole('region', { name: 'Values for all messages' });
+    await shared.getByLabel('Amount').fill('1250.50');
+    await shared.getByLabel('Department').selectOption({ label: 'Finance' });
+
+    const controls: [string, Locator][] = [
+      ['domain picker', page.getByLabel('Archive domain')],
+      ['template picker', page.getByLabel('Template for all messages')],
+      ...SHARED_FIELDS.map((label): [string, Locator] => [`shared ${label}`, shared.getByLabel(label)]),
+      ...selectedTogether.flatMap((m): [string, Locator][] => [
+        [`${m.outlook.subject}: Supplier`, selectedRow(page, m).getByLabel('Supplier')],
+        [`${m.outlook.subject}: Invoice date`, selectedRow(page, m).getByLabel('Invoice date')],
+      ]),
+      ['File button', page.getByRole('button', { name: 'File 2 messages' })],
+    ];
+    for (const [name, control] of controls) {
+      expect(await control.isVisible(), `${name} is visible`).toBe(true);
+      expect(await horizontalExtent(control), `${name} lies within ${NARROW.width} px`).toEqual({
         inside: true,
         left: expect.any(Number),
         right: expect.any(Number),
       });
+    }
+    expect(await expectAllWithinNarrow(page)).toBeGreaterThanOrEqual(controls.length);
+
+    await page.getByRole('button', { name: 'File 2 messages' }).click();
+    await page.getByText('2 of 2 done').waitFor();
+    expect(await expectAllWithinNarrow(page)).toBeGreaterThanOrEqual(1);
+    await page.context().close();
+  });
+
+  it("fills in the shared and each message's own values and files both without a click", async () => {
+    server = await startToaServer();
+    const page = await paneWithTwoSelected(server);
+    const template = page.getByLabel('Template for all messages');
+    // Waiting for the form to be there is not acting on it.
+    await template.waitFor();
+
+    await tabTo(page, page.getByLabel('Archive domain'));
+    expect(await page.getByLabel('Archive domain').inputValue()).toBe(DOMAIN);
+    await tabTo(page, template);
+    await arrowTo(page, template, 'Incoming invoice');
+    const shared = page.getByRole('region', { name: 'Values for all messages' });
+    await tabTo(page, shared.getByLabel('Amount'));
+    await page.keyboard.type('80');
+    await tabTo(page, shared.getByLabel('Department'));
+    await arrowTo(page, shared.getByLabel('Department'), 'Human resources');
+    await tabTo(page, shared.getByLabel('Reference'));
+    await page.keyboard.type('HR-0042');
+
+    // each message's own supplier, pre-filled from its sender: one corrected
+    const [apple, plain] = selectedTogether as [CorpusMessage, CorpusMessage];
+    await tabTo(page, selectedRow(page, plain).getByLabel('Supplier'));
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('Lindsaar Consulting');
+
+    await tabTo(page, page.getByRole('button', { name: 'File 2 messages' }));
+    await page.keyboard.press('Enter');
+    await page.getByText('2 of 2 done').waitFor();
+    await tabTo(page, page.getByRole('button', { name: 'Done' }));
+
+    const imports = await server.importsOnDisk();
+    const byMessage = (m: CorpusMessage) => imports.filter((i) => i.record.source.internetMessageId === m.outlook.internetMessageId);
+    const expected: [CorpusMessage, Record<string, unknown>][] = [
+      [apple, { supplier: 'Example Sender', invoiceDate: '2025-11-04' }],
+      [plain, { supplier: 'Lindsaar Consulting', invoiceDate: '2008-11-22' }],
+    ];
+    for (const [message, own] of expected) {
+      const [only, ...more] = byMessage(message);
+      expect(more).toEqual([]);
+      expect(only?.record.status).toBe('SUBMITTED');
+      // toMatchObject: the server adds its own Case number
+      expect(only?.record.documents).toMatchObject([
+        { templateId: 'invoice', attributes: { ...own, amount: 80, department: 'HR', confidential: false, reference: 'HR-0042' } },
+      ]);
     }
     await page.context().close();
   });
@@ -160,6 +253,27 @@ describe('the task pane with the keyboard alone', () => {
     await page.context().close();
   });
 });
+
+/** Checks that every visible control the user can operate lies within the narrow viewport; returns how many were checked. */
+async function expectAllWithinNarrow(page: Page): Promise<number> {
+  const widths = await page.evaluate(() => ({
+    document: document.documentElement.scrollWidth,
+    body: document.body.scrollWidth,
+    main: document.querySelector('main')?.scrollWidth ?? Number.POSITIVE_INFINITY,
+  }));
+  expect(Math.max(widths.document, widths.body, widths.main), 'nothing scrolls sideways').toBeLessThanOrEqual(NARROW.width);
+  let checked = 0;
+  for (const control of await page.locator('main').locator('input, select, textarea, button, [role="switch"], [role="listitem"], li').all()) {
+    if (!(await control.isVisible())) continue;
+    checked++;
+    expect(await horizontalExtent(control), `${await roleAndName(control)} lies within ${NARROW.width} px`).toEqual({
+      inside: true,
+      left: expect.any(Number),
+      right: expect.any(Number),
+    });
+  }
+  return checked;
+}
 
 /** Where a control lies across the page, and whether that is within the narrow viewport. */
 async function horizontalExtent(control: Locator): Promise<{ inside: boolean; left: number; right: number }> {

@@ -91,3 +91,29 @@ export function pdfMessage(changes: Partial<Omit<OutlookMessage, 'emlBase64' | '
     attachments: [PDF],
   });
 }
+
+/** A real message with inline PDFs Outlook does not list as attachments (Apple Mail); `changes` as for `pdfMessage`. */
+export function appleMailMessage(changes: Partial<Omit<OutlookMessage, 'emlBase64' | 'attachments'>> = {}): CorpusMessage {
+  return corpusMessage('reported/08-apple-mail-inline-pdf.eml', {
+    itemId: 'AAMkItem-B',
+    internetMessageId: '<a4d9c31519ab.hunt@example.com>',
+    subject: 'Apple Mail inline PDFs',
+    from: { displayName: 'Example Sender', emailAddress: 'sender@example.com' },
+    dateTimeCreated: '2025-11-04T09:15:00.000Z',
+    ...changes,
+    attachments: [],
+  });
+}
+
+/** A real plain-text message without attachments; `changes` as for `pdfMessage`. */
+export function plainMessage(changes: Partial<Omit<OutlookMessage, 'emlBase64' | 'attachments'>> = {}): CorpusMessage {
+  return corpusMessage('mikel-mail/plain_emails/basic_email.eml', {
+    itemId: 'AAMkItem-C',
+    internetMessageId: '<6B7EC235-5B17-4CA8-B2B8-39290DEB43A3@test.lindsaar.net>',
+    subject: 'Testing 123',
+    from: { displayName: 'Mikel Lindsaar', emailAddress: 'test@lindsaar.net' },
+    dateTimeCreated: '2008-11-22T04:04:59.000Z',
+    ...changes,
+    attachments: [],
+  });
+}

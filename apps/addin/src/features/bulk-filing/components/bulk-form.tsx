@@ -1,5 +1,5 @@
 import { Button, Caption1, makeStyles, MessageBar, MessageBarBody, Spinner, Subtitle2, Text, tokens } from '@fluentui/react-components';
-import type { Attributes } from '@toa/api/imports';
+import type { Attributes, ImportSummary } from '@toa/api/imports';
 import type { MessageFacts } from '@toa/api/prefill';
 import type { Suggestion } from '@toa/api/suggestions';
 import type { AttributeLimits, Template } from '@toa/api/templates';
@@ -8,9 +8,10 @@ import { AttributeForm } from '../../../components/attribute-form';
 import { TemplatePicker } from '../../../components/template-picker';
 import { useAsync } from '../../../hooks/use-async';
 import { useApiClient } from '../../../lib/api-client-context';
-import { type FieldValues, toFieldValues, validateDocument, valuesForTemplate } from '../../../lib/attribute-values';
+import { type FieldValue, type FieldValues, type PrefilledValues, prefillForTemplate, toFieldValues, validateDocument } from '../../../lib/attribute-values';
 import { errorText } from '../../../lib/error-text';
 import { formatDateTime } from '../../../lib/format';
+import { originHints, type ValueOrigins } from '../../../lib/inherited-values';
 import { type CurrentMessage, messageKeyOf } from '../../../lib/office/mailbox';
 import { readMessageDetails, type SelectedMessage } from '../../../lib/office/selection';
 import { useSuggestions } from '../../suggestions/api/use-suggestions';
@@ -44,6 +45,19 @@ export interface BulkFormProps {
 /** A selected message with what Outlook tells of it once loaded. */
 type Loaded = { itemId: string; details: CurrentMessage };
 
+const NO_VALUES: PrefilledValues = { values: {}, origins: {} };
+
+/** `form` with `id` set by hand: the value is the user's own, its origin note goes. */
+function edited(form: PrefilledValues, id: string, value: FieldValue): PrefilledValues {
+  const { [id]: _typed, ...origins } = form.origins;
+  return { values: { ...form.values, [id]: value }, origins };
+}
+
+/** Earlier imports that count as filed (the queue skips the message): the archive has them, or is being asked. */
+function filedImport(earlier: readonly ImportSummary[] | undefined): ImportSummary | undefined {
+  return earlier?.find((i) => i.status === 'SUBMITTED' || i.status === 'PENDING');
+}
+
 function factsOf(details: CurrentMessage): MessageFacts {
   return { subject: details.subject, fromName: details.fromName, fromAddress: details.fromAddress, receivedAt: details.receivedAt };
 }
@@ -66,8 +80,9 @@ function partsOf(template: Template, own: FieldValues = {}): { shared: Template;
 export function BulkForm({ domain, templates, limits, lastValues, selection, onStart }: BulkFormProps) {
   const styles = useStyles();
   const [templateId, setTemplateId] = useState<string>();
-  const [shared, setShared] = useState<FieldValues>({});
-  const [own, setOwn] = useState<Record<string, FieldValues>>({});
+  // each value with where it came from, told under its field as in the form for one message
+  const [shared, setShared] = useState<PrefilledValues>(NO_VALUES);
+  const [own, setOwn] = useState<Record<string, PrefilledValues>>({});
   const [showAllErrors, setShowAllErrors] = useState(false);
   const template = templates.find((t) => t.id === templateId);
   // Each message is loaded once, one after the other (Office loads one at a time).
@@ -77,18 +92,39 @@ export function BulkForm({ domain, templates, limits, lastValues, selection, onS
     for (const { itemId } of selection) out.push({ itemId, details: await readMessageDetails(itemId) });
     return out;
   }, [ids]);
+  // each message's earlier imports: one filed before is skipped, so it is neither counted nor checked
+  const client = useApiClient();
+  const earlier = useAsync(
+    loaded.status === 'ready'
+      ? async () => {
+          const byItem = new Map<string, readonly ImportSummary[]>();
+          await Promise.all(
+            loaded.data.map(async ({ itemId, details }) => {
+              const messageId = details.internetMessageId;
+              if (messageId) byItem.set(itemId, (await client.listImports(domain, { messageId, limit: 50 })).items);
+            }),
+          );
+          return byItem;
+        }
+      : undefined,
+    [client, domain, loaded.status],
+  );
 
-  const chooseTemplate = (next: Template | undefined, messages: readonly Loaded[], extra: Record<string, FieldValues> = {}) => {
+  /** `next` for every message; `suggested` values (one message's suggestion) become that message's own. */
+  const chooseTemplate = (next: Template | undefined, messages: readonly Loaded[], suggested: Record<string, FieldValues> = {}) => {
     setTemplateId(next?.id);
     if (!next) return;
-    setShared((current) => valuesForTemplate(partsOf(next).shared, {}, current, limits, lastValues?.[next.id]));
+    setShared((current) => prefillForTemplate(partsOf(next).shared, {}, current, limits, lastValues?.[next.id]));
     setOwn((current) => {
-      const values: Record<string, FieldValues> = {};
+      const forms: Record<string, PrefilledValues> = {};
       for (const { itemId, details } of messages) {
-        const mine = { ...(current[itemId] ?? {}), ...(extra[itemId] ?? {}) };
-        values[itemId] = valuesForTemplate(partsOf(next, mine).own, factsOf(details), mine, limits);
+        const mine = current[itemId] ?? NO_VALUES;
+        const values = { ...mine.values, ...suggested[itemId] };
+        const origins: ValueOrigins = { ...mine.origins };
+        for (const id of Object.keys(suggested[itemId] ?? {})) origins[id] = 'suggestion';
+        forms[itemId] = prefillForTemplate(partsOf(next, values).own, factsOf(details), { values, origins }, limits);
       }
-      return values;
+      return forms;
     });
   };
 
@@ -101,6 +137,8 @@ export function BulkForm({ domain, templates, limits, lastValues, selection, onS
     );
   }
   const messages = loaded.data;
+  const filedBefore = (itemId: string) => filedImport(earlier.data?.get(itemId));
+  const toFile = messages.filter(({ itemId }) => !filedBefore(itemId));
 
   /** One click on a message's suggestion: its values become that message's own (the template too, while none is chosen). */
   const apply = (itemId: string, suggestion: Suggestion) => {
@@ -109,20 +147,23 @@ export function BulkForm({ domain, templates, limits, lastValues, selection, onS
     chooseTemplate(target, messages, { [itemId]: toFieldValues(suggestion.attributes) });
   };
 
-  const problems = template ? messages.filter(({ itemId }) => Object.keys(validateDocument(template, { ...shared, ...own[itemId] }, limits)).length > 0) : [];
+  const problems = template
+    ? toFile.filter(({ itemId }) => Object.keys(validateDocument(template, { ...shared.values, ...own[itemId]?.values }, limits)).length > 0)
+    : [];
 
   const start = () => {
     setShowAllErrors(true);
-    if (!template || problems.length > 0) return;
+    if (!template || problems.length > 0 || toFile.length === 0) return;
     onStart({
       domain,
       templateId: template.id,
-      shared,
+      shared: shared.values,
+      // a message filed before goes too: the queue checks again, and skips it with a note
       items: messages.map(({ itemId, details }) => ({
         itemId,
         key: messageKeyOf(details) ?? itemId,
         subject: details.subject,
-        values: own[itemId] ?? {},
+        values: own[itemId]?.values ?? {},
         state: 'queued',
       })),
       startedAt: Date.now(),
@@ -145,57 +186,62 @@ export function BulkForm({ domain, templates, limits, lastValues, selection, onS
         <section aria-label="Values for all messages">
           <AttributeForm
             template={partsOf(template).shared}
-            values={shared}
-            onChange={(id, value) => setShared((current) => ({ ...current, [id]: value }))}
+            values={shared.values}
+            onChange={(id, value) => setShared((current) => edited(current, id, value))}
+            hints={originHints(shared.origins)}
             showAllErrors={showAllErrors}
             limits={limits}
           />
         </section>
       )}
       <ul className={styles.list} aria-label="Selected messages">
-        {messages.map(({ itemId, details }) => (
-          <li key={itemId} className={styles.item} aria-label={details.subject || '(no subject)'}>
-            <Text weight="semibold" className={styles.subject}>
-              {details.subject || '(no subject)'}
-            </Text>
-            <Caption1>
-              {details.fromName ?? details.fromAddress ?? 'Unknown sender'}
-              {details.receivedAt ? ` · ${formatDateTime(details.receivedAt)}` : ''}
-            </Caption1>
-            <FiledBefore domain={domain} messageId={details.internetMessageId} />
-            <BestSuggestion domain={domain} message={details} templates={templates} chosen={template} onApply={(s) => apply(itemId, s)} />
-            {template && partsOf(template, own[itemId]).own.attributes.length > 0 && (
-              <AttributeForm
-                template={partsOf(template, own[itemId]).own}
-                values={own[itemId] ?? {}}
-                onChange={(id, value) => setOwn((current) => ({ ...current, [itemId]: { ...current[itemId], [id]: value } }))}
-                hints={{}}
-                showAllErrors={showAllErrors}
-                limits={limits}
-              />
-            )}
-          </li>
-        ))}
+        {messages.map(({ itemId, details }) => {
+          const mine = own[itemId] ?? NO_VALUES;
+          const ownPart = template && partsOf(template, mine.values).own;
+          const filed = filedBefore(itemId);
+          return (
+            <li key={itemId} className={styles.item} aria-label={details.subject || '(no subject)'}>
+              <Text weight="semibold" className={styles.subject}>
+                {details.subject || '(no subject)'}
+              </Text>
+              <Caption1>
+                {details.fromName ?? details.fromAddress ?? 'Unknown sender'}
+                {details.receivedAt ? ` · ${formatDateTime(details.receivedAt)}` : ''}
+              </Caption1>
+              <FiledBefore earlier={earlier.data?.get(itemId)} />
+              {/* a message filed before is skipped: nothing of it is filled in */}
+              {!filed && <BestSuggestion domain={domain} message={details} templates={templates} chosen={template} onApply={(s) => apply(itemId, s)} />}
+              {!filed && ownPart && ownPart.attributes.length > 0 && (
+                <AttributeForm
+                  template={ownPart}
+                  values={mine.values}
+                  onChange={(id, value) => setOwn((current) => ({ ...current, [itemId]: edited(current[itemId] ?? NO_VALUES, id, value) }))}
+                  hints={originHints(mine.origins)}
+                  showAllErrors={showAllErrors}
+                  limits={limits}
+                />
+              )}
+            </li>
+          );
+        })}
       </ul>
       {showAllErrors && problems.length > 0 && (
         <MessageBar intent="error">
           <MessageBarBody>Some fields need attention: {problems.map((p) => p.details.subject || '(no subject)').join(', ')}.</MessageBarBody>
         </MessageBar>
       )}
-      <Button appearance="primary" onClick={start}>
-        File {messages.length} messages
+      <Button appearance="primary" onClick={start} disabled={toFile.length === 0}>
+        {toFile.length === 0 ? 'Every message was filed before' : `File ${toFile.length} ${toFile.length === 1 ? 'message' : 'messages'}`}
       </Button>
     </section>
   );
 }
 
 /** The warning that a message was imported before: filed ones are skipped, unfinished ones filed anew. */
-function FiledBefore({ domain, messageId }: { domain: string; messageId: string | undefined }) {
-  const client = useApiClient();
-  const earlier = useAsync(messageId ? () => client.listImports(domain, { messageId, limit: 50 }) : undefined, [client, domain, messageId]);
-  if (earlier.status !== 'ready' || earlier.data.items.length === 0) return null;
-  const filed = earlier.data.items.find((i) => i.status === 'SUBMITTED' || i.status === 'PENDING');
-  const newest = earlier.data.items[0];
+function FiledBefore({ earlier }: { earlier: readonly ImportSummary[] | undefined }) {
+  if (!earlier || earlier.length === 0) return null;
+  const filed = filedImport(earlier);
+  const newest = earlier[0];
   return (
     <MessageBar intent="warning">
       <MessageBarBody>

@@ -90,12 +90,13 @@ export function useBulkFiling() {
     [queueFor, view.job],
   );
 
-  /** Forgets a finished job: the pane shows the selection again. */
-  const close = useCallback(() => {
-    if (view.job?.items.some(isPending)) return;
+  /** Forgets a finished job: the pane shows the selection again. False while messages of the job are still to be filed. */
+  const close = useCallback((): boolean => {
+    if (view.job?.items.some(isPending)) return false;
     jobs.clear();
     queue.current = undefined;
     setView({ live: new Map() });
+    return true;
   }, [jobs, view.job]);
 
   return { ...view, start, retry, close };

@@ -1,5 +1,6 @@
 import { z } from '@toa/api/zod';
 import type { MessageDraft } from '../../../lib/drafts';
+import { BULK_JOB_KEY } from '../stored-job';
 
 /**
  * Where a message of a bulk filing stands:
@@ -61,14 +62,12 @@ export interface JobStore {
   clear(): void;
 }
 
-const KEY = 'toa.bulk.v1';
-
 /** The job in `storage` (the pane's localStorage, beside the drafts); a record that does not parse is no job. */
 export function localJobStore(storage: Storage = localStorage): JobStore {
   return {
     load: () => {
       try {
-        const raw = storage.getItem(KEY);
+        const raw = storage.getItem(BULK_JOB_KEY);
         const parsed = raw ? bulkJobSchema.safeParse(JSON.parse(raw)) : undefined;
         return parsed?.success ? parsed.data : undefined;
       } catch {
@@ -77,14 +76,14 @@ export function localJobStore(storage: Storage = localStorage): JobStore {
     },
     save: (job) => {
       try {
-        storage.setItem(KEY, JSON.stringify(job));
+        storage.setItem(BULK_JOB_KEY, JSON.stringify(job));
       } catch {
         // storage full or disabled: the queue still runs, only a reload will not resume it
       }
     },
     clear: () => {
       try {
-        storage.removeItem(KEY);
+        storage.removeItem(BULK_JOB_KEY);
       } catch {
         // see save
       }
