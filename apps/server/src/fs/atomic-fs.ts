@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { close, fsync, open as openCallback, openAsBlob, writeFile } from 'node:fs';
-import { lstat, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { type CrashPointName, crashPoint } from './crash-points.js';
+import { listFolder } from './pool-read.js';
 
 /** Suffix of every temporary file the server writes; the start-up sweep removes them. */
 export const TMP_SUFFIX = '.tmp';
@@ -42,7 +43,7 @@ export async function openFileAsBlob(file: string, options?: { type?: string }):
 /** The names in a directory, or none when it does not exist; other errors are raised. */
 export async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
-    return await readdir(dir);
+    return await listFolder(dir);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;

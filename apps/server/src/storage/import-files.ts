@@ -3,6 +3,7 @@ import { lstat, readFile, stat } from 'node:fs/promises';
 import { IMPORT_SCHEMA_VERSION, type Import, importSchema, type Sidecar, sidecarSchema } from '@toa/api/imports';
 import { AppError, errnoCode, isOutOfDescriptors } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-fs.js';
+import { readText } from '../fs/pool-read.js';
 
 /**
  * `import.json` is read and written only here. What comes from disk is
@@ -25,7 +26,7 @@ export type ImportFileState =
 export async function inspectImportFile(file: string, id: string, domain: string): Promise<ImportFileState> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readText(file);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' && (await isLink(file))) return { state: 'unreadable', reason: 'import.json cannot be read (ENOENT: a link to nothing)' };

@@ -1,8 +1,9 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import type { Import } from '@toa/api/imports';
 import { readdirOrEmpty, TMP_SUFFIX } from '../fs/atomic-fs.js';
+import { listFolder } from '../fs/pool-read.js';
 import { applyJournal } from './extract-journal.js';
 import { inspectImportFile } from './import-files.js';
 import {
@@ -150,19 +151,22 @@ async function sweepImport(
     if (entry.endsWith(TMP_SUFFIX)) await remove(path.join(paths.dir, entry));
   }
   const found = await inspectImportFile(paths.importFile, id, domain);
-  const where = path.relative(dataRoot, paths.dir);
   if (found.state === 'missing') {
     // created but never acknowledged: the crash came before its first import.json
     if (!entries.includes(IMPORT_FILE)) await remove(paths.dir);
     return undefined;
   }
   if (found.state === 'unreadable') {
-    report.unreadable.push({ path: where, reason: found.reason });
+    report.unreadable.push({ path: path.relative(dataRoot, paths.dir), reason: found.reason });
     return undefined;
   }
   if (found.state === 'misplaced') {
     const { domain: owner, id: named } = found.value;
-    report.unreadable.push({ path: where, reason: `import.json names import ${owner}/${named}`, belongsTo: { domain: owner, id: named } });
+    report.unreadable.push({
+      path: path.relative(dataRoot, paths.dir),
+      reason: `import.json names import ${owner}/${named}`,
+      belongsTo: { domain: owner, id: named },
+    });
     return undefined;
   }
   const current: Import = found.value;
@@ -179,7 +183,7 @@ async function sweepImport(
     const pagesDir = paths.pagesDir(doc.n);
     const pages = new Map(doc.pages.map((p) => [p.m, p]));
     // a damaged document folder (no pages folder, or a file in its place) is fsck's to report, not the sweep's to fail on
-    for (const file of await readdir(pagesDir).catch(() => [] as string[])) {
+    for (const file of await listFolder(pagesDir).catch(() => [] as string[])) {
       const pageMatch = PAGE_FILE_PATTERN.exec(file) ?? SIDECAR_FILE_PATTERN.exec(file);
       const keep = pageMatch ? pages.has(Number(pageMatch[1])) && (PAGE_FILE_PATTERN.test(file) || pages.get(Number(pageMatch[1]))?.sidecar === file) : false;
       if (!keep) await remove(path.join(pagesDir, file));
