@@ -9,9 +9,43 @@
  */
 import './preview.css';
 import type { SampleMailbox, SampleMessage } from './sample-mailbox';
-import { StandInMailbox, type StandInMessage } from './office/stand-in';
+import { type MessageMarks, StandInMailbox, type StandInMessage } from './office/stand-in';
 
 const BATCH_ID_PROPERTY = 'toaBatchId';
+/** where the page keeps what the pane stored on the sample messages: Outlook keeps it with the messages, so a reload shows it */
+const MARKS_KEY = 'toa.preview.marks.v1';
+
+function storedMarks(): Record<string, MessageMarks> {
+  try {
+    const stored: unknown = JSON.parse(localStorage.getItem(MARKS_KEY) ?? '{}');
+    if (!stored || typeof stored !== 'object') return {};
+    // a record of another shape (an older preview) is dropped, not trusted
+    return Object.fromEntries(
+      Object.entries(stored as Record<string, Partial<MessageMarks>>).filter(
+        (entry): entry is [string, MessageMarks] =>
+          Array.isArray(entry[1]?.categories) &&
+          entry[1].categories.every((c) => typeof c === 'string') &&
+          typeof entry[1].customProperties === 'object' &&
+          entry[1].customProperties !== null,
+      ),
+    );
+  } catch {
+    return {};
+  }
+}
+
+function keepMarks(mailbox: StandInMailbox): void {
+  const marks = Object.fromEntries(
+    mailbox.messages
+      .map((m) => [m.itemId, mailbox.marksOf(m.itemId)] as const)
+      .filter(([, m]) => m.categories.length > 0 || Object.keys(m.customProperties).length > 0),
+  );
+  try {
+    localStorage.setItem(MARKS_KEY, JSON.stringify(marks));
+  } catch {
+    // storage full or disabled: the marks last until the page reloads
+  }
+}
 
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -50,7 +84,7 @@ async function loadMailbox(): Promise<{ mailbox: StandInMailbox; texts: Map<stri
     },
   }));
   // Mailbox 1.15: the pane can file several selected messages, as in new Outlook
-  return { mailbox: new StandInMailbox({ user: sample.user, messages, mailboxVersion: '1.15' }), texts };
+  return { mailbox: new StandInMailbox({ user: sample.user, messages, mailboxVersion: '1.15', marks: storedMarks() }), texts };
 }
 
 /** Adds `message` to the selection or takes it out, as Ctrl+click does in Outlook's message list. */
@@ -132,6 +166,7 @@ async function start(root: HTMLElement): Promise<void> {
   const render = () => {
     list.replaceChildren(messageList(mailbox));
     reading.replaceChildren(readingPane(mailbox, texts));
+    keepMarks(mailbox);
   };
   mailbox.subscribe(render);
   render();

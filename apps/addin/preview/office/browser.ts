@@ -12,7 +12,7 @@
  * ItemChanged, and `window.__TOA_SELECT_MESSAGES__(itemIds)` selects several
  * (SelectedItemsChanged).
  */
-import { createOffice, type StandInCall, StandInMailbox, type StandInMessage, type StandInOptions } from './stand-in';
+import { createOffice, type MessageMarks, type StandInCall, StandInMailbox, type StandInMessage, type StandInOptions } from './stand-in';
 
 /**
  * What a browser test sets before the page loads: the options, and the one
@@ -23,12 +23,6 @@ export interface BrowserConfig extends Omit<StandInOptions, 'messages' | 'select
   message?: StandInMessage | null;
   messages?: StandInMessage[];
   selected?: string[];
-}
-
-/** What the pane stored on one message. */
-export interface MessageMarks {
-  customProperties: Record<string, unknown>;
-  categories: string[];
 }
 
 export interface BrowserState extends MessageMarks {
@@ -64,10 +58,7 @@ function configuredMailbox(): StandInMailbox {
   window.__TOA_SELECT_MESSAGE__ = (next) => mailbox.select(next);
   window.__TOA_SELECT_MESSAGES__ = (itemIds) =>
     mailbox.selectMany(itemIds.map((id) => mailbox.messageById(id)).filter((m): m is StandInMessage => m !== undefined));
-  const marksOf = (id: string | undefined): MessageMarks => ({
-    customProperties: id ? Object.fromEntries(mailbox.customPropertiesOf(id)) : {},
-    categories: id ? mailbox.categoriesOf(id) : [],
-  });
+  const marksOf = (id: string | undefined): MessageMarks => (id ? mailbox.marksOf(id) : { customProperties: {}, categories: [] });
   Object.defineProperty(window, '__TOA_OFFICE_STATE__', {
     get: (): BrowserState => ({
       ...marksOf(mailbox.selected?.itemId),

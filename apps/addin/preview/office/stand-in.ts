@@ -69,8 +69,16 @@ export interface StandInUser {
   emailAddress: string;
 }
 
+/** What the pane stored on one message: Outlook keeps it with the message, so it outlives the pane. */
+export interface MessageMarks {
+  customProperties: Record<string, unknown>;
+  categories: string[];
+}
+
 export interface StandInOptions {
   messages?: StandInMessage[];
+  /** what the pane stored on messages before (by item id): the preview keeps it across a reload, as Outlook keeps it */
+  marks?: Record<string, MessageMarks>;
   /** the selected message's itemId, or several (item multi-select, Mailbox 1.13) in the order they were selected; none selected when absent */
   selected?: string | string[];
   /** highest Mailbox requirement set the host supports; default 1.14 */
@@ -138,6 +146,10 @@ export class StandInMailbox {
     const ids = options.selected === undefined ? [] : [options.selected].flat();
     this.selection = ids.map((id) => this.messages.find((m) => m.itemId === id)).filter((m): m is StandInMessage => m !== undefined);
     this.selected = this.selection.length === 1 ? (this.selection[0] ?? null) : null;
+    for (const [itemId, marks] of Object.entries(options.marks ?? {})) {
+      this.properties.set(itemId, new Map(Object.entries(marks.customProperties)));
+      this.categories.set(itemId, [...marks.categories]);
+    }
   }
 
   /** A mailbox of one message, selected (or of none): what a test drives the pane with. */
@@ -173,6 +185,11 @@ export class StandInMailbox {
 
   categoriesOf(itemId: string): string[] {
     return this.categories.get(itemId) ?? [];
+  }
+
+  /** What the pane stored on the message `itemId` (nothing for an unknown one). */
+  marksOf(itemId: string): MessageMarks {
+    return { customProperties: Object.fromEntries(this.customPropertiesOf(itemId)), categories: this.categoriesOf(itemId) };
   }
 
   hasItemChangedHandler(): boolean {

@@ -20,8 +20,8 @@ afterEach(async () => {
 });
 
 /** Opens `/` as a newcomer would after `npm start`; anything off loopback is refused and recorded. */
-async function openPreview(url: string): Promise<{ page: Page; offLoopback: string[] }> {
-  const context = await browser().newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Prague', locale: 'en-US' });
+async function openPreview(url: string, viewport = { width: 1440, height: 900 }): Promise<{ page: Page; offLoopback: string[] }> {
+  const context = await browser().newContext({ viewport, timezoneId: 'Europe/Prague', locale: 'en-US' });
   const offLoopback: string[] = [];
   await context.route(
     (target) => target.hostname !== '127.0.0.1',
@@ -59,6 +59,10 @@ describe('the browser preview after npm start', () => {
 
     // the pane marked the message, and the sample mailbox shows it
     const filed = mailbox.getByRole('button', { name: new RegExp(SUBJECT) });
+    await expect.poll(() => filed.textContent()).toContain('TOA archived');
+    expect(await filed.textContent()).toContain(`batch ${batchId}`);
+    // Outlook keeps a message's marks: so does the preview across a reload
+    await page.reload();
     await expect.poll(() => filed.textContent()).toContain('TOA archived');
     expect(await filed.textContent()).toContain(`batch ${batchId}`);
 
@@ -109,5 +113,33 @@ describe('the browser preview after npm start', () => {
       ['SUBMITTED', 'Apple Mail inline PDFs'],
     ]);
     expect(offLoopback).toEqual([]);
+  });
+
+  it.each([
+    [360, 800],
+    [600, 800],
+    [860, 700],
+  ])('narrows to a %i px window: nothing scrolls sideways, the list and a pane at least 320 px wide are usable', async (width, height) => {
+    server = await startEmbeddedDefault();
+    const { page } = await openPreview(server.url, { width, height });
+    const mailbox = page.getByRole('navigation', { name: 'Sample mailbox' });
+    const message = mailbox.getByRole('button', { name: new RegExp(SUBJECT) });
+    await message.click();
+    const pane = page.frameLocator('iframe[title="TOA task pane"]');
+    await messageForm(pane).getByLabel('Template for the message').waitFor();
+
+    const scrollWidth = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
+    expect(scrollWidth).toBeLessThanOrEqual(width);
+    for (const [name, element] of [
+      ['the sample message', message],
+      ['its check box', mailbox.getByRole('checkbox', { name: `Select "${SUBJECT}" with others` })],
+      ['the pane', page.locator('iframe[title="TOA task pane"]')],
+    ] as const) {
+      const box = await element.boundingBox();
+      expect(box, `${name} is shown`).not.toBeNull();
+      expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= width, `${name} lies within ${width} px`).toBe(true);
+    }
+    // at least as wide as Outlook's narrowest task pane
+    expect((await page.locator('iframe[title="TOA task pane"]').boundingBox())?.width).toBeGreaterThanOrEqual(320);
   });
 });
