@@ -6,7 +6,6 @@ import { isAppError, StartupError } from './errors.js';
 import { LIFECYCLE } from './logging/logger.js';
 import { startServer } from './server.js';
 import { drainDomain, undrainDomain, writeNginxSite } from './cli/cluster.js';
-import { reloadClusterMap } from './cluster/cluster-map.js';
 import { fsck } from './cli/fsck.js';
 import { locate } from './cli/locate.js';
 import { retentionCommand } from './cli/retention.js';
@@ -54,7 +53,7 @@ async function serve(options: { config?: string }): Promise<void> {
     if (stopping) return;
     logger.info({ signal: 'SIGHUP' }, 'reloading every template catalogue');
     running.context.templates.refreshAll().catch((error: unknown) => logger.error({ err: error }, 'reloading the template catalogues failed'));
-    if (running.context.clusterMap) reloadClusterMap(running.context.clusterMap, () => config(options).cluster, logger);
+    running.reloadCluster(() => config(options).cluster);
   };
   // a start-up pass that fails (logged with its reason) ends the process, as any failed start does: the supervisor restarts it
   await running.started.catch(() => {

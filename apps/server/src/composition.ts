@@ -16,8 +16,14 @@ export interface StorageCore {
   layout: Layout;
   time: ZonedTime;
   clock: Clock;
-  /** one per configured domain, by code, in the configuration's order */
-  storages: ReadonlyMap<string, DomainStorage>;
+  /**
+   * one per configured domain, by code, in the configuration's order; a
+   * cluster node adds a domain placed on it while it runs (`open`) and drops
+   * one moved away
+   */
+  storages: Map<string, DomainStorage>;
+  /** a new storage of `domain` sharing the core's lock table, clock, zone and mail tools (its start-up pass not run yet) */
+  open(domain: string): DomainStorage;
 }
 
 /**
@@ -36,8 +42,9 @@ export function composeStorage(config: Config, options: { clock?: Clock; logger?
   const logger = options.logger ?? pino({ level: 'silent' });
   const locks = new KeyedLock();
   const mail = { summarizeMessage, followMessage, extractParts };
-  const storages = new Map(config.domains.map((d) => [d.code, new DomainStorage({ layout, domain: d.code, clock, time, locks, mail, logger })]));
-  return { layout, time, clock, storages };
+  const open = (domain: string): DomainStorage => new DomainStorage({ layout, domain, clock, time, locks, mail, logger });
+  const storages = new Map(config.domains.map((d) => [d.code, open(d.code)]));
+  return { layout, time, clock, storages, open };
 }
 
 /** The retention sweep (SPEC §8) over the core's domains, as the server's daily timer and `toa-server retention` run it. */

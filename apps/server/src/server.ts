@@ -12,13 +12,13 @@ import { createArchiveClient } from './archive/create-archive-client.js';
 import { type Clock, systemClock } from './clock.js';
 import { AppError, errnoCode, fileProblem, StartupError } from './errors.js';
 import { describeProvenance, provenance } from './config/provenance.js';
-import type { Config } from './config/schema.js';
+import type { ClusterPlacement, Config, DomainConfig } from './config/schema.js';
 import type { AppContext } from './http/context.js';
 import { problem } from './http/problem.js';
 import { AuditLog } from './logging/audit-log.js';
 import { createLogger, LIFECYCLE } from './logging/logger.js';
 import { configureMailWorkers } from './mail/mail-worker-pool.js';
-import { ClusterMap } from './cluster/cluster-map.js';
+import { ClusterMap, type ClusterMapChange, reloadClusterMap } from './cluster/cluster-map.js';
 import { DomainDrains } from './cluster/domain-drains.js';
 import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
@@ -27,6 +27,7 @@ import type { RetentionReport } from './services/retention.js';
 import { lockDataRoot, logSweep } from './storage/data-root.js';
 import { FreeSpace, reserveWarning } from './fs/free-space.js';
 import { Layout } from './storage/layout.js';
+import type { DomainStorage } from './storage/domain-storage.js';
 import { emptySweepReport, type SweepReport } from './storage/recovery.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { Readiness } from './readiness.js';
@@ -64,6 +65,16 @@ export interface RunningServer {
    */
   started: Promise<SweepReport>;
   retention(options?: { dryRun?: boolean }): Promise<RetentionReport>;
+  /**
+   * A cluster node's SIGHUP (docs/scaling.md): takes the map `read` gives
+   * (see `reloadClusterMap`; a broken one is logged and the running map
+   * kept). A domain moved away answers 421 at once; a domain placed here is
+   * opened in the background by the pass a start runs (archive staging swept,
+   * folder recovered, index built, PENDING imports resumed), answering 503
+   * `STARTING` with `Retry-After` meanwhile. `undefined` without a cluster or
+   * when the map was kept.
+   */
+  reloadCluster(read: () => ClusterPlacement | undefined): ClusterMapChange | undefined;
   /** Stops accepting requests, waits for archive calls and page uploads in flight (their temporaries removed), releases the data root. */
   close(): Promise<void>;
 }
@@ -152,17 +163,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     const callLog = new ArchiveCallLog(config.logDir, logger, (entry) => metrics.archiveCall(entry));
     cleanups.push(() => callLog.close());
-    const archives = new Map<string, ArchiveClient>(
-      config.domains.map((d) => [
-        d.code,
-        createArchiveClient(d.code, d.archive, { callLog, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.env ? { env: options.env } : {}) }),
-      ]),
-    );
-
-    for (const [code, client] of archives) {
-      const removed = (await client.sweepStaging?.()) ?? [];
+    const archiveOf = (d: DomainConfig): ArchiveClient =>
+      createArchiveClient(d.code, d.archive, { callLog, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.env ? { env: options.env } : {}) });
+    const archives = new Map<string, ArchiveClient>(config.domains.map((d) => [d.code, archiveOf(d)]));
+    const sweepStaging = async (code: string): Promise<void> => {
+      const removed = (await archives.get(code)?.sweepStaging?.()) ?? [];
       if (removed.length > 0) logger.warn({ domain: code, removed }, 'stale archive staging folders removed');
-    }
+    };
+    for (const code of archives.keys()) await sweepStaging(code);
 
     configureMailWorkers({
       workers: config.limits.parseWorkers,
@@ -177,7 +185,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const { storages, time } = core;
     const gate = new StartupGate(codes);
     const audit = new AuditLog(config.logDir);
-    const quotas = new Quotas(storages, new Map(config.domains.map((d) => [d.code, domainQuota(config.limits.quota, d)])));
+    const quotaLimits = new Map(config.domains.map((d) => [d.code, domainQuota(config.limits.quota, d)]));
+    const quotas = new Quotas(storages, quotaLimits);
+    const sharedSuggestions = new Set(config.domains.filter((d) => d.suggestions?.shared).map((d) => d.code));
     const imports = new ImportService({
       storages,
       archives,
@@ -188,7 +198,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       clock,
       time,
       logger,
-      sharedSuggestions: new Set(config.domains.filter((d) => d.suggestions?.shared).map((d) => d.code)),
+      sharedSuggestions,
       gate,
       ...(options.submitWaitMs === undefined ? {} : { submitWaitMs: options.submitWaitMs }),
     });
@@ -260,15 +270,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     // one pass per domain, all at once: the sweep and the listing index from the same reads; a domain opens when its own is done
     const stopPass = new AbortController();
+    const openDomain = async (storage: DomainStorage, sweep: SweepReport): Promise<void> => {
+      await storage.recover(sweep, stopPass.signal);
+      await imports.resumePending(sweep.pending.filter((p) => p.domain === storage.domain));
+      gate.open(storage.domain);
+    };
     const startUp = async (): Promise<SweepReport> => {
       const sweep = emptySweepReport();
-      const passes = await Promise.allSettled(
-        [...storages.values()].map(async (storage) => {
-          await storage.recover(sweep, stopPass.signal);
-          await imports.resumePending(sweep.pending.filter((p) => p.domain === storage.domain));
-          gate.open(storage.domain);
-        }),
-      );
+      const passes = await Promise.allSettled([...storages.values()].map((storage) => openDomain(storage, sweep)));
       logSweep(sweep, logger);
       const failed = passes.find((pass) => pass.status === 'rejected');
       // stopped by close(): not a failure of the data root
@@ -296,6 +305,52 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const started = startUp();
     started.catch(() => {}); // the caller is told through `started`; the process must not end on an unhandled rejection
 
+    // a domain placed on this node while it runs: built as at a start (under this process's data-root lock), then its pass in the background
+    const arrivals = new Set<Promise<void>>();
+    const arrive = (domain: DomainConfig, map: ClusterMap): void => {
+      const { code } = domain;
+      // synchronously, so no request sees it served before its gate is closed
+      gate.close(code);
+      const storage = core.open(code);
+      storages.set(code, storage);
+      archives.set(code, archiveOf(domain));
+      quotaLimits.set(code, domainQuota(config.limits.quota, domain));
+      if (domain.suggestions?.shared) sharedSuggestions.add(code);
+      else sharedSuggestions.delete(code);
+      drains?.watch(code);
+      map.serve(code);
+      const pass = (async () => {
+        const sweep = emptySweepReport();
+        try {
+          await sweepStaging(code);
+          await openDomain(storage, sweep);
+          logSweep(sweep, logger);
+          logger.info({ domain: code }, `${code} is served on this node from now on`);
+        } catch (error) {
+          logSweep(sweep, logger);
+          if (stopPass.signal.aborted) return;
+          gate.fail(fileProblem(error), [code]);
+          // the next reload tries it again
+          map.unserve(code);
+          logger.error({ err: error, domain: code }, `the pass over ${code}, placed on this node, failed: ${fileProblem(error)}; it is not served here`);
+        }
+      })();
+      arrivals.add(pass);
+      void pass.finally(() => arrivals.delete(pass));
+    };
+    const reloadCluster = (read: () => ClusterPlacement | undefined): ClusterMapChange | undefined => {
+      if (!clusterMap) return undefined;
+      const change = reloadClusterMap(clusterMap, read, logger);
+      if (!change) return undefined;
+      // what is moved away is answered 421 and no longer this node's to keep (retention, metrics)
+      for (const code of change.released) storages.delete(code);
+      for (const code of change.arrived) {
+        const domain = clusterMap.current.domains.find((d) => d.code === code);
+        if (domain) arrive(domain, clusterMap);
+      }
+      return change;
+    };
+
     let closing: Promise<void> | undefined;
     return {
       url,
@@ -303,12 +358,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       context,
       started,
       retention,
+      reloadCluster,
       close: () => {
         closing ??= (async () => {
           await closeServer(server);
           // the pass stops between imports; what it did is as safe as a kill there (the next start sweeps again)
           stopPass.abort(new AppError('UNAVAILABLE', 'the server is shutting down'));
           await started.catch(() => {});
+          await Promise.all(arrivals);
           await cleanup();
           logger.info(LIFECYCLE, 'TOA server stopped');
           // the last lines reach the file or are dropped; each write ends by itself, even on a full disk

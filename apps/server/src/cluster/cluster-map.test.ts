@@ -43,13 +43,23 @@ describe('a running node’s cluster map', () => {
     const change = map.replace(await placement('toa-1', { acme: 'toa-3', globex: 'toa-1', initech: 'toa-1' }));
     expect(change).toEqual({ released: ['acme'], arrived: ['initech'], movedElsewhere: [] });
     expect(map.ownerOf('acme')?.name).toBe('toa-3');
-    // what this process serves is what it started with: initech waits for the restart
-    expect([map.serves('acme'), map.serves('globex'), map.serves('initech')]).toEqual([true, true, false]);
+    // acme is no longer served here; initech only once the server has opened it
+    expect([map.serves('acme'), map.serves('globex'), map.serves('initech')]).toEqual([false, true, false]);
 
     expect(map.replace(await placement('toa-1', { acme: 'toa-2', globex: 'toa-1', initech: 'toa-1' }))).toEqual({
       released: [],
       arrived: ['initech'],
       movedElsewhere: ['acme'],
+    });
+    map.serve('initech');
+    // a domain the map places elsewhere is never served
+    map.serve('acme');
+    expect([map.serves('acme'), map.serves('initech')]).toEqual([false, true]);
+    // acme comes back: another copy, opened again
+    expect(map.replace(await placement('toa-1', { acme: 'toa-1', globex: 'toa-1', initech: 'toa-1' }))).toEqual({
+      released: [],
+      arrived: ['acme'],
+      movedElsewhere: [],
     });
   });
 

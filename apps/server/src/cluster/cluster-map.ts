@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 export interface ClusterMapChange {
   /** domains this node stored and that another node owns now: answered 421 from now on */
   released: string[];
-  /** domains the map now places here that this process does not serve: served after its restart */
+  /** domains the map now places here that this process does not serve: served once their recovery pass is done */
   arrived: string[];
   /** domains whose owner elsewhere changed (the 421 names the new one) */
   movedElsewhere: string[];
@@ -16,13 +16,13 @@ export interface ClusterMapChange {
  * The placement a running node answers by: the one it started with, replaced
  * by `replace` when the configuration is read again (SIGHUP, docs/scaling.md
  * "Moving a domain"). A domain that leaves this node is answered 421 naming
- * its new owner at once. A domain that arrives needs the storage, recovery
- * and index a start builds: until the restart it is answered 503 (the proxy
- * only sends it here once its site is rewritten, after that restart).
+ * its new owner at once, and is no longer served here. A domain that arrives
+ * is served once the server has opened it (`serve`): its folder recovered
+ * and its index built by the same pass a start runs.
  */
 export class ClusterMap {
   #current: ClusterPlacement;
-  readonly #served: ReadonlySet<string>;
+  readonly #served: Set<string>;
 
   constructor(initial: ClusterPlacement) {
     this.#current = initial;
@@ -33,9 +33,19 @@ export class ClusterMap {
     return this.#current;
   }
 
-  /** Whether this process stores and serves `domain` (it was this node's at the start). */
+  /** Whether this process stores and serves `domain` (it was this node's at the start, or has been opened since). */
   serves(domain: string): boolean {
     return this.#served.has(domain);
+  }
+
+  /** `domain`, placed here by the current map, is served from now on (its storage is open, its pass under way or done). */
+  serve(domain: string): void {
+    if (this.ownsHere(domain)) this.#served.add(domain);
+  }
+
+  /** `domain` is no longer served here (its pass failed: the next reload tries it again). */
+  unserve(domain: string): void {
+    this.#served.delete(domain);
   }
 
   /** Whether the current map places `domain` on this node. */
@@ -75,10 +85,12 @@ export class ClusterMap {
       const before = current.owners[code];
       const mine = owner.name === next.self.name;
       if (mine && !this.#served.has(code)) change.arrived.push(code);
-      else if (!mine && before?.name === current.self.name) change.released.push(code);
+      else if (!mine && this.#served.has(code)) change.released.push(code);
       else if (!mine && (before?.name !== owner.name || before?.url !== owner.url)) change.movedElsewhere.push(code);
     }
     this.#current = next;
+    // a domain that comes back later is another copy: it is opened again, not served from what this process knew
+    for (const code of change.released) this.#served.delete(code);
     return change;
   }
 }
@@ -100,6 +112,7 @@ export function reloadClusterMap(map: ClusterMap, read: () => ClusterPlacement |
   logger.info({ signal: 'SIGHUP', released, arrived, movedElsewhere }, 'reloaded the cluster map');
   for (const code of released)
     logger.info({ domain: code, owner: map.ownerOf(code)?.name }, `${code} is now owned by "${map.ownerOf(code)?.name}": answered 421 here from now on`);
-  for (const code of arrived) logger.warn({ domain: code }, `${code} is now placed on this node: restart the server to serve it (until then it answers 503)`);
+  for (const code of arrived)
+    logger.info({ domain: code }, `${code} is now placed on this node: its folder is recovered and indexed, then served (503 STARTING meanwhile)`);
   return change;
 }

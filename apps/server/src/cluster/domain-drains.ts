@@ -12,7 +12,7 @@ export const DRAIN_RETRY_AFTER_SECONDS = 10;
 
 export interface DomainDrainsDeps {
   layout: Layout;
-  /** the domains this node owns */
+  /** the domains this node owns at its start (`watch` adds one placed here since) */
   domains: readonly string[];
   /** resolves once the archive calls in flight have ended (a submit's call outlives its request) */
   settled: () => Promise<void>;
@@ -30,6 +30,7 @@ export interface DomainDrainsDeps {
  */
 export class DomainDrains {
   readonly #deps: DomainDrainsDeps;
+  readonly #domains: Set<string>;
   readonly #draining = new Set<string>();
   readonly #acknowledged = new Set<string>();
   readonly #writes = new Map<string, number>();
@@ -38,6 +39,12 @@ export class DomainDrains {
 
   constructor(deps: DomainDrainsDeps) {
     this.#deps = deps;
+    this.#domains = new Set(deps.domains);
+  }
+
+  /** Looks for drain requests of `domain` too (a domain placed on this node while it runs), from the next look on. */
+  watch(domain: string): void {
+    this.#domains.add(domain);
   }
 
   isDraining(domain: string): boolean {
@@ -77,8 +84,8 @@ export class DomainDrains {
   }
 
   async #refresh(): Promise<void> {
-    const { layout, domains, logger } = this.#deps;
-    for (const domain of domains) {
+    const { layout, logger } = this.#deps;
+    for (const domain of this.#domains) {
       const requested = await pathExists(layout.drainRequestFile(domain));
       if (requested && !this.#draining.has(domain)) {
         this.#draining.add(domain);

@@ -19,7 +19,9 @@ function isQuery(req: { method: string; path: string }, domain: string): boolean
  * every other write is counted until its handler answers, so a drain knows
  * when nothing of the domain is under way. Unscoped routes pass untouched.
  * The placement is the map's current one (read again on SIGHUP); a domain
- * placed here since the start answers 503 until the restart that serves it.
+ * placed here since the start is served once the server has opened it
+ * (503 `STARTING` meanwhile, from the import service), and answers 503
+ * UNAVAILABLE if opening it failed.
  */
 export function domainGate(map: ClusterMap, drains: DomainDrains): RequestHandler {
   return (req, res, next) => {
@@ -41,9 +43,13 @@ export function domainGate(map: ClusterMap, drains: DomainDrains): RequestHandle
     }
     if (owner !== undefined && !map.serves(domain)) {
       next(
-        new AppError('UNAVAILABLE', `the domain "${domain}" was placed on node "${self.name}" while it runs; it is served once the server has restarted`, {
-          retryAfterSeconds: DRAIN_RETRY_AFTER_SECONDS,
-        }),
+        new AppError(
+          'UNAVAILABLE',
+          `the domain "${domain}" is placed on node "${self.name}" but not served there: opening its folder failed (the server log says why); a reload (SIGHUP) tries again`,
+          {
+            retryAfterSeconds: DRAIN_RETRY_AFTER_SECONDS,
+          },
+        ),
       );
       return;
     }

@@ -14,7 +14,8 @@ export const STARTING_RETRY_AFTER_SECONDS = 1;
  */
 export class StartupGate {
   readonly #closed: Set<string>;
-  #failure: string | undefined;
+  /** why a domain's pass failed, by domain */
+  readonly #failures = new Map<string, string>();
 
   /** `domains`: the codes whose pass has to run; each stays closed until `open`. */
   constructor(domains: Iterable<string>) {
@@ -26,9 +27,19 @@ export class StartupGate {
     this.#closed.delete(domain);
   }
 
-  /** A pass failed (the reason in a few words): closed domains stay closed, health says `failing`. */
-  fail(reason: string): void {
-    this.#failure = reason;
+  /**
+   * A domain placed on this node while it runs (a cluster map read again,
+   * docs/scaling.md): closed until its own pass is done, as at a start.
+   * Forgets an earlier failure of its pass.
+   */
+  close(domain: string): void {
+    this.#closed.add(domain);
+    this.#failures.delete(domain);
+  }
+
+  /** A pass failed (the reason in a few words): those domains (every closed one by default) stay closed, health says `failing`. */
+  fail(reason: string, domains: Iterable<string> = this.#closed): void {
+    for (const domain of domains) this.#failures.set(domain, reason);
   }
 
   /** True until every domain is open. */
@@ -36,9 +47,13 @@ export class StartupGate {
     return this.#closed.size > 0;
   }
 
-  /** Why the start-up pass failed, when it did. */
+  /** Why a pass failed, when one did (the first reason of the domains still closed). */
   get failure(): string | undefined {
-    return this.#failure;
+    for (const domain of this.#closed) {
+      const reason = this.#failures.get(domain);
+      if (reason !== undefined) return reason;
+    }
+    return undefined;
   }
 
   /** The domains still closed, in the order they were given. */
@@ -49,8 +64,9 @@ export class StartupGate {
   /** Throws `STARTING` (503, `Retry-After`) while `domain` is closed; other codes pass (an unknown one is the caller's 404). */
   check(domain: string): void {
     if (!this.#closed.has(domain)) return;
-    const detail = this.#failure
-      ? `the imports of domain "${domain}" cannot be served: the start-up pass over them failed (${this.#failure}); the administrator has been told`
+    const failure = this.#failures.get(domain);
+    const detail = failure
+      ? `the imports of domain "${domain}" cannot be served: the start-up pass over them failed (${failure}); the administrator has been told`
       : `the server has just started and is still checking the imports of domain "${domain}"; try again in a moment`;
     throw new AppError('STARTING', detail, { retryAfterSeconds: STARTING_RETRY_AFTER_SECONDS });
   }

@@ -365,11 +365,21 @@ describe('three nodes behind nginx', () => {
       cli(node('toa-3'), ['fsck', '--domain', 'acme']).catch((error: { stdout?: string }) => ({ stdout: String(error.stdout), stderr: '' })),
     );
     expect(checked.stdout, checked.stdout).toContain('no problems found');
-    // 4. the new node serves acme, nginx sends it there
-    await timed('restart toa-3', async () => {
-      await stopNode(node('toa-3'), 'SIGTERM');
-      await startNode(node('toa-3'));
+    // a crash's leftover in the copy: the pass that opens acme on the new node removes it, as a start would
+    const leftover = path.join(node('toa-3').dir, 'data', 'acme', `${before[0]?.slice(0, 10)}`, 'left-by-a-crash.tmp');
+    await writeFile(leftover, 'x');
+    // 4. the new node reads the map again (SIGHUP, no restart: its own domains go on), opens acme, and nginx sends it there
+    const direct = (method: string, pathname: string) => call(`http://127.0.0.1:${node('toa-3').port}`, method, pathname);
+    await timed('reload toa-3', async () => {
+      node('toa-3').child?.kill('SIGHUP');
+      await until('toa-3 serving acme', async () => {
+        const answer = await direct('GET', paths.imports('acme'));
+        if (answer.status === 503) expect(problemSchema.parse(answer.body).code).toBe('STARTING');
+        else expect(answer.status).toBe(200);
+        return answer.status === 200;
+      });
     });
+    await expect(readFile(leftover)).rejects.toMatchObject({ code: 'ENOENT' });
     await timed('nginx site and reload', async () => {
       await writeSite();
       await nginx?.reload();
@@ -428,13 +438,10 @@ describe('three nodes behind nginx', () => {
     // the other domains kept filing throughout
     expect(filed.globex.length).toBeGreaterThan(0);
     expect(filed.umbrella.length).toBeGreaterThan(0);
-    // besides the moving domain, only the restarted node's domains paused: down (502 from nginx), then starting (503); globex never
-    for (const refusal of refusals) {
-      if (refusal.code === 'DOMAIN_READ_ONLY') expect(refusal.domain).toBe('acme');
-      else {
-        expect(refusal.code).toMatch(/^(NODE_UNAVAILABLE|STARTING|connection lost .*)$/);
-        expect(['acme', 'umbrella']).toContain(refusal.domain);
-      }
+    // no node restarted: only the moving domain paused (read-only, then opening on the new node, or a connection closed by nginx's reload)
+    for (const refusal of refusals.filter((r) => !r.code.startsWith('connection lost'))) {
+      expect(refusal.domain, `${refusal.status} ${refusal.code}`).toBe('acme');
+      expect(refusal.code).toMatch(/^(DOMAIN_READ_ONLY|STARTING)$/);
     }
   }, 120_000);
 
