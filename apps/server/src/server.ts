@@ -139,6 +139,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         'took over a stale data-root lock: its server is gone (a crash or kill -9)',
       );
     }
+    if (lock.removedGuards) {
+      logger.warn(
+        { ...LIFECYCLE, removed: lock.removedGuards },
+        'removed takeover guards of the data-root lock that a crash during an earlier takeover left behind',
+      );
+    }
     const readiness = new Readiness(config, { clock, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.env ? { env: options.env } : {}) });
     const problems = await readiness.startupProblems();
     for (const problem of problems) logger[config.production ? 'fatal' : 'warn']({ ...LIFECYCLE, problem }, `start-up check: ${problem}`);

@@ -1,6 +1,6 @@
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import os, { hostname } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Import, importSchema } from '@toa/api/imports';
@@ -108,6 +108,19 @@ describe('toa-server CLI', () => {
     const repaired = await run(bin, ['fsck', '--repair', '--config', configFile]);
     expect(repaired.stdout).toMatch(/REPAIRED/);
     expect((await run(bin, ['fsck', '--config', configFile])).stdout.trim()).toBe('no problems found');
+    // a crash while a stale data-root lock was taken over left its guard behind (its process gone)
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const guard = path.join(dir, 'data', '.toa-server.lock.takeover-00000000000000aa');
+    await writeFile(guard, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }));
+    const guarded = await run(bin, ['fsck', '--config', configFile]).catch((error: { code: number; stdout: string }) => error);
+    expect((guarded as { code: number }).code).toBe(1);
+    expect((guarded as { stdout: string }).stdout).toMatch(
+      /^PROBLEM +\.toa-server\.lock\.takeover-00000000000000aa: takeover guard of the data-root lock left by a crash .*gone\) — fix: removed by fsck --repair or at the next start$/m,
+    );
+    expect((await run(bin, ['fsck', '--repair', '--config', configFile])).stdout).toMatch(
+      /^REPAIRED \.toa-server\.lock\.takeover-00000000000000aa: .* — fix: removed$/m,
+    );
+    await expect(readFile(guard)).rejects.toMatchObject({ code: 'ENOENT' });
     await writeFile(path.join(importDir, 'import.json'), '{ torn');
     const broken = await run(bin, ['fsck', '--config', configFile]).catch((error: { code: number; stdout: string }) => error);
     expect((broken as { stdout: string }).stdout).toMatch(/import\.json is not JSON — fix: restore the import folder from a backup/);

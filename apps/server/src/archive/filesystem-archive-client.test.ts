@@ -371,4 +371,20 @@ describe('FilesystemArchiveClient, several processes on one archive root', () =>
 
     expect((await readdir(path.join(root, STAGING_FOLDER))).sort()).toEqual([path.basename(lockFile(batch.idempotencyKey)), path.basename(underWay)].sort());
   });
+
+  it('sweeps the takeover guards a crash left (their process gone), never one a live process holds', async () => {
+    const pid = await heldByLiveProcess(`${IMPORT_ID}.fedcba9876543210`);
+    const crashed = `${lockFile(`${IMPORT_ID}.0123456789abcdef`)}.takeover-0000000000000001`;
+    const live = `${lockFile(`${IMPORT_ID}.fedcba9876543210`)}.takeover-0000000000000002`;
+    await writeFile(crashed, JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: '2026-11-21T09:43:00.000Z' }));
+    await writeFile(live, JSON.stringify({ pid, host: hostname(), startedAt: new Date().toISOString() }));
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    for (const entry of [crashed, live]) await utimes(entry, twoHoursAgo, twoHoursAgo);
+
+    await client.sweepStaging();
+
+    expect((await readdir(path.join(root, STAGING_FOLDER))).sort()).toEqual(
+      [path.basename(lockFile(`${IMPORT_ID}.fedcba9876543210`)), path.basename(live)].sort(),
+    );
+  });
 });

@@ -9,7 +9,7 @@ import { fsyncDir, pathExists, readdirOrEmpty, writeFileDurable } from '../fs/at
 import type { FileDigest } from '../fs/digest.js';
 import { writeNewFileDurable } from '../fs/durable-stream.js';
 import { KeyedLock } from '../fs/keyed-lock.js';
-import { type LockOwner, runningLockOwner, tryProcessLock } from '../fs/process-lock.js';
+import { guardedLock, type LockOwner, runningLockOwner, tryProcessLock } from '../fs/process-lock.js';
 import { type ArchiveBatch, type ArchiveClient, ArchiveError, type ArchivePage, interruptedError } from './archive-client.js';
 import type { ArchiveCallLog } from './call-log.js';
 import { parseJson } from './json.js';
@@ -99,15 +99,17 @@ export class FilesystemArchiveClient implements ArchiveClient {
 
   /**
    * Removes staging folders untouched for an hour whose batch no live
-   * process is publishing, and the lock files crashed runs left.
+   * process is publishing, and the lock files and takeover guards crashed
+   * runs left.
    */
   async sweepStaging(): Promise<string[]> {
     const cutoff = Date.now() - STALE_STAGING_MS;
     return this.removeStaging(async (name, modifiedMs) => {
       if (modifiedMs >= cutoff) return false;
-      if (name.endsWith(LOCK_SUFFIX)) {
-        // taken and given back at once: only a lock whose holder is provably gone is taken
-        const attempt = await tryProcessLock(path.join(this.stagingRoot, name));
+      const guarded = guardedLock(name);
+      if (name.endsWith(LOCK_SUFFIX) || guarded) {
+        // taken and given back at once: only a lock whose holder is provably gone is taken; taking it removes the takeover guards a crash left
+        const attempt = await tryProcessLock(path.join(this.stagingRoot, guarded ?? name));
         if (attempt.taken) await attempt.release();
         return false;
       }

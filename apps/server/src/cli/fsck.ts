@@ -1,8 +1,11 @@
+import path from 'node:path';
 import pino from 'pino';
 import { composeStorage } from '../composition.js';
 import type { Config } from '../config/schema.js';
+import { guardsLeft } from '../fs/process-lock.js';
 import { openDataRoot } from '../storage/data-root.js';
-import { fsckDomains } from '../storage/fsck.js';
+import { type FsckFinding, fsckDomains } from '../storage/fsck.js';
+import type { Layout } from '../storage/layout.js';
 import type { Output } from './output.js';
 
 /** Read-only by default; `--repair` takes the data root, so the server must be stopped. Exit code 1 when something is left unrepaired. */
@@ -17,7 +20,10 @@ export async function fsck(config: Config, repair: boolean, out: Output): Promis
     : undefined;
   try {
     const findings = await fsckDomains(layout.root, [...storages.values()], repair);
+    findings.unshift(...(await lockGuardFindings(layout)));
     if (opened) {
+      for (const guard of opened.removedGuards)
+        findings.unshift({ path: path.relative(layout.root, guard), problem: GUARD_PROBLEM, fix: 'removed', repaired: true });
       for (const removed of opened.sweep.removed)
         findings.unshift({ path: removed, problem: 'leftover of an interrupted write', fix: 'removed', repaired: true });
       for (const rolled of opened.sweep.rolledForward)
@@ -30,4 +36,30 @@ export async function fsck(config: Config, repair: boolean, out: Output): Promis
   } finally {
     await opened?.release();
   }
+}
+
+const GUARD_PROBLEM = 'takeover guard of the data-root lock left by a crash while a stale lock was taken over';
+
+/**
+ * The data-root lock's takeover guards a crash left (fs/process-lock.ts): one
+ * whose process on this host is gone is removed by `--repair` or the next
+ * start (which take the lock); one of another host only by hand.
+ */
+async function lockGuardFindings(layout: Layout): Promise<FsckFinding[]> {
+  return (await guardsLeft(layout.processLockFile())).map(({ file, owner, otherHost }) => {
+    const holder = 'pid' in owner ? `pid ${owner.pid} on ${owner.host}` : 'unreadable';
+    return otherHost
+      ? {
+          path: path.relative(layout.root, file),
+          problem: `${GUARD_PROBLEM} (${holder}, another host: this one cannot tell whether it still runs)`,
+          fix: `remove it by hand once the server on ${'host' in owner ? owner.host : 'that host'} is certainly gone`,
+          repaired: false,
+        }
+      : {
+          path: path.relative(layout.root, file),
+          problem: `${GUARD_PROBLEM} (${holder}, gone)`,
+          fix: 'removed by fsck --repair or at the next start',
+          repaired: false,
+        };
+  });
 }

@@ -246,6 +246,32 @@ describe('the data-root lock', () => {
     if (second.taken) await second.release();
   });
 
+  it('removes, once it holds the lock, the takeover guards a crash left whose process is gone; a live one and another host’s stay', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      const guard = (name: string, owner: object | string) =>
+        writeFile(path.join(dir, `.toa-server.lock.takeover-${name}`), typeof owner === 'string' ? owner : JSON.stringify(owner));
+      // a crash after the takeover wrote the lock, before it removed its guard: the lock since released (or removed by hand)
+      await guard('0000000000000001', { pid: deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' });
+      await guard('0000000000000002', { pid: holder.pid, host: hostname(), startedAt: new Date().toISOString() });
+      await guard('0000000000000003', { pid: 4711, host: OTHER_HOST, startedAt: '2026-01-01T00:00:00.000Z' });
+      await guard('0000000000000004', '');
+      const lock = await acquireProcessLock(file);
+      expect(lock.removedGuards?.map((removed) => path.basename(removed)).sort()).toEqual([
+        '.toa-server.lock.takeover-0000000000000001',
+        '.toa-server.lock.takeover-0000000000000004',
+      ]);
+      expect((await readdir(dir)).sort()).toEqual([
+        '.toa-server.lock',
+        '.toa-server.lock.takeover-0000000000000002',
+        '.toa-server.lock.takeover-0000000000000003',
+      ]);
+      await lock.release();
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
   it("waits for a lock file its holder has created but not yet written, instead of taking it for a crash's", async () => {
     const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {

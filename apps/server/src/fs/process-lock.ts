@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { link, readFile, rm } from 'node:fs/promises';
+import { link, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppError, errnoCode } from '../errors.js';
 import { tmpSiblingPath, writeFileAtomic, writeFileDurable } from './atomic-fs.js';
@@ -15,6 +16,8 @@ export interface ProcessLock {
   release(): Promise<void>;
   /** the owner of a stale lock this process took over (a crash or kill -9 before), for the log */
   staleOwner?: LockOwner | { unreadable: true };
+  /** takeover guards of the lock left by a crash mid-takeover, removed once the lock was taken (paths), for the log */
+  removedGuards?: string[];
 }
 
 function isAlive(pid: number): boolean {
@@ -38,7 +41,7 @@ function earlierLife(owner: LockOwner): boolean {
 
 /** What one attempt at a lock file found. */
 export type LockAttempt =
-  | { taken: true; release(): Promise<void>; staleOwner?: ProcessLock['staleOwner'] }
+  | { taken: true; release(): Promise<void>; staleOwner?: ProcessLock['staleOwner']; removedGuards?: string[] }
   | { taken: false; owner: LockOwner; otherHost: boolean };
 
 /** The steps of a takeover at which `LockSteps.step` is awaited. */
@@ -71,9 +74,13 @@ export async function tryProcessLock(file: string, steps: LockSteps = {}): Promi
   const release = async (): Promise<void> => {
     await rm(file, { force: true });
   };
+  const taken = async (staleOwner?: ProcessLock['staleOwner']): Promise<LockAttempt> => {
+    const removedGuards = await removeGuardsLeft(file);
+    return { taken: true, release, ...(staleOwner ? { staleOwner } : {}), ...(removedGuards.length > 0 ? { removedGuards } : {}) };
+  };
   // each turn ends with another process's move (a release, a takeover): no turn repeats unchanged
   for (;;) {
-    if (await linkNew(file, text)) return { taken: true, release };
+    if (await linkNew(file, text)) return taken();
     const held = await readLock(file);
     if (held === undefined) continue; // released meanwhile
     const owner = parseOwner(held);
@@ -81,9 +88,67 @@ export async function tryProcessLock(file: string, steps: LockSteps = {}): Promi
     if (owner && isHeld(owner)) return { taken: false, owner, otherHost: false };
     await steps.step?.('stale');
     const takeover = await takeOver(file, held, text, steps);
-    if (takeover === 'taken') return { taken: true, release, staleOwner: owner ?? { unreadable: true } };
+    if (takeover === 'taken') return taken(owner ?? { unreadable: true });
     if (takeover !== 'changed') return { taken: false, owner: takeover, otherHost: false };
   }
+}
+
+/** What names a takeover guard of the lock `file`: `<file>.takeover-<hash>` (see `takeOver`). */
+const GUARD_INFIX = '.takeover-';
+
+/** The lock a takeover guard (by file name) belongs to, `undefined` for any other name. */
+export function guardedLock(name: string): string | undefined {
+  const at = name.lastIndexOf(GUARD_INFIX);
+  return at > 0 ? name.slice(0, at) : undefined;
+}
+
+/** A takeover guard of a lock whose holder is gone, or one of another host (which this host cannot judge). */
+export interface GuardLeft {
+  file: string;
+  owner: LockOwner | { unreadable: true };
+  otherHost: boolean;
+}
+
+/**
+ * The takeover guards of the lock in `file` that a crash mid-takeover left:
+ * those whose holder is gone, by the lock's own rule (this host, a dead pid
+ * or an earlier life; an unreadable guard is a crash's), and those of another
+ * host, never judged gone here. A guard a live process on this host holds is
+ * a takeover under way: not listed.
+ */
+export async function guardsLeft(file: string): Promise<GuardLeft[]> {
+  const dir = path.dirname(file);
+  const names = await readdir(dir).catch((error: unknown) => {
+    if (errnoCode(error) === 'ENOENT') return [] as string[];
+    throw error;
+  });
+  const left: GuardLeft[] = [];
+  for (const name of names) {
+    if (guardedLock(name) !== path.basename(file)) continue;
+    const guard = path.join(dir, name);
+    const text = await readFileIfAny(guard);
+    if (text === undefined) continue; // its takeover ended meanwhile
+    const owner = parseOwner(text);
+    if (!owner) left.push({ file: guard, owner: { unreadable: true }, otherHost: false });
+    else if (owner.host !== hostname()) left.push({ file: guard, owner, otherHost: true });
+    else if (!isHeld(owner)) left.push({ file: guard, owner, otherHost: false });
+  }
+  return left;
+}
+
+/**
+ * With the lock in `file` just taken by this process: removes its takeover
+ * guards whose holder is gone (a crash mid-takeover; `takeOver` removes the
+ * guards it passes, but not one left after its lock was written, nor after the
+ * lock file was removed by hand). Safe while the lock is held: a guard only
+ * admits a takeover of the lock text it is named after, and the lock now
+ * reads this process's own text. Another host's guards are left (and
+ * reported by fsck). Returns the paths removed.
+ */
+async function removeGuardsLeft(file: string): Promise<string[]> {
+  const gone = (await guardsLeft(file)).filter((guard) => !guard.otherHost).map((guard) => guard.file);
+  await Promise.all(gone.map((guard) => rm(guard, { force: true })));
+  return gone;
 }
 
 /** Whether the process named in a lock (or a takeover guard) on this host still holds it. */
@@ -127,7 +192,7 @@ async function takeOver(file: string, stale: string, text: string, steps: LockSt
   const passed: string[] = [];
   let key = stale;
   for (;;) {
-    const guard = `${file}.takeover-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+    const guard = `${file}${GUARD_INFIX}${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
     if (await linkNew(guard, text)) {
       try {
         await steps.step?.('guarded');
@@ -167,7 +232,10 @@ async function readFileIfAny(file: string): Promise<string | undefined> {
  */
 export async function acquireProcessLock(file: string): Promise<ProcessLock> {
   const attempt = await tryProcessLock(file);
-  if (attempt.taken) return attempt.staleOwner ? { release: attempt.release, staleOwner: attempt.staleOwner } : { release: attempt.release };
+  if (attempt.taken) {
+    const { release, staleOwner, removedGuards } = attempt;
+    return { release, ...(staleOwner ? { staleOwner } : {}), ...(removedGuards ? { removedGuards } : {}) };
+  }
   const { owner } = attempt;
   if (attempt.otherHost) {
     // a pid means nothing on another host: only its operator knows whether that server is gone

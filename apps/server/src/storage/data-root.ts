@@ -72,14 +72,16 @@ export function logSweep(sweep: SweepReport, logger: Logger): void {
 
 export interface OpenDataRoot {
   sweep: SweepReport;
+  /** takeover guards of the data-root lock a crash left, removed when the lock was taken (paths) */
+  removedGuards: string[];
   release(): Promise<void>;
 }
 
 /** Lock and recovery in one step, for the admin commands that need the server stopped. */
 export async function openDataRoot(layout: Layout, domains: readonly string[], logger: Logger): Promise<OpenDataRoot> {
-  const { release } = await lockDataRoot(layout);
+  const { release, removedGuards = [] } = await lockDataRoot(layout);
   try {
-    return { sweep: await recoverDataRoot(layout, domains, logger), release };
+    return { sweep: await recoverDataRoot(layout, domains, logger), removedGuards, release };
   } catch (error) {
     await release();
     throw error;
