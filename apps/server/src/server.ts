@@ -17,7 +17,7 @@ import type { AppContext } from './http/context.js';
 import { problem } from './http/problem.js';
 import { AuditLog } from './logging/audit-log.js';
 import { createLogger, LIFECYCLE } from './logging/logger.js';
-import { configureMailWorkers } from './mail/mail-worker-pool.js';
+import { closeMailWorkers, configureMailWorkers } from './mail/mail-worker-pool.js';
 import { ClusterMap, type ClusterMapChange, reloadClusterMap } from './cluster/cluster-map.js';
 import { DomainDrains } from './cluster/domain-drains.js';
 import { DomainDirectory } from './services/domain-directory.js';
@@ -75,7 +75,7 @@ export interface RunningServer {
    * when the map was kept.
    */
   reloadCluster(read: () => ClusterPlacement | undefined): ClusterMapChange | undefined;
-  /** Stops accepting requests, waits for archive calls and page uploads in flight (their temporaries removed), releases the data root. */
+  /** Stops accepting requests, waits for archive calls and page uploads in flight (their temporaries removed), stops the mail parse workers, releases the data root. */
   close(): Promise<void>;
 }
 
@@ -186,6 +186,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxQueuedPerOwner: config.limits.parseQueuePerUser,
       maxWaitMs: config.limits.parseWaitSeconds * 1000,
     });
+    // after the uploads in flight (drained below, so run before this): no parser thread outlives the server
+    cleanups.push(() => closeMailWorkers());
 
     const core = composeStorage(config, { clock, logger, layout });
     const { storages, time } = core;

@@ -1,6 +1,10 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
+import path from 'node:path';
+import { paths } from '@toa/api/routes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './support/server.js';
+import { corpusDir } from './support/corpus.js';
+import { json, startTestServer, type TestServer, upload } from './support/server.js';
 
 const started: TestServer[] = [];
 afterEach(async () => {
@@ -40,5 +44,22 @@ describe('graceful shutdown', () => {
 
     expect(outcome).toBe('closed');
     expect(answers.length).toBeGreaterThan(20);
+  }, 30_000);
+
+  it('stops its mail parse workers: no parser thread outlives close()', async () => {
+    // the threads of this process, as the kernel counts them (a worker is one)
+    const threads = async () => (await readdir('/proc/self/task')).length;
+    const server = await startTestServer();
+    started.push(server);
+    const alice = server.as('alice@acme.example');
+    const created = (await (await alice(paths.imports('acme'), json('POST', {}))).json()) as { id: string };
+    const before = await threads();
+    const eml = await readFile(path.join(corpusDir, 'mikel-mail', 'attachment_emails', 'attachment_pdf.eml'));
+    expect((await alice(paths.pages('acme', created.id, 1), upload(eml, 'message.eml', 'message/rfc822'))).status).toBe(201);
+    // the message was parsed on a worker, which stays for the next one
+    expect(await threads()).toBeGreaterThan(before);
+
+    await server.close();
+    expect(await threads()).toBeLessThanOrEqual(before);
   }, 30_000);
 });

@@ -109,6 +109,8 @@ export class MailWorkerPool {
   private following = 0;
   private nextId = 1;
   private closed = false;
+  /** every worker started and not yet exited, idle or busy */
+  private readonly live = new Set<Worker>();
 
   constructor(readonly limits: MailWorkerLimits = DEFAULT_MAIL_WORKER_LIMITS) {}
 
@@ -123,7 +125,7 @@ export class MailWorkerPool {
   async run<J extends MailJob>(job: J, owner: string): Promise<MailJobResult<J>> {
     await this.takeTurn(owner);
     try {
-      const worker = this.idle.pop() ?? (await startWorker(this.limits));
+      const worker = this.idle.pop() ?? (await this.startWorker());
       const answer = await this.exchange(worker, { id: this.nextId++, job });
       if ('dead' in answer) throw new AppError('MESSAGE_UNPARSEABLE', `The message cannot be parsed: ${answer.dead}.`);
       this.park(worker);
@@ -160,7 +162,7 @@ export class MailWorkerPool {
         throw error;
       });
       try {
-        const worker = this.idle.pop() ?? (await startWorker(this.limits));
+        const worker = this.idle.pop() ?? (await this.startWorker());
         const answering = this.exchange(worker, { id, job: { kind: 'follow', file } }, body);
         body.worker = worker;
         if (body.size !== undefined) tell({ id, bodySize: body.size });
@@ -209,10 +211,24 @@ export class MailWorkerPool {
     };
   }
 
-  /** Stops idle workers now and busy ones when their job ends. */
-  close(): void {
+  /**
+   * Stops idle workers now and busy ones when their job ends; resolves once
+   * every worker has exited (graceful shutdown: no parser thread outlives
+   * the server).
+   */
+  async close(): Promise<void> {
     this.closed = true;
     for (const worker of this.idle.splice(0)) void worker.terminate();
+    await Promise.all([...this.live].map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
+  }
+
+  /** A new worker, counted as live until it exits. */
+  private async startWorker(): Promise<Worker> {
+    const worker = await startWorker(this.limits);
+    if (worker.threadId === -1) return worker; // exited meanwhile: the job's exchange sees it dead
+    this.live.add(worker);
+    worker.once('exit', () => this.live.delete(worker));
+    return worker;
   }
 
   /** Waits for a worker's turn in `owner`'s line; see `run` for the refusals. */
@@ -397,6 +413,13 @@ export function mailQueueState(): MailQueueState {
 /** Sets the limits of the shared pool (at start, from the configuration); later jobs get a fresh pool. */
 export function configureMailWorkers(limits: Partial<MailWorkerLimits>): void {
   sharedLimits = { ...DEFAULT_MAIL_WORKER_LIMITS, ...limits };
-  shared?.close();
+  void shared?.close();
   shared = undefined;
+}
+
+/** Closes the shared pool (graceful shutdown) and resolves once its workers have exited; a later job starts a fresh one. */
+export async function closeMailWorkers(): Promise<void> {
+  const closing = shared;
+  shared = undefined;
+  await closing?.close();
 }
