@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os, { hostname } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -124,5 +124,27 @@ describe('toa-server CLI', () => {
     await writeFile(path.join(importDir, 'import.json'), '{ torn');
     const broken = await run(bin, ['fsck', '--config', configFile]).catch((error: { code: number; stdout: string }) => error);
     expect((broken as { stdout: string }).stdout).toMatch(/import\.json is not JSON — fix: restore the import folder from a backup/);
+  });
+});
+
+describe('bin/toa-server.js', () => {
+  it('run before a build, says in one line to build first and exits 1, without a stack trace', async () => {
+    const unbuilt = await mkdtemp(path.join(os.tmpdir(), 'toa-unbuilt-'));
+    try {
+      // the package as a fresh checkout has it: bin and package.json, no dist
+      await mkdir(path.join(unbuilt, 'bin'));
+      await copyFile(path.join(repoRoot, 'apps', 'server', 'bin', 'toa-server.js'), path.join(unbuilt, 'bin', 'toa-server.js'));
+      await copyFile(path.join(repoRoot, 'apps', 'server', 'package.json'), path.join(unbuilt, 'package.json'));
+      const failed = (await run(process.execPath, [path.join(unbuilt, 'bin', 'toa-server.js'), 'fsck']).catch((error: unknown) => error)) as {
+        code?: number;
+        stdout?: string;
+        stderr?: string;
+      };
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toBe('');
+      expect(failed.stderr).toBe('toa-server: the server is not built yet: run `npm run build` first (in the repository root)\n');
+    } finally {
+      await rm(unbuilt, { recursive: true, force: true });
+    }
   });
 });
