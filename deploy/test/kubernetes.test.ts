@@ -203,6 +203,7 @@ describe('the Kubernetes manifests of the example site', () => {
             status: 502,
             code: 'NODE_UNAVAILABLE',
             detail: expect.stringContaining(`(${shard})`),
+            instance: pathname,
           });
         }
         expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);

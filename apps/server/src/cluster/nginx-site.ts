@@ -47,12 +47,30 @@ function domainMap(cluster: Pick<ClusterPlacement, 'nodes'>, variable: string, f
 /** `$toa_node`: the name of the node that owns the path's domain, for the problems nginx answers itself. */
 const nodeNameMap = (cluster: Pick<ClusterPlacement, 'nodes'>): string[] => domainMap(cluster, '$toa_node', '"any node"', (node) => node.name);
 
-/** The directives that answer a problem (RFC 9457) from nginx itself; `$toa_node` in `detail` names the node. */
+/**
+ * `$toa_instance`: the problem's `instance` member (RFC 9457 §3.1.5), the
+ * request's own URI as the client sent it, with its leading comma; empty
+ * for a URI holding anything beyond URI characters (RFC 3986), since nginx
+ * cannot escape a value for JSON in a `return` body: a `"` or `\` the
+ * client sent raw would otherwise break out of the string.
+ */
+const instanceMap = (): string[] => [
+  'map $request_uri $toa_instance {',
+  "  default '';",
+  `  "~^[A-Za-z0-9._~:/?@!&()*+,;=%-]*$" ',"instance":"$request_uri"';`,
+  '}',
+];
+
+/**
+ * The directives that answer a problem (RFC 9457) from nginx itself;
+ * `$toa_node` in `detail` names the node, `$toa_instance` adds `instance`.
+ */
 function problemAnswer(status: number, code: ErrorCode, detail: string): string[] {
+  const body = JSON.stringify({ type: problemType(code), title: ERRORS[code].title, status, detail, code }).replace(/\}$/, '$toa_instance}');
   return [
     'default_type application/problem+json;',
     ...(status === 502 ? [`add_header Retry-After ${NODE_DOWN_RETRY_SECONDS} always;`] : []),
-    `return ${status} '${JSON.stringify({ type: problemType(code), title: ERRORS[code].title, status, detail, code })}';`,
+    `return ${status} '${body}';`,
   ];
 }
 
@@ -115,6 +133,7 @@ export function nginxSite(cluster: ClusterPlacement, limits: Limits, options: Ng
     '',
     ...domainMap(cluster, '$toa_upstream', ANY_NODE, upstreamOf),
     ...nodeNameMap(cluster),
+    ...instanceMap(),
     '',
     'server {',
     `  listen ${options.listen};`,
@@ -175,6 +194,7 @@ export function nodeDownSite(cluster: Pick<ClusterPlacement, 'nodes'>, options: 
     `# TOA: the answer for a shard with no ready pod (docs/deployment.md#kubernetes), written from ${options.source}.`,
     '',
     ...nodeNameMap(cluster),
+    ...instanceMap(),
     '',
     'server {',
     `  listen ${options.listen};`,

@@ -1,5 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { problemSchema } from '@toa/api/errors';
@@ -65,8 +66,9 @@ describe('the nginx site of a cluster', () => {
     const bodies = [...site.matchAll(/return (\d{3}) '(.*)';/g)].map(([, status, body]) => ({ status: Number(status), body: body as string }));
     expect(bodies.map((b) => b.status)).toEqual([404, 502, 504, 413]);
     for (const { status, body } of bodies) {
-      const parsed = problemSchema.parse(JSON.parse(body.replaceAll('$toa_node', 'toa-2')));
+      const parsed = problemSchema.parse(JSON.parse(body.replaceAll('$toa_node', 'toa-2').replaceAll('$toa_instance', ',"instance":"/api/me"')));
       expect(parsed.status).toBe(status);
+      expect(parsed.instance).toBe('/api/me');
     }
     expect(site).toMatch(/location @toa_node_down \{\n\s+default_type application\/problem\+json;\n\s+add_header Retry-After \d+ always;/);
   });
@@ -137,7 +139,20 @@ describe('the nginx site of a cluster', () => {
         const answer = await fetch(`http://127.0.0.1:${port}${url}`);
         expect(answer.status, url).toBe(404);
         expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        expect(problemSchema.parse(await answer.json()).code).toBe('NOT_FOUND');
+        // RFC 9457 §3.1.5: the occurrence, the URI the client asked for
+        expect(problemSchema.parse(await answer.json())).toMatchObject({ code: 'NOT_FOUND', instance: url });
+      }
+      // a URI with characters JSON would need escaped, sent raw (nginx accepts them): still one valid problem, without instance
+      for (const [target, instance] of [
+        ['/metrics?q="},"status":200,"x":"', undefined],
+        ['/metrics?q=\\"', undefined],
+        ['/metrics?q=%22%5C', '/metrics?q=%22%5C'],
+      ] as const) {
+        const { status, body } = await rawGet(port, target);
+        expect(status, target).toBe(404);
+        const parsed = problemSchema.parse(JSON.parse(body));
+        expect(parsed.status, target).toBe(404);
+        expect(parsed.instance, target).toBe(instance);
       }
       // the rest still reaches the nodes
       expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
@@ -148,9 +163,51 @@ describe('the nginx site of a cluster', () => {
     }
   });
 
+  it('names the request in the problem it answers for a node that is down (instance, RFC 9457)', async () => {
+    // every node on a port nothing listens on: each request is nginx's own 502
+    const down = await freePort();
+    const port = await freePort();
+    const prefix = path.join(dir, 'nginx-down');
+    const site = path.join(dir, 'down.conf');
+    const cluster = { ...config.cluster!, nodes: config.cluster!.nodes.map((n) => ({ ...n, url: `http://127.0.0.1:${down}` })) };
+    await writeFile(site, nginxSite(cluster, config.limits, { listen: `127.0.0.1:${port}`, serverName: '_', source: 'toa.json' }));
+    const nginx = await startNginx(prefix, await nginxMainConfig(prefix, site), port);
+    try {
+      for (const [pathname, node] of [
+        ['/api/import/initech/2026-11-21_0943-00000000/submit?attempt=2', 'toa-2'],
+        ['/api/me', 'any node'],
+      ] as const) {
+        const answer = await fetch(`http://127.0.0.1:${port}${pathname}`, { method: 'POST' });
+        expect(answer.status).toBe(502);
+        expect(problemSchema.parse(await answer.json())).toMatchObject({
+          code: 'NODE_UNAVAILABLE',
+          detail: expect.stringContaining(`(${node})`),
+          instance: pathname,
+        });
+      }
+    } finally {
+      await nginx.stop();
+    }
+  });
+
   it('refuses ssl without a certificate', () => {
     expect(() => nginxSite(config.cluster!, config.limits, { listen: '443 ssl', serverName: '_', source: 'toa.json' })).toThrow(
       'needs --certificate and --certificate-key',
     );
   });
 });
+
+/** A GET whose request target is sent exactly as given (fetch would percent-encode it): the status and body nginx answers. */
+function rawGet(port: number, target: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body });
+    });
+  });
+}
