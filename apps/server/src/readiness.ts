@@ -29,7 +29,7 @@ export class Readiness {
   readonly #env: NodeJS.ProcessEnv;
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
-  #identity: { at: number; check: Promise<ReadinessCheck> } | undefined;
+  #identity: { at: number; check: Promise<ReadinessCheck>; settled?: ReadinessCheck } | undefined;
 
   constructor(config: Config, options: ReadinessOptions) {
     this.#config = config;
@@ -84,8 +84,25 @@ export class Readiness {
   identity(): Promise<ReadinessCheck> | undefined {
     if (this.#config.auth.mode !== 'jwt') return undefined;
     const now = this.#clock.now().getTime();
-    if (!this.#identity || now - this.#identity.at >= IDENTITY_RECHECK_MS) this.#identity = { at: now, check: this.#fetchKeySet() };
+    if (!this.#identity || now - this.#identity.at >= IDENTITY_RECHECK_MS) {
+      const taking: { at: number; check: Promise<ReadinessCheck>; settled?: ReadinessCheck } = { at: now, check: this.#fetchKeySet() };
+      // the fetch under way leaves the last verdict readable: a status answered without waiting keeps it until the new one is in
+      const previous = this.#identity?.settled;
+      if (previous) taking.settled = previous;
+      taking.check.then((check) => {
+        taking.settled = check;
+      });
+      this.#identity = taking;
+    }
     return this.#identity.check;
+  }
+
+  /**
+   * What `identity()` last found, without waiting (prompting a new fetch as
+   * it does): `undefined` in `dev` mode, `'pending'` while the first fetch is under way.
+   */
+  identitySettled(): ReadinessCheck | 'pending' | undefined {
+    return this.identity() === undefined ? undefined : (this.#identity?.settled ?? 'pending');
   }
 
   /** Variables named by `…Env` keys that hold nothing: the source would be called without its credentials. */

@@ -26,4 +26,24 @@ describe('Sampled', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(await sampled.latest()).toBe(2);
   });
+
+  it('hands the last result out without waiting: nothing before the first run ends, then the newest finished one', async () => {
+    let runs = 0;
+    let finish = (): void => {};
+    const sampled = new Sampled(async () => {
+      runs += 1;
+      await new Promise<void>((resolve) => (finish = resolve));
+      return runs;
+    }, 0);
+    expect(sampled.settled()).toBeUndefined();
+    finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    // stale at once (maxAge 0): this call starts the second run and still hands out the first result
+    expect(sampled.settled()).toBe(1);
+    expect(runs).toBe(2);
+    expect(sampled.settled()).toBe(1);
+    finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sampled.settled()).toBe(2);
+  });
 });

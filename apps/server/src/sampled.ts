@@ -12,6 +12,7 @@ export class Sampled<T> {
   readonly #check: () => Promise<T>;
   readonly #maxAgeMs: number;
   #latest: { at: number; value: Promise<T> } | undefined;
+  #settled: T | undefined;
   #taking = false;
 
   constructor(check: () => Promise<T>, maxAgeMs: number) {
@@ -22,7 +23,14 @@ export class Sampled<T> {
   latest(): Promise<T> {
     const now = performance.now();
     if (!this.#latest) {
-      this.#latest = { at: now, value: this.#check() };
+      const first = this.#check();
+      this.#latest = { at: now, value: first };
+      first.then(
+        (value) => {
+          this.#settled ??= value;
+        },
+        () => undefined,
+      );
     } else if (!this.#taking && now - this.#latest.at >= this.#maxAgeMs) {
       this.#taking = true;
       const next = this.#check();
@@ -30,8 +38,20 @@ export class Sampled<T> {
         this.#latest = { at: performance.now(), value: next };
         this.#taking = false;
       };
-      next.then(settle, settle);
+      next.then((value) => {
+        this.#settled = value;
+        settle();
+      }, settle);
     }
     return this.#latest.value;
+  }
+
+  /**
+   * The last result, without waiting (no promise for the caller to await):
+   * `undefined` until the first look is done. Prompts a new look as `latest` does.
+   */
+  settled(): T | undefined {
+    void this.latest();
+    return this.#settled;
   }
 }

@@ -228,31 +228,40 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const [dataRoot, archives] = await Promise.all([dataRootCheck(layout.root, freeSpace), readiness.archives()]);
       return { dataRoot, archives };
     }, HEALTH_DISK_MAX_AGE_MS);
-    const health = async (): Promise<Health> => {
-      const [{ dataRoot, archives }, identity] = await Promise.all([diskChecks.latest(), readiness.identity()]);
-      const { writable, detail } = dataRoot;
-      const catalogues = Object.fromEntries(codes.map((code) => [code, templates.status(code)]));
-      const recovery = recoveryCheck(gate);
+    // what the status depends on, read from memory: the last disk look, the key set's last fetch, the start-up gate, the log file
+    const statusOf = (disk: DiskChecks, identity: ReadinessCheck | undefined): Health['status'] => {
       const ready =
-        detail === undefined &&
-        Object.values(catalogues).every((c) => c.available) &&
-        Object.values(archives).every((a) => a.ok) &&
+        disk.dataRoot.detail === undefined &&
+        codes.every((code) => templates.status(code).available) &&
+        Object.values(disk.archives).every((a) => a.ok) &&
         (identity === undefined || identity.ok);
       // a log file that refuses lines (disk full) is failing: the server keeps answering, but loses its record of what it does
       const log = logging.file?.state();
+      return !disk.dataRoot.writable || (log && !log.writable) || gate.failure ? 'failing' : gate.starting ? 'starting' : ready ? 'ok' : 'degraded';
+    };
+    const health = async (): Promise<Health> => {
+      const [disk, identity] = await Promise.all([diskChecks.latest(), readiness.identity()]);
+      const catalogues = Object.fromEntries(codes.map((code) => [code, templates.status(code)]));
+      const recovery = recoveryCheck(gate);
+      const log = logging.file?.state();
       return {
-        status: !writable || (log && !log.writable) || gate.failure ? 'failing' : gate.starting ? 'starting' : ready ? 'ok' : 'degraded',
+        status: statusOf(disk, identity),
         version: VERSION,
         timeZone: config.timeZone,
         checks: {
-          dataRoot,
+          dataRoot: disk.dataRoot,
           catalogues,
-          archives,
+          archives: disk.archives,
           ...(identity ? { identity } : {}),
           ...(log ? { logFile: log } : {}),
           ...(recovery ? { recovery } : {}),
         },
       };
+    };
+    const healthStatus = (): Health['status'] | undefined => {
+      const disk = diskChecks.settled();
+      const identity = readiness.identitySettled();
+      return disk === undefined || identity === 'pending' ? undefined : statusOf(disk, identity);
     };
 
     const clusterMap = config.cluster ? new ClusterMap(config.cluster) : undefined;
@@ -266,6 +275,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       audit,
       freeSpace,
       health,
+      healthStatus,
       ...(drains ? { drains } : {}),
       ...(clusterMap ? { clusterMap } : {}),
       metrics,
@@ -459,6 +469,7 @@ function closeServer(server: Server): Promise<void> {
 const HEALTH_DISK_MAX_AGE_MS = 1_000;
 
 type DataRootCheck = NonNullable<Health['checks']>['dataRoot'];
+type DiskChecks = { dataRoot: DataRootCheck; archives: Record<string, ReadinessCheck> };
 
 /** The data root's check for `/api/health`: writable, and above the free-space reserve. Never rejects. */
 async function dataRootCheck(root: string, freeSpace: FreeSpace): Promise<DataRootCheck> {

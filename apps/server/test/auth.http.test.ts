@@ -313,6 +313,22 @@ describe('jwt auth: several tenants and the key set', () => {
     }
   });
 
+  it('a caller without credentials gets the status the key set leaves: degraded (503) while it cannot be fetched', async () => {
+    const gone = await serveKeySet([publicJwk]);
+    await new Promise((resolve) => gone.server.close(resolve));
+    const stranded = await startTestServer({ overrides: jwtAuth(gone.url) });
+    try {
+      for (let call = 0; call < 3; call += 1) {
+        const response = await fetch(`${stranded.url}${paths.health()}`);
+        expect(response.status).toBe(503);
+        expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(await response.json()).toEqual({ status: 'degraded' });
+      }
+    } finally {
+      await stranded.dispose();
+    }
+  });
+
   it('answers 503, not 401, when the key set cannot be fetched: a new token would not help', async () => {
     const gone = await serveKeySet([publicJwk]);
     await new Promise((resolve) => gone.server.close(resolve));

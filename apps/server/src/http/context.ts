@@ -20,7 +20,13 @@ export interface AppContext {
   audit: AuditLog;
   /** the data disk against `limits.freeSpaceReserveMb`: routes that store new content ask first */
   freeSpace: FreeSpace;
+  /** the full report, checks included (administrators) */
   health(): Promise<Health>;
+  /**
+   * The status alone, from what is in memory (the last look at the disk and at the key set),
+   * without waiting; `undefined` until those first looks are done (then ask `health()`).
+   */
+  healthStatus(): Health['status'] | undefined;
   /** a cluster node's domains being moved away (only with `cluster` configured) */
   drains?: DomainDrains;
   /** a cluster node's placement of the domains, read again on SIGHUP (only with `cluster` configured) */

@@ -20,18 +20,44 @@ export function healthRoute(ctx: AppContext, authenticate: RequestHandler): Requ
       res.status(204).end();
       return;
     }
+    // the caller a load balancer is, every few seconds: the status from memory, its answer written in advance
+    if (!hasCredentials(req)) {
+      const status = ctx.healthStatus() ?? (await ctx.health()).status;
+      const body = statusBody(status);
+      res.writeHead(isUp(status, probe) ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length }).end(body);
+      return;
+    }
     const health = await ctx.health();
     const body: Health = (await callerIsAdmin(authenticate, req, res)) ? health : { status: health.status };
-    // ready: a `degraded` server still serves and stays in the load balancer; one `starting` serves no imports yet
-    const up = probe === 'ready' ? health.status === 'ok' || health.status === 'degraded' : health.status === 'ok';
-    res.status(up ? 200 : 503).json(body);
+    res.status(isUp(health.status, probe) ? 200 : 503).json(body);
   };
+}
+
+/** The status-only answers, each serialised once. */
+const statusBodies = new Map<Health['status'], Buffer>();
+
+function statusBody(status: Health['status']): Buffer {
+  let body = statusBodies.get(status);
+  if (!body) {
+    body = Buffer.from(JSON.stringify({ status } satisfies Health));
+    statusBodies.set(status, body);
+  }
+  return body;
+}
+
+/** ready: a `degraded` server still serves and stays in the load balancer; one `starting` serves no imports yet. */
+function isUp(status: Health['status'], probe: 'ready' | undefined): boolean {
+  return probe === 'ready' ? status === 'ok' || status === 'degraded' : status === 'ok';
+}
+
+/** A probe without credentials (a load balancer every few seconds) is not worth a refused-token line in the log. */
+function hasCredentials(req: Request): boolean {
+  return Boolean(req.get('authorization') || req.get(DEV_IDENTITY_HEADERS.email));
 }
 
 /** Runs the auth middleware for its verdict only: a refusal is "not an administrator", never an error answer. */
 async function callerIsAdmin(authenticate: RequestHandler, req: Request, res: Response): Promise<boolean> {
-  // a probe without credentials (a load balancer every few seconds) is not worth a refused-token line in the log
-  if (!req.get('authorization') && !req.get(DEV_IDENTITY_HEADERS.email)) return false;
+  if (!hasCredentials(req)) return false;
   const verdict = await new Promise<boolean>((resolve) => {
     try {
       const running = authenticate(req, res, (error?: unknown) => resolve(error === undefined || error === null));
