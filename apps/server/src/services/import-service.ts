@@ -169,7 +169,7 @@ export class ImportService {
    * under the import's lock.
    */
   async checkEditable(identity: Identity, domain: string, id: string, target: MutationTarget): Promise<void> {
-    editableBy(identity, target)(await this.storage(domain).read(id));
+    editableBy(identity, target)(await this.storage(domain).precheck(id));
   }
 
   private pageGuard(identity: Identity, n: number): Guard {
@@ -217,7 +217,7 @@ export class ImportService {
     const storage = this.storage(domain);
     const guard = this.pageGuard(identity, n);
     await this.deps.quotas.ready(domain);
-    guard(await storage.read(id));
+    guard(await storage.precheck(id));
     const pageLimit = Math.floor(this.deps.limits.pageSizeMb * 1024 * 1024);
     const release = this.deps.quotas.reserve(identity.userId, domain, { imports: 0, bytes: Math.min(declaredBytes ?? pageLimit, pageLimit) });
     let added: { page: Page; sidecar: Sidecar | undefined };

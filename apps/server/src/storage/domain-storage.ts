@@ -219,9 +219,24 @@ export class DomainStorage {
   }
 
   /** The import's import.json; one found gone (removed by hand) leaves the listing index too. */
-  async read(id: string): Promise<Import> {
+  read(id: string): Promise<Import> {
+    return this.readChecked(id, false);
+  }
+
+  /**
+   * The import for a check made before a request's body is read (existence,
+   * ownership, state), which `update` makes again under the lock on the file
+   * itself: an import this server wrote last is taken from memory without
+   * looking at the file. A file changed by hand since is found by that second
+   * check, after the body instead of before it.
+   */
+  precheck(id: string): Promise<Import> {
+    return this.readChecked(id, true);
+  }
+
+  private async readChecked(id: string, unchecked: boolean): Promise<Import> {
     try {
-      return await this.files.read(this.paths(id).importFile, id, this.domain);
+      return await this.files.read(this.paths(id).importFile, id, this.domain, unchecked);
     } catch (error) {
       if (isAppError(error) && error.code === 'IMPORT_NOT_FOUND') this.index.forget(id);
       throw error;

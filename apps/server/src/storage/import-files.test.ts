@@ -66,4 +66,16 @@ describe('ImportFiles', () => {
     await rm(file);
     await expect(files.read(file, ID, 'acme')).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
   });
+
+  it('an unchecked read hands out its own last write without the file; a checked read still finds the hand edit', async () => {
+    const files = new ImportFiles();
+    const stored = await files.write(file, anImport());
+    await rm(file);
+    // the check before a body: what this server wrote last, not looked at again
+    expect(await files.read(file, ID, 'acme', true)).toBe(stored);
+    // the check under the lock looks at the file
+    await expect(files.read(file, ID, 'acme')).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
+    // nothing written by this server is remembered any more: an unchecked read reads the file too
+    await expect(files.read(file, ID, 'acme', true)).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
+  });
 });

@@ -131,9 +131,15 @@ export class ImportFiles {
     this.#capacity = capacity;
   }
 
-  /** The import, or the AppError the API answers with (see `readImportFile`). */
-  async read(file: string, id: string, domain: string): Promise<Import> {
+  /**
+   * The import, or the AppError the API answers with (see `readImportFile`).
+   * `unchecked`: an import this server wrote last is handed out without the
+   * `stat`, for a check that is made again under the import's lock (see
+   * `DomainStorage.precheck`).
+   */
+  async read(file: string, id: string, domain: string, unchecked = false): Promise<Import> {
     const known = this.#written.get(file);
+    if (known && unchecked) return known.value;
     if (known) {
       const stats = await stat(file, { bigint: true }).catch(() => undefined);
       if (stats && sameFile(stats, known)) return known.value;
