@@ -47,14 +47,22 @@ export function composeStorage(config: Config, options: { clock?: Clock; logger?
   return { layout, time, clock, storages, open };
 }
 
-/** The retention sweep (SPEC §8) over the core's domains, as the server's daily timer and `toa-server retention` run it. */
+/**
+ * The retention sweep (SPEC §8) over the core's domains, as the server's
+ * daily timer and `toa-server retention` run it; with `isOpen`, only over the
+ * domains open at the call (one still in its start-up pass is left to the
+ * next sweep: the pass owns its folders until then).
+ */
 export function retentionOf(
   core: StorageCore,
   config: Pick<Config, 'retentionDays'>,
-  deps: { audit: AuditLog; logger: Logger },
+  deps: { audit: AuditLog; logger: Logger; isOpen?: (domain: string) => boolean },
 ): (options?: { dryRun?: boolean }) => Promise<RetentionReport> {
-  return (options) =>
-    runRetention({ storages: core.storages.values(), retentionDays: config.retentionDays, time: core.time, clock: core.clock, ...deps }, options);
+  const { isOpen = () => true, ...log } = deps;
+  return (options) => {
+    const storages = [...core.storages.values()].filter((storage) => isOpen(storage.domain));
+    return runRetention({ storages, retentionDays: config.retentionDays, time: core.time, clock: core.clock, ...log }, options);
+  };
 }
 
 /** Every domain's template catalogue, cached where the data root's layout says, as the server and `toa-server templates` load it. */

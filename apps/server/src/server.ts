@@ -186,7 +186,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxQueuedPerOwner: config.limits.parseQueuePerUser,
       maxWaitMs: config.limits.parseWaitSeconds * 1000,
     });
-    // after the uploads in flight (drained below, so run before this): no parser thread outlives the server
+    // clean-ups run last first: this one after `imports.drain` (pushed below), so no upload in flight is cut off
     cleanups.push(() => closeMailWorkers());
 
     const core = composeStorage(config, { clock, logger, layout });
@@ -218,7 +218,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       cleanups.push(() => drains.stop());
     }
 
-    const retention = retentionOf(core, config, { audit, logger });
+    const retention = retentionOf(core, config, { audit, logger, isOpen: (domain) => gate.isOpen(domain) });
 
     const freeSpace = new FreeSpace(layout.root, config.limits.freeSpaceReserveMb);
     const diskWarning = await freeSpace.reading().then(reserveWarning, () => undefined);
@@ -357,7 +357,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       void pass.finally(() => arrivals.delete(pass));
     };
     const reloadCluster = (read: () => ClusterPlacement | undefined): ClusterMapChange | undefined => {
-      if (!clusterMap) return undefined;
+      // a server shutting down opens nothing more
+      if (!clusterMap || stopPass.signal.aborted) return undefined;
       const change = reloadClusterMap(clusterMap, read, logger);
       if (!change) return undefined;
       // what is moved away is answered 421 and no longer this node's to keep (retention, metrics)

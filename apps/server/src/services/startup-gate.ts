@@ -56,6 +56,11 @@ export class StartupGate {
     return undefined;
   }
 
+  /** Whether `domain`'s pass is done (its requests are served). */
+  isOpen(domain: string): boolean {
+    return !this.#closed.has(domain);
+  }
+
   /** The domains still closed, in the order they were given. */
   closed(): string[] {
     return [...this.#closed];

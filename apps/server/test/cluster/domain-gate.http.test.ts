@@ -8,15 +8,17 @@ import { drainDomain, undrainDomain } from '../../src/cli/cluster.js';
 import type { ClusterNode } from '../../src/config/schema.js';
 import type { Output } from '../../src/cli/output.js';
 import { identityLines, requestHead } from '../hostile/support.js';
-import { json, startTestServer, type TestServer, upload } from '../support/server.js';
+import { json, startTestServer, TestClock, type TestServer, upload } from '../support/server.js';
 
 let server: TestServer;
+const clock = new TestClock(new Date());
 let alice: ReturnType<TestServer['as']>;
 
 const other = (code: string) => ({ code, name: code, templates: { file: './acme.xml' }, archive: { type: 'filesystem' as const, root: `./archive/${code}` } });
 
 beforeAll(async () => {
   server = await startTestServer({
+    clock,
     overrides: {
       domains: [
         { code: 'acme', name: 'ACME archive', templates: { file: './acme.xml' }, archive: { type: 'filesystem', root: './archive/acme' } },
@@ -189,7 +191,12 @@ describe('draining a domain', () => {
     expect((await alice(paths.imports('globex'), json('POST', {}))).status).toBe(201);
 
     // and back: acme is opened again from its folder (what it holds now, not what this process knew)
+    const today = clock.current;
+    clock.current = new Date(today.getTime() + 40 * 86_400_000);
     expect(server.reloadCluster(() => started)).toEqual({ released: ['globex'], arrived: ['acme'], movedElsewhere: [] });
+    // a retention sweep while its pass runs leaves it alone (the pass owns its folders until it is open): the next sweep takes it
+    const during = await server.retention({ dryRun: true });
+    expect(during.deleted.filter((d) => d.domain === 'acme')).toEqual([]);
     let back = await alice(paths.imports('acme'));
     for (let i = 0; i < 200 && back.status !== 200; i += 1) {
       expect((await problemOf(back)).code).toBe('STARTING');
@@ -198,6 +205,8 @@ describe('draining a domain', () => {
     }
     expect(back.status).toBe(200);
     expect(((await back.json()) as { items: Array<{ id: string }> }).items.map((item) => item.id)).toContain(filed.id);
+    expect((await server.retention({ dryRun: true })).deleted).toContainEqual(expect.objectContaining({ domain: 'acme', id: filed.id }));
+    clock.current = today;
     expect((await alice(paths.imports('globex'))).status).toBe(421);
   });
 });
