@@ -1,11 +1,10 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';
 import { FairQueue } from './fair-queue.js';
 import { type BodyMessage, fromWireError, type JobMessage, type MailJob, type MailJobResult, type WorkerMessage } from './mail-worker-protocol.js';
 import type { MessageSummary } from './read-summary.js';
 import { formatDuration } from '../duration.js';
+import { workerEntry } from '../worker-entry.js';
 
 /**
  * Parsing a message is the one thing the server does whose cost the sender
@@ -345,22 +344,6 @@ export class MailWorkerPool {
 }
 
 /**
- * The worker entry beside this module, with this module's own extension:
- * `.js` in the build, `.ts` when running from source (vitest, tsx). Node 20
- * cannot load TypeScript in a worker, and does not apply a loader given in a
- * worker's execArgv to its entry, so from source the worker first registers
- * tsx itself and then imports the entry.
- */
-function workerEntry(): { entry: URL | string; eval: boolean } {
-  const ownPath = fileURLToPath(import.meta.url);
-  const entry = new URL(`./mail-worker${path.extname(ownPath)}`, import.meta.url);
-  if (!ownPath.endsWith('.ts')) return { entry, eval: false };
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const source = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return { entry: source, eval: true };
-}
-
-/**
  * Starts a worker and waits until it has loaded its modules. Failing to start
  * is never the message's fault: out of descriptors a worker fails in several
  * ways (EMFILE, "Worker initialization failure", a module "not found" that
@@ -368,7 +351,7 @@ function workerEntry(): { entry: URL | string; eval: boolean } {
  * with the reason in the server log, and the next job starts a worker afresh.
  */
 function startWorker(limits: MailWorkerLimits): Promise<Worker> {
-  const { entry, eval: isSource } = workerEntry();
+  const { entry, eval: isSource } = workerEntry(import.meta.url, 'mail-worker');
   const worker = new Worker(entry, {
     eval: isSource,
     resourceLimits: { maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },

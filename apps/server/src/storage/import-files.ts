@@ -28,13 +28,28 @@ export async function inspectImportFile(file: string, id: string, domain: string
   try {
     text = await readText(file);
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' && (await isLink(file))) return { state: 'unreadable', reason: 'import.json cannot be read (ENOENT: a link to nothing)' };
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'missing' };
-    // no descriptor left says nothing about the file: the request fails for now (503), the import is not unreadable
-    if (isOutOfDescriptors(error)) throw error;
-    return { state: 'unreadable', reason: `import.json cannot be read (${code ?? (error as Error).message})` };
+    return unreadState(error, errnoCode(error) === 'ENOENT' && (await isLink(file)));
   }
+  return importFileVerdict(text, id, domain);
+}
+
+/**
+ * The verdict on an import.json that could not be read (`inspectImportFile`'s):
+ * `missing` for nothing there, `unreadable` for the rest. `dangling`: the
+ * path is a link to nothing. Throws `error` itself when no descriptor was
+ * left, which says nothing about the file: the request fails for now (503),
+ * the import is not unreadable.
+ */
+export function unreadState(error: unknown, dangling: boolean): ImportFileState {
+  const code = errnoCode(error);
+  if (code === 'ENOENT' && dangling) return { state: 'unreadable', reason: 'import.json cannot be read (ENOENT: a link to nothing)' };
+  if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'missing' };
+  if (isOutOfDescriptors(error)) throw error;
+  return { state: 'unreadable', reason: `import.json cannot be read (${code ?? (error as Error).message})` };
+}
+
+/** The verdict on the text of import `id`'s import.json (`inspectImportFile`'s): parsed and validated in full. */
+export function importFileVerdict(text: string, id: string, domain: string): ImportFileState {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

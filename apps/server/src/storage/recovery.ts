@@ -3,19 +3,9 @@ import path from 'node:path';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import type { Import } from '@toa/api/imports';
 import { readdirOrEmpty, TMP_SUFFIX } from '../fs/atomic-fs.js';
-import { listFolder } from '../fs/pool-read.js';
 import { applyJournal } from './extract-journal.js';
-import { inspectImportFile } from './import-files.js';
-import {
-  DOC_FOLDER_PATTERN,
-  EXTRACT_JOURNAL_FILE,
-  IMPORT_FILE,
-  IMPORT_FOLDER_PATTERN,
-  ImportPaths,
-  LAST_VALUES_FOLDER,
-  PAGE_FILE_PATTERN,
-  SIDECAR_FILE_PATTERN,
-} from './layout.js';
+import { type FolderReading, folderReaders, type ImportRead } from './folder-reader.js';
+import { DOC_FOLDER_PATTERN, EXTRACT_JOURNAL_FILE, IMPORT_FILE, ImportPaths, LAST_VALUES_FOLDER, PAGE_FILE_PATTERN, SIDECAR_FILE_PATTERN } from './layout.js';
 
 /** An import folder whose import.json the server will not use; it is never touched by the sweep. */
 export interface UnreadableImport {
@@ -42,8 +32,8 @@ export function emptySweepReport(): SweepReport {
   return { rolledForward: [], removed: [], unreadable: [], pending: [] };
 }
 
-/** How many import folders the pass works on at once: enough to keep the file system's thread pool busy while this thread parses. */
-const PASS_WIDTH = 32;
+/** Date folders read ahead of the one being swept: enough to keep every folder reader busy. */
+const READ_AHEAD = 8;
 
 /**
  * Brings every import of a domain folder back to a state its import.json
@@ -67,10 +57,12 @@ export interface SweepOptions {
 /**
  * `sweepDomain` as one pass that also hands out what it read: every import
  * of the domain whose import.json is valid and in its own folder, after its
- * sweep, newest first (date folders, then `HHmm-xxxxxxxx`, descending).
- * Imports are swept `PASS_WIDTH` at a time — each import folder is its own,
- * so their sweeps are independent — and handed out in that order, so the
- * listing index is built from the same reads as the sweep.
+ * sweep, newest first (date folders, then `HHmm-xxxxxxxx`, descending), so
+ * the listing index is built from the same reads as the sweep. The folders
+ * are read by `folderReaders` (worker threads, for a large domain; ADR 23),
+ * `READ_AHEAD` date folders ahead of the sweep; this thread decides and
+ * makes every change, one import at a time — nothing to change is the
+ * common case.
  */
 export async function* sweptImports(dataRoot: string, domainDir: string, report: SweepReport, options: SweepOptions = {}): AsyncIterable<Import> {
   const remove = async (target: string): Promise<void> => {
@@ -83,22 +75,23 @@ export async function* sweptImports(dataRoot: string, domainDir: string, report:
     if (entry === LAST_VALUES_FOLDER) await removeTemporaries(path.join(domainDir, entry), remove);
     if (DATE_FOLDER_PATTERN.test(entry)) dateFolders.push(entry);
   }
-  const importsOfDate = async (date: string): Promise<Array<{ dir: string; id: string }>> => {
-    const dateDir = path.join(domainDir, date);
-    const found: Array<{ dir: string; id: string }> = [];
-    for (const folder of (await readdirOrEmpty(dateDir)).sort().reverse()) {
-      const full = path.join(dateDir, folder);
-      if (folder.endsWith(TMP_SUFFIX)) await remove(full);
-      else if (IMPORT_FOLDER_PATTERN.test(folder)) found.push({ dir: full, id: `${date}_${folder}` });
-    }
-    return found;
-  };
-  const folders: Array<{ dir: string; id: string }> = [];
-  for await (const found of inOrder(dateFolders, PASS_WIDTH, importsOfDate, options.signal)) folders.push(...found);
   const domain = path.basename(domainDir);
-  const sweep = ({ dir, id }: { dir: string; id: string }): Promise<Import | undefined> =>
-    sweepImport(dataRoot, new ImportPaths(dir), id, domain, report, remove, options);
-  for await (const current of inOrder(folders, PASS_WIDTH, sweep, options.signal)) if (current) yield current;
+  const readers = folderReaders(dateFolders.length);
+  try {
+    const readDate = (date: string) => readers.readDate(path.join(domainDir, date), date, domain);
+    for await (const [date, read] of inOrder(dateFolders, READ_AHEAD, async (date) => [date, await readDate(date)] as const, options.signal)) {
+      const dateDir = path.join(domainDir, date);
+      for (const entry of read.entries) if (entry.endsWith(TMP_SUFFIX)) await remove(path.join(dateDir, entry));
+      for (const folder of read.imports) {
+        options.signal?.throwIfAborted();
+        const paths = new ImportPaths(path.join(dateDir, folder.folder));
+        const current = await sweepImport(dataRoot, paths, `${date}_${folder.folder}`, domain, folder, { report, remove, readers, options });
+        if (current) yield current;
+      }
+    }
+  } finally {
+    readers.release();
+  }
 }
 
 /**
@@ -130,27 +123,34 @@ async function removeTemporaries(dir: string, remove: (target: string) => Promis
   for (const entry of await readdirOrEmpty(dir)) if (entry.endsWith(TMP_SUFFIX)) await remove(path.join(dir, entry));
 }
 
+/** What sweeping one import needs besides the import: where it reports, how it removes, who reads again. */
+interface SweepContext {
+  report: SweepReport;
+  remove: (target: string) => Promise<void>;
+  readers: FolderReading;
+  options: SweepOptions;
+}
+
 async function sweepImport(
   dataRoot: string,
   paths: ImportPaths,
   id: string,
   domain: string,
-  report: SweepReport,
-  remove: (target: string) => Promise<void>,
-  options: SweepOptions,
+  read: ImportRead,
+  context: SweepContext,
 ): Promise<Import | undefined> {
-  let entries = await readdirOrEmpty(paths.dir);
-  if (entries.includes(EXTRACT_JOURNAL_FILE)) {
+  const { report, remove, options } = context;
+  if (read.entries.includes(EXTRACT_JOURNAL_FILE)) {
     report.rolledForward.push(path.relative(dataRoot, paths.dir));
     // until the journal is replayed, its temporaries are the extraction's committed state, not leftovers
     if (options.dryRun) return undefined;
     await applyJournal(paths);
-    entries = await readdirOrEmpty(paths.dir);
+    read = await context.readers.readImport(paths.dir, id, domain);
   }
+  const { entries, found } = read;
   for (const entry of entries) {
     if (entry.endsWith(TMP_SUFFIX)) await remove(path.join(paths.dir, entry));
   }
-  const found = await inspectImportFile(paths.importFile, id, domain);
   if (found.state === 'missing') {
     // created but never acknowledged: the crash came before its first import.json
     if (!entries.includes(IMPORT_FILE)) await remove(paths.dir);
@@ -182,8 +182,7 @@ async function sweepImport(
     }
     const pagesDir = paths.pagesDir(doc.n);
     const pages = new Map(doc.pages.map((p) => [p.m, p]));
-    // a damaged document folder (no pages folder, or a file in its place) is fsck's to report, not the sweep's to fail on
-    for (const file of await listFolder(pagesDir).catch(() => [] as string[])) {
+    for (const file of read.pages[entry] ?? []) {
       const pageMatch = PAGE_FILE_PATTERN.exec(file) ?? SIDECAR_FILE_PATTERN.exec(file);
       const keep = pageMatch ? pages.has(Number(pageMatch[1])) && (PAGE_FILE_PATTERN.test(file) || pages.get(Number(pageMatch[1]))?.sidecar === file) : false;
       if (!keep) await remove(path.join(pagesDir, file));
