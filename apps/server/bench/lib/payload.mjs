@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { quick } from './measure.mjs';
 
 export const MiB = 1024 * 1024;
 
@@ -19,10 +20,11 @@ export async function randomPayload(dir, sizeMb, name = `payload-${sizeMb}mb`) {
   return file;
 }
 
-/** `TOA_BENCH_<NAME>` as a list of positive numbers, or the default. */
+/** `TOA_BENCH_<NAME>` as a list of positive numbers, or the default (in a quick run, its smallest size alone). */
 export function numbersFromEnv(name, fallback) {
   const raw = process.env[name];
-  if (!raw) return fallback;
+  // a quick run measures each bench at its smallest default size only
+  if (!raw) return quick ? [Math.min(...fallback)] : fallback;
   const values = raw.split(',').map(Number);
   if (values.some((value) => !(value > 0))) throw new Error(`${name} must be a comma-separated list of positive numbers, got "${raw}"`);
   return values;
