@@ -1,5 +1,6 @@
 import { API_PREFIX, ROUTES } from '@toa/api/routes';
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { createAuthMiddleware } from './auth/create-auth-middleware.js';
 import { AppError } from './errors.js';
@@ -7,7 +8,8 @@ import type { AppContext } from './http/context.js';
 import { domainGate } from './http/domain-gate.js';
 import { deferredJson } from './http/json-body.js';
 import { inOrder } from './http/in-order.js';
-import { loopbackHostsOnly } from './http/loopback-host.js';
+import { loopbackHostsOnly, rememberedLoopbackVerdicts } from './http/loopback-host.js';
+import { answerPlainProbesFirst } from './http/plain-probe.js';
 import { rateLimit } from './http/rate-limit.js';
 import { createErrorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
@@ -21,8 +23,12 @@ import { accessLog } from './logging/access-log.js';
 import { RefusalSampler } from './logging/refusal-sampler.js';
 import { METRICS_PATH } from './metrics/route-label.js';
 
-/** Builds the Express app from its dependencies; never listens (tests start it on port 0). */
-export function createApp(ctx: AppContext): Express {
+/**
+ * Builds the request listener from its dependencies: the Express app, with
+ * the load balancer's plain probe answered before it (`answerPlainProbesFirst`);
+ * never listens (tests start it on port 0).
+ */
+export function createApp(ctx: AppContext): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // the client's address (rate limits, metrics allow-list) is the one these proxies forward
@@ -30,7 +36,10 @@ export function createApp(ctx: AppContext): Express {
   const refusals = new RefusalSampler(ctx.logger);
   // every request: counted and timed by route, one log line, and (dev identity) addressed to a loopback name —
   // dev identity trusts whoever reaches the port, not a page whose DNS was rebound to loopback
-  app.use(inOrder(ctx.metrics.httpMiddleware(), accessLog(app, ctx.logger), ...(ctx.config.auth.mode === 'dev' ? [loopbackHostsOnly()] : [])));
+  const everyRequest = [ctx.metrics.httpMiddleware(), accessLog(app, ctx.logger)];
+  const loopback = rememberedLoopbackVerdicts();
+  const devIdentity = ctx.config.auth.mode === 'dev';
+  app.use(inOrder(...everyRequest, ...(devIdentity ? [loopbackHostsOnly(loopback)] : [])));
 
   const apiHeaders = apiSecurityHeaders(ctx.config);
   const authenticate = createAuthMiddleware(ctx.config);
@@ -62,7 +71,9 @@ export function createApp(ctx: AppContext): Express {
   );
   // a cluster node: another node's domain is 421, a draining domain read-only (docs/scaling.md)
   if (ctx.clusterMap && ctx.drains) api.use(domainGate(ctx.clusterMap, ctx.drains));
-  api.use(systemRoutes(ctx), importRoutes(ctx), adminRoutes(ctx));
+  systemRoutes(api, ctx);
+  importRoutes(api, ctx);
+  adminRoutes(api, ctx);
   api.use((req) => {
     throw new AppError('NOT_FOUND', `there is no route ${req.method} ${req.baseUrl}${req.path}`);
   });
@@ -73,5 +84,9 @@ export function createApp(ctx: AppContext): Express {
   app.use(taskpaneSecurityHeaders(ctx.config));
   app.use(paneRoutes(ctx.config));
   app.use(createErrorHandler(refusals));
-  return app;
+  return answerPlainProbesFirst(app, {
+    status: ctx.healthStatus,
+    hostAllowed: devIdentity ? loopback : () => true,
+    steps: [...everyRequest, apiHeaders],
+  });
 }

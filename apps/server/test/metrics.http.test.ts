@@ -123,6 +123,21 @@ describe('GET /metrics for configured scrapers', () => {
     expect(sampleValue(after, 'toa_http_requests_total', { method: 'GET', route: '/metrics', status: '200' })).toBeGreaterThanOrEqual(1);
   });
 
+  it('counts the load balancer’s probe (answered before the app) and a probe with credentials under the health route', async () => {
+    const health = { method: 'GET', route: '/api/health', status: '200' };
+    const before = sampleValue(await scrape(server), 'toa_http_requests_total', health);
+    expect((await fetch(`${server.url}${paths.health()}`)).status).toBe(200);
+    expect((await fetch(`${server.url}${paths.health()}?probe=ready`)).status).toBe(200);
+    expect((await server.as('alice@acme.example')(paths.health())).status).toBe(200);
+    // an answer is counted when it closes, a moment after the client has it
+    let counted = 0;
+    for (let attempt = 0; attempt < 100 && counted < 3; attempt += 1) {
+      counted = sampleValue(await scrape(server), 'toa_http_requests_total', health) - before;
+      if (counted < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(counted).toBe(3);
+  });
+
   it('keeps the label values to route patterns under a flood of traversal-style URLs', async () => {
     const paths = Array.from({ length: 200 }, (_, i) => {
       const noise = `${i}-${Math.random().toString(36).slice(2)}`;

@@ -46,10 +46,21 @@ describe('the request log', () => {
   });
 
   it('gives a request without a usable id a UUID, in the answer and in the line', async () => {
-    const response = await fetch(`${server.url}${paths.health()}`, { headers: { 'X-Request-Id': 'not an id!' } });
+    const response = await server.as('alice@acme.example')(paths.me(), { headers: { 'X-Request-Id': 'not an id!' } });
     const id = response.headers.get('x-request-id') ?? '';
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect((await linesOf(id))[0]).toMatchObject({ level: 30, req: { id, method: 'GET', url: paths.health() }, res: { statusCode: 200 } });
+    expect((await linesOf(id))[0]).toMatchObject({ level: 30, req: { id, method: 'GET', url: paths.me() }, res: { statusCode: 200 } });
+  });
+
+  it('keeps a load balancer’s probe that finds the server up out of the info log, and logs a probe with credentials', async () => {
+    const probe = await fetch(`${server.url}${paths.health()}`, { headers: { 'X-Request-Id': 'probe-1' } });
+    expect(probe.status).toBe(200);
+    expect(probe.headers.get('x-request-id')).toBe('probe-1');
+    const asked = await server.as('alice@acme.example')(paths.health(), { headers: { 'X-Request-Id': 'probe-2' } });
+    expect(asked.status).toBe(200);
+    // lines are written in order: once the second probe's is there, the first one's would be too
+    expect((await linesOf('probe-2'))[0]).toMatchObject({ level: 30, msg: 'request completed', req: { url: paths.health() } });
+    expect(lines.filter((line) => (line.req as { id?: string } | undefined)?.id === 'probe-1')).toEqual([]);
   });
 
   it('logs a refusal as a warning, its reason on a line that names the same request', async () => {
@@ -64,5 +75,29 @@ describe('the request log', () => {
     ]);
     expect(found[0]).toMatchObject({ code: 'IMPORT_NOT_FOUND', req: { id: 'missing-1', method: 'GET' } });
     expect(found[1]).toMatchObject({ res: { statusCode: 404 } });
+  });
+});
+
+describe('the request log at debug', () => {
+  it('has the load balancer’s probe, at debug, with its request id', async () => {
+    const debugLines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) debugLines.push(JSON.parse(line) as Record<string, unknown>);
+        callback();
+      },
+    });
+    const verbose = await startTestServer({ logger: pino({ level: 'debug' }, sink) });
+    try {
+      expect((await fetch(`${verbose.url}${paths.health()}`, { headers: { 'X-Request-Id': 'probe-3' } })).status).toBe(200);
+      let line: Record<string, unknown> | undefined;
+      for (let attempt = 0; attempt < 200 && !line; attempt += 1) {
+        line = debugLines.find((candidate) => (candidate.req as { id?: string } | undefined)?.id === 'probe-3');
+        if (!line) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(line).toMatchObject({ level: 20, msg: 'request completed', req: { method: 'GET', url: paths.health() }, res: { statusCode: 200 } });
+    } finally {
+      await verbose.dispose();
+    }
   });
 });

@@ -31,18 +31,7 @@ export function isLoopbackHost(host: string | undefined): boolean {
  * 421 HOST_NOT_ALLOWED. The raw header is read: `req.hostname` would trust
  * `X-Forwarded-Host`, which a script may set.
  */
-export function loopbackHostsOnly(): RequestHandler {
-  // a client sends the same Host on every request: its verdict is remembered (a few, whatever others send)
-  const verdicts = new Map<string | undefined, boolean>();
-  const loopback = (host: string | undefined): boolean => {
-    let verdict = verdicts.get(host);
-    if (verdict === undefined) {
-      verdict = isLoopbackHost(host);
-      if (verdicts.size >= 16) verdicts.clear();
-      verdicts.set(host, verdict);
-    }
-    return verdict;
-  };
+export function loopbackHostsOnly(loopback: (host: string | undefined) => boolean = rememberedLoopbackVerdicts()): RequestHandler {
   return (req, _res, next) => {
     if (loopback(req.headers.host)) {
       next();
@@ -54,5 +43,22 @@ export function loopbackHostsOnly(): RequestHandler {
         'in dev identity this server answers only to a loopback name (localhost, 127.0.0.0/8 or [::1]) in the Host header; open it as http://127.0.0.1:<port> or http://localhost:<port>',
       ),
     );
+  };
+}
+
+/**
+ * `isLoopbackHost` with its verdicts remembered: a client sends the same
+ * Host on every request (a few are kept, whatever others send).
+ */
+export function rememberedLoopbackVerdicts(): (host: string | undefined) => boolean {
+  const verdicts = new Map<string | undefined, boolean>();
+  return (host) => {
+    let verdict = verdicts.get(host);
+    if (verdict === undefined) {
+      verdict = isLoopbackHost(host);
+      if (verdicts.size >= 16) verdicts.clear();
+      verdicts.set(host, verdict);
+    }
+    return verdict;
   };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 
@@ -29,12 +30,15 @@ function common(production: boolean) {
   } satisfies HelmetOptions;
 }
 
+/** Sets the headers of one policy on an answer; needs nothing of Express (it also runs before it). */
+export type SecurityHeaders = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
 /**
  * The headers a helmet middleware sets, worked out once: the policies here
  * are fixed (no per-request nonce or function directive), so every request
  * gets the same list, set without helmet's per-request assembly.
  */
-function fixedHeaders(middleware: RequestHandler): RequestHandler {
+function fixedHeaders(middleware: RequestHandler): SecurityHeaders {
   const set: Array<[string, string]> = [];
   const removed: string[] = [];
   const recorder = {
@@ -47,7 +51,7 @@ function fixedHeaders(middleware: RequestHandler): RequestHandler {
     finished = true;
   });
   if (!finished) throw new Error('a security-header middleware depends on the request');
-  return (_req, res, next) => {
+  return (_req: IncomingMessage, res: ServerResponse, next: () => void) => {
     for (const name of removed) res.removeHeader(name);
     for (const [name, value] of set) res.setHeader(name, value);
     next();
@@ -55,7 +59,7 @@ function fixedHeaders(middleware: RequestHandler): RequestHandler {
 }
 
 /** API answers are JSON or downloads: nothing in them may load, run or be framed. */
-export function apiSecurityHeaders(options: { production: boolean }): RequestHandler {
+export function apiSecurityHeaders(options: { production: boolean }): SecurityHeaders {
   return fixedHeaders(
     helmet({
       ...common(options.production),
@@ -72,7 +76,7 @@ export function apiSecurityHeaders(options: { production: boolean }): RequestHan
  * The task pane is a page Outlook frames on another origin: no X-Frame-Options
  * (it cannot name several origins), frame-ancestors instead.
  */
-export function taskpaneSecurityHeaders(options: { production: boolean }): RequestHandler {
+export function taskpaneSecurityHeaders(options: { production: boolean }): SecurityHeaders {
   return fixedHeaders(
     helmet({
       ...common(options.production),

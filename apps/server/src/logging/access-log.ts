@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Express, RequestHandler } from 'express';
+import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { capForLog } from './log-caps.js';
 
@@ -21,21 +21,37 @@ interface QuietLocals {
   quietLog?: boolean;
 }
 
+/** Answers whose request line is written at `debug` (`logAtDebug`). */
+const routine = new WeakSet<ServerResponse>();
+
+/**
+ * The request line of this answer at `debug` instead of `info`: for what a
+ * load balancer or orchestrator asks every few seconds and gets the expected
+ * answer to, a line each would bury the log (a probe every 5 s is 17 280
+ * lines a day). Only a 2xx: a refusal or failure keeps its level.
+ */
+export function logAtDebug(res: ServerResponse): void {
+  routine.add(res);
+}
+
 const requestLogs = new WeakMap<IncomingMessage, Logger>();
 
 /**
  * One log line per request, written when its answer ends or the client
  * leaves: `request completed` (or `request aborted`, `request errored` for a
  * 5xx) with `req` {id, method, url capped by capForLog}, `res` {statusCode}
- * and `responseTime` in ms — at `info`, `warn` for 4xx, `error` for 5xx. The
+ * and `responseTime` in ms — at `info` (`debug` for an answer `logAtDebug`
+ * marked), `warn` for 4xx, `error` for 5xx. The
  * id is the caller's `X-Request-Id` when it matches `[A-Za-z0-9._-]{1,100}`,
  * a random UUID otherwise, and is sent back in `X-Request-Id`.
  *
  * `req.log`, the logger with the request bound to each line, is made only
  * when something logs through it (an error, a refusal): building a child
- * logger for every request cost more than the request line itself.
+ * logger for every request cost more than the request line itself. The
+ * middleware itself needs nothing of Express: it also runs before it
+ * (`answerPlainProbesFirst`).
  */
-export function accessLog(app: Express, logger: Logger): RequestHandler {
+export function accessLog(app: Express, logger: Logger): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   Object.defineProperty(app.request, 'log', {
     configurable: true,
     get(this: IncomingMessage): Logger {
@@ -52,25 +68,23 @@ export function accessLog(app: Express, logger: Logger): RequestHandler {
     req.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', req.id);
     const started = Date.now();
-    // the request line is about the request as it came in: routers rewrite req.url on the way
-    const fields = requestFields(req);
-    res.once('close', () => logAnswer(logger, fields, req, res, Date.now() - started));
+    // `close` comes once, whether the answer ended or the client left
+    res.on('close', () => logAnswer(logger, req, res, Date.now() - started));
     next();
   };
 }
 
+/** The request as it came in: routers rewrite `req.url` on the way, Express keeps the original in `originalUrl`. */
 function requestFields(req: IncomingMessage): { id: string; method: string | undefined; url: string } {
   return { id: req.id, method: req.method, url: capForLog((req as { originalUrl?: string }).originalUrl ?? String(req.url)) };
 }
 
-function logAnswer(logger: Logger, req: ReturnType<typeof requestFields>, incoming: IncomingMessage, res: ServerResponse, responseTime: number): void {
+function logAnswer(logger: Logger, req: IncomingMessage, res: ServerResponse, responseTime: number): void {
   if ((res as { locals?: QuietLocals }).locals?.quietLog) return;
   const status = res.statusCode;
-  const line = { req, res: { statusCode: status }, responseTime };
-  if (status >= 500) logger.error(line, 'request errored');
-  else {
-    const message = incoming.readableAborted || !res.writableEnded ? 'request aborted' : 'request completed';
-    if (status >= 400) logger.warn(line, message);
-    else logger.info(line, message);
-  }
+  const level: 'error' | 'warn' | 'info' | 'debug' = status >= 500 ? 'error' : status >= 400 ? 'warn' : status < 300 && routine.has(res) ? 'debug' : 'info';
+  // the line is built only when its level is written (a routine probe's is not, at `info`)
+  if (!logger.isLevelEnabled(level)) return;
+  const message = status >= 500 ? 'request errored' : req.readableAborted || !res.writableEnded ? 'request aborted' : 'request completed';
+  logger[level]({ req: requestFields(req), res: { statusCode: status }, responseTime }, message);
 }

@@ -15,6 +15,9 @@ const PATTERNS = [...Object.values(ROUTES).map((route) => `${API_PREFIX}${route}
   segments: pattern.split('/').slice(1),
 }));
 
+/** The patterns without a parameter, by themselves: most requests of a kind (health, me, metrics) spell them exactly. */
+const LITERAL_PATTERNS = new Map(PATTERNS.filter((candidate) => !candidate.pattern.includes(':')).map(({ pattern }) => [pattern, pattern]));
+
 /**
  * The route pattern a request path belongs to (`/api/import/:domain/:id`),
  * never the path itself: a label value must come from a fixed set, or a
@@ -23,6 +26,8 @@ const PATTERNS = [...Object.values(ROUTES).map((route) => `${API_PREFIX}${route}
  * routes them; any value fills a `:param`.
  */
 export function routeLabel(path: string): string {
+  const literal = LITERAL_PATTERNS.get(path);
+  if (literal) return literal;
   const segments = path.split('/').slice(1);
   if (segments.length > 1 && segments.at(-1) === '') segments.pop();
   const found = PATTERNS.find(

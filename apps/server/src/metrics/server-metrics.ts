@@ -1,6 +1,6 @@
 import { IMPORT_STATUSES } from '@toa/api/imports';
 import { healthStatusSchema, type Health } from '@toa/api/identity';
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ArchiveCallEntry } from '../archive/call-log.js';
 import { mailQueueState } from '../mail/mail-worker-pool.js';
@@ -125,14 +125,18 @@ export class ServerMetrics {
     return this.#access.verdict(address, authorization);
   }
 
-  /** First middleware of the app: counts and times every request by its route pattern, when its answer ends. */
-  httpMiddleware(): RequestHandler {
+  /**
+   * First middleware of the app: counts and times every request by its route
+   * pattern, when its answer ends. Needs nothing of Express: it also runs before it.
+   */
+  httpMiddleware(): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
     return (req, res, next) => {
-      // read now: routers rewrite req.url while they handle the request
-      const route = routeLabel(req.path);
-      const method = methodLabel(req.method);
+      // read now, from the raw request line (this runs before or without Express): routers rewrite req.url later
+      const route = routeLabel(pathOf(req.url ?? '/'));
+      const method = methodLabel(req.method ?? '');
       const started = performance.now();
-      res.once('close', () => {
+      // `close` comes once, whether the answer ended or the client left
+      res.on('close', () => {
         const status = res.headersSent ? String(res.statusCode) : 'aborted';
         const series = this.#series(method, route, status);
         series.duration.observe((performance.now() - started) / 1000);
@@ -218,4 +222,10 @@ export class ServerMetrics {
   #gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
   }
+}
+
+/** The path of a request target, without its query (RFC 9112 §3.2: origin-form is absolute-path [ "?" query ]). */
+function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
 }

@@ -1,13 +1,13 @@
 import { auditQuerySchema, type CatalogueRefreshResponse } from '@toa/api/identity';
 import { ROUTES } from '@toa/api/routes';
-import { Router } from 'express';
+import type { Router } from 'express';
 import { AppError } from '../../errors.js';
 import { isAdmin } from '../../identity.js';
 import type { AppContext } from '../context.js';
 import { scope } from '../params.js';
 
-export function adminRoutes(ctx: AppContext): Router {
-  const router = Router();
+/** Adds the administrator routes to `router` (the API's, mounted at /api): its own layers, not a nested router a request walks through. */
+export function adminRoutes(router: Router, ctx: AppContext): void {
   router.get(ROUTES.audit, async (req, res) => {
     const { identity, domain } = scope(ctx, req);
     if (!isAdmin(identity)) throw new AppError('FORBIDDEN', 'the audit log is for administrators');
@@ -21,5 +21,4 @@ export function adminRoutes(ctx: AppContext): Router {
     const answer: CatalogueRefreshResponse = { domain, ...ctx.templates.status(domain) };
     res.json(answer);
   });
-  return router;
 }

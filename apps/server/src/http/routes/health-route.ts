@@ -1,7 +1,9 @@
 import { type Health, healthQuerySchema } from '@toa/api/identity';
 import { DEV_IDENTITY_HEADERS } from '@toa/api/routes';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { isAdmin } from '../../identity.js';
+import { logAtDebug } from '../../logging/access-log.js';
 import type { AppContext } from '../context.js';
 
 /**
@@ -10,27 +12,38 @@ import type { AppContext } from '../context.js';
  * The checks name hosts, paths and error texts, so only a caller who proves
  * to be an administrator gets them; a caller whose credentials are missing
  * or refused gets the status alone, never a 401. `?probe=ready` and
- * `?probe=live` answer orchestrator probes (see `healthQuerySchema`).
+ * `?probe=live` answer orchestrator probes (see `healthQuerySchema`). A probe
+ * without credentials that finds the server up is logged at `debug`.
  */
 export function healthRoute(ctx: AppContext, authenticate: RequestHandler): RequestHandler {
   return async (req, res) => {
     // a load balancer's plain probe has no query: nothing to parse
     const { probe } = req.url.includes('?') ? healthQuerySchema.parse(req.query) : { probe: undefined };
     if (probe === 'live') {
+      logAtDebug(res);
       res.status(204).end();
       return;
     }
-    // the caller a load balancer is, every few seconds: the status from memory, its answer written in advance
+    // the caller a load balancer is: the status alone (the plain probe seldom gets here: answerPlainProbesFirst)
     if (!hasCredentials(req)) {
-      const status = ctx.healthStatus() ?? (await ctx.health()).status;
-      const body = statusBody(status);
-      res.writeHead(isUp(status, probe) ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length }).end(body);
+      answerStatus(res, ctx.healthStatus() ?? (await ctx.health()).status, probe);
       return;
     }
     const health = await ctx.health();
     const body: Health = (await callerIsAdmin(authenticate, req, res)) ? health : { status: health.status };
     res.status(isUp(health.status, probe) ? 200 : 503).json(body);
   };
+}
+
+/**
+ * The status alone, 200 when `isUp` and 503 otherwise, from a body written
+ * in advance; one that is up is routine, its request line at `debug`.
+ */
+export function answerStatus(res: ServerResponse, status: Health['status'], probe?: 'ready'): void {
+  const body = statusBody(status);
+  const up = isUp(status, probe);
+  if (up) logAtDebug(res);
+  res.writeHead(up ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length }).end(body);
 }
 
 /** The status-only answers, each serialised once. */
@@ -50,9 +63,11 @@ function isUp(status: Health['status'], probe: 'ready' | undefined): boolean {
   return probe === 'ready' ? status === 'ok' || status === 'degraded' : status === 'ok';
 }
 
+const DEV_EMAIL_HEADER = DEV_IDENTITY_HEADERS.email.toLowerCase();
+
 /** A probe without credentials (a load balancer every few seconds) is not worth a refused-token line in the log. */
-function hasCredentials(req: Request): boolean {
-  return Boolean(req.get('authorization') || req.get(DEV_IDENTITY_HEADERS.email));
+export function hasCredentials(req: IncomingMessage): boolean {
+  return Boolean(req.headers.authorization || req.headers[DEV_EMAIL_HEADER]);
 }
 
 /** Runs the auth middleware for its verdict only: a refusal is "not an administrator", never an error answer. */

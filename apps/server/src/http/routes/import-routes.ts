@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream';
 import { createImportRequestSchema, extractRequestSchema, listImportsQuerySchema, updateDocumentRequestSchema } from '@toa/api/imports';
 import { paths, ROUTES } from '@toa/api/routes';
 import { suggestionRequestSchema } from '@toa/api/suggestions';
-import { type Request, type RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import { errnoCode } from '../../errors.js';
 import { cleanMediaType } from '../../media-type.js';
 import type { AppContext } from '../context.js';
@@ -11,8 +11,8 @@ import { createPageReceiver } from '../page-upload.js';
 import { scope } from '../params.js';
 import { UploadSlots } from '../upload-slots.js';
 
-export function importRoutes(ctx: AppContext): Router {
-  const router = Router();
+/** Adds the import routes to `router` (the API's, mounted at /api): its own layers, not a nested router a request walks through. */
+export function importRoutes(router: Router, ctx: AppContext): void {
   const receivePage = createPageReceiver(ctx.config.limits);
   // routes that store new content are refused below the free-space reserve, before any body is read
   const room: RequestHandler = async (_req, _res, next) => {
@@ -115,8 +115,6 @@ export function importRoutes(ctx: AppContext): Router {
     const body = extractRequestSchema.parse(jsonBody(req) ?? {});
     res.status(201).json(await ctx.imports.extract(identity, domain, id, n, m, body.attachments));
   });
-
-  return router;
 }
 
 /** The request's Content-Length, or undefined when it declares none (a chunked body). */

@@ -1,15 +1,14 @@
 import type { Me } from '@toa/api/identity';
 import { ROUTES } from '@toa/api/routes';
 import type { TemplatesResponse } from '@toa/api/templates';
-import { Router } from 'express';
+import type { Router } from 'express';
 import { AppError } from '../../errors.js';
 import { identityOf } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { scope } from '../params.js';
 
-export function systemRoutes(ctx: AppContext): Router {
-  const router = Router();
-
+/** Adds the identity, domains and templates routes to `router` (the API's, mounted at /api): its own layers, not a nested router a request walks through. */
+export function systemRoutes(router: Router, ctx: AppContext): void {
   router.get(ROUTES.me, (req, res) => {
     const identity = identityOf(req);
     const me: Me = { userId: identity.userId, email: identity.email, name: identity.name, roles: identity.roles, authMode: ctx.config.auth.mode };
@@ -33,6 +32,4 @@ export function systemRoutes(ctx: AppContext): Router {
     };
     res.json(body);
   });
-
-  return router;
 }
