@@ -28,6 +28,14 @@ describe('AuditLog', () => {
     expect((await readFile(audit.file('acme'), 'utf8')).trim().split('\n')).toHaveLength(1);
   });
 
+  it('makes the log folder again when it was removed by hand between appends', async () => {
+    const audit = new AuditLog(path.join(dir, 'logs'));
+    await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });
+    await rm(path.join(dir, 'logs'), { recursive: true });
+    await audit.append({ domain: 'acme', action: 'import.deleted', importId: 'a' });
+    expect(await audit.query('acme', { limit: 5 })).toMatchObject([{ action: 'import.deleted', importId: 'a' }]);
+  });
+
   it('rejects the appends it could not write, and writes the next ones', async () => {
     const audit = new AuditLog(path.join(dir, 'logs'));
     await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });

@@ -35,12 +35,12 @@ export class AuditLog {
       return batch.written;
     }
     const lines = [line];
-    const previous = this.tails.get(file) ?? mkdir(this.logDir, { recursive: true }).then(() => undefined);
+    const previous = this.tails.get(file) ?? Promise.resolve();
     const written = previous.then(
       () => {
         // from here on, new lines wait for this append
         this.waiting.delete(file);
-        return appendLine(file, lines.join(''));
+        return this.appendLines(file, lines.join(''));
       },
       (error: unknown) => {
         this.waiting.delete(file);
@@ -54,6 +54,17 @@ export class AuditLog {
       if (this.tails.get(file) === settled) this.tails.delete(file);
     });
     return written;
+  }
+
+  /** The log folder is made when an append finds it missing (the first, or after it was removed), not looked at on every append. */
+  private async appendLines(file: string, text: string): Promise<void> {
+    try {
+      await appendText(file, text);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+      await mkdir(this.logDir, { recursive: true });
+      await appendText(file, text);
+    }
   }
 
   /** Entries matching the query, oldest first, at most `limit` (the newest ones). */
@@ -88,7 +99,7 @@ export class AuditLog {
   }
 }
 
-/** `appendFile` through the callback API: opened, appended (`O_APPEND`) and closed per line, so a file removed by hand is created anew. */
-function appendLine(file: string, line: string): Promise<void> {
-  return new Promise((resolve, reject) => appendFile(file, line, (error) => (error ? reject(error) : resolve())));
+/** `appendFile` through the callback API: opened, appended (`O_APPEND`) and closed per batch, so a file removed by hand is created anew. */
+function appendText(file: string, text: string): Promise<void> {
+  return new Promise((resolve, reject) => appendFile(file, text, (error) => (error ? reject(error) : resolve())));
 }

@@ -314,6 +314,8 @@ export class DomainStorage {
     let page: Page | undefined;
     /** files this call put in place, until import.json lists them */
     const placed: string[] = [];
+    /** once renamed into place, the temporary is gone: nothing to discard */
+    let renamed = false;
     try {
       const imported = await this.update(id, guard, async (draft) => {
         const doc = findDocument(draft, n);
@@ -330,6 +332,7 @@ export class DomainStorage {
         crashPoint('page.before-rename');
         placed.push(paths.pageFile(n, m));
         await rename(stagedFile(upload), paths.pageFile(n, m));
+        renamed = true;
         await fsyncDir(paths.pagesDir(n));
         crashPoint('page.before-import-json');
         doc.pages.push(page);
@@ -339,7 +342,7 @@ export class DomainStorage {
       if (placed.length > 0 && page) await this.removeUnlistedPage(id, n, page.m, placed);
       throw error;
     } finally {
-      await upload.discard();
+      if (!renamed) await upload.discard();
     }
   }
 
