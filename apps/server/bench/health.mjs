@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { paths } from '@toa/api/routes';
 import { cpuSeconds, startChildServer } from './lib/child-server.mjs';
-import { fmt, median, ratio, scaledRounds } from './lib/measure.mjs';
+import { fmt, median, ratio, roundMs, scaledRounds } from './lib/measure.mjs';
 import { createSite, startToaServer } from './lib/toa-site.mjs';
 
 /**
@@ -20,7 +20,7 @@ import { createSite, startToaServer } from './lib/toa-site.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONCURRENCY = 16;
-const ROUND_MS = 2_000;
+const ROUND_MS = roundMs(2_000);
 
 function get(agent, url) {
   return new Promise((resolve, reject) => {

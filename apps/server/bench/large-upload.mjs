@@ -29,7 +29,7 @@ async function timedCpu(pid, work) {
 }
 
 export async function largeUpload(workDir) {
-  const [sizeMb] = numbersFromEnv('TOA_BENCH_LARGE_MB', [256]);
+  const [sizeMb] = numbersFromEnv('TOA_BENCH_LARGE_MB', [256], [64]);
   const rounds = scaledRounds(5);
   const site = await createSite(path.join(workDir, 'site'), { pageSizeMb: sizeMb + 1 });
   const receiverDir = path.join(workDir, 'receiver');

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quick } from './lib/measure.mjs';
 
 /**
  * Issue 12 row 10, the task pane against a minimal React + Fluent UI v9 pane,
@@ -13,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 const paneBench = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'addin', 'bench', 'pane.mjs');
 
 export async function pane(workDir) {
-  const child = spawn(process.execPath, [paneBench, workDir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // a quick run is quick there too
+  const child = spawn(process.execPath, [paneBench, workDir, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
   const [code, signal] = await once(child, 'exit');
   if (code !== 0) throw new Error(`the pane bench ended with ${signal ?? code}`);
   return JSON.parse(await readFile(path.join(workDir, 'result.json'), 'utf8'));

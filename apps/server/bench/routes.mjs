@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { paths } from '@toa/api/routes';
 import { startChildServer } from './lib/child-server.mjs';
-import { fmt, median, ratio, scaledRounds } from './lib/measure.mjs';
+import { fmt, median, ratio, roundMs, scaledRounds } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
 import { ApiClient, BENCH_USER, DOMAIN } from './lib/toa-site.mjs';
 import { forEachStoreSize } from './listing.mjs';
@@ -21,7 +21,7 @@ import { forEachStoreSize } from './listing.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONCURRENCY = 16;
-const ROUND_MS = 1_000;
+const ROUND_MS = roundMs(1_000);
 
 /** Completed requests per second of `CONCURRENCY` loops sending `send` for ROUND_MS. */
 async function throughput(send) {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { paths } from '@toa/api/routes';
 import { residentMemory } from './lib/child-server.mjs';
-import { fmt, median, timed } from './lib/measure.mjs';
+import { fmt, median, scaledCalls, timed } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
 import { ApiClient, createSite, DOMAIN } from './lib/toa-site.mjs';
 import { forEachStoreSize } from './listing.mjs';
@@ -28,7 +28,7 @@ import { EPOCH, messageOf, writeScaleImports } from './scale-store.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const HEAP = '--max-old-space-size=1024';
-const ROUNDS = 100;
+const ROUNDS = scaledCalls(100);
 
 async function probe(site) {
   const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', HEAP, path.join(here, 'scale-probe.mjs'), site.configFile], {

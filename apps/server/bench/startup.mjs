@@ -9,7 +9,7 @@ import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import { paths } from '@toa/api/routes';
 import { freePort } from '@toa/fixtures/ports';
 import { IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
-import { fmt, median, quick, ratio, scaledRounds } from './lib/measure.mjs';
+import { fmt, median, ratio, scaledRounds } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
 import { submittedImport, writeImports } from './lib/stored-import.mjs';
 import { ApiClient, BENCH_USER, createSite, DOMAIN, serveArgs } from './lib/toa-site.mjs';
@@ -224,7 +224,7 @@ async function measureStarts(site, count, before, rows) {
 }
 
 export async function startup(workDir) {
-  const counts = numbersFromEnv('TOA_BENCH_STARTUP', quick ? [2_000] : [10_000, 100_000]).sort((a, b) => a - b);
+  const counts = numbersFromEnv('TOA_BENCH_STARTUP', [10_000, 100_000], [2_000]).sort((a, b) => a - b);
   const storeDir = process.env.TOA_BENCH_STORE ?? path.join(os.tmpdir(), 'toa-bench-store');
   const before = process.env.TOA_BENCH_BEFORE;
   const rows = [];

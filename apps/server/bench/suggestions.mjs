@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { paths } from '@toa/api/routes';
-import { fmt, median, quick, timed } from './lib/measure.mjs';
+import { fmt, median, scaledCalls, timed } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
 import { submittedImport } from './lib/stored-import.mjs';
 import { ApiClient, BENCH_USER, createSite, DOMAIN, startToaServer } from './lib/toa-site.mjs';
@@ -16,7 +16,7 @@ import { generateMailbox } from './mailbox/generate.mjs';
  * the first request (it waits for the index build), then suggestions for
  * messages of the mailbox against GET /api/me, one after the other.
  */
-const ROUNDS = 200;
+const ROUNDS = scaledCalls(200);
 
 async function writeMailbox(domainDir, count) {
   const { messages } = generateMailbox({ seed: 11, messages: count, user: BENCH_USER });
@@ -44,7 +44,7 @@ async function writeMailbox(domainDir, count) {
 }
 
 export async function suggestions(workDir) {
-  const [count] = numbersFromEnv('TOA_BENCH_SUGGESTIONS', quick ? [10_000] : [100_000]);
+  const [count] = numbersFromEnv('TOA_BENCH_SUGGESTIONS', [100_000], [2_000]);
   const site = await createSite(path.join(workDir, 'site'));
   const messages = await writeMailbox(site.domainDir, count);
   const server = await startToaServer(site);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { paths } from '@toa/api/routes';
 import { cpuSeconds, startChildServer } from './lib/child-server.mjs';
-import { fmt, median, ratio, scaledRounds } from './lib/measure.mjs';
+import { fmt, median, ratio, roundMs, scaledRounds } from './lib/measure.mjs';
 import { randomPayload } from './lib/payload.mjs';
 import { ApiClient, createSite, DOMAIN, startToaServer } from './lib/toa-site.mjs';
 
@@ -19,7 +19,7 @@ import { ApiClient, createSite, DOMAIN, startToaServer } from './lib/toa-site.mj
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKFLOW_CLIENTS = 32;
-const ROUND_MS = 3_000;
+const ROUND_MS = roundMs(3_000);
 
 const ATTRIBUTES = {
   templateId: 'invoice',

@@ -32,10 +32,20 @@ export function median(values) {
 /** `npm run bench -- --quick` (or TOA_BENCH_QUICK=1): a smoke run, fewer rounds and each bench's small sizes. */
 export const quick = process.argv.includes('--quick') || process.env.TOA_BENCH_QUICK === '1';
 
-/** How many rounds to run, scaled by TOA_BENCH_ROUNDS (a factor, default 1, 0.3 in a quick run), at least 1. */
+/** How many rounds to run, scaled by TOA_BENCH_ROUNDS (a factor, default 1, 0.2 in a quick run), at least 1. */
 export function scaledRounds(rounds) {
-  const factor = Number(process.env.TOA_BENCH_ROUNDS ?? (quick ? 0.3 : 1));
+  const factor = Number(process.env.TOA_BENCH_ROUNDS ?? (quick ? 0.2 : 1));
   return Math.max(1, Math.round(rounds * (Number.isFinite(factor) && factor > 0 ? factor : 1)));
+}
+
+/** How long a timed round lasts: `ms`, a quarter of it in a quick run (at least 250 ms). */
+export function roundMs(ms) {
+  return quick ? Math.max(250, Math.round(ms / 4)) : ms;
+}
+
+/** How many one-at-a-time calls a median is taken of: `count`, a fifth of it in a quick run (at least 10). */
+export function scaledCalls(count) {
+  return quick ? Math.max(10, Math.round(count / 5)) : count;
 }
 
 /** A number with a sensible precision for a table. */

@@ -20,11 +20,13 @@ export async function randomPayload(dir, sizeMb, name = `payload-${sizeMb}mb`) {
   return file;
 }
 
-/** `TOA_BENCH_<NAME>` as a list of positive numbers, or the default (in a quick run, its smallest size alone). */
-export function numbersFromEnv(name, fallback) {
+/**
+ * `TOA_BENCH_<NAME>` as a list of positive numbers, or the default: in a
+ * quick run `quickFallback`, by default the smallest default size alone.
+ */
+export function numbersFromEnv(name, fallback, quickFallback = [Math.min(...fallback)]) {
   const raw = process.env[name];
-  // a quick run measures each bench at its smallest default size only
-  if (!raw) return quick ? [Math.min(...fallback)] : fallback;
+  if (!raw) return quick ? quickFallback : fallback;
   const values = raw.split(',').map(Number);
   if (values.some((value) => !(value > 0))) throw new Error(`${name} must be a comma-separated list of positive numbers, got "${raw}"`);
   return values;
