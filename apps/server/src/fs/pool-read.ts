@@ -1,4 +1,4 @@
-import { close, open, read, readdir } from 'node:fs';
+import { type BigIntStats, close, open, read, readdir, stat } from 'node:fs';
 
 /**
  * Reads of many small files and folders, as the start-up pass makes them (a
@@ -13,6 +13,13 @@ import { close, open, read, readdir } from 'node:fs';
 export function listFolder(dir: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
     readdir(dir, (error, entries) => (error ? reject(error) : resolve(entries)));
+  });
+}
+
+/** stat(2) of `file`, times in nanoseconds (bigint), or undefined when there is none to be had (gone, not allowed). */
+export function statOrNone(file: string): Promise<BigIntStats | undefined> {
+  return new Promise((resolve) => {
+    stat(file, { bigint: true }, (error, stats) => resolve(error ? undefined : stats));
   });
 }
 

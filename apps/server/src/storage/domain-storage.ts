@@ -201,8 +201,8 @@ export class DomainStorage {
       };
       let stored: Import;
       try {
-        await mkdir(paths.docDir(1));
-        await mkdir(paths.pagesDir(1));
+        // both folders in one call (one thread-pool job); the import folder is new, so neither exists yet
+        await mkdir(paths.pagesDir(1), { recursive: true });
         await fsyncDir(paths.docDir(1));
         crashPoint('create.before-import-json');
         stored = await this.files.write(paths.importFile, created, (value) => this.index.record(value));

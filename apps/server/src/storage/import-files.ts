@@ -1,9 +1,9 @@
 import type { BigIntStats } from 'node:fs';
-import { lstat, readFile, stat } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { IMPORT_SCHEMA_VERSION, type Import, importSchema, type Sidecar, sidecarSchema } from '@toa/api/imports';
 import { AppError, errnoCode, isOutOfDescriptors } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-fs.js';
-import { readText } from '../fs/pool-read.js';
+import { readText, statOrNone } from '../fs/pool-read.js';
 
 /**
  * `import.json` is read and written only here. What comes from disk is
@@ -156,7 +156,7 @@ export class ImportFiles {
     const known = this.#written.get(file);
     if (known && unchecked) return known.value;
     if (known) {
-      const stats = await stat(file, { bigint: true }).catch(() => undefined);
+      const stats = await statOrNone(file);
       if (stats && sameFile(stats, known)) return known.value;
       this.#written.delete(file);
     }
@@ -174,7 +174,7 @@ export class ImportFiles {
     let identity: Promise<BigIntStats | undefined> = Promise.resolve(undefined);
     await writeImportFile(file, stored, () => {
       // looked at while the folder is flushed: under the import's lock nothing else writes the file
-      identity = stat(file, { bigint: true }).catch(() => undefined);
+      identity = statOrNone(file);
       visible?.(stored);
     });
     const stats = await identity;
