@@ -5,7 +5,7 @@ import { importSchema, listImportsResponseSchema } from '@toa/api/imports';
 import { problemSchema } from '@toa/api/errors';
 import { pathTo, paths, ROUTES } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, startTestServer, type TestServer } from './support/server.js';
+import { json, startTestServer, type TestServer, upload } from './support/server.js';
 
 let server: TestServer;
 let alice: ReturnType<TestServer['as']>;
@@ -103,12 +103,20 @@ describe('imports over HTTP', () => {
       const body = i === 1 ? { source: { internetMessageId: '<dup@x>' } } : {};
       ids.push(importSchema.parse(await (await carol(paths.imports('acme'), json('POST', body))).json()).id);
     }
-    const all = listImportsResponseSchema.parse(await (await carol(paths.imports('acme'))).json());
+    const listing = await carol(paths.imports('acme'));
+    expect(listing.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const all = listImportsResponseSchema.parse(await listing.json());
     expect(all.total).toBe(3);
     expect(all.items.map((i) => i.id)).toEqual([...ids].reverse());
+    expect(all.items.map((i) => i.pageCount)).toEqual([0, 0, 0]);
     const page = listImportsResponseSchema.parse(await (await carol(`${paths.imports('acme')}?limit=1&offset=1`)).json());
-    expect(page.items).toHaveLength(1);
-    expect(page.total).toBe(3);
+    expect(page).toMatchObject({ total: 3, limit: 1, offset: 1 });
+    expect(page.items.map((i) => i.id)).toEqual([ids[1]]);
+    // a line listed before (kept ready, with its text) shows the import as it is after a change
+    const bytes = new TextEncoder().encode('%PDF-1.4 a page');
+    expect((await carol(paths.pages('acme', ids[1] as string, 1), upload(bytes, 'p.pdf', 'application/pdf'))).status).toBe(201);
+    const changed = listImportsResponseSchema.parse(await (await carol(`${paths.imports('acme')}?limit=1&offset=1`)).json());
+    expect(changed.items.map((i) => [i.id, i.pageCount])).toEqual([[ids[1], 1]]);
     const dup = listImportsResponseSchema.parse(await (await carol(`${paths.imports('acme')}?messageId=${encodeURIComponent('<dup@x>')}`)).json());
     expect(dup.items.map((i) => i.id)).toEqual([ids[1]]);
     const others = listImportsResponseSchema.parse(await (await bob(`${paths.imports('acme')}?messageId=${encodeURIComponent('<dup@x>')}`)).json());

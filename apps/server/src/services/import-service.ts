@@ -7,7 +7,6 @@ import {
   EDITABLE_STATUSES,
   type Import,
   type ListImportsQuery,
-  type ListImportsResponse,
   type Page,
   type Sidecar,
   type Source,
@@ -58,6 +57,14 @@ const ownedBy =
   };
 
 /** The document, and page, a mutation's path names. */
+/** `ListImportsResponse` with each line still its JSON text. */
+export interface ListingPage {
+  items: string[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
 export interface MutationTarget {
   n?: number;
   m?: number;
@@ -153,7 +160,11 @@ export class ImportService {
     return suggestFilings(deps, identity, request);
   }
 
-  async list(identity: Identity, domain: string, query: ListImportsQuery): Promise<ListImportsResponse> {
+  /**
+   * A page of the caller's imports as `ListImportsResponse`, its lines as
+   * JSON texts (each an `ImportSummary`) for the route to put together.
+   */
+  async list(identity: Identity, domain: string, query: ListImportsQuery): Promise<ListingPage> {
     const { items, total } = await this.storage(domain).listOwned(identity.userId, query);
     return { items, total, limit: query.limit, offset: query.offset };
   }

@@ -245,8 +245,9 @@ describe('DomainStorage', () => {
     expect(await text(opened.body)).toBe('page bytes');
     const listed = await storage.listOwned(owner.userId, { offset: 0, limit: 10 });
     expect(listed.total).toBe(2);
-    expect(listed.items.map((item) => item.id).sort()).toEqual([first.id, second.id].sort());
-    expect(listed.items.map((item) => item.id)).toEqual([...listed.items.map((item) => item.id)].sort().reverse());
+    const ids = listed.items.map((json) => (JSON.parse(json) as { id: string }).id);
+    expect([...ids].sort()).toEqual([first.id, second.id].sort());
+    expect(ids).toEqual([...ids].sort().reverse());
   });
 
   it('deletes an import whole: its id answers 404 at once and no folder or temporary remains', async () => {

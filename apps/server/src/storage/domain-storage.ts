@@ -2,7 +2,7 @@ import type { ReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN, joinImportId } from '@toa/api/ids';
-import type { Document, Import, ImportStatus, ImportSummary, Page, Sidecar, Source } from '@toa/api/imports';
+import type { Document, Import, ImportStatus, Page, Sidecar, Source } from '@toa/api/imports';
 import { IMPORT_SCHEMA_VERSION, isMessageType, SIDECAR_SCHEMA_VERSION } from '@toa/api/imports';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -625,10 +625,12 @@ export class DomainStorage {
    * the same at any store size. An import removed by hand since the index was
    * built drops out the first time it is read (`read` answers
    * IMPORT_NOT_FOUND); imports put back by hand appear after a restart.
+   * Each line comes as its JSON text (`ImportSummary`), made once while the
+   * index keeps the line in memory.
    */
-  async listOwned(userId: string, query: ListingQuery): Promise<{ items: ImportSummary[]; total: number }> {
+  async listOwned(userId: string, query: ListingQuery): Promise<{ items: string[]; total: number }> {
     await this.warmUp();
-    return this.index.owned(userId, query);
+    return this.index.ownedJson(userId, query);
   }
 
   /** An import the index lists, for a listing line it does not keep in memory; undefined when gone or unreadable (fsck's business). */

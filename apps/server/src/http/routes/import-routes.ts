@@ -40,7 +40,9 @@ export function importRoutes(router: Router, ctx: AppContext): void {
 
   router.get(ROUTES.imports, async (req, res) => {
     const { identity, domain } = scope(ctx, req);
-    res.json(await ctx.imports.list(identity, domain, listImportsQuerySchema.parse(req.query)));
+    const { items, total, limit, offset } = await ctx.imports.list(identity, domain, listImportsQuerySchema.parse(req.query));
+    // `ListImportsResponse` put together from lines serialised once, not stringified whole on every request
+    res.type('json').send(`{"items":[${items.join(',')}],"total":${total},"limit":${limit},"offset":${offset}}`);
   });
 
   router.get(ROUTES.import, async (req, res) => {
