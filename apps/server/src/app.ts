@@ -31,6 +31,9 @@ import { METRICS_PATH } from './metrics/route-label.js';
 export function createApp(ctx: AppContext): RequestListener {
   const app = express();
   app.disable('x-powered-by');
+  // API answers are never stored (Cache-Control: no-store), so a validator would never be asked about:
+  // no weak ETag hashed over every JSON body (a page download sets its own, the page's sha256)
+  app.set('etag', false);
   // the client's address (rate limits, metrics allow-list) is the one these proxies forward
   app.set('trust proxy', ['loopback', ...ctx.config.trustedProxies]);
   const refusals = new RefusalSampler(ctx.logger);

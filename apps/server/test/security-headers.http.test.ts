@@ -51,12 +51,15 @@ describe('security headers on API responses', () => {
     ['an identified call', () => server.as('alice@acme.example')(paths.me()), 200],
     ['a refusal', () => fetch(`${server.url}${paths.me()}`), 401],
     ['an unknown route', () => server.as('alice@acme.example')('/api/nowhere'), 404],
+    ['a listing', () => server.as('alice@acme.example')(paths.imports('acme')), 200],
   ])('%s', async (_case, request, status) => {
     const response = await request();
     expect(response.status).toBe(status);
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('etag')).toBeNull();
     const policy = csp(response);
     expect(policy.get('default-src')).toEqual(["'none'"]);
     expect(policy.get('frame-ancestors')).toEqual(["'none'"]);

@@ -38,8 +38,8 @@ export type SecurityHeaders = (req: IncomingMessage, res: ServerResponse, next: 
  * are fixed (no per-request nonce or function directive), so every request
  * gets the same list, set without helmet's per-request assembly.
  */
-function fixedHeaders(middleware: RequestHandler): SecurityHeaders {
-  const set: Array<[string, string]> = [];
+function fixedHeaders(middleware: RequestHandler, extra: Array<[string, string]> = []): SecurityHeaders {
+  const set: Array<[string, string]> = [...extra];
   const removed: string[] = [];
   const recorder = {
     setHeader: (name: string, value: unknown) => set.push([name, String(value)]),
@@ -58,7 +58,11 @@ function fixedHeaders(middleware: RequestHandler): SecurityHeaders {
   };
 }
 
-/** API answers are JSON or downloads: nothing in them may load, run or be framed. */
+/**
+ * API answers are JSON or downloads: nothing in them may load, run or be
+ * framed. They are one user's data, so no cache (the browser's, a proxy's)
+ * keeps them: `Cache-Control: no-store` (RFC 9111 §5.2.2.5).
+ */
 export function apiSecurityHeaders(options: { production: boolean }): SecurityHeaders {
   return fixedHeaders(
     helmet({
@@ -69,6 +73,7 @@ export function apiSecurityHeaders(options: { production: boolean }): SecurityHe
       },
       xFrameOptions: { action: 'deny' },
     }),
+    [['Cache-Control', 'no-store']],
   );
 }
 
