@@ -86,7 +86,7 @@ export function createApp(ctx: AppContext): RequestListener {
   // the built task pane, on the same origin as the API (the URL the manifest points at); Outlook frames it
   app.use(taskpaneSecurityHeaders(ctx.config));
   app.use(paneRoutes(ctx.config));
-  app.use(createErrorHandler(refusals));
+  app.use(createErrorHandler(refusals, apiHeaders));
   return answerPlainProbesFirst(app, {
     status: ctx.healthStatus,
     hostAllowed: devIdentity ? loopback : () => true,

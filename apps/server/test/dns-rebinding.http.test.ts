@@ -53,6 +53,10 @@ describe('dev identity answers only to loopback host names (DNS rebinding)', () 
         );
         expect(answer.status, `${host} ${pathname}`).toBe(421);
         expect(problemSchema.parse(answerBody(answer.text)).code).toBe('HOST_NOT_ALLOWED');
+        // refused before any route, still an API answer: not sniffed, framed or kept
+        expect(answer.text).toMatch(/^x-content-type-options: nosniff\r$/im);
+        expect(answer.text).toMatch(/^cache-control: no-store\r$/im);
+        expect(answer.text).toMatch(/^content-security-policy: default-src 'none'/im);
       }
       rows.push({ host: host || '(empty)', answer: 421 });
     }

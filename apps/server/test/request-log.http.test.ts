@@ -56,11 +56,17 @@ describe('the request log', () => {
     const probe = await fetch(`${server.url}${paths.health()}`, { headers: { 'X-Request-Id': 'probe-1' } });
     expect(probe.status).toBe(200);
     expect(probe.headers.get('x-request-id')).toBe('probe-1');
+    const live = await fetch(`${server.url}${paths.health()}?probe=live`, { headers: { 'X-Request-Id': 'probe-live' } });
+    expect(live.status).toBe(204);
+    const liveAsked = await server.as('alice@acme.example')(`${paths.health()}?probe=live`, { headers: { 'X-Request-Id': 'probe-live-2' } });
+    expect(liveAsked.status).toBe(204);
     const asked = await server.as('alice@acme.example')(paths.health(), { headers: { 'X-Request-Id': 'probe-2' } });
     expect(asked.status).toBe(200);
-    // lines are written in order: once the second probe's is there, the first one's would be too
+    // lines are written in order: once the last probe's is there, the earlier ones' would be too
     expect((await linesOf('probe-2'))[0]).toMatchObject({ level: 30, msg: 'request completed', req: { url: paths.health() } });
-    expect(lines.filter((line) => (line.req as { id?: string } | undefined)?.id === 'probe-1')).toEqual([]);
+    expect((await linesOf('probe-live-2'))[0]).toMatchObject({ level: 30, res: { statusCode: 204 } });
+    const idOf = (line: Record<string, unknown>) => (line.req as { id?: string } | undefined)?.id;
+    expect(lines.filter((line) => ['probe-1', 'probe-live'].includes(idOf(line) ?? ''))).toEqual([]);
   });
 
   it('logs a refusal as a warning, its reason on a line that names the same request', async () => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AppError, errnoCode, fileProblem, isOutOfDescriptors } from '../errors.js';
 import { capForLog } from '../logging/log-caps.js';
 import type { RefusalSampler } from '../logging/refusal-sampler.js';
+import type { SecurityHeaders } from './security-headers.js';
 
 export function problem(code: ErrorCode, detail: string, instance?: string, errors?: FieldError[]): Problem {
   return {
@@ -92,9 +93,11 @@ const REFUSAL_STATUSES = new Set([401, 421, 429]);
  * logged as errors; 4xx as one warning with the code and the (capped)
  * detail, refusals (401, 421, 429) only as far as `refusals` admits them for
  * the client's address; a refusal left out is left out of the request log
- * line too (`res.locals.quietLog`).
+ * line too (`res.locals.quietLog`). Every problem is JSON with the API's
+ * security headers (`headers`), whichever path it answers and however early
+ * it was refused (a Host refused before any route, say).
  */
-export function createErrorHandler(refusals: RefusalSampler): ErrorRequestHandler {
+export function createErrorHandler(refusals: RefusalSampler, headers: SecurityHeaders): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const body = toProblem(error, req as Request & { pageSizeLimit?: string });
     if (body.status >= 500) req.log.error({ err: error }, capForLog(body.detail));
@@ -106,6 +109,7 @@ export function createErrorHandler(refusals: RefusalSampler): ErrorRequestHandle
       res.destroy();
       return;
     }
+    headers(req, res, () => {});
     const retryAfter = retryAfterOf(error);
     if (retryAfter !== undefined) res.setHeader('Retry-After', String(Math.ceil(retryAfter)));
     res.status(body.status).type('application/problem+json').send(JSON.stringify(body));

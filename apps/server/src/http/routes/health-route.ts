@@ -20,7 +20,7 @@ export function healthRoute(ctx: AppContext, authenticate: RequestHandler): Requ
     // a load balancer's plain probe has no query: nothing to parse
     const { probe } = req.url.includes('?') ? healthQuerySchema.parse(req.query) : { probe: undefined };
     if (probe === 'live') {
-      logAtDebug(res);
+      if (!hasCredentials(req)) logAtDebug(res);
       res.status(204).end();
       return;
     }
