@@ -17,6 +17,13 @@ export interface ReadinessOptions {
   clock: Clock;
 }
 
+/** One fetch of the key set: when it started, its check, and once in, what it found (or the last fetch's, meanwhile). */
+interface KeySetLook {
+  at: number;
+  check: Promise<ReadinessCheck>;
+  settled?: ReadinessCheck;
+}
+
 /**
  * What an administrator can find out before the first user does: archive
  * credentials named in the configuration but not set, a filesystem archive
@@ -29,7 +36,7 @@ export class Readiness {
   readonly #env: NodeJS.ProcessEnv;
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
-  #identity: { at: number; check: Promise<ReadinessCheck>; settled?: ReadinessCheck } | undefined;
+  #identity: KeySetLook | undefined;
 
   constructor(config: Config, options: ReadinessOptions) {
     this.#config = config;
@@ -85,7 +92,7 @@ export class Readiness {
     if (this.#config.auth.mode !== 'jwt') return undefined;
     const now = this.#clock.now().getTime();
     if (!this.#identity || now - this.#identity.at >= IDENTITY_RECHECK_MS) {
-      const taking: { at: number; check: Promise<ReadinessCheck>; settled?: ReadinessCheck } = { at: now, check: this.#fetchKeySet() };
+      const taking: KeySetLook = { at: now, check: this.#fetchKeySet() };
       // the fetch under way leaves the last verdict readable: a status answered without waiting keeps it until the new one is in
       const previous = this.#identity?.settled;
       if (previous) taking.settled = previous;

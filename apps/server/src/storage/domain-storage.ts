@@ -630,7 +630,7 @@ export class DomainStorage {
    */
   async listOwned(userId: string, query: ListingQuery): Promise<{ items: string[]; total: number }> {
     await this.warmUp();
-    return this.index.ownedJson(userId, query);
+    return this.index.owned(userId, query);
   }
 
   /** An import the index lists, for a listing line it does not keep in memory; undefined when gone or unreadable (fsck's business). */

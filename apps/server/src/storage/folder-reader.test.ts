@@ -2,26 +2,14 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { anImport } from '../../test/support/an-import.js';
 import { FolderReaders, folderReaders } from './folder-reader.js';
 import { inspectImportFile } from './import-files.js';
 
 const DATE = '2026-11-30';
 
 function importJson(folder: string, domain = 'acme'): string {
-  return JSON.stringify({
-    schemaVersion: 1,
-    id: `${DATE}_${folder}`,
-    domain,
-    status: 'SUBMITTED',
-    createdAt: '2026-11-30T12:40:00.000+01:00',
-    updatedAt: '2026-11-30T12:40:00.000+01:00',
-    userId: 'a@x.example',
-    userName: 'A',
-    userEmail: 'a@x.example',
-    source: { subject: 'Invoice' },
-    documents: [{ n: 1, templateId: null, attributes: {}, pages: [] }],
-    attempts: [],
-  });
+  return JSON.stringify(anImport({ id: `${DATE}_${folder}`, domain, status: 'SUBMITTED' }));
 }
 
 let root: string;

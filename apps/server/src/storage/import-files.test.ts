@@ -1,29 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Import } from '@toa/api/imports';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { anImport } from '../../test/support/an-import.js';
 import { ImportFiles } from './import-files.js';
 
-const ID = '2026-11-30_1240-0a1b2c3d';
-
-function anImport(overrides: Partial<Import> = {}): Import {
-  return {
-    schemaVersion: 1,
-    id: ID,
-    domain: 'acme',
-    status: 'DRAFT',
-    createdAt: '2026-11-30T12:40:00.000+01:00',
-    updatedAt: '2026-11-30T12:40:00.000+01:00',
-    userId: 'a@x.example',
-    userName: 'A',
-    userEmail: 'a@x.example',
-    source: { subject: 'Invoice' },
-    documents: [{ n: 1, templateId: null, attributes: {}, pages: [] }],
-    attempts: [],
-    ...overrides,
-  };
-}
+const ID = anImport().id;
 
 let dir: string;
 let file: string;

@@ -1,8 +1,8 @@
-import type { Import } from '@toa/api/imports';
+import type { Import, ImportSummary } from '@toa/api/imports';
 import { IMPORT_STATUSES } from '@toa/api/imports';
 import { seededRandom } from '@toa/fixtures/random';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ImportIndex, type ImportIndexOptions } from './import-index.js';
+import { ImportIndex, type ImportIndexOptions, type ListingQuery } from './import-index.js';
 
 /** What the import.json files hold, as far as these tests go: the last version of each import made or written. */
 const disk = new Map<string, Import>();
@@ -56,9 +56,15 @@ function pausedScan(items: Import[]): { scan: () => AsyncIterable<Import>; relea
   };
 }
 
+/** `index.owned` with each line parsed back into its ImportSummary. */
+async function ownedLines(index: ImportIndex, userId: string, query: ListingQuery): Promise<{ items: ImportSummary[]; total: number }> {
+  const { items, total } = await index.owned(userId, query);
+  return { items: items.map((json) => JSON.parse(json) as ImportSummary), total };
+}
+
 /** The ids (or entries) of a's first 100 imports (of one message, when given). */
 async function listed(index: ImportIndex, messageId?: string) {
-  return (await index.owned('a@x', { ...(messageId === undefined ? {} : { messageId }), offset: 0, limit: 100 })).items;
+  return (await ownedLines(index, 'a@x', { ...(messageId === undefined ? {} : { messageId }), offset: 0, limit: 100 })).items;
 }
 
 describe('ImportIndex', () => {
@@ -83,10 +89,10 @@ describe('ImportIndex', () => {
       yield anImport('2026-11-19_0900-00000003');
     });
     expect((await listed(index)).map((e) => e.id)).toEqual(['2026-11-20_0830-00000002', '2026-11-20_0900-00000001', '2026-11-19_0900-00000003']);
-    const page = await index.owned('a@x', { offset: 1, limit: 1 });
+    const page = await ownedLines(index, 'a@x', { offset: 1, limit: 1 });
     expect(page.items.map((e) => e.id)).toEqual(['2026-11-20_0900-00000001']);
     expect(page.total).toBe(3);
-    expect(await index.owned('nobody', { offset: 0, limit: 10 })).toEqual({ items: [], total: 0 });
+    expect(await ownedLines(index, 'nobody', { offset: 0, limit: 10 })).toEqual({ items: [], total: 0 });
   });
 
   it('moves an entry between message listings when its source changes, and drops it when forgotten', async () => {
@@ -202,7 +208,7 @@ describe('ImportIndex', () => {
     // what the file says now is what the line shows
     disk.set('2026-11-20_0900-00000001', anImport('2026-11-20_0900-00000001', { source: { subject: 'edited' } }));
     disk.delete('2026-11-21_0900-00000002');
-    const page = await index.owned('a@x', { offset: 0, limit: 10 });
+    const page = await ownedLines(index, 'a@x', { offset: 0, limit: 10 });
     expect(page.items.map((e) => e.source.subject)).toEqual(['edited']);
   });
 
@@ -300,12 +306,12 @@ describe('ImportIndex', () => {
           .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? 1 : -1));
         const offset = Math.floor(random() * 5);
         const limit = 1 + Math.floor(random() * 40);
-        const page = await index.owned(owner, { offset, limit });
+        const page = await ownedLines(index, owner, { offset, limit });
         expect(page.total).toBe(mine.length);
         expect(page.items.map((x) => [x.id, x.status])).toEqual(mine.slice(offset, offset + limit).map((x) => [x.id, x.status]));
         for (const messageId of messages) {
           const ofMessage = mine.filter((x) => x.source.internetMessageId === messageId);
-          const found = await index.owned(owner, { messageId, offset: 0, limit: 200 });
+          const found = await ownedLines(index, owner, { messageId, offset: 0, limit: 200 });
           expect(found.items.map((x) => x.id)).toEqual(ofMessage.map((x) => x.id));
           expect(found.total).toBe(ofMessage.length);
         }

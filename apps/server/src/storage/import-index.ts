@@ -178,21 +178,14 @@ export class ImportIndex {
 
   /**
    * A page of the owner's imports (of one message, when given), newest first,
-   * and how many there are in all. The page is a slice of a list kept sorted,
-   * so its cost grows with `limit` alone; each line not ready in memory is
-   * one import.json read. A line whose file is gone or unreadable is left out.
+   * and how many there are in all, each line as its JSON text (an
+   * `ImportSummary`), made once while the line stays in memory: a listing's
+   * body is put together from them instead of serialising every line on
+   * every request. The page is a slice of a list kept sorted, so its cost
+   * grows with `limit` alone; each line not ready in memory is one
+   * import.json read. A line whose file is gone or unreadable is left out.
    */
-  async owned(userId: string, query: ListingQuery): Promise<{ items: ImportSummary[]; total: number }> {
-    const { lines, total } = await this.#page(userId, query);
-    return { items: lines.map((line) => line.summary), total };
-  }
-
-  /**
-   * `owned`, each line as its JSON text (`JSON.stringify` of the summary),
-   * made once while the line stays in memory: a listing's body is put
-   * together from them instead of serialising every line on every request.
-   */
-  async ownedJson(userId: string, query: ListingQuery): Promise<{ items: string[]; total: number }> {
+  async owned(userId: string, query: ListingQuery): Promise<{ items: string[]; total: number }> {
     const { lines, total } = await this.#page(userId, query);
     return { items: lines.map(jsonOf), total };
   }

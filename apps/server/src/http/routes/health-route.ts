@@ -70,9 +70,8 @@ export function hasCredentials(req: IncomingMessage): boolean {
   return Boolean(req.headers.authorization || req.headers[DEV_EMAIL_HEADER]);
 }
 
-/** Runs the auth middleware for its verdict only: a refusal is "not an administrator", never an error answer. */
+/** Runs the auth middleware for its verdict only (the caller has credentials): a refusal is "not an administrator", never an error answer. */
 async function callerIsAdmin(authenticate: RequestHandler, req: Request, res: Response): Promise<boolean> {
-  if (!hasCredentials(req)) return false;
   const verdict = await new Promise<boolean>((resolve) => {
     try {
       const running = authenticate(req, res, (error?: unknown) => resolve(error === undefined || error === null));
