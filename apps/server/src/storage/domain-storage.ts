@@ -201,8 +201,9 @@ export class DomainStorage {
       };
       let stored: Import;
       try {
-        // both folders in one call (one thread-pool job); the import folder is new, so neither exists yet
-        await mkdir(paths.pagesDir(1), { recursive: true });
+        // the import folder is new: one mkdir each (a recursive mkdir of the pages would first try them, fail and climb: three calls)
+        await mkdir(paths.docDir(1));
+        await mkdir(paths.pagesDir(1));
         await fsyncDir(paths.docDir(1));
         crashPoint('create.before-import-json');
         stored = await this.files.write(paths.importFile, created, (value) => this.index.record(value));
