@@ -69,10 +69,10 @@ export class Readiness {
     return problems;
   }
 
-  /** Per domain: can a submit reach its archive with what is configured. */
-  async archives(): Promise<Record<string, ReadinessCheck>> {
+  /** Per domain of `domains` (those served now: a cluster node's change on a move): can a submit reach its archive with what is configured. */
+  async archives(domains: readonly DomainConfig[]): Promise<Record<string, ReadinessCheck>> {
     const checks = await Promise.all(
-      this.#config.domains.map(async (domain): Promise<[string, ReadinessCheck]> => {
+      domains.map(async (domain): Promise<[string, ReadinessCheck]> => {
         const problems = this.#credentialProblems(domain).filter((problem) => problem.startsWith('archive.'));
         if (domain.archive.type === 'filesystem') {
           try {

@@ -220,19 +220,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     const retention = retentionOf(core, config, { audit, logger, isOpen: (domain) => gate.isOpen(domain) });
 
+    const clusterMap = config.cluster ? new ClusterMap(config.cluster) : undefined;
+    // what health reports on: the domains stored and served here now, which a cluster node's SIGHUP changes
+    const servedDomains = (): DomainConfig[] => (clusterMap?.current.domains ?? config.domains).filter((domain) => storages.has(domain.code));
+
     const freeSpace = new FreeSpace(layout.root, config.limits.freeSpaceReserveMb);
     const diskWarning = await freeSpace.reading().then(reserveWarning, () => undefined);
     if (diskWarning) logger.warn(LIFECYCLE, `start-up check: ${diskWarning}`);
     // the disk is looked at when a caller finds the last look over a second old, and never on the caller's time
     const diskChecks = new Sampled(async () => {
-      const [dataRoot, archives] = await Promise.all([dataRootCheck(layout.root, freeSpace), readiness.archives()]);
+      const [dataRoot, archives] = await Promise.all([dataRootCheck(layout.root, freeSpace), readiness.archives(servedDomains())]);
       return { dataRoot, archives };
     }, HEALTH_DISK_MAX_AGE_MS);
     // what the status depends on, read from memory: the last disk look, the key set's last fetch, the start-up gate, the log file
     const statusOf = (disk: DiskChecks, identity: ReadinessCheck | undefined): Health['status'] => {
       const ready =
         disk.dataRoot.detail === undefined &&
-        codes.every((code) => templates.status(code).available) &&
+        servedDomains().every((domain) => templates.status(domain.code).available) &&
         Object.values(disk.archives).every((a) => a.ok) &&
         (identity === undefined || identity.ok);
       // a log file that refuses lines (disk full) is failing: the server keeps answering, but loses its record of what it does
@@ -241,7 +245,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
     const health = async (): Promise<Health> => {
       const [disk, identity] = await Promise.all([diskChecks.latest(), readiness.identity()]);
-      const catalogues = Object.fromEntries(codes.map((code) => [code, templates.status(code)]));
+      const catalogues = Object.fromEntries(servedDomains().map((domain) => [domain.code, templates.status(domain.code)]));
       const recovery = recoveryCheck(gate);
       const log = logging.file?.state();
       return {
@@ -264,7 +268,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       return disk === undefined || identity === 'pending' ? undefined : statusOf(disk, identity);
     };
 
-    const clusterMap = config.cluster ? new ClusterMap(config.cluster) : undefined;
     metrics.readFrom({ health, storages, ...(clusterMap ? { owns: (domain: string) => clusterMap.ownsHere(domain) } : {}) });
     const context: AppContext = {
       config,

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import net from 'node:net';
 import { problemSchema } from '@toa/api/errors';
+import { healthSchema } from '@toa/api/identity';
 import { type Import, importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,6 +190,8 @@ describe('draining a domain', () => {
     expect(arriving.status).toBe(200);
     expect(await readdir(server.config.dataRoot)).toContain('globex');
     expect((await alice(paths.imports('globex'), json('POST', {}))).status).toBe(201);
+    // health reports on what is served here now: the archive and catalogue of the domain moved here, not of the one moved away
+    expect(await servedInHealth()).toEqual({ archives: ['globex'], catalogues: ['globex'] });
 
     // and back: acme is opened again from its folder (what it holds now, not what this process knew)
     const today = clock.current;
@@ -208,5 +211,25 @@ describe('draining a domain', () => {
     expect((await server.retention({ dryRun: true })).deleted).toContainEqual(expect.objectContaining({ domain: 'acme', id: filed.id }));
     clock.current = today;
     expect((await alice(paths.imports('globex'))).status).toBe(421);
+    expect(await servedInHealth()).toEqual({ archives: ['acme'], catalogues: ['acme'] });
   });
 });
+
+/**
+ * The domains an administrator's `/api/health` checks, once its look at the
+ * disk (at most a second old, see docs/operations.md) has been taken since
+ * the last move.
+ */
+async function servedInHealth(): Promise<{ archives: string[]; catalogues: string[] }> {
+  const admin = server.as('admin@acme.example');
+  const look = async () => {
+    const { checks } = healthSchema.parse(await (await admin('/api/health')).json());
+    return { archives: Object.keys(checks?.archives ?? {}), catalogues: Object.keys(checks?.catalogues ?? {}) };
+  };
+  let seen = await look();
+  for (let i = 0; i < 60 && seen.archives.join() !== seen.catalogues.join(); i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    seen = await look();
+  }
+  return seen;
+}
