@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,6 +62,8 @@ const workDir = await mkdtemp(path.join(process.env.TOA_BENCH_DIR ?? os.tmpdir()
 try {
   for (const [name, bench] of Object.entries(BENCHES)) {
     if (only && !only.includes(name)) continue;
+    // what the benches before wrote is on disk first: its writeback would land in this one's rounds, on whichever subject flushes more often
+    flushDirtyPages();
     const benchStarted = performance.now();
     const benchDir = path.join(workDir, name);
     await mkdir(benchDir);
@@ -72,6 +75,21 @@ try {
   await rm(workDir, { recursive: true, force: true });
 }
 console.log(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+/**
+ * sync(1): every file system's dirty pages written out before the next bench
+ * starts. On ext4 (data=ordered) an fsync commits the journal and waits for
+ * the dirty data the commit orders, another process's included: the large
+ * payloads a bench writes without flushing (hundreds of MB dirty after the
+ * e-mail bench) would otherwise weigh on the next bench's fsyncs.
+ */
+function flushDirtyPages() {
+  try {
+    execFileSync('sync');
+  } catch {
+    // no sync(1) here: the benches run as before
+  }
+}
 
 function fmtGiB(bytes) {
   return (bytes / 2 ** 30).toFixed(1);
