@@ -73,7 +73,7 @@ async function round(pid, loops, ms, work) {
 export async function workflow(workDir) {
   const rounds = scaledRounds(5);
   const site = await createSite(path.join(workDir, 'site'));
-  const page = await randomPayload(workDir, 50 / 1024, 'page');
+  const page = await randomPayload(workDir, 50 / 1024, 'page-50kb');
   const server = await startToaServer(site);
   const bare = await startChildServer([path.join(here, 'bare-workflow.mjs'), path.join(workDir, 'bare')]);
   const subjects = { server: [new ApiClient(server.url), server.pid], bare: [new ApiClient(bare.url), bare.pid] };
