@@ -69,7 +69,7 @@ export class Readiness {
     return problems;
   }
 
-  /** Per domain of `domains` (those served now: a cluster node's change on a move): can a submit reach its archive with what is configured. */
+  /** Per domain of `domains` (those served now, which a cluster node's move changes): can a submit reach its archive with what is configured. */
   async archives(domains: readonly DomainConfig[]): Promise<Record<string, ReadinessCheck>> {
     const checks = await Promise.all(
       domains.map(async (domain): Promise<[string, ReadinessCheck]> => {
