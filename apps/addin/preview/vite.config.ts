@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vite';
-import { buildSampleMailbox } from './sample-mailbox';
+import { buildSampleMailbox } from './sample-mailbox.ts';
 
 /** dist-preview/mailbox/: mailbox.json and the messages' EML files, read from the corpus at build time. */
 function sampleMailbox(): Plugin {

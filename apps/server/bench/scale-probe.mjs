@@ -7,6 +7,7 @@ import { composeStorage } from '../dist/composition.js';
 import { loadConfig } from '../dist/config/load-config.js';
 import { AuditLog } from '../dist/logging/audit-log.js';
 import { runRetention } from '../dist/services/retention.js';
+import { emptySweepReport } from '../dist/storage/recovery.js';
 import { addressOf, mailDomainOf, subjectWords } from '../dist/storage/message-keys.js';
 import { mix32 } from '../dist/storage/slot-table.js';
 import { submittedImport } from './lib/stored-import.mjs';
@@ -16,7 +17,8 @@ import { messageOf } from './scale-store.mjs';
 /**
  * Run by bench/scale.mjs in a node of its own (`--expose-gc`, the heap
  * limit under test): the storage of the bench domain over a kept store, as
- * the server composes it. Prints one JSON line: the heap the index takes
+ * the server composes it, built by the start-up pass the server runs (its
+ * readers on worker threads). Prints one JSON line: the heap the index takes
  * per import (after a full GC, against the heap before the build, a build
  * of a small store having loaded what is loaded once), the build time, and one retention sweep that removes a planted day of 100
  * imports while the store's other days stay.
@@ -32,7 +34,7 @@ const warmRoot = await mkdtemp(path.join(os.tmpdir(), 'toa-scale-warm-'));
 await plantExpiredDay(path.join(warmRoot, DOMAIN), expired, 100);
 await composeStorage({ ...config, dataRoot: warmRoot })
   .storages.get(DOMAIN)
-  .warmUp();
+  .recover(emptySweepReport());
 await rm(warmRoot, { recursive: true, force: true });
 
 // the planted day: 100 imports, dated in their own folder as a restore would leave them
@@ -43,7 +45,7 @@ globalThis.gc();
 globalThis.gc();
 const heapBefore = process.memoryUsage().heapUsed;
 const started = performance.now();
-await storage.warmUp();
+await storage.recover(emptySweepReport());
 const buildMs = performance.now() - started;
 globalThis.gc();
 globalThis.gc();
