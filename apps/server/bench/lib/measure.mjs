@@ -48,8 +48,8 @@ export function scaledCalls(count) {
   return quick ? Math.max(10, Math.round(count / 5)) : count;
 }
 
-/** A number with a sensible precision for a table. */
-export function fmt(value, digits = value >= 100 ? 0 : value >= 10 ? 1 : 2) {
+/** A number with a sensible precision for a table: two significant digits under 0.1. */
+export function fmt(value, digits = value >= 100 ? 0 : value >= 10 ? 1 : value >= 0.1 || value <= 0 ? 2 : Math.min(6, 1 - Math.floor(Math.log10(value)))) {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
