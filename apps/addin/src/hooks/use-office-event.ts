@@ -6,18 +6,27 @@ import { useEffect, useRef } from 'react';
  * is mounted, and removes it again on unmount, also when the subscription
  * answered after the unmount. A subscription Office refuses leaves the pane
  * as it is (it only stops following).
+ *
+ * Office adds the handler when `addHandlerAsync` answers, so an event of the
+ * time in between (the user moving to another message while the pane loads)
+ * reaches no handler: once subscribed, `catchUp` (by default `handler`) runs
+ * once to read what the event would have told.
  */
-export function useOfficeEvent(subscribe: (handler: () => void) => Promise<() => Promise<void>>, handler: () => void): void {
-  const latest = useRef(handler);
-  latest.current = handler;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: one subscription per mount; the handler is read through the ref
+export function useOfficeEvent(subscribe: (handler: () => void) => Promise<() => Promise<void>>, handler: () => void, catchUp: () => void = handler): void {
+  const latest = useRef({ handler, catchUp });
+  latest.current = { handler, catchUp };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one subscription per mount; the handlers are read through the ref
   useEffect(() => {
     let stop: (() => Promise<void>) | undefined;
     let mounted = true;
-    subscribe(() => latest.current()).then(
+    subscribe(() => latest.current.handler()).then(
       (unsubscribe) => {
-        if (mounted) stop = unsubscribe;
-        else void unsubscribe();
+        if (!mounted) {
+          void unsubscribe();
+          return;
+        }
+        stop = unsubscribe;
+        latest.current.catchUp();
       },
       () => undefined,
     );

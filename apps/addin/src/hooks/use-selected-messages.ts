@@ -15,7 +15,8 @@ export function useSelectedMessages(): Selection {
   const mounted = useRef(true);
   const read = useCallback(() => {
     readSelectedMessages().then(
-      (next) => mounted.current && setMessages(next),
+      // the same selection read again (a catch-up after subscribing) keeps the list, so the bulk form is not rebuilt
+      (next) => mounted.current && setMessages((shown) => (sameItems(shown, next) ? shown : next)),
       // without the list the pane still files the message on screen
       () => mounted.current && setMessages([]),
     );
@@ -30,4 +31,8 @@ export function useSelectedMessages(): Selection {
   useOfficeEvent(onSelectionChanged, read);
   const unsupported = messages.length > 1 ? multiSelectUnsupportedReason() : undefined;
   return { messages, ...(unsupported ? { unsupported } : {}) };
+}
+
+function sameItems(a: readonly SelectedMessage[], b: readonly SelectedMessage[]): boolean {
+  return a.length === b.length && a.every((message, i) => message.itemId === b[i]?.itemId && message.subject === b[i]?.subject);
 }
