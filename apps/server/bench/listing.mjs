@@ -92,7 +92,8 @@ export async function forEachStoreSize(workDir, counts, measure, { grow, site: k
         () => 0,
       )
     : 0;
-  let server = await startToaServer(site, nodeArgs);
+  // a server up front only to make the model import the copies are made of
+  let server = grow ? undefined : await startToaServer(site, nodeArgs);
   try {
     let addMore = grow;
     if (!addMore) {
