@@ -80,10 +80,10 @@ console.log(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
 /**
  * sync(1): every file system's dirty pages written out before the next bench
- * starts. On ext4 (data=ordered) an fsync commits the journal and waits for
- * the dirty data the commit orders, another process's included: the large
- * payloads a bench writes without flushing (hundreds of MB dirty after the
- * e-mail bench) would otherwise weigh on the next bench's fsyncs.
+ * starts. The large payloads a bench writes without flushing (hundreds of MB
+ * dirty after the e-mail bench) would otherwise be written back during the
+ * next bench's rounds and compete with its fsyncs for the disk (on journaled
+ * ext4, data=ordered, an fsync also waits for the dirty data its commit orders).
  */
 function flushDirtyPages() {
   try {

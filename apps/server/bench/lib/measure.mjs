@@ -49,8 +49,15 @@ export function scaledCalls(count) {
 }
 
 /** A number with a sensible precision for a table: two significant digits under 0.1. */
-export function fmt(value, digits = value >= 100 ? 0 : value >= 10 ? 1 : value >= 0.1 || value <= 0 ? 2 : Math.min(6, 1 - Math.floor(Math.log10(value)))) {
+export function fmt(value, digits = defaultDigits(value)) {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function defaultDigits(value) {
+  if (value >= 100) return 0;
+  if (value >= 10) return 1;
+  if (value >= 0.1 || value <= 0) return 2;
+  return Math.min(6, 1 - Math.floor(Math.log10(value)));
 }
 
 /** `subject / baseline`, the figure every bench reports. */
