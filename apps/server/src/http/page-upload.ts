@@ -6,10 +6,7 @@ import type { Limits } from '../config/schema.js';
 import { safeFilename } from '../mail/attachment-filename.js';
 import { AppError } from '../errors.js';
 import { cleanMediaType, UNKNOWN_MEDIA_TYPE } from '../media-type.js';
-import type { PageMeta, StagedPage } from '../storage/domain-storage.js';
-
-/** Where a page body goes: storage stages it (temporary file, hash, flush) and answers what it received. */
-export type PageSink = (body: NodeJS.ReadableStream, meta: PageMeta) => Promise<StagedPage>;
+import type { PageSink, StagedPage } from '../storage/domain-storage.js';
 
 declare global {
   namespace Express {

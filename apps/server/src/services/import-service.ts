@@ -23,7 +23,7 @@ import { AppError, errnoCode } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { AuditLog } from '../logging/audit-log.js';
 import { crashPoint } from '../fs/crash-points.js';
-import { type DomainStorage, findDocument, findPage, type Guard, type PageMeta, type StagedPage } from '../storage/domain-storage.js';
+import { type DomainStorage, findDocument, findPage, type Guard, type PageSink, type StagedPage } from '../storage/domain-storage.js';
 import type { TemplateRegistry } from '../templates/template-registry.js';
 import type { ZonedTime } from '../zoned-time.js';
 import type { Clock } from '../clock.js';
@@ -210,7 +210,7 @@ export class ImportService {
     id: string,
     n: number,
     declaredBytes: number | undefined,
-    receive: (sink: (body: NodeJS.ReadableStream, meta: PageMeta) => Promise<StagedPage>) => Promise<StagedPage>,
+    receive: (sink: PageSink) => Promise<StagedPage>,
   ): Promise<{ page: Page; meta?: Sidecar }> {
     // a client that goes away does not end the work on its body (a parse may still hold the
     // temporary): shutdown waits for it, so every temporary is removed before the process exits
@@ -223,7 +223,7 @@ export class ImportService {
     id: string,
     n: number,
     declaredBytes: number | undefined,
-    receive: (sink: (body: NodeJS.ReadableStream, meta: PageMeta) => Promise<StagedPage>) => Promise<StagedPage>,
+    receive: (sink: PageSink) => Promise<StagedPage>,
   ): Promise<{ page: Page; meta?: Sidecar }> {
     const storage = this.storage(domain);
     const guard = this.pageGuard(identity, n);

@@ -50,6 +50,9 @@ export interface StagedPage extends PageMeta {
   discard(): Promise<void>;
 }
 
+/** Where a page body goes: storage stages it (temporary file, hash, flush) and answers what it received (`stagePage`). */
+export type PageSink = (body: NodeJS.ReadableStream, meta: PageMeta) => Promise<StagedPage>;
+
 /** The temporary behind each staged page: known to this module only. */
 const stagedFiles = new WeakMap<StagedPage, string>();
 
