@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import { paths } from '@toa/api/routes';
 import { freePort } from '@toa/fixtures/ports';
@@ -34,7 +35,10 @@ import { forEachStoreSize } from './listing.mjs';
  * `readFile` + `JSON.parse` of its import.json, 64 at a time, no validation
  * (the floor of any start that reads every import). With TOA_BENCH_BEFORE
  * naming another built server package (a copy of apps/server built from an
- * earlier commit), that server is measured in the same rounds too.
+ * earlier commit), that server is measured in the same rounds too. With
+ * TOA_BENCH_COLD=1 (Linux, as root), the servers and the bare pass are
+ * then measured again in rounds of their own, each after emptying the page
+ * cache: a start after a reboot or a restore, bound by the disk's reads.
  */
 
 const DAY_MS = 86_400_000;
@@ -185,28 +189,45 @@ async function bareScan(domainDir, count) {
   return { listingMs: performance.now() - t0 };
 }
 
-/** Interleaved rounds of every subject's start on `site`; one row per subject into `rows`. */
-async function measureStarts(site, count, before, rows) {
-  const subjects = {
+const BARE_PASS = 'bare pass over the files';
+const COLD = ' (cold page cache)';
+
+/** Empties the page cache (Linux, root): what a start after a reboot or a restore reads comes from the disk. */
+async function dropPageCache() {
+  await promisify(execFile)('sync');
+  await writeFile('/proc/sys/vm/drop_caches', '3');
+}
+
+/**
+ * Interleaved rounds of every subject's start on `site`; one row per subject
+ * into `rows`. `cold`: the server(s) and the bare pass are also measured
+ * each after `dropPageCache`, their ratio taken to the cold bare pass.
+ */
+async function measureStarts(site, count, before, cold, rows) {
+  const reading = {
     'toa-server': () => timeStart(serveArgs(site), count),
     ...(before ? { 'toa-server before': () => timeStart(serveArgs(site, before), count) } : {}),
-    'bare Node server': () => timeStart(['-e', BARE_SERVER], count, { full: false }),
-    'bare pass over the files': () => bareScan(site.domainDir, count),
+    [BARE_PASS]: () => bareScan(site.domainDir, count),
   };
+  const warm = { ...reading, 'bare Node server': () => timeStart(['-e', BARE_SERVER], count, { full: false }) };
+  // after the warm rounds, which a dropped cache would disturb: each cold start empties the cache itself
+  const coldOnes = cold ? Object.fromEntries(Object.entries(reading).map(([name, measure]) => [`${name}${COLD}`, () => dropPageCache().then(measure)])) : {};
   const rounds = scaledRounds(count >= 100_000 ? 3 : 5);
-  await bareScan(site.domainDir, count); // the page cache, as after the generation
-  const samples = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
-  for (let round = 0; round < rounds; round += 1) {
-    for (const [name, measure] of Object.entries(subjects)) samples[name].push(await measure());
+  await reading['toa-server'](); // the page cache holding all the server reads (the bare pass reads part of it), as after the generation
+  const samples = Object.fromEntries([...Object.keys(warm), ...Object.keys(coldOnes)].map((name) => [name, []]));
+  for (const subjects of [warm, coldOnes]) {
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [name, measure] of Object.entries(subjects)) samples[name].push(await measure());
+    }
   }
   const medianOf = (name, key) => {
     const values = samples[name].map((sample) => sample[key]).filter((value) => value !== undefined);
     return values.length ? median(values) : undefined;
   };
-  const scanMs = medianOf('bare pass over the files', 'listingMs');
   const dateFolders = (await readdir(site.domainDir)).filter((name) => DATE_FOLDER_PATTERN.test(name)).length;
-  for (const name of Object.keys(subjects)) {
+  for (const name of Object.keys(samples)) {
     const [portMs, healthMs, healthOkMs, listingMs] = ['portMs', 'healthMs', 'healthOkMs', 'listingMs'].map((key) => medianOf(name, key));
+    const scanMs = medianOf(name.endsWith(COLD) ? `${BARE_PASS}${COLD}` : BARE_PASS, 'listingMs');
     const cell = (value) => (value === undefined ? '—' : fmt(value));
     rows.push([
       count.toLocaleString('en-US'),
@@ -227,11 +248,12 @@ export async function startup(workDir) {
   const counts = numbersFromEnv('TOA_BENCH_STARTUP', [10_000, 100_000], [2_000]).sort((a, b) => a - b);
   const storeDir = process.env.TOA_BENCH_STORE ?? path.join(os.tmpdir(), 'toa-bench-store');
   const before = process.env.TOA_BENCH_BEFORE;
+  const cold = process.env.TOA_BENCH_COLD === '1';
   const rows = [];
   for (const count of counts) {
     // one kept store per size, retention off: the imports go back years
     const site = await createSite(path.join(storeDir, `startup-${count}`), { overrides: { dataRetention: '0d' } });
-    await forEachStoreSize(workDir, [count], (_server) => measureStarts(site, count, before, rows), { grow: writeStartupImports, site, start: false });
+    await forEachStoreSize(workDir, [count], (_server) => measureStarts(site, count, before, cold, rows), { grow: writeStartupImports, site, start: false });
   }
   return {
     title: 'Start-up on a restored store: time from spawn until the port, /api/health and the first listing answer',
@@ -252,6 +274,11 @@ export async function startup(workDir) {
       'medians of interleaved rounds; every time is from spawning the process (Node start included) until the answer, polled every 20 ms',
       'port answers: any answer to GET /api/health?probe=live; health answers: a body in the health shape (`starting`, or a verdict); health ok: 200',
       'bare pass over the files: in the bench process, readdir of each import folder and readFile + JSON.parse of its import.json, 64 at a time',
+      ...(cold
+        ? [
+            'cold page cache: `sync` and /proc/sys/vm/drop_caches before each such start or pass (TOA_BENCH_COLD=1); its ratio is to the bare pass from a cold cache',
+          ]
+        : []),
     ],
   };
 }
