@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, constants, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -192,10 +192,12 @@ async function bareScan(domainDir, count) {
 const BARE_PASS = 'bare pass over the files';
 const COLD = ' (cold page cache)';
 
+const DROP_CACHES = '/proc/sys/vm/drop_caches';
+
 /** Empties the page cache (Linux, root): what a start after a reboot or a restore reads comes from the disk. */
 async function dropPageCache() {
   await promisify(execFile)('sync');
-  await writeFile('/proc/sys/vm/drop_caches', '3');
+  await writeFile(DROP_CACHES, '3');
 }
 
 /**
@@ -211,11 +213,11 @@ async function measureStarts(site, count, before, cold, rows) {
   };
   const warm = { ...reading, 'bare Node server': () => timeStart(['-e', BARE_SERVER], count, { full: false }) };
   // after the warm rounds, which a dropped cache would disturb: each cold start empties the cache itself
-  const coldOnes = cold ? Object.fromEntries(Object.entries(reading).map(([name, measure]) => [`${name}${COLD}`, () => dropPageCache().then(measure)])) : {};
+  const coldStarts = cold ? Object.fromEntries(Object.entries(reading).map(([name, measure]) => [`${name}${COLD}`, () => dropPageCache().then(measure)])) : {};
   const rounds = scaledRounds(count >= 100_000 ? 3 : 5);
   await reading['toa-server'](); // the page cache holding all the server reads (the bare pass reads part of it), as after the generation
-  const samples = Object.fromEntries([...Object.keys(warm), ...Object.keys(coldOnes)].map((name) => [name, []]));
-  for (const subjects of [warm, coldOnes]) {
+  const samples = Object.fromEntries([...Object.keys(warm), ...Object.keys(coldStarts)].map((name) => [name, []]));
+  for (const subjects of [warm, coldStarts]) {
     for (let round = 0; round < rounds; round += 1) {
       for (const [name, measure] of Object.entries(subjects)) samples[name].push(await measure());
     }
@@ -249,6 +251,11 @@ export async function startup(workDir) {
   const storeDir = process.env.TOA_BENCH_STORE ?? path.join(os.tmpdir(), 'toa-bench-store');
   const before = process.env.TOA_BENCH_BEFORE;
   const cold = process.env.TOA_BENCH_COLD === '1';
+  // refused before the warm rounds, not after them
+  if (cold)
+    await access(DROP_CACHES, constants.W_OK).catch((error) =>
+      Promise.reject(new Error(`TOA_BENCH_COLD=1 needs to write ${DROP_CACHES} (Linux, as root): ${error.code}`)),
+    );
   const rows = [];
   for (const count of counts) {
     // one kept store per size, retention off: the imports go back years
