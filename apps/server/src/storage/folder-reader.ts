@@ -63,11 +63,8 @@ const inlineReaders: FolderReading = {
 /**
  * Reads at once, whatever the cores: each reader reads one file at a time, so
  * with a cold page cache (a restore, a reboot) they are what keeps reads in
- * flight, and with a warm one the pass is CPU-bound and more threads than
- * cores only contend (ADR 23). At 100 000 imports on 2 cores, from spawn to
- * the first listing: from an emptied page cache 31.6 s with 2 readers, 23.2 s
- * with 4 (8, timed by hand: about 20.5 s); warm 4.96 s with 2, 5.40 s with 4
- * (8, by hand: 18 % more).
+ * flight; with a warm one the pass is CPU-bound and threads beyond the cores
+ * contend. Four was the best trade measured on 2 cores (ADR 23, amendment).
  */
 const READERS = 4;
 
