@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { access, constants, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, constants, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import { paths } from '@toa/api/routes';
 import { freePort } from '@toa/fixtures/ports';
-import { IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
+import { CLEAN_STOP_FILE, IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
 import { fmt, median, ratio, scaledRounds } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
 import { submittedImport, writeImports } from './lib/stored-import.mjs';
@@ -28,6 +28,11 @@ import { forEachStoreSize } from './listing.mjs';
  * page bytes). Each size is generated once and kept in TOA_BENCH_STORE
  * (default: a folder in the system's temporary directory), as the scale
  * bench keeps its stores.
+ *
+ * The server is measured twice in each round: after the clean stop of the
+ * round before (its mark lets the pass skip the pages folders, ADR 0025),
+ * and "after a crash", the mark removed first, as a crash leaves the data
+ * root: the pass then lists every pages folder too.
  *
  * Baselines, in the same interleaved rounds: a bare Node HTTP server started
  * the same way (the floor of "listening"), and a bare pass over the same
@@ -190,6 +195,10 @@ async function bareScan(domainDir, count) {
 }
 
 const BARE_PASS = 'bare pass over the files';
+const AFTER_CRASH = ' after a crash';
+
+/** What a crash leaves that a clean stop does not: no clean-stop mark (ADR 0025). */
+const forgetCleanStop = (site) => rm(path.join(path.dirname(site.domainDir), CLEAN_STOP_FILE), { force: true });
 const COLD = ' (cold page cache)';
 
 const DROP_CACHES = '/proc/sys/vm/drop_caches';
@@ -208,6 +217,7 @@ async function dropPageCache() {
 async function measureStarts(site, count, before, cold, rows) {
   const reading = {
     'toa-server': () => timeStart(serveArgs(site), count),
+    [`toa-server${AFTER_CRASH}`]: () => forgetCleanStop(site).then(() => timeStart(serveArgs(site), count)),
     ...(before ? { 'toa-server before': () => timeStart(serveArgs(site, before), count) } : {}),
     [BARE_PASS]: () => bareScan(site.domainDir, count),
   };
@@ -215,7 +225,8 @@ async function measureStarts(site, count, before, cold, rows) {
   // after the warm rounds, which a dropped cache would disturb: each cold start empties the cache itself
   const coldStarts = cold ? Object.fromEntries(Object.entries(reading).map(([name, measure]) => [`${name}${COLD}`, () => dropPageCache().then(measure)])) : {};
   const rounds = scaledRounds(count >= 100_000 ? 3 : 5);
-  await reading['toa-server'](); // the page cache holding all the server reads (the bare pass reads part of it), as after the generation
+  // the page cache holding all the server reads (the bare pass reads part of it); its clean stop leaves the mark the first round starts from
+  await reading[`toa-server${AFTER_CRASH}`]();
   const samples = Object.fromEntries([...Object.keys(warm), ...Object.keys(coldStarts)].map((name) => [name, []]));
   for (const subjects of [warm, coldStarts]) {
     for (let round = 0; round < rounds; round += 1) {
@@ -280,6 +291,7 @@ export async function startup(workDir) {
     notes: [
       'medians of interleaved rounds; every time is from spawning the process (Node start included) until the answer, polled every 20 ms',
       'port answers: any answer to GET /api/health?probe=live; health answers: a body in the health shape (`starting`, or a verdict); health ok: 200',
+      'toa-server: started after the clean stop of the round before; after a crash: its clean-stop mark removed first, as a crash leaves the data root (the pass lists every pages folder)',
       'bare pass over the files: in the bench process, readdir of each import folder and readFile + JSON.parse of its import.json, 64 at a time',
       ...(cold
         ? [

@@ -24,7 +24,8 @@ import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
 import { domainQuota, Quotas } from './services/quotas.js';
 import type { RetentionReport } from './services/retention.js';
-import { lockDataRoot, logSweep } from './storage/data-root.js';
+import { lockDataRoot, logSweep, markCleanStop } from './storage/data-root.js';
+import { leftoversNoted } from './fs/leftovers.js';
 import { FreeSpace, reserveWarning } from './fs/free-space.js';
 import { Layout } from './storage/layout.js';
 import type { DomainStorage } from './storage/domain-storage.js';
@@ -121,6 +122,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ? { logger: options.logger, file: undefined }
       : createLogger({ logDir: config.logDir, level: config.logLevel, output: config.logOutput });
     const { logger } = logging;
+    /** every domain's start-up pass ran to its end, sweeping what it found */
+    let passDone = false;
+    /** a domain placed here while running was not swept to the end (its pass failed or was stopped) */
+    let arrivalCutShort = false;
+    // the last step before the lock goes, after every other clean-up (they run last first): nothing changes the data root any more
+    cleanups.push(async () => {
+      if (!passDone || arrivalCutShort || leftoversNoted()) return;
+      await markCleanStop(layout, clock.now()).catch((error: unknown) =>
+        logger.warn({ ...LIFECYCLE, err: error }, `could not mark the stop as clean (${fileProblem(error)}): the next start lists every pages folder`),
+      );
+    });
     logger.info(
       {
         ...LIFECYCLE,
@@ -139,6 +151,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         'took over a stale data-root lock: its server is gone (a crash or kill -9)',
       );
     }
+    if (lock.cleanStop) logger.info(LIFECYCLE, 'the last stop was clean: the start-up pass does not list the pages folders');
     if (lock.removedGuards) {
       logger.warn(
         { ...LIFECYCLE, removed: lock.removedGuards },
@@ -291,14 +304,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     // one pass per domain, all at once: the sweep and the listing index from the same reads; a domain opens when its own is done
     const stopPass = new AbortController();
-    const openDomain = async (storage: DomainStorage, sweep: SweepReport): Promise<void> => {
-      await storage.recover(sweep, stopPass.signal);
+    const openDomain = async (storage: DomainStorage, sweep: SweepReport, listPages: boolean): Promise<void> => {
+      await storage.recover(sweep, { signal: stopPass.signal, listPages });
       await imports.resumePending(sweep.pending.filter((p) => p.domain === storage.domain));
       gate.open(storage.domain);
     };
     const startUp = async (): Promise<SweepReport> => {
       const sweep = emptySweepReport();
-      const passes = await Promise.allSettled([...storages.values()].map((storage) => openDomain(storage, sweep)));
+      // after a clean stop the pages folders hold nothing to sweep (ADR 0025): the pass reads what a bare one would, and the import folders
+      const passes = await Promise.allSettled([...storages.values()].map((storage) => openDomain(storage, sweep, !lock.cleanStop)));
       logSweep(sweep, logger);
       const failed = passes.find((pass) => pass.status === 'rejected');
       // stopped by close(): not a failure of the data root
@@ -311,6 +325,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         );
         throw failed.reason;
       }
+      passDone = true;
       logger.info({ ...LIFECYCLE, url }, `TOA server listening on ${url}`);
       if (config.retentionDays === 0) {
         logger.info('retention is disabled (dataRetention "0d"): date folders are kept until removed by hand');
@@ -344,11 +359,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         const sweep = emptySweepReport();
         try {
           await sweepStaging(code);
-          await openDomain(storage, sweep);
+          // a domain that arrives may hold what another node left: swept whole
+          await openDomain(storage, sweep, true);
           logSweep(sweep, logger);
           logger.info({ domain: code }, `${code} is served on this node from now on`);
         } catch (error) {
           logSweep(sweep, logger);
+          // its folder was not swept to the end: the next start must sweep it whole
+          arrivalCutShort = true;
           if (stopPass.signal.aborted) return;
           gate.fail(fileProblem(error), [code]);
           // the next reload tries it again

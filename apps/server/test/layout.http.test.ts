@@ -4,7 +4,7 @@ import path from 'node:path';
 import { importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { json, startTestServer, TestClock, type TestServer } from './support/server.js';
+import { forgetCleanStop, json, startTestServer, TestClock, type TestServer } from './support/server.js';
 
 const started: TestServer[] = [];
 const dirs: string[] = [];
@@ -65,7 +65,7 @@ describe('on-disk layout', () => {
     await expect(startTestServer({ dir })).rejects.toThrow(/layout version 2/);
   });
 
-  it('sweeps temporaries, unlisted pages and unacknowledged imports at start', async () => {
+  it('sweeps temporaries, unlisted pages and unacknowledged imports at a start after a crash', async () => {
     const dir = await tempDir();
     const first = await startTestServer({ dir });
     const created = importSchema.parse(await (await first.as('a@acme.example')(paths.imports('acme'), json('POST', {}))).json());
@@ -77,6 +77,7 @@ describe('on-disk layout', () => {
     await writeFile(path.join(importDir, 'doc-1', 'pages', 'page-1.bin'), 'never listed');
     await mkdir(path.join(importDir, 'doc-2', 'pages'), { recursive: true });
     await mkdir(path.join(first.dataRoot, 'acme', date, '0000-deadbeef', 'doc-1'), { recursive: true });
+    await forgetCleanStop(first.dataRoot);
     const second = await startTestServer({ dir });
     started.push(second);
     expect((await readdir(importDir, { recursive: true })).sort()).toEqual(['doc-1', 'doc-1/pages', 'import.json']);

@@ -10,7 +10,7 @@ import { healthSchema } from '@toa/api/identity';
 import { type Import, importSchema, listImportsResponseSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { json, startTestServer, type TestServer } from './support/server.js';
+import { forgetCleanStop, json, startTestServer, type TestServer } from './support/server.js';
 
 /**
  * The start-up pass (ADR 0019) runs after the server answers. It is held
@@ -98,6 +98,7 @@ describe('the start-up pass', () => {
     const [date, folder] = made.id.split('_') as [string, string];
     const leftover = path.join(dataRoot, 'acme', date, folder, 'doc-1', 'pages', 'page-7.bin');
     await writeFile(leftover, 'never listed');
+    await forgetCleanStop(dataRoot);
 
     const server = await startTestServer({ dir, awaitStart: false });
     started.push(server);
@@ -182,6 +183,8 @@ describe('the start-up pass', () => {
       (error: unknown) => (error as Error).message,
     );
     expect(['completed', 'the server is shutting down']).toContain(outcome);
+    // only a pass that swept the whole data root lets the stop vouch for it (ADR 0025)
+    expect((await readdir(dataRoot)).includes('.toa-clean-stop')).toBe(outcome === 'completed');
 
     await held.settle();
     const next = await startTestServer({ dir });

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { close, fsync, open as openCallback, openAsBlob, writeFile } from 'node:fs';
-import { lstat, rename, rm } from 'node:fs/promises';
+import { lstat, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { type CrashPointName, crashPoint } from './crash-points.js';
+import { removeTemporary } from './leftovers.js';
 import { listFolder } from './pool-read.js';
 
 /** Suffix of every temporary file the server writes; the start-up sweep removes them. */
@@ -93,7 +94,7 @@ export async function writeFileAtomic(
     if (hooks.beforeRename) crashPoint(hooks.beforeRename);
     await rename(tmpPath, target);
   } catch (error) {
-    await rm(tmpPath, { force: true });
+    await removeTemporary(tmpPath);
     throw error;
   }
   hooks.visible?.();

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { fsync, writev } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileDigest } from './digest.js';
+import { removeTemporary } from './leftovers.js';
 
 type PipelineStage = NodeJS.ReadableStream | NodeJS.ReadWriteStream;
 
@@ -87,7 +88,7 @@ export async function writeNewFileDurable(file: string, stages: readonly Pipelin
     return sink.digest();
   } catch (error) {
     await handle.close().catch(() => {});
-    await rm(file, { force: true });
+    await removeTemporary(file);
     throw error;
   }
 }

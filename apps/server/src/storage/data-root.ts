@@ -1,12 +1,19 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { AppError, errnoCode, fileProblem, isAppError } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic-fs.js';
+import { fsyncDir, writeFileAtomic } from '../fs/atomic-fs.js';
 import { LAYOUT_VERSION, type Layout } from './layout.js';
 import { acquireProcessLock, type ProcessLock } from '../fs/process-lock.js';
 import { emptySweepReport, type SweepReport, sweepDomain } from './recovery.js';
 
-export type LockedDataRoot = ProcessLock;
+export interface LockedDataRoot extends ProcessLock {
+  /**
+   * The server that held the data root before stopped cleanly (ADR 0025):
+   * nothing it wrote was left half-done, so the start-up pass need not list
+   * the pages folders. False after a crash, a stale lock, or any other holder.
+   */
+  cleanStop: boolean;
+}
 
 /** Refuses a data root written by a newer server; marks a new one as layout 1. */
 async function checkLayoutVersion(layout: Layout): Promise<void> {
@@ -38,13 +45,47 @@ export async function lockDataRoot(layout: Layout): Promise<LockedDataRoot> {
   try {
     await mkdir(layout.root, { recursive: true });
     await checkLayoutVersion(layout);
-    return await acquireProcessLock(layout.processLockFile());
+    const lock = await acquireProcessLock(layout.processLockFile());
+    try {
+      const marked = await takeCleanStopMark(layout);
+      return { ...lock, cleanStop: marked && lock.staleOwner === undefined };
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
   } catch (error) {
     if (isAppError(error) || errnoCode(error) === undefined) throw error;
     throw new AppError('UNAVAILABLE', `dataRoot ${layout.root} cannot be used: ${fileProblem(error)}; the server's user must be able to create and write it`, {
       cause: error,
     });
   }
+}
+
+/**
+ * Removes the clean-stop mark, durably, before anything else is written:
+ * whatever this holder does next, a crash of it must never look like a clean
+ * stop. True when there was one. Every holder takes it (the admin commands
+ * too), only a server's clean stop writes it (`markCleanStop`).
+ */
+async function takeCleanStopMark(layout: Layout): Promise<boolean> {
+  try {
+    await unlink(layout.cleanStopFile());
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+  await fsyncDir(layout.root);
+  return true;
+}
+
+/**
+ * Marks the data root as left cleanly, just before the lock is released: the
+ * caller has drained every change and the start-up pass had swept the whole
+ * data root, so no temporary or unlisted file is left (ADR 0025). The text
+ * says when, for an operator reading it.
+ */
+export async function markCleanStop(layout: Layout, at: Date): Promise<void> {
+  await writeFileAtomic(layout.cleanStopFile(), `stopped cleanly at ${at.toISOString()}\n`);
 }
 
 /**

@@ -15,6 +15,7 @@ import { crashPoint } from '../fs/crash-points.js';
 import type { FileDigest } from '../fs/digest.js';
 import { writeNewFileDurable } from '../fs/durable-stream.js';
 import type { KeyedLock } from '../fs/keyed-lock.js';
+import { noteLeftover, removeTemporary } from '../fs/leftovers.js';
 import { applyJournal, writeJournal } from './extract-journal.js';
 import { ImportFiles, readSidecarFile, serializeImport, serializeSidecar } from './import-files.js';
 import type { FilingQuery, KindTally } from './filing-memory.js';
@@ -22,7 +23,7 @@ import { ImportIndex, type ListingQuery, type Usage } from './import-index.js';
 import { IMPORT_FOLDER_PATTERN, ImportPaths, type Layout, newImportFolderName } from './layout.js';
 import { LastValuesStore } from './last-values-store.js';
 import { ParseAlong } from './parse-along.js';
-import { type SweepReport, sweptImports } from './recovery.js';
+import { type SweepOptions, type SweepReport, sweptImports } from './recovery.js';
 
 export interface Owner {
   userId: string;
@@ -290,7 +291,7 @@ export class DomainStorage {
       along?.fail('the upload broke off');
       throw error;
     }
-    const staged: StagedPage = { filename: meta.filename, contentType: meta.contentType, ...digest, discard: () => rm(file, { force: true }) };
+    const staged: StagedPage = { filename: meta.filename, contentType: meta.contentType, ...digest, discard: () => removeTemporary(file) };
     stagedFiles.set(staged, file);
     const summary = along?.complete(digest.size);
     if (summary) summariesAlong.set(staged, summary);
@@ -354,15 +355,16 @@ export class DomainStorage {
    * After an `addPage` whose import.json could not be written (a full disk, no
    * descriptor left): the files it put in place are removed unless the
    * import lists page `m` after all (the write failed after its rename). Entry
-   * by entry, needing no descriptor; whatever stays is the start-up sweep's.
+   * by entry, needing no descriptor; whatever stays is noted (`noteLeftover`)
+   * and is the sweep's after the next stop.
    */
   private async removeUnlistedPage(id: string, n: number, m: number, placed: readonly string[]): Promise<void> {
     await this.locks
       .run(this.lockKey(id), async () => {
         const listed = findDocument(await this.read(id), n).pages.some((p) => p.m === m);
-        if (!listed) for (const file of placed) await unlink(file).catch(() => {});
+        if (!listed) for (const file of placed) await unlink(file).catch((error: unknown) => errnoCode(error) === 'ENOENT' || noteLeftover());
       })
-      .catch(() => {});
+      .catch(noteLeftover);
   }
 
   /** The sidecar of an EML page, rebuilt from the `.bin` when missing, unreadable or stale. */
@@ -496,7 +498,7 @@ export class DomainStorage {
         // Before the journal nothing is committed: the temporaries go. After it,
         // they are what the journal replays at the next start (some renames may
         // be done already), so removing them would leave half an extraction.
-        if (!committed) await Promise.all([stagingDir, rewrittenTmp, sidecarTmp, importTmp].map((p) => rm(p, { recursive: true, force: true })));
+        if (!committed) await Promise.all([stagingDir, rewrittenTmp, sidecarTmp, importTmp].map(removeTemporary));
         throw error;
       }
     });
@@ -673,15 +675,16 @@ export class DomainStorage {
    * The start-up pass of the domain (with the data-root lock held, before any
    * request uses it): its folder is created, every import folder is swept
    * (storage/recovery.ts) and the listing index is built from the same reads,
-   * so the import.json files are read once, several at a time. Rejects when
-   * the pass fails or `signal` aborts it; the index is then left unbuilt.
+   * so the import.json files are read once, several at a time. `options`:
+   * the sweep's (`signal` stops it, `listPages: false` after a clean stop).
+   * Rejects when the pass fails or is stopped; the index is then left unbuilt.
    */
-  async recover(report: SweepReport, signal?: AbortSignal): Promise<void> {
+  async recover(report: SweepReport, options: Pick<SweepOptions, 'signal' | 'listPages'> = {}): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     let swept = false;
     await this.index.ready(() => {
       swept = true;
-      return sweptImports(this.layout.root, this.dir, report, signal ? { signal } : {});
+      return sweptImports(this.layout.root, this.dir, report, options);
     });
     // the index is built once: built before the sweep, it would answer without the sweep ever running
     if (!swept) throw new Error(`the listing index of "${this.domain}" was built before its recovery sweep`);

@@ -58,7 +58,7 @@ async function namesIn(dir: string, io: FolderIo): Promise<string[]> {
   }
 }
 
-async function readImport(dir: string, id: string, domain: string, io: FolderIo): Promise<ImportRead> {
+async function readImport(dir: string, id: string, domain: string, io: FolderIo, listPages: boolean): Promise<ImportRead> {
   const entries = await namesIn(dir, io);
   const file = path.join(dir, IMPORT_FILE);
   let found: ImportRead['found'];
@@ -68,6 +68,7 @@ async function readImport(dir: string, id: string, domain: string, io: FolderIo)
     found = unreadState(error, errnoCode(error) === 'ENOENT' && (await io.isLink(file)));
   }
   const pages: Record<string, string[]> = {};
+  if (!listPages) return { folder: path.basename(dir), entries, found, pages };
   for (const entry of entries) {
     if (!DOC_FOLDER_PATTERN.test(entry)) continue;
     try {
@@ -82,11 +83,11 @@ async function readImport(dir: string, id: string, domain: string, io: FolderIo)
 
 /** What `job` asks for, read with `io`: on a reader thread, or inline for a small domain. */
 export async function readFolders(job: FolderJob, io: FolderIo): Promise<FolderRead> {
-  if (job.kind === 'import') return { entries: [], imports: [await readImport(job.dir, job.id, job.domain, io)] };
+  if (job.kind === 'import') return { entries: [], imports: [await readImport(job.dir, job.id, job.domain, io, true)] };
   const entries = (await namesIn(job.dir, io)).sort().reverse();
   const imports: ImportRead[] = [];
   for (const folder of entries) {
-    if (IMPORT_FOLDER_PATTERN.test(folder)) imports.push(await readImport(path.join(job.dir, folder), `${job.date}_${folder}`, job.domain, io));
+    if (IMPORT_FOLDER_PATTERN.test(folder)) imports.push(await readImport(path.join(job.dir, folder), `${job.date}_${folder}`, job.domain, io, job.pages));
   }
   return { entries, imports };
 }

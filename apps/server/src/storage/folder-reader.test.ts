@@ -49,7 +49,7 @@ describe('FolderReaders', () => {
     await writeFile(path.join(dateDir, '.1400-0000000f.3a2b.tmp'), '');
 
     readers = FolderReaders.acquire();
-    const read = await readers.readDate(dateDir, DATE, 'acme');
+    const read = await readers.readDate(dateDir, DATE, 'acme', true);
 
     expect(read.entries).toEqual(['1300-0000000e', '1200-0000000d', '1100-0000000c', '1000-0000000b', '0900-0000000a', '.1400-0000000f.3a2b.tmp']);
     expect(read.imports.map((i) => i.folder)).toEqual(['1300-0000000e', '1200-0000000d', '1100-0000000c', '1000-0000000b', '0900-0000000a']);
@@ -63,6 +63,11 @@ describe('FolderReaders', () => {
     // doc-2 has no pages folder: fsck's to report, nothing for the sweep to list
     expect(oldest?.pages).toEqual({ 'doc-1': expect.arrayContaining(['page-1.bin', '.upload-1.tmp']), 'doc-2': [] });
     expect(oldest?.pages['doc-1']).toHaveLength(2);
+
+    // after a clean stop: the same reads, the pages folders left unlisted
+    const unpaged = await readers.readDate(dateDir, DATE, 'acme', false);
+    expect(unpaged.imports.map(({ pages, ...rest }) => rest)).toEqual(read.imports.map(({ pages, ...rest }) => rest));
+    expect(unpaged.imports.map((i) => i.pages)).toEqual(read.imports.map(() => ({})));
   });
 
   it('reads one import folder again, and a folder that is gone as empty', async () => {
@@ -77,14 +82,14 @@ describe('FolderReaders', () => {
       found: { state: 'missing' },
       pages: {},
     });
-    expect(await readers.readDate(path.join(root, 'acme', '2026-12-01'), '2026-12-01', 'acme')).toEqual({ entries: [], imports: [] });
+    expect(await readers.readDate(path.join(root, 'acme', '2026-12-01'), '2026-12-01', 'acme', true)).toEqual({ entries: [], imports: [] });
   });
 
   it('rejects with the errno code of a listing that fails, and serves the next jobs', async () => {
     await writeFile(path.join(root, 'acme', '2026-12-01'), 'a file where a date folder belongs');
     readers = FolderReaders.acquire();
-    await expect(readers.readDate(path.join(root, 'acme', '2026-12-01'), '2026-12-01', 'acme')).rejects.toMatchObject({ code: 'ENOTDIR' });
-    expect((await readers.readDate(dateDir, DATE, 'acme')).imports).toEqual([]);
+    await expect(readers.readDate(path.join(root, 'acme', '2026-12-01'), '2026-12-01', 'acme', true)).rejects.toMatchObject({ code: 'ENOTDIR' });
+    expect((await readers.readDate(dateDir, DATE, 'acme', true)).imports).toEqual([]);
   });
 
   it('is shared by the passes at once and refuses work once the last one released it', async () => {
@@ -92,12 +97,12 @@ describe('FolderReaders', () => {
     const second = FolderReaders.acquire();
     expect(second).toBe(first);
     first.release();
-    expect((await second.readDate(dateDir, DATE, 'acme')).imports).toEqual([]);
+    expect((await second.readDate(dateDir, DATE, 'acme', true)).imports).toEqual([]);
     second.release();
-    await expect(second.readDate(dateDir, DATE, 'acme')).rejects.toThrow(/released/);
+    await expect(second.readDate(dateDir, DATE, 'acme', true)).rejects.toThrow(/released/);
     readers = FolderReaders.acquire();
     expect(readers).not.toBe(first);
-    expect((await readers.readDate(dateDir, DATE, 'acme')).imports).toEqual([]);
+    expect((await readers.readDate(dateDir, DATE, 'acme', true)).imports).toEqual([]);
   });
 
   it('reads a small domain inline, as the threads read it; a large one with the threads', async () => {
@@ -108,8 +113,8 @@ describe('FolderReaders', () => {
     readers = FolderReaders.acquire();
     expect(folderReaders(1000)).toBe(readers);
     readers.release();
-    expect(await inline.readDate(dateDir, DATE, 'acme')).toEqual(await readers.readDate(dateDir, DATE, 'acme'));
+    expect(await inline.readDate(dateDir, DATE, 'acme', true)).toEqual(await readers.readDate(dateDir, DATE, 'acme', true));
     await writeFile(path.join(root, 'acme', '2026-12-01'), '');
-    await expect(inline.readDate(path.join(root, 'acme', '2026-12-01'), '2026-12-01', 'acme')).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(inline.readDate(path.join(root, 'acme', '2026-12-01'), '2026-12-01', 'acme', true)).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 });

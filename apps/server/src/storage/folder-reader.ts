@@ -3,8 +3,14 @@ import { workerEntry } from '../worker-entry.js';
 import { inlineIo, readFolders } from './folder-reader-worker.js';
 import type { ImportFileState } from './import-files.js';
 
-/** What a reader is asked: a date folder (its entries and every import folder in it), or one import folder. */
-export type FolderJob = { kind: 'date'; dir: string; date: string; domain: string } | { kind: 'import'; dir: string; id: string; domain: string };
+/**
+ * What a reader is asked: a date folder (its entries and every import folder
+ * in it), or one import folder; `pages`: whether each import's pages folders
+ * are listed too (the sweep after a clean stop skips them, ADR 0025).
+ */
+export type FolderJob =
+  | { kind: 'date'; dir: string; date: string; domain: string; pages: boolean }
+  | { kind: 'import'; dir: string; id: string; domain: string };
 
 /** One import folder as the start-up pass looks at it. */
 export interface ImportRead {
@@ -14,7 +20,7 @@ export interface ImportRead {
   entries: string[];
   /** the verdict on its import.json, as `inspectImportFile` gives it */
   found: ImportFileState;
-  /** the entries of each `doc-N` entry's pages folder, by `doc-N` (none when it cannot be listed) */
+  /** the entries of each `doc-N` entry's pages folder, by `doc-N` (none when it cannot be listed, or was not asked for) */
   pages: Record<string, string[]>;
 }
 
@@ -33,9 +39,9 @@ interface Reader {
 
 /** How the start-up pass has its folders read: `folderReaders` chooses. */
 export interface FolderReading {
-  /** A date folder's entries and its import folders, read (see `FolderRead`). Rejects with the errno error of a listing that failed. */
-  readDate(dir: string, date: string, domain: string): Promise<FolderRead>;
-  /** One import folder, read afresh (after the sweep changed it). */
+  /** A date folder's entries and its import folders, read (see `FolderRead`), their pages folders listed when `pages`. Rejects with the errno error of a listing that failed. */
+  readDate(dir: string, date: string, domain: string, pages: boolean): Promise<FolderRead>;
+  /** One import folder, read afresh (after the sweep changed it), its pages folders listed. */
   readImport(dir: string, id: string, domain: string): Promise<ImportRead>;
   /** Once the pass is done with them. */
   release(): void;
@@ -55,7 +61,7 @@ export function folderReaders(dateFolders: number): FolderReading {
 }
 
 const inlineReaders: FolderReading = {
-  readDate: (dir, date, domain) => readFolders({ kind: 'date', dir, date, domain }, inlineIo),
+  readDate: (dir, date, domain, pages) => readFolders({ kind: 'date', dir, date, domain, pages }, inlineIo),
   readImport: async (dir, id, domain) => (await readFolders({ kind: 'import', dir, id, domain }, inlineIo)).imports[0] as ImportRead,
   release: () => {},
 };
@@ -105,12 +111,10 @@ export class FolderReaders implements FolderReading {
     }
   }
 
-  /** A date folder's entries and its import folders, read (see `FolderRead`). Rejects with the errno error of a listing that failed. */
-  readDate(dir: string, date: string, domain: string): Promise<FolderRead> {
-    return this.#run({ kind: 'date', dir, date, domain });
+  readDate(dir: string, date: string, domain: string, pages: boolean): Promise<FolderRead> {
+    return this.#run({ kind: 'date', dir, date, domain, pages });
   }
 
-  /** One import folder, read afresh (after the sweep changed it). */
   async readImport(dir: string, id: string, domain: string): Promise<ImportRead> {
     const read = await this.#run({ kind: 'import', dir, id, domain });
     return read.imports[0] as ImportRead;

@@ -13,6 +13,8 @@ import { TMP_SUFFIX, tmpSiblingPath } from '../fs/atomic-fs.js';
 export const LAYOUT_VERSION = 1;
 export const LAYOUT_VERSION_FILE = '.toa-layout-version';
 export const PROCESS_LOCK_FILE = '.toa-server.lock';
+/** Written by a server that stopped cleanly, taken away by the next holder of the lock (ADR 0025). */
+export const CLEAN_STOP_FILE = '.toa-clean-stop';
 /** A domain being moved off this node (docs/scaling.md): `.toa-drain-<code>` asks, `.toa-drained-<code>` answers. Beside, not inside, the domain folder, so a copy of the folder never carries them. */
 export const DRAIN_REQUEST_PREFIX = '.toa-drain-';
 export const DRAIN_DONE_PREFIX = '.toa-drained-';
@@ -88,6 +90,10 @@ export class Layout {
 
   processLockFile(): string {
     return this.inside(PROCESS_LOCK_FILE);
+  }
+
+  cleanStopFile(): string {
+    return this.inside(CLEAN_STOP_FILE);
   }
 
   /** Present while the domain is read-only on this node: written by `toa-server cluster drain`. */

@@ -52,6 +52,13 @@ export interface SweepOptions {
   dryRun?: boolean;
   /** stops the pass between imports (a server closed while it starts): the iteration rejects with the signal's reason */
   signal?: AbortSignal;
+  /**
+   * false: the pages folders are not listed, so what they hold is kept (after
+   * a clean stop, when they hold nothing to remove; ADR 0025). The import
+   * folders are still read whole: journals replayed, temporaries and unlisted
+   * documents removed. An import whose journal is replayed is read whole.
+   */
+  listPages?: boolean;
 }
 
 /**
@@ -78,7 +85,7 @@ export async function* sweptImports(dataRoot: string, domainDir: string, report:
   const domain = path.basename(domainDir);
   const readers = folderReaders(dateFolders.length);
   try {
-    const readDate = (date: string) => readers.readDate(path.join(domainDir, date), date, domain);
+    const readDate = (date: string) => readers.readDate(path.join(domainDir, date), date, domain, options.listPages ?? true);
     for await (const [date, read] of inOrder(dateFolders, READ_AHEAD, async (date) => [date, await readDate(date)] as const, options.signal)) {
       const dateDir = path.join(domainDir, date);
       for (const entry of read.entries) if (entry.endsWith(TMP_SUFFIX)) await remove(path.join(dateDir, entry));

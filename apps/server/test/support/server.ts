@@ -7,6 +7,7 @@ import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { CLEAN_STOP_FILE } from '../../src/storage/layout.js';
 import { testConfig, writeTestSite } from '@toa/fixtures/site';
 
 export interface TestServer extends RunningServer {
@@ -95,6 +96,15 @@ export async function startTestServer(
       if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Makes a data root that a server left with a clean stop (`dispose`) look as
+ * a crash leaves it: without the clean-stop mark (ADR 0025), so the next
+ * start sweeps every pages folder. Fails when there was no mark.
+ */
+export async function forgetCleanStop(dataRoot: string): Promise<void> {
+  await rm(path.join(dataRoot, CLEAN_STOP_FILE));
 }
 
 /** JSON body helper for fetch. */
