@@ -81,9 +81,10 @@ export async function modelImport(client, site, workDir) {
  * of the copies; `site` (from createSite) is a store kept between runs, whose
  * `generated.json` says how many imports it holds already, so each is written
  * once; `nodeArgs` go to the server's node; `start: false` leaves the server
- * stopped for `measure` (called with no server) to start its own.
+ * stopped for `measure` (called with no server) to start its own;
+ * `beforeStart(site)` runs, untimed, before each start.
  */
-export async function forEachStoreSize(workDir, counts, measure, { grow, site: kept, nodeArgs = [], start = true } = {}) {
+export async function forEachStoreSize(workDir, counts, measure, { grow, site: kept, nodeArgs = [], start = true, beforeStart } = {}) {
   const site = kept ?? (await createSite(path.join(workDir, 'site')));
   const marker = path.join(site.dir, 'generated.json');
   let present = kept
@@ -109,6 +110,7 @@ export async function forEachStoreSize(workDir, counts, measure, { grow, site: k
         present = count;
         await writeFile(marker, JSON.stringify({ count: present }));
       }
+      await beforeStart?.(site);
       const spawnedAt = performance.now();
       if (start) server = await startToaServer(site, nodeArgs);
       await measure(server, count, site, spawnedAt);

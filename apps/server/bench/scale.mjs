@@ -7,7 +7,7 @@ import { paths } from '@toa/api/routes';
 import { residentMemory } from './lib/child-server.mjs';
 import { fmt, median, scaledCalls, timed } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
-import { ApiClient, createSite, DOMAIN } from './lib/toa-site.mjs';
+import { ApiClient, createSite, DOMAIN, forgetCleanStop } from './lib/toa-site.mjs';
 import { forEachStoreSize } from './listing.mjs';
 import { EPOCH, messageOf, writeScaleImports } from './scale-store.mjs';
 
@@ -90,7 +90,8 @@ export async function scale(workDir) {
           fmt(suggestionsMs),
         ]);
       },
-      { grow: writeScaleImports, site, nodeArgs: [HEAP] },
+      // each start swept whole, as after a crash: the same work at every run, whatever ended the one before (ADR 0025)
+      { grow: writeScaleImports, site, nodeArgs: [HEAP], beforeStart: forgetCleanStop },
     );
   }
   return {

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { access, constants, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, constants, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -9,11 +9,11 @@ import { promisify } from 'node:util';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import { paths } from '@toa/api/routes';
 import { freePort } from '@toa/fixtures/ports';
-import { CLEAN_STOP_FILE, IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
+import { IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
 import { fmt, median, ratio, scaledRounds } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
 import { submittedImport, writeImports } from './lib/stored-import.mjs';
-import { ApiClient, BENCH_USER, createSite, DOMAIN, serveArgs } from './lib/toa-site.mjs';
+import { ApiClient, BENCH_USER, createSite, DOMAIN, forgetCleanStop, serveArgs } from './lib/toa-site.mjs';
 import { forEachStoreSize } from './listing.mjs';
 
 /**
@@ -196,9 +196,6 @@ async function bareScan(domainDir, count) {
 
 const BARE_PASS = 'bare pass over the files';
 const AFTER_CRASH = ' after a crash';
-
-/** What a crash leaves that a clean stop does not: no clean-stop mark (ADR 0025). */
-const forgetCleanStop = (site) => rm(path.join(path.dirname(site.domainDir), CLEAN_STOP_FILE), { force: true });
 const COLD = ' (cold page cache)';
 
 const DROP_CACHES = '/proc/sys/vm/drop_caches';

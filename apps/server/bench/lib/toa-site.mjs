@@ -1,9 +1,10 @@
 import { openAsBlob } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEV_IDENTITY_HEADERS, PAGE_UPLOAD_FIELD, paths } from '@toa/api/routes';
 import { testConfig } from '@toa/fixtures/site';
+import { CLEAN_STOP_FILE } from '../../dist/storage/layout.js';
 import { startChildServer } from './child-server.mjs';
 
 const serverPackage = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,6 +29,14 @@ export async function createSite(dir, { pageSizeMb = 100, overrides = {} } = {})
   });
   await writeFile(configFile, JSON.stringify(config, null, 2));
   return { dir, configFile, domainDir: path.join(dir, 'data', DOMAIN) };
+}
+
+/**
+ * Makes `site`'s data root look as a crash leaves it: without the mark of a
+ * clean stop (ADR 0025), so the next start's pass lists every pages folder.
+ */
+export function forgetCleanStop(site) {
+  return rm(path.join(path.dirname(site.domainDir), CLEAN_STOP_FILE), { force: true });
 }
 
 /** The built server (dist), started by its CLI as an operator would; `nodeArgs` such as `--max-old-space-size=1024` go to node. */
