@@ -1,8 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'node:http';
 import path from 'node:path';
 import { paths } from '@toa/api/routes';
 import { afterEach, describe, expect, it } from 'vitest';
+import { base64Body, binaryContent, render } from './fixtures/mail/messages.js';
 import { corpusDir } from './support/corpus.js';
 import { json, startTestServer, type TestServer, upload } from './support/server.js';
 
@@ -62,4 +64,37 @@ describe('graceful shutdown', () => {
     await server.close();
     expect(await threads()).toBeLessThanOrEqual(before);
   }, 30_000);
+
+  it('waits for an extraction whose caller went away: nothing changes after close(), and no temporary is left', async () => {
+    const server = await startTestServer();
+    started.push(server);
+    const alice = server.as('alice@acme.example');
+    const created = (await (await alice(paths.imports('acme'), json('POST', {}))).json()) as { id: string };
+    // eight attachments of 1.5 MB: an extraction that takes a while
+    const eml = render(
+      {
+        headers: ['From: ann@example.com', 'Subject: Scans', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"'],
+        boundary: 'b',
+        parts: Array.from({ length: 8 }, (_, i) => ({
+          headers: ['Content-Type: application/pdf', `Content-Disposition: attachment; filename="scan-${i + 1}.pdf"`, 'Content-Transfer-Encoding: base64'],
+          body: base64Body(binaryContent(1_500_000, i)),
+        })),
+      },
+      '\r\n',
+    );
+    expect((await alice(paths.pages('acme', created.id, 1), upload(Buffer.from(eml), 'scans.eml', 'message/rfc822'))).status).toBe(201);
+
+    const leaving = new AbortController();
+    const extracting = alice(paths.extract('acme', created.id, 1, 1), { ...json('POST', {}), signal: leaving.signal }).catch(() => undefined);
+    await sleep(50);
+    leaving.abort();
+    await extracting;
+    await server.close();
+
+    const importDir = path.join(server.dataRoot, 'acme', ...created.id.split('_'));
+    const after = (await readdir(importDir, { recursive: true })).sort();
+    expect(after.filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    await sleep(500);
+    expect((await readdir(importDir, { recursive: true })).sort()).toEqual(after);
+  });
 });

@@ -254,7 +254,8 @@ export class ImportService {
   }
 
   async meta(identity: Identity, domain: string, id: string, n: number, m: number): Promise<Sidecar> {
-    return this.storage(domain).sidecar(id, n, m, ownedBy(identity));
+    // a missing or stale sidecar is rewritten beside its page: work that may outlive a caller who went away
+    return this.tracked(this.storage(domain).sidecar(id, n, m, ownedBy(identity)));
   }
 
   private template(domain: string, templateId: string): Template {
@@ -305,7 +306,7 @@ export class ImportService {
     };
     const storage = this.storage(domain);
     await this.deps.quotas.ready(domain);
-    const { document } = await storage.extract(id, n, m, partIds, guard);
+    const { document } = await this.tracked(storage.extract(id, n, m, partIds, guard));
     this.audit(identity, domain, 'attachments.extracted', id, { from: { document: n, page: m }, document: document.n, partIds: document.origin?.partIds });
     return document;
   }
@@ -459,7 +460,7 @@ export class ImportService {
     return this.tracked(run);
   }
 
-  /** Work that outlives its request (archive calls, page uploads): `drain` waits for it. */
+  /** Work that outlives its request (archive calls, page uploads, extractions, sidecar rewrites): `drain` waits for it. */
   private tracked<T>(work: Promise<T>): Promise<T> {
     this.inflight.add(work);
     void work.then(
@@ -502,7 +503,11 @@ export class ImportService {
     }
   }
 
-  /** Waits for archive calls and page uploads in flight (graceful shutdown, a domain drained): none is left with a temporary on disk. */
+  /**
+   * Waits for archive calls, page uploads, extractions and sidecar rewrites in
+   * flight, whether or not their callers still wait (graceful shutdown, a
+   * domain drained): none is left with a temporary beside the pages.
+   */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
   }
