@@ -311,7 +311,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
     const startUp = async (): Promise<SweepReport> => {
       const sweep = emptySweepReport();
-      // after a clean stop the pages folders hold nothing to sweep (ADR 0025): the pass reads what a bare one would, and the import folders
+      // after a clean stop the pages folders hold nothing to sweep (ADR 0025): the pass reads the import folders and their import.json only
       const passes = await Promise.allSettled([...storages.values()].map((storage) => openDomain(storage, sweep, !lock.cleanStop)));
       logSweep(sweep, logger);
       const failed = passes.find((pass) => pass.status === 'rejected');
