@@ -128,9 +128,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     let arrivalCutShort = false;
     // the last step before the lock goes, after every other clean-up (they run last first): nothing changes the data root any more
     cleanups.push(async () => {
-      if (!passDone || arrivalCutShort || leftoversNoted()) return;
-      await markCleanStop(layout, clock.now()).catch((error: unknown) =>
-        logger.warn({ ...LIFECYCLE, err: error }, `could not mark the stop as clean (${fileProblem(error)}): the next start lists every pages folder`),
+      if (!passDone || arrivalCutShort || leftoversNoted()) {
+        const why = !passDone || arrivalCutShort ? 'a pass over the data root did not finish' : 'a file this server made could not be removed';
+        logger.info(LIFECYCLE, `the stop is not marked clean (${why}): the next start lists every pages folder`);
+        return;
+      }
+      await markCleanStop(layout, clock.now()).then(
+        () => logger.info(LIFECYCLE, 'the stop is marked clean (.toa-clean-stop): the next start does not list the pages folders'),
+        (error: unknown) =>
+          logger.warn({ ...LIFECYCLE, err: error }, `could not mark the stop as clean (${fileProblem(error)}): the next start lists every pages folder`),
       );
     });
     logger.info(

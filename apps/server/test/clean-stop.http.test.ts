@@ -4,7 +4,10 @@ import path from 'node:path';
 import { importSchema } from '@toa/api/imports';
 import { paths } from '@toa/api/routes';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fsck } from '../src/cli/fsck.js';
+import type { Config } from '../src/config/schema.js';
 import { removeTemporary } from '../src/fs/leftovers.js';
+import type { FsckFinding } from '../src/storage/fsck.js';
 import { json, startTestServer, type TestServer } from './support/server.js';
 
 /**
@@ -25,7 +28,7 @@ afterEach(async () => {
 });
 
 /** A site whose server made one import and stopped cleanly; the import's folder. */
-async function stoppedSite(): Promise<{ dir: string; dataRoot: string; importDir: string; relative: string }> {
+async function stoppedSite(): Promise<{ dir: string; dataRoot: string; importDir: string; relative: string; config: Config }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'toa-clean-stop-'));
   dirs.push(dir);
   const first = await startTestServer({ dir });
@@ -33,7 +36,7 @@ async function stoppedSite(): Promise<{ dir: string; dataRoot: string; importDir
   await first.dispose();
   const [date, folder] = created.id.split('_') as [string, string];
   const relative = path.join('acme', date, folder);
-  return { dir, dataRoot: first.dataRoot, importDir: path.join(first.dataRoot, relative), relative };
+  return { dir, dataRoot: first.dataRoot, importDir: path.join(first.dataRoot, relative), relative, config: first.config };
 }
 
 describe('the clean-stop mark', () => {
@@ -63,6 +66,37 @@ describe('the clean-stop mark', () => {
     started.push(second);
     expect((await second.started).removed).toEqual([path.join(relative, 'doc-1', 'pages', 'page-3.bin')]);
     expect(await readdir(dataRoot)).not.toContain(MARK);
+  });
+
+  it('is taken and put back by an admin command that sweeps whole; fsck names when a pages leftover goes, and a stale lock it took over', async () => {
+    const { dataRoot, importDir, relative, config } = await stoppedSite();
+    const leftover = path.join(relative, 'doc-1', 'pages', '.upload-5e.tmp');
+    await writeFile(path.join(dataRoot, leftover), 'cut short');
+    const report = async (repair: boolean): Promise<FsckFinding[]> => {
+      let findings: FsckFinding[] = [];
+      await fsck(config, repair, { result: (data) => (findings = data.findings as FsckFinding[]), error: () => {} });
+      return findings;
+    };
+
+    expect(await report(false)).toEqual([
+      {
+        path: leftover,
+        problem: 'leftover of an interrupted write',
+        fix: 'removed by fsck --repair, or at the next start after a crash (a start after a clean stop does not list pages folders)',
+        repaired: false,
+      },
+    ]);
+    await writeFile(path.join(dataRoot, '.toa-server.lock'), JSON.stringify({ pid: 2 ** 22 + 17, host: os.hostname(), startedAt: 'then' }));
+    const repaired = await report(true);
+    expect(repaired.map((f) => [f.path, f.fix, f.repaired])).toEqual([
+      ['.toa-server.lock', 'taken over', true],
+      [leftover, 'removed', true],
+    ]);
+    expect(repaired[0]?.problem).toMatch(/^data-root lock of a server that is gone \(pid 4194321 on .*, started then\)/);
+    expect(await readdir(path.join(importDir, 'doc-1', 'pages'))).toEqual([]);
+    // the repair swept the whole data root and ran to its end: the next start may skip the pages folders
+    expect(await readdir(dataRoot)).toContain(MARK);
+    expect(await readdir(dataRoot)).not.toContain('.toa-server.lock');
   });
 
   it('is withheld after a removal that failed in this process: what it could not remove is the next sweep’s', async () => {

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { composeStorage } from '../composition.js';
 import type { Config } from '../config/schema.js';
 import { guardsLeft } from '../fs/process-lock.js';
-import { openDataRoot } from '../storage/data-root.js';
+import { type OpenDataRoot, openDataRoot } from '../storage/data-root.js';
 import { type FsckFinding, fsckDomains } from '../storage/fsck.js';
 import type { Layout } from '../storage/layout.js';
 import type { Output } from './output.js';
@@ -28,14 +28,29 @@ export async function fsck(config: Config, repair: boolean, out: Output): Promis
         findings.unshift({ path: removed, problem: 'leftover of an interrupted write', fix: 'removed', repaired: true });
       for (const rolled of opened.sweep.rolledForward)
         findings.unshift({ path: rolled, problem: 'interrupted extraction', fix: 'rolled forward', repaired: true });
+      // first in the report: what the repair found before anything else
+      if (opened.staleOwner)
+        findings.unshift({
+          path: path.relative(layout.root, layout.processLockFile()),
+          problem: staleLockProblem(opened.staleOwner),
+          fix: 'taken over',
+          repaired: true,
+        });
     }
     out.result({ findings }, () =>
       findings.length === 0 ? ['no problems found'] : findings.map((f) => `${f.repaired ? 'REPAIRED' : 'PROBLEM '} ${f.path}: ${f.problem} — fix: ${f.fix}`),
     );
+    await opened?.release(true);
     return findings.some((f) => !f.repaired) ? 1 : 0;
   } finally {
     await opened?.release();
   }
+}
+
+/** A stale lock taken over by `--repair`: the server that held it is gone. */
+function staleLockProblem(owner: NonNullable<OpenDataRoot['staleOwner']>): string {
+  const holder = 'pid' in owner ? `pid ${owner.pid} on ${owner.host}, started ${owner.startedAt}` : 'unreadable';
+  return `data-root lock of a server that is gone (${holder}): a crash or kill -9`;
 }
 
 const GUARD_PROBLEM = 'takeover guard of the data-root lock left by a crash while a stale lock was taken over';

@@ -28,6 +28,7 @@ export async function retentionCommand(config: Config, dryRun: boolean, out: Out
         `${report.deleted.length} import(s) ${dryRun ? 'would be deleted' : 'deleted'}`,
       ];
     });
+    await opened?.release(true);
   } finally {
     await opened?.release();
   }

@@ -2,6 +2,7 @@ import { mkdir, readFile, unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { AppError, errnoCode, fileProblem, isAppError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fs/atomic-fs.js';
+import { leftoversNoted } from '../fs/leftovers.js';
 import { LAYOUT_VERSION, type Layout } from './layout.js';
 import { acquireProcessLock, type ProcessLock } from '../fs/process-lock.js';
 import { emptySweepReport, type SweepReport, sweepDomain } from './recovery.js';
@@ -115,16 +116,32 @@ export interface OpenDataRoot {
   sweep: SweepReport;
   /** takeover guards of the data-root lock a crash left, removed when the lock was taken (paths) */
   removedGuards: string[];
-  release(): Promise<void>;
+  /** the owner of a stale lock taken over (a server that crashed or was killed), for the command's report */
+  staleOwner?: LockedDataRoot['staleOwner'];
+  /**
+   * Releases the lock. `ranToEnd`: the command finished its work, so, as the
+   * sweep at opening was whole and nothing was left half-done (no removal
+   * failed), the stop is marked clean for the next start (ADR 0025).
+   */
+  release(ranToEnd?: boolean): Promise<void>;
 }
 
-/** Lock and recovery in one step, for the admin commands that need the server stopped. */
+/** Lock and recovery in one step (a whole sweep), for the admin commands that need the server stopped. */
 export async function openDataRoot(layout: Layout, domains: readonly string[], logger: Logger): Promise<OpenDataRoot> {
-  const { release, removedGuards = [] } = await lockDataRoot(layout);
-  try {
-    return { sweep: await recoverDataRoot(layout, domains, logger), removedGuards, release };
-  } catch (error) {
+  const { release, removedGuards = [], staleOwner } = await lockDataRoot(layout);
+  let released = false;
+  // once only: a second removal of the lock file could remove the lock of the process that took it next
+  const close = async (ranToEnd = false): Promise<void> => {
+    if (released) return;
+    released = true;
+    // a mark that cannot be written only costs the next start its shortcut
+    if (ranToEnd && !leftoversNoted()) await markCleanStop(layout, new Date()).catch(() => {});
     await release();
+  };
+  try {
+    return { sweep: await recoverDataRoot(layout, domains, logger), removedGuards, ...(staleOwner ? { staleOwner } : {}), release: close };
+  } catch (error) {
+    await close();
     throw error;
   }
 }

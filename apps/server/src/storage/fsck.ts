@@ -6,6 +6,7 @@ import { fsyncDir, pathExists } from '../fs/atomic-fs.js';
 import { digestFile } from '../fs/digest.js';
 import { type DomainStorage, sidecarFits } from './domain-storage.js';
 import { readSidecarFile } from './import-files.js';
+import { PAGES_FOLDER } from './layout.js';
 import { emptySweepReport, sweepDomain, type UnreadableImport } from './recovery.js';
 
 export interface FsckFinding {
@@ -15,6 +16,13 @@ export interface FsckFinding {
   /** what fixes it: what `--repair` does, or what an administrator must do */
   fix: string;
   repaired: boolean;
+}
+
+/** A start after a clean stop leaves the pages folders unlisted (ADR 0025): what is in one goes at the next start after a crash only. */
+function leftoverFix(relative: string): string {
+  return relative.split(path.sep).includes(PAGES_FOLDER)
+    ? 'removed by fsck --repair, or at the next start after a crash (a start after a clean stop does not list pages folders)'
+    : 'removed by fsck --repair or at the next start';
 }
 
 const RESTORE = 'restore the import folder from a backup, or remove it (its id then answers 404)';
@@ -36,7 +44,7 @@ export async function fsckDomains(dataRoot: string, storages: DomainStorage[], r
     const sweep = emptySweepReport();
     await sweepDomain(dataRoot, storage.dir, sweep, { dryRun: !repair });
     for (const removed of sweep.removed)
-      findings.push({ path: removed, problem: 'leftover of an interrupted write', fix: 'removed by fsck --repair or at the next start', repaired: repair });
+      findings.push({ path: removed, problem: 'leftover of an interrupted write', fix: leftoverFix(removed), repaired: repair });
     for (const rolled of sweep.rolledForward)
       findings.push({
         path: rolled,
