@@ -24,7 +24,7 @@ import { DomainDirectory } from './services/domain-directory.js';
 import { ImportService } from './services/import-service.js';
 import { domainQuota, Quotas } from './services/quotas.js';
 import type { RetentionReport } from './services/retention.js';
-import { lockDataRoot, logSweep, markCleanStop } from './storage/data-root.js';
+import { lockDataRoot, logSweep, markCleanStop, sweptWhole } from './storage/data-root.js';
 import { leftoversNoted } from './fs/leftovers.js';
 import { FreeSpace, reserveWarning } from './fs/free-space.js';
 import { Layout } from './storage/layout.js';
@@ -76,7 +76,12 @@ export interface RunningServer {
    * when the map was kept.
    */
   reloadCluster(read: () => ClusterPlacement | undefined): ClusterMapChange | undefined;
-  /** Stops accepting requests, waits for archive calls and page uploads in flight (their temporaries removed), stops the mail parse workers, releases the data root. */
+  /**
+   * Stops accepting requests, waits for archive calls, page uploads,
+   * extractions and sidecar rewrites in flight (their temporaries removed),
+   * stops the mail parse workers, marks a clean stop (ADR 0025) and releases
+   * the data root.
+   */
   close(): Promise<void>;
 }
 
@@ -122,19 +127,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ? { logger: options.logger, file: undefined }
       : createLogger({ logDir: config.logDir, level: config.logLevel, output: config.logOutput });
     const { logger } = logging;
-    /** every domain's start-up pass ran to its end, sweeping what it found */
-    let passDone = false;
-    /** a domain placed here while running was not swept to the end (its pass failed or was stopped) */
-    let arrivalCutShort = false;
+    /** the domains whose pass ran to its end and read every import: what a clean stop may vouch for */
+    const sweptDomains = new Set<string>();
     // the last step before the lock goes, after every other clean-up (they run last first): nothing changes the data root any more
     cleanups.push(async () => {
-      if (!passDone || arrivalCutShort || leftoversNoted()) {
-        const why = !passDone || arrivalCutShort ? 'a pass over the data root did not finish' : 'a file this server made could not be removed';
+      if (sweptDomains.size === 0 || leftoversNoted()) {
+        const why = sweptDomains.size === 0 ? 'no domain was swept whole' : 'a file this server made could not be removed';
         logger.info(LIFECYCLE, `the stop is not marked clean (${why}): the next start lists every pages folder`);
         return;
       }
-      await markCleanStop(layout, clock.now()).then(
-        () => logger.info(LIFECYCLE, 'the stop is marked clean (.toa-clean-stop): the next start does not list the pages folders'),
+      const domains = [...sweptDomains];
+      await markCleanStop(layout, clock.now(), domains).then(
+        () => logger.info({ ...LIFECYCLE, domains }, "the stop is marked clean (.toa-clean-stop): the next start does not list these domains' pages folders"),
         (error: unknown) =>
           logger.warn({ ...LIFECYCLE, err: error }, `could not mark the stop as clean (${fileProblem(error)}): the next start lists every pages folder`),
       );
@@ -157,7 +161,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         'took over a stale data-root lock: its server is gone (a crash or kill -9)',
       );
     }
-    if (lock.cleanStop) logger.info(LIFECYCLE, 'the last stop was clean: the start-up pass does not list the pages folders');
+    if (lock.cleanDomains.size > 0)
+      logger.info({ ...LIFECYCLE, domains: [...lock.cleanDomains] }, "the last stop was clean: the start-up pass does not list these domains' pages folders");
     if (lock.removedGuards) {
       logger.warn(
         { ...LIFECYCLE, removed: lock.removedGuards },
@@ -205,7 +210,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxQueuedPerOwner: config.limits.parseQueuePerUser,
       maxWaitMs: config.limits.parseWaitSeconds * 1000,
     });
-    // clean-ups run last first: this one after `imports.drain` (pushed below), so no upload in flight is cut off
+    // clean-ups run last first: this one after `imports.close` (pushed below), so no upload in flight is cut off
     cleanups.push(() => closeMailWorkers());
 
     const core = composeStorage(config, { clock, logger, layout });
@@ -229,7 +234,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       gate,
       ...(options.submitWaitMs === undefined ? {} : { submitWaitMs: options.submitWaitMs }),
     });
-    cleanups.push(() => imports.drain());
+    cleanups.push(() => imports.close());
     // a cluster node: domains being moved away are read-only from the first request on (docs/scaling.md)
     const drains = config.cluster ? new DomainDrains({ layout, domains: codes, settled: () => imports.drain(), logger }) : undefined;
     if (drains) {
@@ -312,13 +317,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const stopPass = new AbortController();
     const openDomain = async (storage: DomainStorage, sweep: SweepReport, listPages: boolean): Promise<void> => {
       await storage.recover(sweep, { signal: stopPass.signal, listPages });
+      // an import it would not read kept whatever is in its pages folders: its domain is swept whole next time
+      for (const domain of sweptWhole([storage.domain], sweep)) sweptDomains.add(domain);
       await imports.resumePending(sweep.pending.filter((p) => p.domain === storage.domain));
       gate.open(storage.domain);
     };
     const startUp = async (): Promise<SweepReport> => {
       const sweep = emptySweepReport();
       // after a clean stop the pages folders hold nothing to sweep (ADR 0025): the pass reads the import folders and their import.json only
-      const passes = await Promise.allSettled([...storages.values()].map((storage) => openDomain(storage, sweep, !lock.cleanStop)));
+      const passes = await Promise.allSettled([...storages.values()].map((storage) => openDomain(storage, sweep, !lock.cleanDomains.has(storage.domain))));
       logSweep(sweep, logger);
       const failed = passes.find((pass) => pass.status === 'rejected');
       // stopped by close(): not a failure of the data root
@@ -331,7 +338,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         );
         throw failed.reason;
       }
-      passDone = true;
       logger.info({ ...LIFECYCLE, url }, `TOA server listening on ${url}`);
       if (config.retentionDays === 0) {
         logger.info('retention is disabled (dataRetention "0d"): date folders are kept until removed by hand');
@@ -353,6 +359,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const { code } = domain;
       // synchronously, so no request sees it served before its gate is closed
       gate.close(code);
+      // its folder may hold what another node left: vouched for only once its own pass is done
+      sweptDomains.delete(code);
       const storage = core.open(code);
       storages.set(code, storage);
       archives.set(code, archiveOf(domain));
@@ -371,8 +379,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           logger.info({ domain: code }, `${code} is served on this node from now on`);
         } catch (error) {
           logSweep(sweep, logger);
-          // its folder was not swept to the end: the next start must sweep it whole
-          arrivalCutShort = true;
           if (stopPass.signal.aborted) return;
           gate.fail(fileProblem(error), [code]);
           // the next reload tries it again

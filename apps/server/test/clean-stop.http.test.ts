@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { importSchema } from '@toa/api/imports';
@@ -42,19 +42,43 @@ async function stoppedSite(): Promise<{ dir: string; dataRoot: string; importDir
 describe('the clean-stop mark', () => {
   it('is written by a clean stop; the next start takes it, lists no pages folder and still sweeps the import folders', async () => {
     const { dir, dataRoot, importDir, relative } = await stoppedSite();
-    expect(await readFile(path.join(dataRoot, MARK), 'utf8')).toMatch(/^stopped cleanly at \d{4}-\d\d-\d\dT\d\d:\d\d/);
+    expect(JSON.parse(await readFile(path.join(dataRoot, MARK), 'utf8'))).toEqual({
+      stoppedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d/),
+      domains: ['acme'],
+    });
     // what a hand restore might bring after the stop: in the import folder it is swept, in a pages folder it stays (fsck --repair removes it)
     await writeFile(path.join(importDir, '.import.json.77aa.tmp'), '{"torn');
     await writeFile(path.join(importDir, 'doc-1', 'pages', '.upload-1234.tmp'), 'partial');
+    // what a stop cut short while it wrote a mark leaves beside it
+    await writeFile(path.join(dataRoot, `.${MARK}.3c1d.tmp`), '{"stopped');
 
     const second = await startTestServer({ dir });
     started.push(second);
     expect((await second.started).removed).toEqual([path.join(relative, '.import.json.77aa.tmp')]);
+    expect((await readdir(dataRoot)).filter((name) => name.startsWith(`.${MARK}`))).toEqual([]);
     expect((await readdir(importDir, { recursive: true })).sort()).toEqual(['doc-1', 'doc-1/pages', 'doc-1/pages/.upload-1234.tmp', 'import.json']);
     // taken at start: a crash from here on leaves no mark, and the start after it sweeps every pages folder
     expect(await readdir(dataRoot)).not.toContain(MARK);
     await second.dispose();
     expect(await readdir(dataRoot)).toContain(MARK);
+  });
+
+  it('vouches only for the domains it names, and for none whose sweep found an import it would not read', async () => {
+    const { dir, dataRoot, importDir, relative } = await stoppedSite();
+    // a mark of a stop that had not swept acme (left out of the configuration then): acme's pages folders are listed
+    await writeFile(path.join(dataRoot, MARK), JSON.stringify({ stoppedAt: '2026-11-30T10:00:00.000Z', domains: ['globex'] }));
+    await writeFile(path.join(importDir, 'doc-1', 'pages', 'page-3.bin'), 'never listed');
+    // an import acme's sweep will not read: whatever its pages folders hold stays
+    const unread = path.join(path.dirname(importDir), '0001-0badcafe');
+    await mkdir(path.join(unread, 'doc-1', 'pages'), { recursive: true });
+    await writeFile(path.join(unread, 'import.json'), '{"torn');
+
+    const second = await startTestServer({ dir });
+    started.push(second);
+    expect((await second.started).removed).toEqual([path.join(relative, 'doc-1', 'pages', 'page-3.bin')]);
+    await second.dispose();
+    // acme's sweep read every import but one: the stop vouches for no domain, and says so by writing no mark
+    expect(await readdir(dataRoot)).not.toContain(MARK);
   });
 
   it('counts for nothing beside a stale lock: a server that never knew the mark crashed after the clean stop', async () => {
@@ -70,6 +94,8 @@ describe('the clean-stop mark', () => {
 
   it('is taken and put back by an admin command that sweeps whole; fsck names when a pages leftover goes, and a stale lock it took over', async () => {
     const { dataRoot, importDir, relative, config } = await stoppedSite();
+    const mark = path.join(dataRoot, MARK);
+    await writeFile(mark, JSON.stringify({ stoppedAt: '2000-01-01T00:00:00.000Z', domains: ['acme'] }));
     const leftover = path.join(relative, 'doc-1', 'pages', '.upload-5e.tmp');
     await writeFile(path.join(dataRoot, leftover), 'cut short');
     const report = async (repair: boolean): Promise<FsckFinding[]> => {
@@ -94,8 +120,8 @@ describe('the clean-stop mark', () => {
     ]);
     expect(repaired[0]?.problem).toMatch(/^data-root lock of a server that is gone \(pid 4194321 on .*, started then\)/);
     expect(await readdir(path.join(importDir, 'doc-1', 'pages'))).toEqual([]);
-    // the repair swept the whole data root and ran to its end: the next start may skip the pages folders
-    expect(await readdir(dataRoot)).toContain(MARK);
+    // the repair took the mark, swept the whole data root and ran to its end: a new mark for the next start
+    expect(JSON.parse(await readFile(mark, 'utf8'))).toEqual({ stoppedAt: expect.not.stringMatching(/^2000-/), domains: ['acme'] });
     expect(await readdir(dataRoot)).not.toContain('.toa-server.lock');
   });
 

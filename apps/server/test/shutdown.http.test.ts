@@ -84,16 +84,20 @@ describe('graceful shutdown', () => {
     );
     expect((await alice(paths.pages('acme', created.id, 1), upload(Buffer.from(eml), 'scans.eml', 'message/rfc822'))).status).toBe(201);
 
+    const importDir = path.join(server.dataRoot, 'acme', ...created.id.split('_'));
     const leaving = new AbortController();
     const extracting = alice(paths.extract('acme', created.id, 1, 1), { ...json('POST', {}), signal: leaving.signal }).catch(() => undefined);
-    await sleep(50);
+    // the caller goes once the extraction is under way: its staging folder is there
+    while (!(await readdir(importDir)).some((name) => name.startsWith('.doc-2.'))) await sleep(5);
     leaving.abort();
     await extracting;
     await server.close();
 
-    const importDir = path.join(server.dataRoot, 'acme', ...created.id.split('_'));
     const after = (await readdir(importDir, { recursive: true })).sort();
     expect(after.filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    // close() waited for it to finish: the import lists the new document
+    const stored = JSON.parse(await readFile(path.join(importDir, 'import.json'), 'utf8')) as { documents: Array<{ n: number }> };
+    expect(stored.documents.map((d) => d.n)).toEqual([1, 2]);
     await sleep(500);
     expect((await readdir(importDir, { recursive: true })).sort()).toEqual(after);
   });

@@ -101,6 +101,8 @@ function errorMessage(error: unknown): string {
  */
 export class ImportService {
   private readonly inflight = new Set<Promise<unknown>>();
+  /** set by `close`: work beside the pages is refused */
+  private closing = false;
 
   constructor(private readonly deps: ImportServiceDeps) {}
 
@@ -214,7 +216,7 @@ export class ImportService {
   ): Promise<{ page: Page; meta?: Sidecar }> {
     // a client that goes away does not end the work on its body (a parse may still hold the
     // temporary): shutdown waits for it, so every temporary is removed before the process exits
-    return this.tracked(this.receivePage(identity, domain, id, n, declaredBytes, receive));
+    return this.beside(() => this.receivePage(identity, domain, id, n, declaredBytes, receive));
   }
 
   private async receivePage(
@@ -255,7 +257,7 @@ export class ImportService {
 
   async meta(identity: Identity, domain: string, id: string, n: number, m: number): Promise<Sidecar> {
     // a missing or stale sidecar is rewritten beside its page: work that may outlive a caller who went away
-    return this.tracked(this.storage(domain).sidecar(id, n, m, ownedBy(identity)));
+    return this.beside(() => this.storage(domain).sidecar(id, n, m, ownedBy(identity)));
   }
 
   private template(domain: string, templateId: string): Template {
@@ -306,7 +308,7 @@ export class ImportService {
     };
     const storage = this.storage(domain);
     await this.deps.quotas.ready(domain);
-    const { document } = await this.tracked(storage.extract(id, n, m, partIds, guard));
+    const { document } = await this.beside(() => storage.extract(id, n, m, partIds, guard));
     this.audit(identity, domain, 'attachments.extracted', id, { from: { document: n, page: m }, document: document.n, partIds: document.origin?.partIds });
     return document;
   }
@@ -460,7 +462,18 @@ export class ImportService {
     return this.tracked(run);
   }
 
-  /** Work that outlives its request (archive calls, page uploads, extractions, sidecar rewrites): `drain` waits for it. */
+  /**
+   * Starts work that writes beside the pages (a page upload, an extraction, a
+   * sidecar rewrite) and may outlive its request: `drain` waits for it, and
+   * once `close` was called none is started (503), so nothing is written
+   * into a pages folder after the clean-stop mark (ADR 0025).
+   */
+  private beside<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new AppError('UNAVAILABLE', 'the server is shutting down'));
+    return this.tracked(work());
+  }
+
+  /** Work that outlives its request (archive calls, and what `beside` starts): `drain` waits for it. */
   private tracked<T>(work: Promise<T>): Promise<T> {
     this.inflight.add(work);
     void work.then(
@@ -505,10 +518,16 @@ export class ImportService {
 
   /**
    * Waits for archive calls, page uploads, extractions and sidecar rewrites in
-   * flight, whether or not their callers still wait (graceful shutdown, a
-   * domain drained): none is left with a temporary beside the pages.
+   * flight, whether or not their callers still wait (a domain drained, and
+   * `close`): none is left with a temporary beside the pages.
    */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Graceful shutdown: no upload, extraction or sidecar rewrite is started from now on (503), and those in flight are waited for. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.drain();
   }
 }

@@ -1,7 +1,8 @@
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { AppError, errnoCode, fileProblem, isAppError } from '../errors.js';
-import { fsyncDir, writeFileAtomic } from '../fs/atomic-fs.js';
+import { fsyncDir, TMP_SUFFIX, writeFileAtomic } from '../fs/atomic-fs.js';
 import { leftoversNoted } from '../fs/leftovers.js';
 import { LAYOUT_VERSION, type Layout } from './layout.js';
 import { acquireProcessLock, type ProcessLock } from '../fs/process-lock.js';
@@ -9,11 +10,12 @@ import { emptySweepReport, type SweepReport, sweepDomain } from './recovery.js';
 
 export interface LockedDataRoot extends ProcessLock {
   /**
-   * The server that held the data root before stopped cleanly (ADR 0025):
-   * nothing it wrote was left half-done, so the start-up pass need not list
-   * the pages folders. False after a crash, a stale lock, or any other holder.
+   * The domains whose pages folders the last holder's clean stop vouches for
+   * (ADR 0025): it swept them whole and left nothing half-done in them, so
+   * the start-up pass need not list their pages folders. Empty after a crash,
+   * beside a stale lock, or when no mark was left.
    */
-  cleanStop: boolean;
+  cleanDomains: ReadonlySet<string>;
 }
 
 /** Refuses a data root written by a newer server; marks a new one as layout 1. */
@@ -48,8 +50,8 @@ export async function lockDataRoot(layout: Layout): Promise<LockedDataRoot> {
     await checkLayoutVersion(layout);
     const lock = await acquireProcessLock(layout.processLockFile());
     try {
-      const marked = await takeCleanStopMark(layout);
-      return { ...lock, cleanStop: marked && lock.staleOwner === undefined };
+      const vouched = await takeCleanStopMark(layout);
+      return { ...lock, cleanDomains: new Set(lock.staleOwner === undefined ? vouched : []) };
     } catch (error) {
       await lock.release();
       throw error;
@@ -65,28 +67,48 @@ export async function lockDataRoot(layout: Layout): Promise<LockedDataRoot> {
 /**
  * Removes the clean-stop mark, durably, before anything else is written:
  * whatever this holder does next, a crash of it must never look like a clean
- * stop. True when there was one. Every holder takes it (the admin commands
- * too), only a server's clean stop writes it (`markCleanStop`).
+ * stop. The domains it vouched for; none when there was no mark, or one that
+ * does not read as written. Every holder takes it (the admin commands too);
+ * a server's clean stop, or an admin command that ran to its end, writes it
+ * (`markCleanStop`).
  */
-async function takeCleanStopMark(layout: Layout): Promise<boolean> {
+async function takeCleanStopMark(layout: Layout): Promise<string[]> {
+  // a stop cut short while it wrote the mark left its temporary, which no sweep of a domain would find
+  const name = path.basename(layout.cleanStopFile());
+  for (const entry of await readdir(layout.root))
+    if (entry.startsWith(`.${name}.`) && entry.endsWith(TMP_SUFFIX)) await rm(path.join(layout.root, entry), { force: true });
+  let text: string;
   try {
+    text = await readFile(layout.cleanStopFile(), 'utf8');
     await unlink(layout.cleanStopFile());
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
+    if (errnoCode(error) === 'ENOENT') return [];
     throw error;
   }
   await fsyncDir(layout.root);
-  return true;
+  try {
+    const { domains } = JSON.parse(text) as { domains?: unknown };
+    return Array.isArray(domains) ? domains.filter((domain): domain is string => typeof domain === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
- * Marks the data root as left cleanly, just before the lock is released: the
- * caller has drained every change and the start-up pass had swept the whole
- * data root, so no temporary or unlisted file is left (ADR 0025). The text
- * says when, for an operator reading it.
+ * Marks the data root as left cleanly for `domains`, just before the lock is
+ * released: the caller drained every change and had swept those domains
+ * whole, so no temporary or unlisted file it made is left in their pages
+ * folders (ADR 0025). JSON: `stoppedAt` (ISO 8601) and `domains`, for an
+ * operator reading it too.
  */
-export async function markCleanStop(layout: Layout, at: Date): Promise<void> {
-  await writeFileAtomic(layout.cleanStopFile(), `stopped cleanly at ${at.toISOString()}\n`);
+export async function markCleanStop(layout: Layout, at: Date, domains: readonly string[]): Promise<void> {
+  await writeFileAtomic(layout.cleanStopFile(), `${JSON.stringify({ stoppedAt: at.toISOString(), domains })}\n`);
+}
+
+/** The domains of `domains` whose sweep found no import it would not read: the pages of such an import were not swept. */
+export function sweptWhole(domains: Iterable<string>, sweep: SweepReport): string[] {
+  const withUnread = new Set(sweep.unreadable.map((unread) => unread.path.split(path.sep)[0]));
+  return [...domains].filter((domain) => !withUnread.has(domain));
 }
 
 /**
@@ -119,9 +141,10 @@ export interface OpenDataRoot {
   /** the owner of a stale lock taken over (a server that crashed or was killed), for the command's report */
   staleOwner?: LockedDataRoot['staleOwner'];
   /**
-   * Releases the lock. `ranToEnd`: the command finished its work, so, as the
-   * sweep at opening was whole and nothing was left half-done (no removal
-   * failed), the stop is marked clean for the next start (ADR 0025).
+   * Releases the lock. `ranToEnd`: the command finished its work, so the
+   * domains it opened, swept whole at opening, are marked clean for the next
+   * start (ADR 0025), unless a removal failed or the sweep found an import
+   * it would not read.
    */
   release(ranToEnd?: boolean): Promise<void>;
 }
@@ -130,16 +153,19 @@ export interface OpenDataRoot {
 export async function openDataRoot(layout: Layout, domains: readonly string[], logger: Logger): Promise<OpenDataRoot> {
   const { release, removedGuards = [], staleOwner } = await lockDataRoot(layout);
   let released = false;
+  let sweep: SweepReport | undefined;
   // once only: a second removal of the lock file could remove the lock of the process that took it next
   const close = async (ranToEnd = false): Promise<void> => {
     if (released) return;
     released = true;
     // a mark that cannot be written only costs the next start its shortcut
-    if (ranToEnd && !leftoversNoted()) await markCleanStop(layout, new Date()).catch(() => {});
+    const vouched = ranToEnd && sweep && !leftoversNoted() ? sweptWhole(domains, sweep) : [];
+    if (vouched.length > 0) await markCleanStop(layout, new Date(), vouched).catch(() => {});
     await release();
   };
   try {
-    return { sweep: await recoverDataRoot(layout, domains, logger), removedGuards, ...(staleOwner ? { staleOwner } : {}), release: close };
+    sweep = await recoverDataRoot(layout, domains, logger);
+    return { sweep, removedGuards, ...(staleOwner ? { staleOwner } : {}), release: close };
   } catch (error) {
     await close();
     throw error;
