@@ -25,7 +25,6 @@ import { ImportService } from './services/import-service.js';
 import { domainQuota, Quotas } from './services/quotas.js';
 import type { RetentionReport } from './services/retention.js';
 import { lockDataRoot, logSweep, markCleanStop, sweptWhole } from './storage/data-root.js';
-import { leftoversNoted } from './fs/leftovers.js';
 import { FreeSpace, reserveWarning } from './fs/free-space.js';
 import { Layout } from './storage/layout.js';
 import type { DomainStorage } from './storage/domain-storage.js';
@@ -131,14 +130,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const sweptDomains = new Set<string>();
     // the last step before the lock goes, after every other clean-up (they run last first): nothing changes the data root any more
     cleanups.push(async () => {
-      if (sweptDomains.size === 0 || leftoversNoted()) {
-        const why = sweptDomains.size === 0 ? 'no domain was swept whole' : 'a file this server made could not be removed';
-        logger.info(LIFECYCLE, `the stop is not marked clean (${why}): the next start lists every pages folder`);
-        return;
-      }
       const domains = [...sweptDomains];
       await markCleanStop(layout, clock.now(), domains).then(
-        () => logger.info({ ...LIFECYCLE, domains }, "the stop is marked clean (.toa-clean-stop): the next start does not list these domains' pages folders"),
+        (withheld) =>
+          withheld
+            ? logger.info(LIFECYCLE, `the stop is not marked clean (${withheld}): the next start lists every pages folder`)
+            : logger.info({ ...LIFECYCLE, domains }, "the stop is marked clean (.toa-clean-stop): the next start does not list these domains' pages folders"),
         (error: unknown) =>
           logger.warn({ ...LIFECYCLE, err: error }, `could not mark the stop as clean (${fileProblem(error)}): the next start lists every pages folder`),
       );

@@ -99,10 +99,14 @@ async function takeCleanStopMark(layout: Layout): Promise<string[]> {
  * released: the caller drained every change and had swept those domains
  * whole, so no temporary or unlisted file it made is left in their pages
  * folders (ADR 0025). JSON: `stoppedAt` (ISO 8601) and `domains`, for an
- * operator reading it too.
+ * operator reading it too. Writes nothing, and answers why, when a removal
+ * failed in this process (`leftoversNoted`) or no domain is to be vouched for.
  */
-export async function markCleanStop(layout: Layout, at: Date, domains: readonly string[]): Promise<void> {
+export async function markCleanStop(layout: Layout, at: Date, domains: readonly string[]): Promise<string | undefined> {
+  if (leftoversNoted()) return 'a file this process made could not be removed';
+  if (domains.length === 0) return 'no domain was swept whole';
   await writeFileAtomic(layout.cleanStopFile(), `${JSON.stringify({ stoppedAt: at.toISOString(), domains })}\n`);
+  return undefined;
 }
 
 /** The domains of `domains` whose sweep found no import it would not read: the pages of such an import were not swept. */
@@ -159,8 +163,7 @@ export async function openDataRoot(layout: Layout, domains: readonly string[], l
     if (released) return;
     released = true;
     // a mark that cannot be written only costs the next start its shortcut
-    const vouched = ranToEnd && sweep && !leftoversNoted() ? sweptWhole(domains, sweep) : [];
-    if (vouched.length > 0) await markCleanStop(layout, new Date(), vouched).catch(() => {});
+    if (ranToEnd && sweep) await markCleanStop(layout, new Date(), sweptWhole(domains, sweep)).catch(() => {});
     await release();
   };
   try {
