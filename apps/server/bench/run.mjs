@@ -44,6 +44,9 @@ const BENCHES = {
   startup,
 };
 
+/** Benches that run as a program of their own (bench/pane.mjs), which a quick run starts beside the others. */
+const SEPARATE = new Set(['pane']);
+
 const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());
 const unknown = only?.filter((name) => !(name in BENCHES)) ?? [];
 if (unknown.length) throw new Error(`TOA_BENCH_ONLY names unknown benches: ${unknown.join(', ')} (known: ${Object.keys(BENCHES).join(', ')})`);
@@ -60,23 +63,41 @@ console.log(`load average at start: ${load.join(', ')}\n`);
 
 // temporaries on the same file system as os.tmpdir() unless TOA_BENCH_DIR says otherwise: fsync costs depend on it
 const workDir = await mkdtemp(path.join(process.env.TOA_BENCH_DIR ?? os.tmpdir(), 'toa-bench-'));
+// A quick run's ratios are a smoke signal, so it saves the seconds: no sync between benches, and the
+// benches that run in a process of their own (the task pane's Vite builds and Chromium) start at once,
+// beside the others, their table printed in its place.
+const beside = new Map();
 try {
-  for (const [name, bench] of Object.entries(BENCHES)) {
-    if (only && !only.includes(name)) continue;
+  const selected = Object.entries(BENCHES).filter(([name]) => !only || only.includes(name));
+  for (const [name, bench] of selected) {
+    if (!quick || !SEPARATE.has(name)) continue;
+    const running = startBench(name, bench);
+    // its failure is reported when its turn comes (or not at all, if a bench before it fails first)
+    running.catch(() => {});
+    beside.set(name, running);
+  }
+  for (const [name, bench] of selected) {
     // what the benches before wrote is on disk first: its writeback would land in this one's rounds, on whichever subject flushes more often
-    // (a quick run's ratios are a smoke signal: it saves the seconds)
     if (!quick) flushDirtyPages();
-    const benchStarted = performance.now();
-    const benchDir = path.join(workDir, name);
-    await mkdir(benchDir);
-    const result = await bench(benchDir);
+    const { result, seconds } = await (beside.get(name) ?? startBench(name, bench));
     console.log(markdownTable(result));
-    console.log(`(${name}: ${((performance.now() - benchStarted) / 1000).toFixed(0)} s)\n`);
+    console.log(`(${name}: ${seconds.toFixed(0)} s${beside.has(name) ? ', beside the benches before it' : ''})\n`);
   }
 } finally {
+  // nothing is removed from under a bench still running
+  await Promise.allSettled(beside.values());
   await rm(workDir, { recursive: true, force: true });
 }
 console.log(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+/** Runs `bench` in a folder of its own under the run's; resolves with its table and how long it took. */
+async function startBench(name, bench) {
+  const benchStarted = performance.now();
+  const benchDir = path.join(workDir, name);
+  await mkdir(benchDir);
+  const result = await bench(benchDir);
+  return { result, seconds: (performance.now() - benchStarted) / 1000 };
+}
 
 /**
  * sync(1): every file system's dirty pages written out before the next bench

@@ -61,10 +61,15 @@ export async function uploadMemory(workDir) {
   let fresh = 0;
   for (const sizeMb of sizesMb) {
     const payload = await randomPayload(workDir, sizeMb);
-    const samples = await alternate(rounds, {
-      server: () => measureFresh(path.join(workDir, `run-${fresh++}`), (dir) => startServerReceiver(dir, sizeMb + 1), payload, warmUp),
-      buffering: () => measureFresh(path.join(workDir, `run-${fresh++}`), startBufferingReceiver, payload, warmUp),
-    });
+    // every round starts a receiver of its own: an untimed one first would warm nothing
+    const samples = await alternate(
+      rounds,
+      {
+        server: () => measureFresh(path.join(workDir, `run-${fresh++}`), (dir) => startServerReceiver(dir, sizeMb + 1), payload, warmUp),
+        buffering: () => measureFresh(path.join(workDir, `run-${fresh++}`), startBufferingReceiver, payload, warmUp),
+      },
+      { warmUp: false },
+    );
     const [serverMb, bufferingMb] = [samples.server, samples.buffering].map((values) => median(values) / MiB);
     const all = (values) => values.map((v) => fmt(v / MiB, 0)).join(', ');
     rows.push([

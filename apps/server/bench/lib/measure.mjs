@@ -12,11 +12,13 @@ export async function timed(work) {
  * `rounds` times in turn — A B A B … — so that drift of the machine (other
  * processes, thermal state, the page cache filling up) hits every subject
  * alike. Each subject returns its own measurement, so that set-up and
- * clean-up around the measured step stay out of it.
+ * clean-up around the measured step stay out of it. `warmUp: false` leaves
+ * the untimed run out, for subjects that start a fresh process every time:
+ * there is nothing for it to warm.
  */
-export async function alternate(rounds, subjects) {
+export async function alternate(rounds, subjects, { warmUp = true } = {}) {
   const samples = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
-  for (const measure of Object.values(subjects)) await measure();
+  if (warmUp) for (const measure of Object.values(subjects)) await measure();
   for (let round = 0; round < rounds; round += 1) {
     for (const [name, measure] of Object.entries(subjects)) samples[name].push(await measure());
   }
