@@ -8,7 +8,7 @@ import { paths } from '@toa/api/routes';
 import { Splitter } from '@zone-eu/mailsplit';
 import { residentMemory, resetPeakMemory } from './lib/child-server.mjs';
 import { attachmentMessage } from './lib/eml-payload.mjs';
-import { alternate, fmt, median, ratio, scaledRounds, timed } from './lib/measure.mjs';
+import { alternate, fmt, median, ratio, scaledRounds, timed, warmUps } from './lib/measure.mjs';
 import { MiB, numbersFromEnv } from './lib/payload.mjs';
 import { ApiClient, createSite, DOMAIN, startToaServer } from './lib/toa-site.mjs';
 
@@ -185,7 +185,7 @@ export async function emlPage(workDir) {
     columns: ['work', 'subject', 'baseline', 'rounds', 'subject ms', 'baseline ms', 'subject / baseline', 'peak RSS growth MB (subject / baseline)'],
     rows,
     notes: [
-      'subject and baseline alternate; medians of the rounds after one untimed warm-up each',
+      `subject and baseline alternate; medians of the rounds${warmUps ? ' after one untimed warm-up each' : ''}`,
       'upload: client-side time from request to 201 of `toa-server serve` (dist); a fresh import per round',
       'extract: client-side time of `POST …/pages/1/extract` with no list (every attachment that is not inline), on a message uploaded untimed just before',
       'mailsplit alone: Splitter → each attachment part’s decoder → its own file, flushed, in the bench process',

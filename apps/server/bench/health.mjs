@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { paths } from '@toa/api/routes';
 import { cpuSeconds, startChildServer } from './lib/child-server.mjs';
-import { fmt, median, ratio, roundMs, scaledRounds } from './lib/measure.mjs';
+import { fmt, median, ratio, roundMs, scaledRounds, warmUps } from './lib/measure.mjs';
 import { createSite, startToaServer } from './lib/toa-site.mjs';
 
 /**
@@ -65,7 +65,8 @@ export async function health(workDir) {
     bare = await startChildServer([path.join(here, 'bare-routes.mjs'), bodies]);
     const subjects = { server: [url, server.pid], bare: [`${bare.url}${paths.health()}`, bare.pid] };
     const samples = { server: [], bare: [] };
-    for (const [target, pid] of Object.values(subjects)) await round(agent, target, pid);
+    // one untimed round each (not in a quick run): JIT, connections
+    if (warmUps) for (const [target, pid] of Object.values(subjects)) await round(agent, target, pid);
     for (let i = 0; i < rounds; i += 1) {
       for (const [name, [target, pid]] of Object.entries(subjects)) samples[name].push(await round(agent, target, pid));
     }

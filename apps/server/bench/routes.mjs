@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { paths } from '@toa/api/routes';
 import { startChildServer } from './lib/child-server.mjs';
-import { fmt, median, ratio, roundMs, scaledRounds } from './lib/measure.mjs';
+import { fmt, median, ratio, roundMs, scaledRounds, warmUps } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
 import { ApiClient, BENCH_USER, DOMAIN } from './lib/toa-site.mjs';
 import { forEachStoreSize } from './listing.mjs';
@@ -40,11 +40,13 @@ async function throughput(send) {
   return (done * 1000) / ROUND_MS;
 }
 
-/** Interleaved rounds (one untimed first) of the server and the baseline on one path; medians of req/s. */
+/** Interleaved rounds (one untimed first, but in a quick run) of the server and the baseline on one path; medians of req/s. */
 async function versus(rounds, server, baseline) {
   const samples = { server: [], baseline: [] };
-  await throughput(server);
-  await throughput(baseline);
+  if (warmUps) {
+    await throughput(server);
+    await throughput(baseline);
+  }
   for (let round = 0; round < rounds; round += 1) {
     samples.server.push(await throughput(server));
     samples.baseline.push(await throughput(baseline));

@@ -93,7 +93,7 @@ export async function workflow(workDir) {
         const [client, pid] = subjects[name];
         return round(pid, loops[name], ms, (loop) => run(client, loop, page));
       };
-      // one untimed round each: JIT, connections, the first date folder
+      // one untimed round each (not in a quick run): JIT, connections, the first date folder
       const samples = await alternate(rounds, { server: () => measure('server'), bare: () => measure('bare') });
       const of = (name, key) => median(samples[name].map((sample) => sample[key]));
       const [serverRate, bareRate, serverCpu, bareCpu] = [of('server', 'rate'), of('bare', 'rate'), of('server', 'cpuMs'), of('bare', 'cpuMs')];

@@ -14,9 +14,9 @@ export async function timed(work) {
  * alike. Each subject returns its own measurement, so that set-up and
  * clean-up around the measured step stay out of it. `warmUp: false` leaves
  * the untimed run out, for subjects that start a fresh process every time:
- * there is nothing for it to warm.
+ * there is nothing for it to warm. A quick run has none either (`warmUps`).
  */
-export async function alternate(rounds, subjects, { warmUp = true } = {}) {
+export async function alternate(rounds, subjects, { warmUp = warmUps } = {}) {
   const samples = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
   if (warmUp) for (const measure of Object.values(subjects)) await measure();
   for (let round = 0; round < rounds; round += 1) {
@@ -33,6 +33,9 @@ export function median(values) {
 
 /** `npm run bench -- --quick` (or TOA_BENCH_QUICK=1): a smoke run, fewer rounds and each bench's small sizes. */
 export const quick = process.argv.includes('--quick') || process.env.TOA_BENCH_QUICK === '1';
+
+/** Whether the benches run their subjects once untimed before the timed rounds: not in a quick run, a smoke run that saves the seconds. */
+export const warmUps = !quick;
 
 /** How many rounds to run, scaled by TOA_BENCH_ROUNDS (a factor, default 1, 0.2 in a quick run), at least 1. */
 export function scaledRounds(rounds) {
