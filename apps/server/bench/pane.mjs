@@ -13,10 +13,12 @@ import { quick } from './lib/measure.mjs';
  */
 const paneBench = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'addin', 'bench', 'pane.mjs');
 
-export async function pane(workDir) {
-  // a quick run is quick there too
-  const child = spawn(process.execPath, [paneBench, workDir, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const [code, signal] = await once(child, 'exit');
+export async function pane(workDir, { signal: stop } = {}) {
+  // a quick run is quick there too; what it prints goes to stderr, not among the tables; `stop` (and the end of this process) ends it
+  const child = spawn(process.execPath, [paneBench, workDir, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 2, 2], signal: stop });
+  const orphaned = () => child.kill();
+  process.once('exit', orphaned);
+  const [code, signal] = await once(child, 'exit').finally(() => process.off('exit', orphaned));
   if (code !== 0) throw new Error(`the pane bench ended with ${signal ?? code}`);
   return JSON.parse(await readFile(path.join(workDir, 'result.json'), 'utf8'));
 }

@@ -67,35 +67,49 @@ const workDir = await mkdtemp(path.join(process.env.TOA_BENCH_DIR ?? os.tmpdir()
 // benches that run in a process of their own (the task pane's Vite builds and Chromium) start at once,
 // beside the others, their table printed in its place.
 const beside = new Map();
+/** ends the benches started beside the others, if the run fails before their turn */
+const stopBeside = new AbortController();
+/** what failed beside the others before the run ended it */
+const besideFailures = new Map();
 try {
   const selected = Object.entries(BENCHES).filter(([name]) => !only || only.includes(name));
   for (const [name, bench] of selected) {
     if (!quick || !SEPARATE.has(name)) continue;
-    const running = startBench(name, bench);
-    // its failure is reported when its turn comes (or not at all, if a bench before it fails first)
-    running.catch(() => {});
+    const running = startBench(name, bench, stopBeside.signal);
+    running.catch((error) => {
+      if (!stopBeside.signal.aborted) besideFailures.set(name, error);
+    });
     beside.set(name, running);
   }
+  let before = 0;
   for (const [name, bench] of selected) {
     // what the benches before wrote is on disk first: its writeback would land in this one's rounds, on whichever subject flushes more often
     if (!quick) flushDirtyPages();
-    const { result, seconds } = await (beside.get(name) ?? startBench(name, bench));
+    const running = beside.get(name);
+    beside.delete(name);
+    const { result, seconds } = await (running ?? startBench(name, bench));
     console.log(markdownTable(result));
-    console.log(`(${name}: ${seconds.toFixed(0)} s${beside.has(name) ? ', beside the benches before it' : ''})\n`);
+    console.log(`(${name}: ${seconds.toFixed(0)} s${running && before > 0 ? ', beside the benches before it' : ''})\n`);
+    before += 1;
   }
 } finally {
-  // nothing is removed from under a bench still running
+  // a bench still beside the others means the run failed before its turn: it is ended, and nothing is removed from under it
+  stopBeside.abort();
   await Promise.allSettled(beside.values());
+  for (const name of beside.keys()) {
+    const error = besideFailures.get(name);
+    if (error) console.error(`${name} (started beside the others) failed too: ${error.message ?? error}`);
+  }
   await rm(workDir, { recursive: true, force: true });
 }
 console.log(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
-/** Runs `bench` in a folder of its own under the run's; resolves with its table and how long it took. */
-async function startBench(name, bench) {
+/** Runs `bench` in a folder of its own under the run's (`signal` ends it, where it can be); resolves with its table and how long it took. */
+async function startBench(name, bench, signal) {
   const benchStarted = performance.now();
   const benchDir = path.join(workDir, name);
   await mkdir(benchDir);
-  const result = await bench(benchDir);
+  const result = await bench(benchDir, { signal });
   return { result, seconds: (performance.now() - benchStarted) / 1000 };
 }
 

@@ -1,8 +1,7 @@
 import { access, constants } from 'node:fs/promises';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Health, ReadinessCheck } from '@toa/api/identity';
-import { paths } from '@toa/api/routes';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { composeStorage, retentionOf, templateRegistryOf } from './composition.js';
@@ -10,11 +9,11 @@ import type { ArchiveClient } from './archive/archive-client.js';
 import { ArchiveCallLog } from './archive/call-log.js';
 import { createArchiveClient } from './archive/create-archive-client.js';
 import { type Clock, systemClock } from './clock.js';
-import { AppError, errnoCode, fileProblem, StartupError } from './errors.js';
+import { AppError, fileProblem, StartupError } from './errors.js';
 import { describeProvenance, provenance } from './config/provenance.js';
 import type { ClusterPlacement, Config, DomainConfig } from './config/schema.js';
 import type { AppContext } from './http/context.js';
-import { problem } from './http/problem.js';
+import { type ListeningServer, listenFirst } from './http/listen-first.js';
 import { AuditLog } from './logging/audit-log.js';
 import { createLogger, LIFECYCLE } from './logging/logger.js';
 import { closeMailWorkers, configureMailWorkers } from './mail/mail-worker-pool.js';
@@ -32,7 +31,7 @@ import { emptySweepReport, type SweepReport } from './storage/recovery.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { Readiness } from './readiness.js';
 import { Sampled } from './sampled.js';
-import { STARTING_RETRY_AFTER_SECONDS, StartupGate } from './services/startup-gate.js';
+import { StartupGate } from './services/startup-gate.js';
 
 const DAY_MS = 86_400_000;
 const VERSION = '0.1.0';
@@ -47,11 +46,9 @@ export interface StartOptions {
   submitWaitMs?: number;
   /** how long a request's headers may take to arrive (slow-loris protection); 30 s, shorter only in tests */
   headersTimeoutMs?: number;
+  /** the port, already taken by `listenFirst` (`toa-server serve` takes it before loading this module); taken here otherwise */
+  listening?: ListeningServer;
 }
-
-const HEADERS_TIMEOUT_MS = 30_000;
-/** how often Node looks for connections past the header deadline (its default, 30 s, would double the deadline) */
-const CONNECTIONS_CHECK_MS = 5_000;
 
 export interface RunningServer {
   url: string;
@@ -99,19 +96,7 @@ export interface RunningServer {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
 
-  let handle: RequestListener = answerStarting;
-  // slow-loris protection (headers within 30 s, checked every 5 s); uploads of large pages still have ten minutes
-  const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
-  const connectionsCheckingInterval = Math.min(CONNECTIONS_CHECK_MS, Math.max(100, Math.floor(headersTimeout / 4)));
-  const server = createServer({ headersTimeout, requestTimeout: 600_000, keepAliveTimeout: 5_000, connectionsCheckingInterval }, (req, res) => {
-    // once closing, every answer ends its connection: a keep-alive client (a
-    // proxy) that keeps sending would otherwise hold close() until the deadline
-    if (!server.listening) res.setHeader('Connection', 'close');
-    handle(req, res);
-  });
-  // above this, new connections are closed at once rather than failing everyone with EMFILE
-  server.maxConnections = config.limits.maxConnections;
-  await listen(server, config);
+  const { server, serve } = options.listening ?? (await listenFirst(config, { headersTimeoutMs: options.headersTimeoutMs }));
   const cleanups: Array<() => Promise<void> | void> = [];
   const cleanup = async (): Promise<void> => {
     for (const step of cleanups.reverse()) await step();
@@ -304,7 +289,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ...(clusterMap ? { clusterMap } : {}),
       metrics,
     };
-    handle = createApp(context);
+    serve(createApp(context));
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
@@ -430,54 +415,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
 }
 
-/**
- * What a request gets before the app is built (the port is taken first):
- * health in its own shape, `starting` (the liveness probe passes), and 503
- * `STARTING` with `Retry-After` for everything else.
- */
-const answerStarting: RequestListener = (req, res) => {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  if (url.pathname === paths.health() && url.searchParams.get('probe') === 'live') {
-    res.writeHead(204).end();
-    return;
-  }
-  const retry = { 'Retry-After': String(STARTING_RETRY_AFTER_SECONDS), 'Cache-Control': 'no-store' };
-  if (url.pathname === paths.health()) {
-    res.writeHead(503, { 'Content-Type': 'application/json', ...retry }).end(JSON.stringify({ status: 'starting' } satisfies Health));
-    return;
-  }
-  res
-    .writeHead(503, { 'Content-Type': 'application/problem+json', ...retry })
-    .end(JSON.stringify(problem('STARTING', 'the server is starting; try again in a moment')));
-};
-
 /** Health's word on the start-up pass: absent once every domain is open. */
 function recoveryCheck(gate: StartupGate): ReadinessCheck | undefined {
   if (gate.failure) return { ok: false, detail: `the start-up pass over the data root failed: ${gate.failure}; the server log says more` };
   if (gate.starting) return { ok: false, detail: `checking the imports of ${gate.closed().join(', ')} after the start` };
   return undefined;
-}
-
-const LISTEN_PROBLEMS: Record<string, string> = {
-  EADDRINUSE: 'the port is in use by another process; stop it or choose another port (port, TOA_PORT)',
-  EACCES: 'not permitted (ports below 1024 need privileges); choose another port (port, TOA_PORT)',
-  EADDRNOTAVAIL: 'the address is not one of this machine’s; check host (TOA_HOST)',
-};
-
-async function listen(server: Server, { host, port }: Pick<Config, 'host' | 'port'>): Promise<void> {
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    const code = errnoCode(error);
-    const reason = (code && LISTEN_PROBLEMS[code]) ?? (error as Error).message;
-    throw new AppError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${reason}`, { cause: error });
-  }
 }
 
 /** Stops accepting connections and waits for the requests in flight. */

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SPEC_CATALOGUE } from '@toa/fixtures/catalogue';
+import { freePort } from '@toa/fixtures/ports';
 import { testConfig } from '@toa/fixtures/site';
 import { type ListeningServer, spawnListening } from './support/cli-server.js';
 import { repoRoot } from './support/corpus.js';
@@ -101,6 +102,35 @@ async function occupiedPort(): Promise<number> {
   await once(blocker, 'listening');
   return (blocker.address() as { port: number }).port;
 }
+
+describe('the port first', () => {
+  it('`serve` answers health `starting` on its port before the rest of the server has loaded', async () => {
+    const port = await freePort();
+    await writeConfig({ port });
+    const gate = path.join(dir, 'load-the-server');
+    const child = spawn(bin, ['serve', '--config', configFile], {
+      cwd: dir,
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${path.join(import.meta.dirname, 'support', 'hold-module.mjs')}`,
+        TOA_TEST_HOLD_MODULE: '/dist/server.js',
+        TOA_TEST_HOLD_UNTIL: gate,
+      },
+    });
+    children.push(child);
+    const health = `http://127.0.0.1:${port}/api/health`;
+    const answer = await vi.waitFor(() => fetch(health), { timeout: 15_000, interval: 50 });
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toEqual({ status: 'starting' });
+    // the server's module is held: nothing of it has run, not even the data-root lock
+    expect(existsSync(path.join(dir, 'data', '.toa-server.lock'))).toBe(false);
+    await writeFile(gate, '');
+    await vi.waitFor(async () => expect((await fetch(health)).status).toBe(200), { timeout: 15_000, interval: 50 });
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+});
 
 describe('start-up failures an administrator meets', () => {
   it('a port in use: one line, exit 1, and nothing created or fetched before the port was taken', async () => {

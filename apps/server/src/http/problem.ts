@@ -1,23 +1,12 @@
-import { ERRORS, type ErrorCode, type FieldError, type Problem, problemType } from '@toa/api/errors';
+import type { ErrorCode, Problem } from '@toa/api/errors';
 import type { ErrorRequestHandler, Request } from 'express';
 import { MulterError } from 'multer';
 import { z } from 'zod';
 import { AppError, errnoCode, fileProblem, isOutOfDescriptors } from '../errors.js';
 import { capForLog } from '../logging/log-caps.js';
 import type { RefusalSampler } from '../logging/refusal-sampler.js';
+import { problem } from './problem-body.js';
 import type { SecurityHeaders } from './security-headers.js';
-
-export function problem(code: ErrorCode, detail: string, instance?: string, errors?: FieldError[]): Problem {
-  return {
-    type: problemType(code),
-    title: ERRORS[code].title,
-    status: ERRORS[code].status,
-    detail,
-    code,
-    ...(instance ? { instance } : {}),
-    ...(errors && errors.length > 0 ? { errors } : {}),
-  };
-}
 
 const MULTER_DETAILS: Record<string, { code: ErrorCode; detail: (limit: string) => string }> = {
   LIMIT_FILE_SIZE: { code: 'PAYLOAD_TOO_LARGE', detail: (limit) => `the file is larger than the page size limit of ${limit}` },
