@@ -10,7 +10,7 @@ import { type Output, printer } from './cli/output.js';
 import { provenance } from './config/provenance.js';
 
 // Each command's own modules (the server, the storage, the admin tools) are imported when it runs:
-// loading all of them first would delay `serve`'s port by most of a second.
+// loading all of them first would delay `serve`'s port by most of a second (ADR 0026).
 
 const SHUTDOWN_DEADLINE_MS = 15_000;
 
@@ -23,13 +23,13 @@ async function serve(options: { config?: string }): Promise<void> {
   let reload = (): void => {};
   process.on('SIGHUP', () => reload());
   const loaded = config(options);
-  // the port first, then the rest of the server: its modules take most of a second to load (issue 12, row 1)
-  const listening = await listenFirst(loaded);
+  const heldPort = await listenFirst(loaded);
   const { startServer } = await import('./server.js').catch((error: unknown) => {
-    listening.server.close();
+    // a port left open would keep the process alive, answering `starting` for ever (close() also ends idle keep-alive connections)
+    heldPort.server.close();
     throw error;
   });
-  const running = await startServer(loaded, { listening });
+  const running = await startServer(loaded, { heldPort });
   const { logger } = running.context;
   let stopping = false;
   const stop = (signal: string): void => {

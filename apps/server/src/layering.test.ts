@@ -62,6 +62,50 @@ const rules: Rule[] = [
   },
 ];
 
+// what loads with a module: `import … from '…'`, `export … from '…'` and `import '…'`, not `import type` (erased) nor `import('…')`
+const STATIC_IMPORT = /\b(?:import(?!\s+type\b)|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s+['"]([^'"]+)['"]/g;
+
+/** Every module and package that loading `entry` loads with it: its static imports, followed through `src/`. */
+function staticallyLoaded(entry: string): { modules: Set<string>; packages: Set<string> } {
+  const modules = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (modules.has(file)) return;
+    modules.add(file);
+    const text = readFileSync(path.join(srcDir, file), 'utf8');
+    for (const match of text.matchAll(STATIC_IMPORT)) {
+      const specifier = (match[1] ?? match[2]) as string;
+      if (!specifier.startsWith('.')) packages.add(specifier);
+      else visit(path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)).replace(/\.js$/, '.ts'));
+    }
+  };
+  visit(entry);
+  return { modules, packages };
+}
+
+describe('what `serve` loads before it takes its port is light (ADR 0026)', () => {
+  /** what takes most of the server's load time, and nothing that takes the port may wait for */
+  const HEAVY_PACKAGES = ['express', 'multer', 'helmet', 'prom-client', 'jose', 'fast-xml-parser', 'mailparser', '@zone-eu/mailsplit'];
+  const lightModule = (file: string) =>
+    !['server.ts', 'app.ts', 'composition.ts'].includes(file) &&
+    !['storage', 'services', 'mail', 'archive', 'templates', 'auth', 'cluster'].some((folder) => inFolder(folder)(file)) &&
+    (!inFolder('http')(file) || ['http/listen-first.ts', 'http/problem-body.ts'].includes(file)) &&
+    (!inFolder('cli')(file) || ['cli/output.ts', 'cli/only-domain.ts'].includes(file));
+
+  // each with a module it is known to load, so that a scanner that follows nothing cannot pass
+  for (const [entry, known] of [
+    ['cli.ts', 'http/problem-body.ts'],
+    ['http/listen-first.ts', 'http/problem-body.ts'],
+  ] as const) {
+    it(`${entry} reaches no server, app, storage or Express through a static import`, () => {
+      const { modules, packages } = staticallyLoaded(entry);
+      expect(modules).toContain(known);
+      expect([...modules].filter((file) => file !== 'services/startup-gate.ts' && !lightModule(file))).toEqual([]);
+      expect([...packages].filter((name) => HEAVY_PACKAGES.some((heavy) => name === heavy || name.startsWith(`${heavy}/`)))).toEqual([]);
+    });
+  }
+});
+
 describe('the layers point one way', () => {
   const graph = new Map(modules().map((file) => [file, importsOf(file)]));
 

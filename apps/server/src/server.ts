@@ -13,7 +13,7 @@ import { AppError, fileProblem, StartupError } from './errors.js';
 import { describeProvenance, provenance } from './config/provenance.js';
 import type { ClusterPlacement, Config, DomainConfig } from './config/schema.js';
 import type { AppContext } from './http/context.js';
-import { type ListeningServer, listenFirst } from './http/listen-first.js';
+import { type HeldPort, listenFirst } from './http/listen-first.js';
 import { AuditLog } from './logging/audit-log.js';
 import { createLogger, LIFECYCLE } from './logging/logger.js';
 import { closeMailWorkers, configureMailWorkers } from './mail/mail-worker-pool.js';
@@ -44,10 +44,14 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** how long `submit` waits for a quick archive before answering 202 */
   submitWaitMs?: number;
-  /** how long a request's headers may take to arrive (slow-loris protection); 30 s, shorter only in tests */
+  /** how long a request's headers may take to arrive (slow-loris protection); 30 s, shorter only in tests; only where the port is taken here */
   headersTimeoutMs?: number;
-  /** the port, already taken by `listenFirst` (`toa-server serve` takes it before loading this module); taken here otherwise */
-  listening?: ListeningServer;
+  /**
+   * The port, already taken by `listenFirst` (`toa-server serve` takes it
+   * before loading this module); taken here otherwise. It is handed over:
+   * closed here when the start fails and by `close()`.
+   */
+  heldPort?: HeldPort;
 }
 
 export interface RunningServer {
@@ -82,8 +86,9 @@ export interface RunningServer {
 }
 
 /**
- * The composition root: builds every part from the configuration and starts
- * listening. The order is what an administrator relies on: the port first
+ * The composition root: builds every part from the configuration and hands
+ * the app to the port (taken here, or by `serve` before this module loaded:
+ * `heldPort`). The order is what an administrator relies on: the port first
  * (a server that cannot listen changes nothing), then the data-root lock,
  * and only then the log (a second server refused by the lock never writes
  * into the first one's log). Every known start-up failure is an `AppError`
@@ -96,7 +101,7 @@ export interface RunningServer {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
 
-  const { server, serve } = options.listening ?? (await listenFirst(config, { headersTimeoutMs: options.headersTimeoutMs }));
+  const { server, handOver } = options.heldPort ?? (await listenFirst(config, { headersTimeoutMs: options.headersTimeoutMs }));
   const cleanups: Array<() => Promise<void> | void> = [];
   const cleanup = async (): Promise<void> => {
     for (const step of cleanups.reverse()) await step();
@@ -289,7 +294,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ...(clusterMap ? { clusterMap } : {}),
       metrics,
     };
-    serve(createApp(context));
+    handOver(createApp(context));
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;

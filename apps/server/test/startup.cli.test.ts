@@ -5,6 +5,7 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/p
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SPEC_CATALOGUE } from '@toa/fixtures/catalogue';
 import { freePort } from '@toa/fixtures/ports';
@@ -104,29 +105,36 @@ async function occupiedPort(): Promise<number> {
 }
 
 describe('the port first', () => {
-  it('`serve` answers health `starting` on its port before the rest of the server has loaded', async () => {
+  it('`serve` answers health `starting` on its port before the rest of the server has loaded', { timeout: 60_000 }, async () => {
     const port = await freePort();
     await writeConfig({ port });
     const gate = path.join(dir, 'load-the-server');
+    const hook = pathToFileURL(path.join(import.meta.dirname, 'support', 'hold-module.mjs')).href;
     const child = spawn(bin, ['serve', '--config', configFile], {
       cwd: dir,
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${path.join(import.meta.dirname, 'support', 'hold-module.mjs')}`,
-        TOA_TEST_HOLD_MODULE: '/dist/server.js',
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import="${hook}"`,
+        TOA_TEST_HOLD_MODULE: '/apps/server/dist/server.js',
         TOA_TEST_HOLD_UNTIL: gate,
       },
     });
     children.push(child);
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk) => (output += chunk));
     const health = `http://127.0.0.1:${port}/api/health`;
-    const answer = await vi.waitFor(() => fetch(health), { timeout: 15_000, interval: 50 });
-    expect(answer.status).toBe(503);
+    const answer = await vi
+      .waitFor(() => fetch(health), { timeout: 20_000, interval: 50 })
+      .catch((error: unknown) => {
+        throw new Error(`the port never answered: ${String(error)}\n${output}`);
+      });
+    expect(answer.status, output).toBe(503);
     expect(await answer.json()).toEqual({ status: 'starting' });
     // the server's module is held: nothing of it has run, not even the data-root lock
     expect(existsSync(path.join(dir, 'data', '.toa-server.lock'))).toBe(false);
     await writeFile(gate, '');
-    await vi.waitFor(async () => expect((await fetch(health)).status).toBe(200), { timeout: 15_000, interval: 50 });
+    await vi.waitFor(async () => expect((await fetch(health)).status, output).toBe(200), { timeout: 20_000, interval: 50 });
     child.kill('SIGTERM');
     await once(child, 'exit');
   });

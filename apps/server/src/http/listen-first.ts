@@ -11,25 +11,26 @@ const HEADERS_TIMEOUT_MS = 30_000;
 /** how often Node looks for connections past the header deadline (its default, 30 s, would double the deadline) */
 const CONNECTIONS_CHECK_MS = 5_000;
 
-/** The server's port, answering `answerStarting` until `serve` hands it the app. */
-export interface ListeningServer {
+/** The server's port, taken: it answers `answerStarting` until `handOver` gives it the app. */
+export interface HeldPort {
   server: Server;
   /** Every request from now on goes to `handler`. */
-  serve(handler: RequestListener): void;
+  handOver(handler: RequestListener): void;
 }
 
 /**
  * Takes the configured port before anything else of the server is loaded:
- * this module needs only node:http and the shared API package, so `serve`
- * answers its port while Express, the storage and the rest still load
- * (issue 12: the port within a second at any store size). Until `serve`,
- * health says `starting` (`answerStarting`). Rejects with an `AppError`
- * naming the setting when the port cannot be had.
+ * this module needs only node:http, the shared API package, the error type
+ * and the start-up gate's retry time, so `toa-server serve` answers its port
+ * while Express, the storage and the rest still load (ADR 0026; issue 12: the
+ * port within a second at any store size). Until `handOver`, health says
+ * `starting` (`answerStarting`). Rejects with an `AppError` naming the
+ * setting when the port cannot be had.
  */
 export async function listenFirst(
   config: Pick<Config, 'host' | 'port' | 'limits'>,
   { headersTimeoutMs = HEADERS_TIMEOUT_MS }: { headersTimeoutMs?: number } = {},
-): Promise<ListeningServer> {
+): Promise<HeldPort> {
   let handle: RequestListener = answerStarting;
   // slow-loris protection (headers within 30 s, checked every 5 s); uploads of large pages still have ten minutes
   const connectionsCheckingInterval = Math.min(CONNECTIONS_CHECK_MS, Math.max(100, Math.floor(headersTimeoutMs / 4)));
@@ -47,7 +48,7 @@ export async function listenFirst(
   await listen(server, config);
   return {
     server,
-    serve: (handler) => {
+    handOver: (handler) => {
       handle = handler;
     },
   };
