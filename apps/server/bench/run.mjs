@@ -69,37 +69,35 @@ const workDir = await mkdtemp(path.join(process.env.TOA_BENCH_DIR ?? os.tmpdir()
 const beside = new Map();
 /** ends the benches started beside the others, if the run fails before their turn */
 const stopBeside = new AbortController();
-/** what failed beside the others before the run ended it */
-const besideFailures = new Map();
 try {
   const selected = Object.entries(BENCHES).filter(([name]) => !only || only.includes(name));
   for (const [name, bench] of selected) {
     if (!quick || !SEPARATE.has(name)) continue;
     const running = startBench(name, bench, stopBeside.signal);
-    running.catch((error) => {
-      if (!stopBeside.signal.aborted) besideFailures.set(name, error);
-    });
+    // awaited in its turn, or in `finally` when the run fails before it
+    running.catch(() => {});
     beside.set(name, running);
   }
-  let before = 0;
-  for (const [name, bench] of selected) {
+  for (const [index, [name, bench]] of selected.entries()) {
     // what the benches before wrote is on disk first: its writeback would land in this one's rounds, on whichever subject flushes more often
     if (!quick) flushDirtyPages();
     const running = beside.get(name);
     beside.delete(name);
     const { result, seconds } = await (running ?? startBench(name, bench));
     console.log(markdownTable(result));
-    console.log(`(${name}: ${seconds.toFixed(0)} s${running && before > 0 ? ', beside the benches before it' : ''})\n`);
-    before += 1;
+    console.log(`(${name}: ${seconds.toFixed(0)} s${running && index > 0 ? ', beside the benches before it' : ''})\n`);
   }
 } finally {
   // a bench still beside the others means the run failed before its turn: it is ended, and nothing is removed from under it
   stopBeside.abort();
-  await Promise.allSettled(beside.values());
-  for (const name of beside.keys()) {
-    const error = besideFailures.get(name);
-    if (error) console.error(`${name} (started beside the others) failed too: ${error.message ?? error}`);
-  }
+  const left = [...beside];
+  const outcomes = await Promise.allSettled(left.map(([, running]) => running));
+  outcomes.forEach((outcome, i) => {
+    // its own failure, not the end the run put to it
+    if (outcome.status === 'rejected' && outcome.reason?.name !== 'AbortError') {
+      console.error(`${left[i][0]} (started beside the others) failed too: ${outcome.reason?.message ?? outcome.reason}`);
+    }
+  });
   await rm(workDir, { recursive: true, force: true });
 }
 console.log(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s`);
