@@ -10,9 +10,12 @@ export interface InvoiceEntries {
   reference?: string;
 }
 
-/** The form of the message itself (document 1); attachments have forms with the same labels. */
+/**
+ * The form of the message itself (document 1); attachments have forms with the same labels. The name is matched
+ * exactly: by default a substring matches too, and the bulk view's "3 messages selected" would pass for it.
+ */
 export function messageForm(page: Pane): Locator {
-  return page.getByRole('region', { name: 'Message' });
+  return page.getByRole('region', { name: 'Message', exact: true });
 }
 
 /** One attachment's entry in the list: its Extract switch and, once extracted, its form. */
