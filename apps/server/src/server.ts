@@ -171,6 +171,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     await templates.start();
     cleanups.push(() => templates.stop());
+    // health says degraded, and the log file why; an administrator watching the start reads it here
+    for (const { code } of config.domains) {
+      const catalogue = templates.state(code);
+      if (!catalogue.available)
+        logger.warn(
+          { ...LIFECYCLE, domain: code },
+          `start-up check: domain "${code}" has no template catalogue (${templates.source(code)}): ${catalogue.reason}; it cannot file until one loads`,
+        );
+    }
 
     const metrics = new ServerMetrics({
       scrapers: config.metrics,

@@ -278,6 +278,27 @@ describe('reloading catalogues in a running server', () => {
     await vi.waitFor(async () => expect((await templates()).status).toBe(200), { timeout: 10_000, interval: 100 });
   });
 
+  it('a catalogue that cannot be loaded at start is said on stdout too, not only in the log file', async () => {
+    await rm(path.join(dir, 'acme.xml'));
+    const { url, output } = await serveRunning(bin, ['serve', '--config', configFile]);
+    // health says why it is degraded; an administrator watching the console must not have to know to ask
+    const warnings = output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string; domain?: string })
+      .filter((line) => line.msg.startsWith('start-up check:'));
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        level: 40,
+        domain: 'acme',
+        msg: expect.stringMatching(
+          /^start-up check: domain "acme" has no template catalogue \(.*acme\.xml\): the catalogue file cannot be used: ENOENT.*; it cannot file until one loads$/,
+        ),
+      }),
+    ]);
+    expect(await (await fetch(`${url}/api/health`)).json()).toEqual({ status: 'degraded' });
+  });
+
   it('`toa-server templates refresh` says plainly when no server runs and only the cache was written', async () => {
     const refreshed = await new Promise<Outcome>((resolve) => {
       execFile(bin, ['templates', 'refresh', '--config', configFile], (error, stdout, stderr) =>

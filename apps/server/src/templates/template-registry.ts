@@ -152,6 +152,12 @@ export class TemplateRegistry {
     return loading;
   }
 
+  /** Where the domain's catalogue comes from, for an operator: its file, or its URL without the query (which may carry secrets). */
+  source(code: string): string {
+    const { templates } = this.#domain(code);
+    return 'url' in templates ? loggableUrl(templates.url) : templates.file;
+  }
+
   #domain(code: string): DomainConfig {
     const domain = this.#domains.get(code);
     if (!domain) throw new AppError('DOMAIN_NOT_FOUND', `unknown domain "${code}"`);
