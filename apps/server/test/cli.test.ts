@@ -127,6 +127,26 @@ describe('toa-server CLI', () => {
   });
 });
 
+describe('toa-server retention', () => {
+  it('says what taking the data root swept away first and which date folders it removed', async () => {
+    // an old import folder a crash left without its import.json: the dry run counts it, the real run's sweep takes it
+    await mkdir(path.join(dir, 'data', 'acme', '2020-01-01', '0000-aaaaaaaa'), { recursive: true });
+    const dry = await run(bin, ['retention', '--dry-run', '--config', configFile]);
+    expect(dry.stdout).toMatch(/^would delete acme 2020-01-01_0000-aaaaaaaa$/m);
+
+    const real = await run(bin, ['retention', '--config', configFile]);
+    expect(real.stdout.trim().split('\n')).toEqual([
+      `REPAIRED ${path.join('acme', '2020-01-01', '0000-aaaaaaaa')}: leftover of an interrupted write — fix: removed`,
+      expect.stringMatching(/^cutoff: date folders before \d{4}-\d{2}-\d{2} \(Europe\/Prague\) go$/),
+      'removed date folder acme 2020-01-01',
+      '0 import(s) deleted',
+    ]);
+    await expect(readFile(path.join(dir, 'data', 'acme', '2020-01-01'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const json = JSON.parse((await run(bin, ['retention', '--json', '--config', configFile])).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ swept: [], deleted: [], removedDateFolders: [] });
+  });
+});
+
 describe('bin/toa-server.js', () => {
   it('run before a build, says in one line to build first and exits 1, without a stack trace', async () => {
     const unbuilt = await mkdtemp(path.join(os.tmpdir(), 'toa-unbuilt-'));

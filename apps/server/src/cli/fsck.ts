@@ -19,32 +19,38 @@ export async function fsck(config: Config, repair: boolean, out: Output): Promis
       )
     : undefined;
   try {
-    const findings = await fsckDomains(layout.root, [...storages.values()], repair);
-    findings.unshift(...(await lockGuardFindings(layout)));
-    if (opened) {
-      for (const guard of opened.removedGuards)
-        findings.unshift({ path: path.relative(layout.root, guard), problem: GUARD_PROBLEM, fix: 'removed', repaired: true });
-      for (const removed of opened.sweep.removed)
-        findings.unshift({ path: removed, problem: 'leftover of an interrupted write', fix: 'removed', repaired: true });
-      for (const rolled of opened.sweep.rolledForward)
-        findings.unshift({ path: rolled, problem: 'interrupted extraction', fix: 'rolled forward', repaired: true });
-      // first in the report: what the repair found before anything else
-      if (opened.staleOwner)
-        findings.unshift({
-          path: path.relative(layout.root, layout.processLockFile()),
-          problem: staleLockProblem(opened.staleOwner),
-          fix: 'taken over',
-          repaired: true,
-        });
-    }
-    out.result({ findings }, () =>
-      findings.length === 0 ? ['no problems found'] : findings.map((f) => `${f.repaired ? 'REPAIRED' : 'PROBLEM '} ${f.path}: ${f.problem} — fix: ${f.fix}`),
-    );
+    const findings = [
+      ...(opened ? takeoverFindings(layout, opened) : []),
+      ...(await lockGuardFindings(layout)),
+      ...(await fsckDomains(layout.root, [...storages.values()], repair)),
+    ];
+    out.result({ findings }, () => (findings.length === 0 ? ['no problems found'] : findings.map(findingLine)));
     await opened?.release(true);
     return findings.some((f) => !f.repaired) ? 1 : 0;
   } finally {
     await opened?.release();
   }
+}
+
+/** A finding as people read it: `REPAIRED <path>: <problem> — fix: <fix>` (or `PROBLEM `). */
+export function findingLine(finding: FsckFinding): string {
+  return `${finding.repaired ? 'REPAIRED' : 'PROBLEM '} ${finding.path}: ${finding.problem} — fix: ${finding.fix}`;
+}
+
+/**
+ * What taking the data root repaired before a command's own work (`fsck
+ * --repair`, `retention`): a stale lock taken over, then the sweep's
+ * extractions rolled forward and leftovers removed, then takeover guards.
+ */
+export function takeoverFindings(layout: Layout, opened: OpenDataRoot): FsckFinding[] {
+  return [
+    ...(opened.staleOwner
+      ? [{ path: path.relative(layout.root, layout.processLockFile()), problem: staleLockProblem(opened.staleOwner), fix: 'taken over', repaired: true }]
+      : []),
+    ...opened.sweep.rolledForward.map((rolled) => ({ path: rolled, problem: 'interrupted extraction', fix: 'rolled forward', repaired: true })),
+    ...opened.sweep.removed.map((removed) => ({ path: removed, problem: 'leftover of an interrupted write', fix: 'removed', repaired: true })),
+    ...opened.removedGuards.map((guard) => ({ path: path.relative(layout.root, guard), problem: GUARD_PROBLEM, fix: 'removed', repaired: true })),
+  ];
 }
 
 /** A stale lock taken over by `--repair`: the server that held it is gone. */

@@ -3,6 +3,7 @@ import { composeStorage, retentionOf } from '../composition.js';
 import type { Config } from '../config/schema.js';
 import { AuditLog } from '../logging/audit-log.js';
 import { openDataRoot } from '../storage/data-root.js';
+import { findingLine, takeoverFindings } from './fsck.js';
 import type { Output } from './output.js';
 
 /** The server's retention sweep, by hand. A real run takes the data root (the server must be stopped); a dry run only reads. */
@@ -17,14 +18,19 @@ export async function retentionCommand(config: Config, dryRun: boolean, out: Out
         logger,
       );
   try {
+    // taking the data root sweeps it first, as a start does: what that removed is said too
+    const swept = opened ? takeoverFindings(core.layout, opened) : [];
     const report = await retentionOf(core, config, { audit: new AuditLog(config.logDir), logger })({ dryRun });
-    out.result({ ...report }, () => {
-      if (config.retentionDays === 0) return ['retention is disabled (dataRetention "0d")'];
+    out.result({ swept, ...report }, () => {
+      const sweptLines = swept.map(findingLine);
+      if (config.retentionDays === 0) return [...sweptLines, 'retention is disabled (dataRetention "0d")'];
       const verb = dryRun ? 'would delete' : 'deleted';
       return [
+        ...sweptLines,
         `cutoff: date folders before ${report.cutoff} (${config.timeZone}) go`,
         ...report.deleted.map((d) => `${verb} ${d.domain} ${d.id}`),
         ...report.skipped.map((d) => `skipped (busy) ${d.domain} ${d.id}`),
+        ...report.removedDateFolders.map((d) => `removed date folder ${d.domain} ${d.date}`),
         `${report.deleted.length} import(s) ${dryRun ? 'would be deleted' : 'deleted'}`,
       ];
     });
