@@ -110,6 +110,8 @@ describe('filing several selected messages', () => {
     // two of the three will be filed
     await page.getByRole('button', { name: 'File 2 messages' }).click();
     await page.getByText('3 of 3 done').waitFor();
+    // the domain as the picker names it, not its code
+    await page.getByRole('heading', { name: 'Filing 3 messages into ACME archive', exact: true }).waitFor({ timeout: 5_000 });
     await row(page, 'Messages being filed', filedBefore)
       .getByText(/^Skipped: this message was filed on .+, batch ARCH-1\.$/)
       .waitFor();

@@ -1,5 +1,6 @@
 import { Button, Caption1, Field, makeStyles, MessageBar, MessageBarBody, ProgressBar, Subtitle2, Text, tokens } from '@fluentui/react-components';
 import { formatBytes } from '../../../lib/format';
+import { useDomains } from '../../domains/api/use-domains';
 import type { BulkItem, BulkJob } from '../queue/bulk-job';
 import { isPending } from '../queue/bulk-job';
 import type { LiveProgress } from '../queue/bulk-queue';
@@ -44,6 +45,9 @@ export interface BulkQueueViewProps {
 /** The queue of a bulk filing: overall progress, each message's state and progress, Retry for one that stopped, Done at the end. */
 export function BulkQueueView({ job, live, error, onRetry, onClose }: BulkQueueViewProps) {
   const styles = useStyles();
+  // the domain as the picker names it; its code until the list is in (or when it is no longer offered)
+  const domains = useDomains();
+  const domainName = domains.data?.domains.find((d) => d.code === job.domain)?.name ?? job.domain;
   const total = job.items.length;
   const done = job.items.filter((i) => !isPending(i)).length;
   const finished = done === total;
@@ -58,7 +62,7 @@ export function BulkQueueView({ job, live, error, onRetry, onClose }: BulkQueueV
   return (
     <section className={styles.root} aria-labelledby="toa-bulk-queue-heading" aria-live="polite">
       <Subtitle2 as="h2" id="toa-bulk-queue-heading" className={styles.heading}>
-        Filing {total} messages into {job.domain}
+        Filing {total} messages into {domainName}
       </Subtitle2>
       <Field label={`${done} of ${total} done`} hint={summary} validationState="none">
         <ProgressBar value={done / total} max={1} thickness="large" aria-label="All messages" />
