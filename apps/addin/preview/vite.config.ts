@@ -24,6 +24,8 @@ function sampleMailbox(): Plugin {
 export default defineConfig({
   root: import.meta.dirname,
   base: './',
+  // the pane's icons: the preview's tab shows TOA's (and the browser asks for no /favicon.ico)
+  publicDir: join(import.meta.dirname, '..', 'public'),
   plugins: [sampleMailbox()],
   build: {
     outDir: join(import.meta.dirname, '..', 'dist-preview'),

@@ -19,10 +19,17 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** Opens `/` as a newcomer would after `npm start`; anything off loopback is refused and recorded. */
-async function openPreview(url: string, viewport = { width: 1440, height: 900 }): Promise<{ page: Page; offLoopback: string[] }> {
+/**
+ * Opens `/` as a newcomer would after `npm start`; anything off loopback is refused and recorded, and so is every
+ * answer of 400 or more (a missing file the page asks for is a 404 in the server's log and the browser's console).
+ */
+async function openPreview(url: string, viewport = { width: 1440, height: 900 }): Promise<{ page: Page; offLoopback: string[]; failed: string[] }> {
   const context = await browser().newContext({ viewport, timezoneId: 'Europe/Prague', locale: 'en-US' });
   const offLoopback: string[] = [];
+  const failed: string[] = [];
+  context.on('response', (response) => {
+    if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+  });
   await context.route(
     (target) => target.hostname !== '127.0.0.1',
     (route) => {
@@ -32,14 +39,18 @@ async function openPreview(url: string, viewport = { width: 1440, height: 900 })
   );
   const page = await context.newPage();
   await page.goto(`${url}/`);
-  return { page, offLoopback };
+  return { page, offLoopback, failed };
 }
 
 describe('the browser preview after npm start', () => {
   it('files a message of the sample mailbox end to end through the real pane', async () => {
     server = await startEmbeddedDefault();
-    const { page, offLoopback } = await openPreview(server.url);
+    const { page, offLoopback, failed } = await openPreview(server.url);
     expect(page.url()).toBe(`${server.url}/preview/`);
+    // an icon of its own, so the browser does not ask for a /favicon.ico there is none of
+    const icon = new URL((await page.locator('link[rel="icon"]').getAttribute('href')) ?? '/favicon.ico', page.url());
+    const iconAnswer = await fetch(icon);
+    expect([iconAnswer.status, iconAnswer.headers.get('content-type')]).toEqual([200, 'image/png']);
     const pane = page.frameLocator('iframe[title="TOA task pane"]');
     await pane.getByText('Select a message to file it into the archive.').waitFor();
 
@@ -86,6 +97,7 @@ describe('the browser preview after npm start', () => {
     expect(original.includes(Buffer.from('Just attaching another PDF'))).toBe(true);
     expect(page1.includes(Buffer.from('Just attaching another PDF'))).toBe(true);
     expect(offLoopback).toEqual([]);
+    expect(failed).toEqual([]);
   });
 
   it('files two messages of the sample mailbox selected together', async () => {
