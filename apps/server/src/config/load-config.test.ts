@@ -283,7 +283,16 @@ describe('loadConfig', () => {
   it('refuses duplicate domain codes and a file that is not JSON', async () => {
     const dup = await file({ ...minimal, domains: [minimal.domains[0], minimal.domains[0]] });
     expect(problems(() => loadConfig({ file: dup, env: {} }))[0]).toMatch(/duplicate domain code "acme"/);
-    const broken = await file('{ nope');
-    expect(problems(() => loadConfig({ file: broken, env: {} }))[0]).toMatch(/not valid JSON/);
+    const broken = await file('{\n  "port": 3100,\n  prot: 3100\n}\n');
+    // where it is, as an editor shows it (JSON.parse says only "position 18" on Node 20)
+    expect(problems(() => loadConfig({ file: broken, env: {} }))).toEqual([expect.stringMatching(/: is not valid JSON \(.* \(line 3 column 3\)\)$/)]);
+  });
+
+  it('names a key that is not one by its path, one line each', async () => {
+    const misspelt = await file({ ...minimal, prot: 3100, domains: [{ ...minimal.domains[0], colour: 'red' }] });
+    expect(problems(() => loadConfig({ file: misspelt, env: {} })).sort()).toEqual([
+      `${misspelt}: domains[0].colour: is not a configuration key here (misspelt? docs/configuration.md lists them)`,
+      `${misspelt}: prot: is not a configuration key here (misspelt? docs/configuration.md lists them)`,
+    ]);
   });
 });

@@ -75,19 +75,38 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] 
   });
 }
 
+/** `domains[0].archive.root`: a key path as the configuration file spells it. */
+function keyPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
+}
+
 function formatIssues(error: z.ZodError, origin: string, origins: Origins): string[] {
-  return flattenIssues(error.issues).map((issue) => {
+  return flattenIssues(error.issues).flatMap((issue) => {
+    // one line a key, named where it is: most often a misspelt one
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map(
+        (key) => `${origin}: ${keyPath([...issue.path, key])}: is not a configuration key here (misspelt? docs/configuration.md lists them)`,
+      );
     const fromEnv = origins.get(issue.path.map(String).join('.'));
-    if (fromEnv) return `${fromEnv.variable}: ${issue.message}, not ${JSON.stringify(fromEnv.raw)}`;
-    const where =
-      issue.path.length > 0
-        ? issue.path
-            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-            .join('')
-            .replace(/^\./, '')
-        : '(root)';
-    return `${origin}: ${where}: ${issue.message}`;
+    if (fromEnv) return [`${fromEnv.variable}: ${issue.message}, not ${JSON.stringify(fromEnv.raw)}`];
+    return [`${origin}: ${issue.path.length > 0 ? keyPath(issue.path) : '(root)'}: ${issue.message}`];
   });
+}
+
+/**
+ * JSON.parse's message with where it is as a line and column: Node 22 adds
+ * `(line L column C)` itself, Node 20 gives only `at position N`.
+ */
+function jsonProblem(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const at = /at position (\d+)/.exec(message);
+  if (!at || /\bline \d+/.test(message)) return message;
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  return `${message} (line ${line} column ${before.length - before.lastIndexOf('\n')})`;
 }
 
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/;
@@ -149,7 +168,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
     try {
       raw = JSON.parse(text) as Record<string, unknown>;
     } catch (error) {
-      throw new ConfigError([`${full}: is not valid JSON (${(error as Error).message})`]);
+      throw new ConfigError([`${full}: is not valid JSON (${jsonProblem(error, text)})`]);
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError([`${full}: must hold a JSON object`]);
   } else {
