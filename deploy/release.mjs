@@ -38,10 +38,11 @@ const { values: options } = parseArgs({
 });
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const run = (command, args, cwd) => execFileSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+const run = (command, args, cwd, env = process.env) => execFileSync(command, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 
-if (!options['skip-build']) run(npm, ['run', 'build'], repoRoot);
+// a release is for production whatever the caller's NODE_ENV: Vite builds React's development runtime under any other
+if (!options['skip-build']) run(npm, ['run', 'build'], repoRoot, { ...process.env, NODE_ENV: 'production' });
 for (const built of [path.join(serverDir, 'dist', 'cli.js'), path.join(apiDir, 'dist'), path.join(paneDir, 'taskpane.html')]) {
   if (!existsSync(built)) throw new Error(`${path.relative(repoRoot, built)} is missing: run npm run build (or drop --skip-build)`);
 }

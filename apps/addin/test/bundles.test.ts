@@ -27,6 +27,15 @@ describe('the built bundles (turbo builds them before the tests)', () => {
     }
   });
 
+  it('are production builds: no development JSX runtime, whatever NODE_ENV the build ran under', () => {
+    // vitest sets NODE_ENV=test for what it spawns; a build run from a test (npm start builds first) must not ship React's dev runtime
+    for (const dir of ['dist', 'dist-preview']) {
+      const scripts = filesUnder(join(ADDIN, dir)).filter((file) => file.endsWith('.js'));
+      expect(scripts.length, dir).toBeGreaterThan(0);
+      for (const file of scripts) expect(readFileSync(join(ADDIN, dir, file), 'utf8').includes('jsxDEV'), `${dir}/${file}`).toBe(false);
+    }
+  });
+
   it('put the preview in dist-preview/: the page, the stand-in as one classic script, the sample mailbox', () => {
     const preview = filesUnder(join(ADDIN, 'dist-preview'));
     expect(preview).toEqual(expect.arrayContaining(['index.html', 'office-stand-in.js', 'mailbox/mailbox.json']));

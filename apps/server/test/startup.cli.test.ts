@@ -185,6 +185,27 @@ describe('start-up failures an administrator meets', () => {
     expect(log.match(/TOA server starting/g)).toHaveLength(1);
     expect(log).not.toMatch(/"level":(40|50|60)/);
   });
+
+  it('a catalogue that cannot be loaded at start is said on stdout too, not only in the log file', async () => {
+    await rm(path.join(dir, 'acme.xml'));
+    const { url, output } = await serveRunning(bin, ['serve', '--config', configFile]);
+    // health says why it is degraded; an administrator watching the console must not have to know to ask
+    const warnings = output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string; domain?: string })
+      .filter((line) => line.msg.startsWith('start-up check:'));
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        level: 40,
+        domain: 'acme',
+        msg: expect.stringMatching(
+          /^start-up check: domain "acme" has no template catalogue \(.*acme\.xml\): the catalogue file cannot be used: ENOENT.*; it cannot file until one loads$/,
+        ),
+      }),
+    ]);
+    expect(await (await fetch(`${url}/api/health`)).json()).toEqual({ status: 'degraded' });
+  });
 });
 
 describe('shutdown and the data-root lock', () => {
@@ -204,7 +225,9 @@ describe('shutdown and the data-root lock', () => {
   });
 
   it('SIGTERM to `npm start` (npm → turbo → npm → node) stops the server: shutdown logged, lock removed, port closed', async () => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TURBO_')));
+    // as an administrator runs it: not inside this test's turbo task, and without vitest's NODE_ENV=test (the build
+    // `npm start` runs first would otherwise be a development build of the pane)
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TURBO_') && name !== 'NODE_ENV'));
     const { child, url } = await serveRunning('npm', ['start'], { ...env, TOA_CONFIG: configFile });
     const lock = path.join(dir, 'data', '.toa-server.lock');
     expect(existsSync(lock)).toBe(true);
@@ -276,27 +299,6 @@ describe('reloading catalogues in a running server', () => {
     // after the line saying which data root and configuration were read
     expect(refreshed.stderr).toMatch(/^toa-server: the running server \(pid \d+\) was asked to reload every catalogue \(SIGHUP\)/m);
     await vi.waitFor(async () => expect((await templates()).status).toBe(200), { timeout: 10_000, interval: 100 });
-  });
-
-  it('a catalogue that cannot be loaded at start is said on stdout too, not only in the log file', async () => {
-    await rm(path.join(dir, 'acme.xml'));
-    const { url, output } = await serveRunning(bin, ['serve', '--config', configFile]);
-    // health says why it is degraded; an administrator watching the console must not have to know to ask
-    const warnings = output()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { level: number; msg: string; domain?: string })
-      .filter((line) => line.msg.startsWith('start-up check:'));
-    expect(warnings).toEqual([
-      expect.objectContaining({
-        level: 40,
-        domain: 'acme',
-        msg: expect.stringMatching(
-          /^start-up check: domain "acme" has no template catalogue \(.*acme\.xml\): the catalogue file cannot be used: ENOENT.*; it cannot file until one loads$/,
-        ),
-      }),
-    ]);
-    expect(await (await fetch(`${url}/api/health`)).json()).toEqual({ status: 'degraded' });
   });
 
   it('`toa-server templates refresh` says plainly when no server runs and only the cache was written', async () => {
