@@ -24,7 +24,7 @@ function sampleMailbox(): Plugin {
 export default defineConfig({
   root: import.meta.dirname,
   base: './',
-  // the pane's icons: the preview's tab shows TOA's (and the browser asks for no /favicon.ico)
+  // the pane's icons, for the preview's own (index.html links one, so the browser asks for no /favicon.ico)
   publicDir: join(import.meta.dirname, '..', 'public'),
   plugins: [sampleMailbox()],
   build: {

@@ -10,6 +10,8 @@ export default defineConfig({
   build: {
     outDir: join(import.meta.dirname, '..', 'dist-preview'),
     emptyOutDir: false,
+    // the preview's own build copies the icons (vite.config.ts); this one runs from wherever it is started
+    copyPublicDir: false,
     lib: {
       entry: join(import.meta.dirname, 'office', 'browser.ts'),
       formats: ['iife'],

@@ -128,22 +128,31 @@ describe('toa-server CLI', () => {
 });
 
 describe('toa-server retention', () => {
-  it('says what taking the data root swept away first and which date folders it removed', async () => {
+  it('says what taking the data root swept away first, what it left read-only, and which date folders it removed', async () => {
     // an old import folder a crash left without its import.json: the dry run counts it, the real run's sweep takes it
     await mkdir(path.join(dir, 'data', 'acme', '2020-01-01', '0000-aaaaaaaa'), { recursive: true });
+    // and a recent import whose import.json is torn: kept, read-only, and said
+    const torn = path.join(dir, 'data', 'acme', '2099-01-01', '0000-bbbbbbbb');
+    await mkdir(torn, { recursive: true });
+    await writeFile(path.join(torn, 'import.json'), '{ torn');
     const dry = await run(bin, ['retention', '--dry-run', '--config', configFile]);
     expect(dry.stdout).toMatch(/^would delete acme 2020-01-01_0000-aaaaaaaa$/m);
 
     const real = await run(bin, ['retention', '--config', configFile]);
     expect(real.stdout.trim().split('\n')).toEqual([
       `REPAIRED ${path.join('acme', '2020-01-01', '0000-aaaaaaaa')}: leftover of an interrupted write — fix: removed`,
+      expect.stringMatching(/^PROBLEM {2}acme\/2099-01-01\/0000-bbbbbbbb: .*not JSON.* — fix: read-only until repaired \(toa-server fsck\)$/),
       expect.stringMatching(/^cutoff: date folders before \d{4}-\d{2}-\d{2} \(Europe\/Prague\) go$/),
       'removed date folder acme 2020-01-01',
       '0 import(s) deleted',
     ]);
     await expect(readFile(path.join(dir, 'data', 'acme', '2020-01-01'))).rejects.toMatchObject({ code: 'ENOENT' });
     const json = JSON.parse((await run(bin, ['retention', '--json', '--config', configFile])).stdout) as Record<string, unknown>;
-    expect(json).toMatchObject({ swept: [], deleted: [], removedDateFolders: [] });
+    expect(json).toMatchObject({
+      swept: [expect.objectContaining({ path: path.join('acme', '2099-01-01', '0000-bbbbbbbb'), repaired: false })],
+      deleted: [],
+      removedDateFolders: [],
+    });
   });
 });
 

@@ -18,8 +18,13 @@ export async function retentionCommand(config: Config, dryRun: boolean, out: Out
         logger,
       );
   try {
-    // taking the data root sweeps it first, as a start does: what that removed is said too
-    const swept = opened ? takeoverFindings(core.layout, opened) : [];
+    // taking the data root sweeps it first, as a start does: what that repaired, and what it left read-only, is said too
+    const swept = opened
+      ? [
+          ...takeoverFindings(core.layout, opened),
+          ...opened.sweep.unreadable.map(({ path, reason }) => ({ path, problem: reason, fix: 'read-only until repaired (toa-server fsck)', repaired: false })),
+        ]
+      : [];
     const report = await retentionOf(core, config, { audit: new AuditLog(config.logDir), logger })({ dryRun });
     out.result({ swept, ...report }, () => {
       const sweptLines = swept.map(findingLine);

@@ -284,8 +284,25 @@ describe('loadConfig', () => {
     const dup = await file({ ...minimal, domains: [minimal.domains[0], minimal.domains[0]] });
     expect(problems(() => loadConfig({ file: dup, env: {} }))[0]).toMatch(/duplicate domain code "acme"/);
     const broken = await file('{\n  "port": 3100,\n  prot: 3100\n}\n');
-    // where it is, as an editor shows it (JSON.parse says only "position 18" on Node 20)
+    // where it is, as an editor shows it (JSON.parse gives only the position on Node 20)
     expect(problems(() => loadConfig({ file: broken, env: {} }))).toEqual([expect.stringMatching(/: is not valid JSON \(.* \(line 3 column 3\)\)$/)]);
+  });
+
+  it('says a key of another form of a setting does not go with the keys beside it, instead of calling it misspelt', async () => {
+    const both = await file({ ...minimal, domains: [{ ...minimal.domains[0], templates: { file: './acme.xml', url: 'https://cms.example/acme.xml' } }] });
+    expect(problems(() => loadConfig({ file: both, env: {} }))).toEqual([
+      expect.stringMatching(
+        /: domains\[0\]\.templates\.(url|file): does not go with the keys beside it: domains\[0\]\.templates takes one of several forms, each with keys of its own \(docs\/configuration\.md\)$/,
+      ),
+    ]);
+  });
+
+  it('keeps a JSON message that quotes the text on one line', async () => {
+    const quoted = await file('{\n  "port": 3100,\n  "host": nope\n}\n');
+    const [line, ...more] = problems(() => loadConfig({ file: quoted, env: {} }));
+    expect(more).toEqual([]);
+    expect(line).toMatch(/is not valid JSON/);
+    expect(line).not.toMatch(/\n/);
   });
 
   it('names a key that is not one by its path, one line each', async () => {

@@ -71,9 +71,19 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] 
     if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
     const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
     if (closest.length === 0) return [issue];
-    return flattenIssues(closest).map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+    return flattenIssues(closest).map((inner) => {
+      const flattened = { ...inner, path: [...issue.path, ...inner.path] };
+      if (inner.code === 'unrecognized_keys') OF_ANOTHER_FORM.add(flattened);
+      return flattened;
+    });
   });
 }
+
+/**
+ * Keys a union's chosen form does not know: most often the other form's
+ * (`templates` with both `file` and `url`), not a misspelling.
+ */
+const OF_ANOTHER_FORM = new WeakSet<z.core.$ZodIssue>();
 
 /** `domains[0].archive.root`: a key path as the configuration file spells it. */
 function keyPath(path: readonly PropertyKey[]): string {
@@ -86,10 +96,12 @@ function keyPath(path: readonly PropertyKey[]): string {
 function formatIssues(error: z.ZodError, origin: string, origins: Origins): string[] {
   return flattenIssues(error.issues).flatMap((issue) => {
     // one line a key, named where it is: most often a misspelt one
-    if (issue.code === 'unrecognized_keys')
-      return issue.keys.map(
-        (key) => `${origin}: ${keyPath([...issue.path, key])}: is not a configuration key here (misspelt? docs/configuration.md lists them)`,
-      );
+    if (issue.code === 'unrecognized_keys') {
+      const why = OF_ANOTHER_FORM.has(issue)
+        ? `does not go with the keys beside it: ${keyPath(issue.path)} takes one of several forms, each with keys of its own (docs/configuration.md)`
+        : 'is not a configuration key here (misspelt? docs/configuration.md lists them)';
+      return issue.keys.map((key) => `${origin}: ${keyPath([...issue.path, key])}: ${why}`);
+    }
     const fromEnv = origins.get(issue.path.map(String).join('.'));
     if (fromEnv) return [`${fromEnv.variable}: ${issue.message}, not ${JSON.stringify(fromEnv.raw)}`];
     return [`${origin}: ${issue.path.length > 0 ? keyPath(issue.path) : '(root)'}: ${issue.message}`];
@@ -97,11 +109,13 @@ function formatIssues(error: z.ZodError, origin: string, origins: Origins): stri
 }
 
 /**
- * JSON.parse's message with where it is as a line and column: Node 22 adds
- * `(line L column C)` itself, Node 20 gives only `at position N`.
+ * JSON.parse's message on one line, with where it is as a line and column
+ * when it gives a position: Node 22 adds `(line L column C)` itself, Node 20
+ * only `at position N` (and some of its messages, such as an unexpected
+ * token, give neither, but quote the text, newlines and all).
  */
 function jsonProblem(error: unknown, text: string): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\r?\n/g, '\\n');
   const at = /at position (\d+)/.exec(message);
   if (!at || /\bline \d+/.test(message)) return message;
   const before = text.slice(0, Number(at[1]));

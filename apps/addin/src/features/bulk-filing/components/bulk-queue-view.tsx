@@ -60,33 +60,36 @@ export function BulkQueueView({ job, live, error, onRetry, onClose }: BulkQueueV
     .filter(Boolean)
     .join(', ');
   return (
-    <section className={styles.root} aria-labelledby="toa-bulk-queue-heading" aria-live="polite">
+    <section className={styles.root} aria-labelledby="toa-bulk-queue-heading">
       <Subtitle2 as="h2" id="toa-bulk-queue-heading" className={styles.heading}>
         Filing {total} messages into {domainName}
       </Subtitle2>
-      <Field label={`${done} of ${total} done`} hint={summary} validationState="none">
-        <ProgressBar value={done / total} max={1} thickness="large" aria-label="All messages" />
-      </Field>
-      {error && (
-        <MessageBar intent="error">
-          <MessageBarBody>{error}</MessageBarBody>
-        </MessageBar>
-      )}
-      <ul className={styles.list} aria-label="Messages being filed">
-        {job.items.map((item) => (
-          <li key={item.itemId} className={styles.item} aria-label={item.subject || '(no subject)'}>
-            <Text weight="semibold" className={styles.subject}>
-              {item.subject || '(no subject)'}
-            </Text>
-            <ItemState item={item} progress={live.get(item.itemId)} onRetry={() => onRetry(item.itemId)} />
-          </li>
-        ))}
-      </ul>
-      {finished && (
-        <Button appearance="primary" onClick={onClose}>
-          Done
-        </Button>
-      )}
+      {/* progress is announced as it changes; the heading is not (its domain name arrives after it) */}
+      <div className={styles.root} aria-live="polite">
+        <Field label={`${done} of ${total} done`} hint={summary} validationState="none">
+          <ProgressBar value={done / total} max={1} thickness="large" aria-label="All messages" />
+        </Field>
+        {error && (
+          <MessageBar intent="error">
+            <MessageBarBody>{error}</MessageBarBody>
+          </MessageBar>
+        )}
+        <ul className={styles.list} aria-label="Messages being filed">
+          {job.items.map((item) => (
+            <li key={item.itemId} className={styles.item} aria-label={item.subject || '(no subject)'}>
+              <Text weight="semibold" className={styles.subject}>
+                {item.subject || '(no subject)'}
+              </Text>
+              <ItemState item={item} progress={live.get(item.itemId)} onRetry={() => onRetry(item.itemId)} />
+            </li>
+          ))}
+        </ul>
+        {finished && (
+          <Button appearance="primary" onClick={onClose}>
+            Done
+          </Button>
+        )}
+      </div>
     </section>
   );
 }
