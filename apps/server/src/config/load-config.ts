@@ -61,29 +61,26 @@ const ENV_OVERRIDES: Record<string, { key: keyof ConfigInput; parse: (raw: strin
 /** Where each top-level key's value came from, for messages: an environment variable, else the file or the embedded default. */
 type Origins = Map<string, { variable: string; raw: string }>;
 
+/** An issue, and whether it came from the branch of a union chosen for it. */
+interface FlatIssue {
+  issue: z.core.$ZodIssue;
+  /** a key this branch does not know is most often another branch's (`templates` with both `file` and `url`), not a misspelling */
+  inUnion: boolean;
+}
+
 /**
  * A union that matched no branch reports every branch's issues; the branch
  * with the fewest is the one that was meant (`{ url }` is a URL source with a
  * bad URL, not a file source missing `file`).
  */
-function flattenIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+function flattenIssues(issues: readonly z.core.$ZodIssue[], inUnion = false): FlatIssue[] {
   return issues.flatMap((issue) => {
-    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ issue, inUnion }];
     const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
-    if (closest.length === 0) return [issue];
-    return flattenIssues(closest).map((inner) => {
-      const flattened = { ...inner, path: [...issue.path, ...inner.path] };
-      if (inner.code === 'unrecognized_keys') OF_ANOTHER_FORM.add(flattened);
-      return flattened;
-    });
+    if (closest.length === 0) return [{ issue, inUnion }];
+    return flattenIssues(closest, true).map((inner) => ({ ...inner, issue: { ...inner.issue, path: [...issue.path, ...inner.issue.path] } }));
   });
 }
-
-/**
- * Keys a union's chosen form does not know: most often the other form's
- * (`templates` with both `file` and `url`), not a misspelling.
- */
-const OF_ANOTHER_FORM = new WeakSet<z.core.$ZodIssue>();
 
 /** `domains[0].archive.root`: a key path as the configuration file spells it. */
 function keyPath(path: readonly PropertyKey[]): string {
@@ -94,10 +91,10 @@ function keyPath(path: readonly PropertyKey[]): string {
 }
 
 function formatIssues(error: z.ZodError, origin: string, origins: Origins): string[] {
-  return flattenIssues(error.issues).flatMap((issue) => {
-    // one line a key, named where it is: most often a misspelt one
+  return flattenIssues(error.issues).flatMap(({ issue, inUnion }) => {
+    // one line a key, named where it is
     if (issue.code === 'unrecognized_keys') {
-      const why = OF_ANOTHER_FORM.has(issue)
+      const why = inUnion
         ? `does not go with the keys beside it: ${keyPath(issue.path)} takes one of several forms, each with keys of its own (docs/configuration.md)`
         : 'is not a configuration key here (misspelt? docs/configuration.md lists them)';
       return issue.keys.map((key) => `${origin}: ${keyPath([...issue.path, key])}: ${why}`);
