@@ -213,6 +213,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const { storages, time } = core;
     const gate = new StartupGate(codes);
     const audit = new AuditLog(config.logDir);
+    // clean-ups run last first: the audit files close after `imports.close` (pushed below) and the last line it caused
+    cleanups.push(() => audit.close());
     const quotaLimits = new Map(config.domains.map((d) => [d.code, domainQuota(config.limits.quota, d)]));
     const quotas = new Quotas(storages, quotaLimits);
     const sharedSuggestions = new Set(config.domains.filter((d) => d.suggestions?.shared).map((d) => d.code));

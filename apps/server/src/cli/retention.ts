@@ -25,7 +25,8 @@ export async function retentionCommand(config: Config, dryRun: boolean, out: Out
           ...opened.sweep.unreadable.map(({ path, reason }) => ({ path, problem: reason, fix: 'read-only until repaired (toa-server fsck)', repaired: false })),
         ]
       : [];
-    const report = await retentionOf(core, config, { audit: new AuditLog(config.logDir), logger })({ dryRun });
+    const audit = new AuditLog(config.logDir);
+    const report = await retentionOf(core, config, { audit, logger })({ dryRun }).finally(() => audit.close());
     out.result({ swept, ...report }, () => {
       const sweptLines = swept.map(findingLine);
       if (config.retentionDays === 0) return [...sweptLines, 'retention is disabled (dataRetention "0d")'];

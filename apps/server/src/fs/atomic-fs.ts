@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { close, fsync, open as openCallback, openAsBlob, writeFile } from 'node:fs';
+import { type BigIntStats, close, fstatSync, fsync, open as openCallback, openAsBlob, write } from 'node:fs';
 import { lstat, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
@@ -68,10 +68,33 @@ export function fsyncDir(dir: string): Promise<void> {
   });
 }
 
-/** Writes `data` to a new file and flushes it (`fsync`) before resolving; fails if the file exists. */
-export function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to a new file and flushes it (`fsync`) before resolving; fails
+ * if the file exists. Resolves with the file's stat(2) as written (inode,
+ * size, mtime in nanoseconds), taken from the open descriptor: a rename keeps
+ * all three, so a caller knows the file at its final name without another
+ * `stat`. On failure the file may be left behind: the caller removes it.
+ */
+export function writeFileDurable(file: string, data: string | Uint8Array): Promise<BigIntStats> {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   return new Promise((resolve, reject) => {
-    writeFile(file, data, { flag: 'wx', flush: true }, (error) => (error ? reject(error) : resolve()));
+    openCallback(file, 'wx', (openError, fd) => {
+      if (openError) {
+        reject(openError);
+        return;
+      }
+      const finish = (error: Error | null, stats?: BigIntStats): void =>
+        close(fd, (closeError) => ((error ?? closeError) ? reject(error ?? closeError) : resolve(stats as BigIntStats)));
+      const writeFrom = (offset: number): void => {
+        if (offset === bytes.length) {
+          fsync(fd, (syncError) => (syncError ? finish(syncError) : finish(null, fstatSync(fd, { bigint: true }))));
+          return;
+        }
+        // a short write (a full disk gives one before ENOSPC) goes on with the rest
+        write(fd, bytes, offset, bytes.length - offset, null, (writeError, written) => (writeError ? finish(writeError) : writeFrom(offset + written)));
+      };
+      writeFrom(0);
+    });
   });
 }
 
@@ -82,21 +105,24 @@ export function writeFileDurable(file: string, data: string | Uint8Array): Promi
  * the crash point just before the rename; `hooks.visible` runs right after
  * it, when readers of `target` already see the new content (before the
  * directory is flushed), so a cache of it never lags behind the file.
+ * Resolves with the file's stat(2) as written (see `writeFileDurable`).
  */
 export async function writeFileAtomic(
   target: string,
   data: string | Uint8Array,
   tmpPath: string = tmpSiblingPath(target),
-  hooks: { beforeRename?: CrashPointName; visible?: () => void } = {},
-): Promise<void> {
+  hooks: { beforeRename?: CrashPointName; visible?: (written: BigIntStats) => void } = {},
+): Promise<BigIntStats> {
+  let written: BigIntStats;
   try {
-    await writeFileDurable(tmpPath, data);
+    written = await writeFileDurable(tmpPath, data);
     if (hooks.beforeRename) crashPoint(hooks.beforeRename);
     await rename(tmpPath, target);
   } catch (error) {
     await removeTemporary(tmpPath);
     throw error;
   }
-  hooks.visible?.();
+  hooks.visible?.(written);
   await fsyncDir(path.dirname(target));
+  return written;
 }

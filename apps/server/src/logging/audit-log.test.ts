@@ -1,18 +1,29 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from './audit-log.js';
 
 let dir: string;
+const opened: AuditLog[] = [];
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'toa-audit-'));
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  for (const audit of opened.splice(0)) await audit.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** An audit log in the test's folder, closed after the test. */
+function auditLog(): AuditLog {
+  const audit = new AuditLog(path.join(dir, 'logs'));
+  opened.push(audit);
+  return audit;
+}
 
 describe('AuditLog', () => {
   it('keeps every line of a burst, in the order appended, each caller told once its line is in the file', async () => {
-    const audit = new AuditLog(path.join(dir, 'logs'));
+    const audit = auditLog();
     const appended = Array.from({ length: 40 }, (_, i) => audit.append({ domain: 'acme', action: 'page.added', importId: `import-${i}` }));
     await Promise.all(appended);
     const lines = (await readFile(audit.file('acme'), 'utf8')).trim().split('\n');
@@ -21,15 +32,35 @@ describe('AuditLog', () => {
   });
 
   it('creates the file anew when it was removed by hand between appends', async () => {
-    const audit = new AuditLog(path.join(dir, 'logs'));
+    const audit = auditLog();
     await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });
     await rm(audit.file('acme'));
     await audit.append({ domain: 'acme', action: 'import.deleted', importId: 'a' });
     expect((await readFile(audit.file('acme'), 'utf8')).trim().split('\n')).toHaveLength(1);
   });
 
-  it('makes the log folder again when it was removed by hand between appends', async () => {
+  it('writes to the file at its name after a rotation renamed the one it had open; the rotated file keeps its lines', async () => {
+    const audit = auditLog();
+    await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });
+    await rename(audit.file('acme'), `${audit.file('acme')}.1`);
+    await audit.append({ domain: 'acme', action: 'import.deleted', importId: 'a' });
+    expect(await audit.query('acme', { limit: 5 })).toMatchObject([{ action: 'import.deleted', importId: 'a' }]);
+    expect(await readFile(`${audit.file('acme')}.1`, 'utf8')).toContain('"action":"import.created"');
+  });
+
+  it('closes its files only after the appends under way are in them', async () => {
     const audit = new AuditLog(path.join(dir, 'logs'));
+    await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });
+    const underWay = audit.append({ domain: 'acme', action: 'page.added', importId: 'a' });
+    // a few turns of the microtask queue: the write is handed to the thread pool, not yet done
+    for (let turn = 0; turn < 5; turn += 1) await Promise.resolve();
+    await audit.close();
+    await underWay;
+    expect((await readFile(audit.file('acme'), 'utf8')).trim().split('\n')).toHaveLength(2);
+  });
+
+  it('makes the log folder again when it was removed by hand between appends', async () => {
+    const audit = auditLog();
     await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });
     await rm(path.join(dir, 'logs'), { recursive: true });
     await audit.append({ domain: 'acme', action: 'import.deleted', importId: 'a' });
@@ -37,7 +68,7 @@ describe('AuditLog', () => {
   });
 
   it('rejects the appends it could not write, and writes the next ones', async () => {
-    const audit = new AuditLog(path.join(dir, 'logs'));
+    const audit = auditLog();
     await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });
     // a folder where the file should be: appending fails (EISDIR)
     await rm(audit.file('acme'));

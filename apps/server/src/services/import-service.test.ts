@@ -32,7 +32,12 @@ let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'toa-service-'));
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
+/** the audit logs the services opened: their files stay open until closed */
+const audits: AuditLog[] = [];
+afterEach(async () => {
+  for (const audit of audits.splice(0)) await audit.close();
+  await rm(dir, { recursive: true, force: true });
+});
 
 async function service(archive: ArchiveClient): Promise<{ imports: ImportService; storage: DomainStorage }> {
   const logger = pino({ level: 'silent' });
@@ -49,11 +54,13 @@ async function service(archive: ArchiveClient): Promise<{ imports: ImportService
   await templates.start();
   const limits = limitsSchema.parse({});
   const storages = new Map([['acme', storage]]);
+  const audit = new AuditLog(path.join(dir, 'logs'));
+  audits.push(audit);
   const imports = new ImportService({
     storages,
     archives: new Map([['acme', archive]]),
     templates,
-    audit: new AuditLog(path.join(dir, 'logs')),
+    audit,
     limits,
     quotas: new Quotas(storages, new Map([['acme', limits.quota]])),
     clock,

@@ -105,8 +105,8 @@ export function serializeImport(value: Import): string {
 }
 
 /** `import.json.tmp` is the fixed temporary name: writers hold the import lock. */
-async function writeImportFile(file: string, value: Import, visible: () => void): Promise<void> {
-  await writeFileAtomic(file, serializeImport(value), `${file}.tmp`, { beforeRename: 'import-json.before-rename', visible });
+function writeImportFile(file: string, value: Import, visible: () => void): Promise<BigIntStats> {
+  return writeFileAtomic(file, serializeImport(value), `${file}.tmp`, { beforeRename: 'import-json.before-rename', visible });
 }
 
 /** Which file a cached import came from: a rename brings another inode, an edit in place another mtime or size. */
@@ -171,17 +171,10 @@ export class ImportFiles {
   async write(file: string, value: Import, visible?: (stored: Import) => void): Promise<Import> {
     const stored = deepFreeze({ ...value, schemaVersion: IMPORT_SCHEMA_VERSION } as Import);
     this.#written.delete(file);
-    let identity: Promise<BigIntStats | undefined> = Promise.resolve(undefined);
-    await writeImportFile(file, stored, () => {
-      // looked at while the folder is flushed: under the import's lock nothing else writes the file
-      identity = statOrNone(file);
-      visible?.(stored);
-    });
-    const stats = await identity;
-    if (stats) {
-      this.#written.set(file, { ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs, value: stored });
-      if (this.#written.size > this.#capacity) this.#written.delete(this.#written.keys().next().value as string);
-    }
+    // the identity of the temporary as written is the file's at its name: under the import's lock nothing else writes it
+    const stats = await writeImportFile(file, stored, () => visible?.(stored));
+    this.#written.set(file, { ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs, value: stored });
+    if (this.#written.size > this.#capacity) this.#written.delete(this.#written.keys().next().value as string);
     return stored;
   }
 
