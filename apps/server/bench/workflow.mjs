@@ -32,8 +32,8 @@ const ATTRIBUTES = {
 const setAttributes = (client, id) =>
   client.call(paths.document(DOMAIN, id, 1), { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(ATTRIBUTES) });
 
-/** One filing through `client`: the three calls a task pane makes before Submit. */
-async function fileOne(client, page) {
+/** One filing through `client`: the three calls a task pane makes before Submit (`page`: the path of the page's file). */
+export async function fileOne(client, page) {
   const id = await client.createImport({ subject: 'Invoice 2026-0042', from: 'Supplier Ltd <billing@supplier.example>' });
   await client.uploadPage(id, page);
   await setAttributes(client, id);

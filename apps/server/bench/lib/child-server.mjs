@@ -7,8 +7,10 @@ import { readFile, writeFile } from 'node:fs/promises';
  * and its CPU is not shared with the bench's client code. Both the real
  * `toa-server serve` and the buffering receiver print `listening on <url>`.
  */
-export async function startChildServer(args, { cwd, env } = {}) {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startChildServer(args, { cwd, env, wrapper = [] } = {}) {
+  // `wrapper`: a command that runs node, such as valgrind and its options (instructions.mjs)
+  const [command, ...prefix] = [...wrapper, process.execPath];
+  const child = spawn(command, [...prefix, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   let out = '';
   const url = await new Promise((resolve, reject) => {
