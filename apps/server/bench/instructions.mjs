@@ -46,8 +46,8 @@ const { values: options } = parseArgs({
 });
 const warm = Number(options.warm);
 const count = Number(options.count);
-if (!(Number.isInteger(warm) && warm >= 0 && Number.isInteger(count) && count >= CLIENTS)) {
-  throw new Error(`--warm must be a whole number and --count one of at least ${CLIENTS}`);
+if (!(Number.isInteger(warm) && warm % CLIENTS === 0 && Number.isInteger(count) && count > 0 && count % CLIENTS === 0)) {
+  throw new Error(`--warm and --count must be multiples of ${CLIENTS} (the clients), --count at least ${CLIENTS}`);
 }
 
 try {
@@ -96,6 +96,7 @@ async function countSubject(name, args, workDir, page) {
     execFileSync('callgrind_control', ['--instr=off', String(server.pid)], { stdio: 'ignore' });
     execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
   } finally {
+    // the counts are dumped: a server slow to stop under valgrind may be killed without loss
     await server.stop();
   }
   const byThread = await countsByThread(prefix);

@@ -87,7 +87,16 @@ export function writeFileDurable(file: string, data: string | Uint8Array): Promi
         close(fd, (closeError) => ((error ?? closeError) ? reject(error ?? closeError) : resolve(stats as BigIntStats)));
       const writeFrom = (offset: number): void => {
         if (offset === bytes.length) {
-          fsync(fd, (syncError) => (syncError ? finish(syncError) : finish(null, fstatSync(fd, { bigint: true }))));
+          fsync(fd, (syncError) => {
+            if (syncError) return finish(syncError);
+            let written: BigIntStats;
+            try {
+              written = fstatSync(fd, { bigint: true });
+            } catch (statError) {
+              return finish(statError as Error);
+            }
+            finish(null, written);
+          });
           return;
         }
         // a short write (a full disk gives one before ENOSPC) goes on with the rest

@@ -163,8 +163,9 @@ function isHeld(owner: LockOwner): boolean {
  */
 async function linkNew(file: string, text: string): Promise<boolean> {
   const tmp = tmpSiblingPath(file);
-  await writeFileDurable(tmp, text);
   try {
+    // inside the try: a write refused half-way (a full disk) leaves no temporary behind
+    await writeFileDurable(tmp, text);
     await link(tmp, file);
     return true;
   } catch (error) {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,12 @@ afterEach(async () => {
   for (const audit of opened.splice(0)) await audit.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** How many of this process's descriptors are open on `file` (Linux: /proc/self/fd). */
+async function descriptorsOn(file: string): Promise<number> {
+  const targets = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((target) => target === file).length;
+}
 
 /** An audit log in the test's folder, closed after the test. */
 function auditLog(): AuditLog {
@@ -57,6 +63,19 @@ describe('AuditLog', () => {
     await audit.close();
     await underWay;
     expect((await readFile(audit.file('acme'), 'utf8')).trim().split('\n')).toHaveLength(2);
+  });
+
+  it('closes its files once no append is under way or waiting, and keeps none open for an append after', async () => {
+    const audit = new AuditLog(path.join(dir, 'logs'));
+    await audit.append({ domain: 'acme', action: 'import.created', importId: 'a' });
+    const first = audit.append({ domain: 'acme', action: 'page.added', importId: 'a' });
+    // the next line as soon as the first is in, as the retention sweep appends them one after another
+    const next = first.then(() => audit.append({ domain: 'acme', action: 'page.added', importId: 'b' }));
+    await Promise.all([audit.close(), first, next]);
+    expect(await descriptorsOn(audit.file('acme'))).toBe(0);
+    await audit.append({ domain: 'acme', action: 'import.deleted', importId: 'a' });
+    expect(await descriptorsOn(audit.file('acme'))).toBe(0);
+    expect((await readFile(audit.file('acme'), 'utf8')).trim().split('\n')).toHaveLength(4);
   });
 
   it('makes the log folder again when it was removed by hand between appends', async () => {

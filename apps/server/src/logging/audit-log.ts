@@ -28,6 +28,8 @@ export class AuditLog {
   /** per file, the lines waiting for the append under way to finish, and when they are written */
   private readonly waiting = new Map<string, { lines: string[]; written: Promise<void> }>();
   private readonly open = new Map<string, OpenFile>();
+  /** after `close()`: an append opens its file and closes it again */
+  private closed = false;
 
   constructor(private readonly logDir: string) {}
 
@@ -69,18 +71,32 @@ export class AuditLog {
   }
 
   /**
-   * Closes the files kept open once the appends under way are done (a
+   * Closes the files kept open once no append is under way or waiting (a
    * descriptor closed under a write could be reused by the next open and
-   * take its lines); an append after this opens its file again.
+   * take its lines). An append after this opens its file and closes it
+   * again when its line is written.
    */
   async close(): Promise<void> {
-    await Promise.all(this.tails.values());
-    for (const { fd } of this.open.values()) closeQuietly(fd);
-    this.open.clear();
+    this.closed = true;
+    // a batch waiting behind the ones waited for runs in its turn: wait until none is left
+    while (this.tails.size > 0) await Promise.all(this.tails.values());
+    for (const file of [...this.open.keys()]) this.release(file);
   }
 
-  private appendLines(file: string, text: string): Promise<void> {
-    return writeAll(this.descriptor(file), Buffer.from(text));
+  private async appendLines(file: string, text: string): Promise<void> {
+    try {
+      await writeAll(this.descriptor(file), Buffer.from(text));
+    } finally {
+      if (this.closed) this.release(file);
+    }
+  }
+
+  /** Closes the descriptor kept for `file`, if any; only when no write of it is under way. */
+  private release(file: string): void {
+    const kept = this.open.get(file);
+    if (!kept) return;
+    this.open.delete(file);
+    closeQuietly(kept.fd);
   }
 
   /**
@@ -93,13 +109,15 @@ export class AuditLog {
     const kept = this.open.get(file);
     const current = statSync(file, { throwIfNoEntry: false });
     if (kept && current && current.ino === kept.ino && current.dev === kept.dev) return kept.fd;
-    if (kept) {
-      this.open.delete(file);
-      closeQuietly(kept.fd);
-    }
+    this.release(file);
     const fd = openForAppend(file, this.logDir);
-    const { dev, ino } = fstatSync(fd);
-    this.open.set(file, { fd, dev, ino });
+    try {
+      const { dev, ino } = fstatSync(fd);
+      this.open.set(file, { fd, dev, ino });
+    } catch (error) {
+      closeQuietly(fd);
+      throw error;
+    }
     return fd;
   }
 
