@@ -120,7 +120,7 @@ export async function writeFileAtomic(
   target: string,
   data: string | Uint8Array,
   tmpPath: string = tmpSiblingPath(target),
-  hooks: { beforeRename?: CrashPointName; visible?: (written: BigIntStats) => void } = {},
+  hooks: { beforeRename?: CrashPointName; visible?: () => void } = {},
 ): Promise<BigIntStats> {
   let written: BigIntStats;
   try {
@@ -131,7 +131,7 @@ export async function writeFileAtomic(
     await removeTemporary(tmpPath);
     throw error;
   }
-  hooks.visible?.(written);
+  hooks.visible?.();
   await fsyncDir(path.dirname(target));
   return written;
 }
