@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { type BigIntStats, close, fstatSync, fsync, open as openCallback, openAsBlob, write } from 'node:fs';
+import { type BigIntStats, close, fstatSync, fsync, open as openCallback, openAsBlob } from 'node:fs';
 import { lstat, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { type CrashPointName, crashPoint } from './crash-points.js';
 import { removeTemporary } from './leftovers.js';
 import { listFolder } from './pool-read.js';
+import { writeAll } from './write-all.js';
 
 /** Suffix of every temporary file the server writes; the start-up sweep removes them. */
 export const TMP_SUFFIX = '.tmp';
@@ -75,36 +76,19 @@ export function fsyncDir(dir: string): Promise<void> {
  * all three, so a caller knows the file at its final name without another
  * `stat`. On failure the file may be left behind: the caller removes it.
  */
-export function writeFileDurable(file: string, data: string | Uint8Array): Promise<BigIntStats> {
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  return new Promise((resolve, reject) => {
-    openCallback(file, 'wx', (openError, fd) => {
-      if (openError) {
-        reject(openError);
-        return;
-      }
-      const finish = (error: Error | null, stats?: BigIntStats): void =>
-        close(fd, (closeError) => ((error ?? closeError) ? reject(error ?? closeError) : resolve(stats as BigIntStats)));
-      const writeFrom = (offset: number): void => {
-        if (offset === bytes.length) {
-          fsync(fd, (syncError) => {
-            if (syncError) return finish(syncError);
-            let written: BigIntStats;
-            try {
-              written = fstatSync(fd, { bigint: true });
-            } catch (statError) {
-              return finish(statError as Error);
-            }
-            finish(null, written);
-          });
-          return;
-        }
-        // a short write (a full disk gives one before ENOSPC) goes on with the rest
-        write(fd, bytes, offset, bytes.length - offset, null, (writeError, written) => (writeError ? finish(writeError) : writeFrom(offset + written)));
-      };
-      writeFrom(0);
-    });
-  });
+export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<BigIntStats> {
+  const fd = await new Promise<number>((resolve, reject) => openCallback(file, 'wx', (error, opened) => (error ? reject(error) : resolve(opened))));
+  let written: BigIntStats;
+  try {
+    await writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+    written = fstatSync(fd, { bigint: true });
+  } catch (error) {
+    await new Promise<void>((resolve) => close(fd, () => resolve()));
+    throw error;
+  }
+  await new Promise<void>((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
+  return written;
 }
 
 /**

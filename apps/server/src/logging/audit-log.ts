@@ -1,9 +1,10 @@
-import { closeSync, createReadStream, fstatSync, mkdirSync, openSync, statSync, write } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DOMAIN_CODE_PATTERN } from '@toa/api/ids';
 import { type AuditEntry, type AuditQuery, auditEntrySchema } from '@toa/api/identity';
 import { errnoCode } from '../errors.js';
+import { writeAll } from '../fs/write-all.js';
 
 /** A descriptor kept open on an audit file, and which file it is (device and inode). */
 interface OpenFile {
@@ -170,18 +171,4 @@ function closeQuietly(fd: number): void {
   } catch {
     // already gone: nothing was waiting on it
   }
-}
-
-/** All of `chunk` at the file's end; a short write (a full disk gives one before ENOSPC) goes on with the rest. */
-function writeAll(fd: number, chunk: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const from = (offset: number): void => {
-      write(fd, chunk, offset, chunk.length - offset, null, (error, written) => {
-        if (error) reject(error);
-        else if (offset + written < chunk.length) from(offset + written);
-        else resolve();
-      });
-    };
-    from(0);
-  });
 }

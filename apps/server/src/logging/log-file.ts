@@ -1,5 +1,6 @@
-import { write, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { fileProblem } from '../errors.js';
+import { writeAll } from '../fs/write-all.js';
 
 /** Lines waiting for the file beyond this many bytes are dropped (and counted) rather than held in memory. */
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
@@ -114,24 +115,19 @@ export class LogFile {
     }
     const chunk = Buffer.from(lines.join(''));
     this.#writing = true;
-    this.#writeAll(chunk, 0, lines.length);
-  }
-
-  #writeAll(chunk: Buffer, offset: number, lineCount: number): void {
-    write(this.#fd, chunk, offset, chunk.length - offset, null, (error, written) => {
-      if (error) {
+    void writeAll(this.#fd, chunk)
+      .then(
+        () => {
+          this.#unreported = 0;
+          this.#detail = undefined;
+        },
         // a partly written chunk leaves a torn line; the readers of the log skip lines that are not JSON
-        this.#fail(fileProblem(error), lineCount);
-      } else if (offset + written < chunk.length) {
-        this.#writeAll(chunk, offset + written, lineCount);
-        return;
-      } else {
-        this.#unreported = 0;
-        this.#detail = undefined;
-      }
-      this.#writing = false;
-      this.#next();
-    });
+        (error: unknown) => this.#fail(fileProblem(error), lines.length),
+      )
+      .then(() => {
+        this.#writing = false;
+        this.#next();
+      });
   }
 
   #fail(detail: string, lineCount: number): void {
