@@ -43,6 +43,17 @@ describe('imports over HTTP', () => {
     expect(plain.name).toBe('100% Plain');
   });
 
+  it('takes the identity from each request’s own headers, whatever the same address sent before', async () => {
+    const nameOf = async (call: ReturnType<typeof server.as>) => ((await (await call(paths.me())).json()) as { name: string }).name;
+    expect(await nameOf(server.as('kim@acme.example', 'Kim A'))).toBe('Kim A');
+    expect(await nameOf(server.as('kim@acme.example', 'Kim B'))).toBe('Kim B');
+    expect(await nameOf(server.as('kim@acme.example', 'Kim A'))).toBe('Kim A');
+    const upper = (await (await server.as('KIM@acme.example', 'Kim A')(paths.me())).json()) as { email: string };
+    expect(upper.email).toBe('kim@acme.example');
+    await expectProblem(await fetch(`${server.url}${paths.me()}`, { headers: { 'X-TOA-User-Email': 'kim@' } }), 401, 'UNAUTHENTICATED');
+    await expectProblem(await fetch(`${server.url}${paths.me()}`, { headers: { 'X-TOA-User-Email': 'kim@' } }), 401, 'UNAUTHENTICATED');
+  });
+
   it('serves health without identity: the status alone', async () => {
     const response = await fetch(`${server.url}${paths.health()}`);
     expect(response.status).toBe(200);

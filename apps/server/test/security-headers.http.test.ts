@@ -66,6 +66,16 @@ describe('security headers on API responses', () => {
     // plain http outside production: HSTS would only pin a name to TLS that the test server does not have
     expect(response.headers.get('strict-transport-security')).toBeNull();
     expect(response.headers.get('x-powered-by')).toBeNull();
+    // what acts only on an HTML document is left to the task pane's answers
+    for (const documentOnly of [
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-permitted-cross-domain-policies',
+      'x-xss-protection',
+      'origin-agent-cluster',
+    ]) {
+      expect(response.headers.get(documentOnly)).toBeNull();
+    }
   });
 });
 
@@ -100,6 +110,8 @@ describe('security headers on the task pane', () => {
     expect(policy.has('upgrade-insecure-requests')).toBe(false);
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('cross-origin-opener-policy')).toBeNull();
+    expect(response.headers.get('x-dns-prefetch-control')).toBe('off');
+    expect(response.headers.get('origin-agent-cluster')).toBe('?1');
   });
 });
 

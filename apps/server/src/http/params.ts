@@ -12,6 +12,7 @@ export function scope(ctx: AppContext, req: Request): { identity: Identity; doma
   const identity = identityOf(req);
   const params = req.params as Record<string, string | undefined>;
   const domain = ctx.domains.require(identity, params.domain ?? '').code;
-  const numbers = numbersSchema.parse({ n: params.n, m: params.m });
+  // most routes have neither number: no schema to run for them
+  const numbers = params.n === undefined && params.m === undefined ? {} : numbersSchema.parse({ n: params.n, m: params.m });
   return { identity, domain, id: params.id ?? '', n: numbers.n ?? 1, m: numbers.m ?? 1 };
 }

@@ -62,6 +62,14 @@ function fixedHeaders(middleware: RequestHandler, extra: Array<[string, string]>
  * API answers are JSON or downloads: nothing in them may load, run or be
  * framed. They are one user's data, so no cache (the browser's, a proxy's)
  * keeps them: `Cache-Control: no-store` (RFC 9111 §5.2.2.5).
+ *
+ * Only the headers that act on such an answer (the OWASP REST Security
+ * Cheat Sheet's list, plus cross-origin isolation and the referrer policy):
+ * helmet's defaults that act only on an HTML document or on browsers long
+ * gone (`X-DNS-Prefetch-Control`, `X-Download-Options`,
+ * `X-Permitted-Cross-Domain-Policies`, `X-XSS-Protection: 0`,
+ * `Origin-Agent-Cluster`) go with the task pane, not with every API answer,
+ * whose every header field a client parses.
  */
 export function apiSecurityHeaders(options: { production: boolean }): SecurityHeaders {
   return fixedHeaders(
@@ -72,6 +80,11 @@ export function apiSecurityHeaders(options: { production: boolean }): SecurityHe
         directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
       },
       xFrameOptions: { action: 'deny' },
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
+      originAgentCluster: false,
     }),
     [['Cache-Control', 'no-store']],
   );

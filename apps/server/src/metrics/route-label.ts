@@ -12,11 +12,19 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIO
 
 const PATTERNS = [...Object.values(ROUTES).map((route) => `${API_PREFIX}${route}`), METRICS_PATH].map((pattern) => ({
   pattern,
-  segments: pattern.split('/').slice(1),
+  // a `:param` segment is undefined: any non-empty value fills it
+  segments: pattern
+    .split('/')
+    .slice(1)
+    .map((part) => (part.startsWith(':') ? undefined : part)),
 }));
 
 /** The patterns without a parameter, by themselves: most requests of a kind (health, me, metrics) spell them exactly. */
 const LITERAL_PATTERNS = new Map(PATTERNS.filter((candidate) => !candidate.pattern.includes(':')).map(({ pattern }) => [pattern, pattern]));
+
+/** The patterns by their number of segments: a path is compared only with those of its own length. */
+const PATTERNS_BY_LENGTH = new Map<number, typeof PATTERNS>();
+for (const candidate of PATTERNS) PATTERNS_BY_LENGTH.set(candidate.segments.length, [...(PATTERNS_BY_LENGTH.get(candidate.segments.length) ?? []), candidate]);
 
 /**
  * The route pattern a request path belongs to (`/api/import/:domain/:id`),
@@ -30,10 +38,9 @@ export function routeLabel(path: string): string {
   if (literal) return literal;
   const segments = path.split('/').slice(1);
   if (segments.length > 1 && segments.at(-1) === '') segments.pop();
-  const found = PATTERNS.find(
-    (candidate) =>
-      candidate.segments.length === segments.length &&
-      candidate.segments.every((part, i) => (part.startsWith(':') ? segments[i] !== '' : part === segments[i]?.toLowerCase())),
+  const lowered = segments.map((segment) => segment.toLowerCase());
+  const found = PATTERNS_BY_LENGTH.get(segments.length)?.find((candidate) =>
+    candidate.segments.every((part, i) => (part === undefined ? segments[i] !== '' : part === lowered[i])),
   );
   if (found) return found.pattern;
   return path === API_PREFIX || path.toLowerCase().startsWith(`${API_PREFIX}/`) ? UNMATCHED : PANE;

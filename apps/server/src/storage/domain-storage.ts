@@ -260,11 +260,12 @@ export class DomainStorage {
   private async updateLocked(id: string, guard: Guard, change: (draft: Import) => void | Promise<void>): Promise<Import> {
     const current = await this.read(id);
     guard(current);
-    const draft = structuredClone(current);
+    const importFile = this.paths(id).importFile;
+    const draft = this.files.draftOf(importFile, current);
     await change(draft);
     draft.updatedAt = this.time.iso(this.clock.now());
     // listed as soon as a read of the file sees it: a status read and a listing never disagree
-    return this.files.write(this.paths(id).importFile, draft, (stored) => this.index.record(stored));
+    return this.files.write(importFile, draft, (stored) => this.index.record(stored));
   }
 
   /**

@@ -60,4 +60,22 @@ describe('ImportFiles', () => {
     // nothing written by this server is remembered any more: an unchecked read reads the file too
     await expect(files.read(file, ID, 'acme', true)).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
   });
+
+  it('hands a writer a copy it may change, of its own last write or of a file read afresh', async () => {
+    const files = new ImportFiles();
+    const stored = await files.write(file, anImport({ status: 'DRAFT' }));
+    const draft = files.draftOf(file, stored);
+    expect(draft).toEqual(stored);
+    expect(draft).not.toBe(stored);
+    draft.status = 'FAILED';
+    (draft.documents[0] as { attributes: Record<string, unknown> }).attributes.supplier = 'changed';
+    expect(stored.status).toBe('DRAFT');
+    expect(await files.read(file, ID, 'acme', true)).toBe(stored);
+    // a file edited by hand is read afresh: its copy is of that value, not of the text last written
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"Invoice"', '"Invoice edited by hand"'));
+    const fromDisk = await files.read(file, ID, 'acme');
+    const copy = files.draftOf(file, fromDisk);
+    expect(copy).toEqual(fromDisk);
+    expect(copy.source.subject).toBe('Invoice edited by hand');
+  });
 });

@@ -105,8 +105,8 @@ export function serializeImport(value: Import): string {
 }
 
 /** `import.json.tmp` is the fixed temporary name: writers hold the import lock. */
-function writeImportFile(file: string, value: Import, visible: () => void): Promise<BigIntStats> {
-  return writeFileAtomic(file, serializeImport(value), `${file}.tmp`, { beforeRename: 'import-json.before-rename', visible });
+function writeImportFile(file: string, text: string, visible: () => void): Promise<BigIntStats> {
+  return writeFileAtomic(file, text, `${file}.tmp`, { beforeRename: 'import-json.before-rename', visible });
 }
 
 /** Which file a cached import came from: a rename brings another inode, an edit in place another mtime or size. */
@@ -135,10 +135,11 @@ function deepFreeze<T>(value: T): T {
  * a JSON parse and a schema validation. An entry is used only while the file
  * is the very one written (same inode, size and mtime), so a file replaced,
  * edited or removed by hand is read and validated afresh. Values handed out
- * are frozen; a writer changes a copy (`structuredClone`).
+ * are frozen; a writer changes a copy (`draftOf`).
  */
 export class ImportFiles {
-  readonly #written = new Map<string, FileIdentity & { value: Import }>();
+  /** with the text written: a writer's copy is parsed from it (JSON.parse costs half a structuredClone of the value) */
+  readonly #written = new Map<string, FileIdentity & { value: Import; text: string }>();
   readonly #capacity: number;
 
   /** `capacity`: imports kept parsed, the most recently written. */
@@ -170,12 +171,23 @@ export class ImportFiles {
    */
   async write(file: string, value: Import, visible?: (stored: Import) => void): Promise<Import> {
     const stored = deepFreeze({ ...value, schemaVersion: IMPORT_SCHEMA_VERSION } as Import);
+    const text = serializeImport(stored);
     this.#written.delete(file);
     // the identity of the temporary as written is the file's at its name: under the import's lock nothing else writes it
-    const stats = await writeImportFile(file, stored, () => visible?.(stored));
-    this.#written.set(file, { ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs, value: stored });
+    const stats = await writeImportFile(file, text, () => visible?.(stored));
+    this.#written.set(file, { ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs, value: stored, text });
     if (this.#written.size > this.#capacity) this.#written.delete(this.#written.keys().next().value as string);
     return stored;
+  }
+
+  /**
+   * A copy of `current` (an import `read` of `file` handed out) that a writer
+   * may change: parsed from the text written when it is the value this cache
+   * holds, else a `structuredClone`.
+   */
+  draftOf(file: string, current: Import): Import {
+    const known = this.#written.get(file);
+    return known?.value === current ? (JSON.parse(known.text) as Import) : structuredClone(current);
   }
 
   /** After the import folder is gone (deleted, purged). */
