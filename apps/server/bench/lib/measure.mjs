@@ -15,10 +15,12 @@ export async function timed(work) {
  * clean-up around the measured step stay out of it. `warmUp: false` leaves
  * the untimed run out, for subjects that start a fresh process every time:
  * there is nothing for it to warm. A quick run has none either (`warmUps`).
+ * `warmUpRounds`: untimed runs of each, in turn, for a load whose rate is
+ * still climbing after one (the filing workflow's, docs/benchmarks.md).
  */
-export async function alternate(rounds, subjects, { warmUp = warmUps } = {}) {
+export async function alternate(rounds, subjects, { warmUp = warmUps, warmUpRounds = 1 } = {}) {
   const samples = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
-  if (warmUp) for (const measure of Object.values(subjects)) await measure();
+  for (let round = 0; warmUp && round < warmUpRounds; round += 1) for (const measure of Object.values(subjects)) await measure();
   for (let round = 0; round < rounds; round += 1) {
     for (const [name, measure] of Object.entries(subjects)) samples[name].push(await measure());
   }
