@@ -50,6 +50,7 @@ describe('imports over HTTP', () => {
     expect(await nameOf(server.as('kim@acme.example', 'Kim A'))).toBe('Kim A');
     const upper = (await (await server.as('KIM@acme.example', 'Kim A')(paths.me())).json()) as { email: string };
     expect(upper.email).toBe('kim@acme.example');
+    // twice: a refused address is not remembered as an identity
     await expectProblem(await fetch(`${server.url}${paths.me()}`, { headers: { 'X-TOA-User-Email': 'kim@' } }), 401, 'UNAUTHENTICATED');
     await expectProblem(await fetch(`${server.url}${paths.me()}`, { headers: { 'X-TOA-User-Email': 'kim@' } }), 401, 'UNAUTHENTICATED');
   });

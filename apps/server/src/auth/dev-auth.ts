@@ -37,7 +37,7 @@ export function devAuth(auth: DevAuthConfig): RequestHandler {
     if (!email.success) return undefined;
     const address = email.data.toLowerCase();
     const name = decodeName(rawName)?.trim().slice(0, 200) || address;
-    const roles = Object.freeze(admins.has(address) ? ['user', 'admin'] : ['user']) as string[];
+    const roles = Object.freeze(admins.has(address) ? ['user', 'admin'] : ['user']);
     return Object.freeze({ userId: address, email: address, name, roles });
   };
   return (req, _res, next) => {

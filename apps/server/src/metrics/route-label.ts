@@ -24,7 +24,11 @@ const LITERAL_PATTERNS = new Map(PATTERNS.filter((candidate) => !candidate.patte
 
 /** The patterns by their number of segments: a path is compared only with those of its own length. */
 const PATTERNS_BY_LENGTH = new Map<number, typeof PATTERNS>();
-for (const candidate of PATTERNS) PATTERNS_BY_LENGTH.set(candidate.segments.length, [...(PATTERNS_BY_LENGTH.get(candidate.segments.length) ?? []), candidate]);
+for (const candidate of PATTERNS) {
+  const group = PATTERNS_BY_LENGTH.get(candidate.segments.length);
+  if (group) group.push(candidate);
+  else PATTERNS_BY_LENGTH.set(candidate.segments.length, [candidate]);
+}
 
 /**
  * The route pattern a request path belongs to (`/api/import/:domain/:id`),
@@ -38,10 +42,9 @@ export function routeLabel(path: string): string {
   if (literal) return literal;
   const segments = path.split('/').slice(1);
   if (segments.length > 1 && segments.at(-1) === '') segments.pop();
-  const lowered = segments.map((segment) => segment.toLowerCase());
-  const found = PATTERNS_BY_LENGTH.get(segments.length)?.find((candidate) =>
-    candidate.segments.every((part, i) => (part === undefined ? segments[i] !== '' : part === lowered[i])),
-  );
+  const candidates = PATTERNS_BY_LENGTH.get(segments.length);
+  const lowered = candidates && segments.map((segment) => segment.toLowerCase());
+  const found = candidates?.find((candidate) => candidate.segments.every((part, i) => (part === undefined ? segments[i] !== '' : part === lowered?.[i])));
   if (found) return found.pattern;
   return path === API_PREFIX || path.toLowerCase().startsWith(`${API_PREFIX}/`) ? UNMATCHED : PANE;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { anImport } from '../../test/support/an-import.js';
 import { ImportFiles } from './import-files.js';
 
@@ -64,7 +64,11 @@ describe('ImportFiles', () => {
   it('hands a writer a copy it may change, of its own last write or of a file read afresh', async () => {
     const files = new ImportFiles();
     const stored = await files.write(file, anImport({ status: 'DRAFT' }));
+    // its own last write is parsed from the text it wrote, not cloned
+    const clone = vi.spyOn(globalThis, 'structuredClone');
     const draft = files.draftOf(file, stored);
+    expect(clone).not.toHaveBeenCalled();
+    clone.mockRestore();
     expect(draft).toEqual(stored);
     expect(draft).not.toBe(stored);
     draft.status = 'FAILED';

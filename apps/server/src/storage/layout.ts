@@ -129,11 +129,11 @@ export class Layout {
   }
 
   catalogueCache(domain: string): string {
-    return path.join(this.domainDir(domain), CATALOGUE_CACHE_FILE);
+    return under(this.domainDir(domain), CATALOGUE_CACHE_FILE);
   }
 
   lastValuesDir(domain: string): string {
-    return path.join(this.domainDir(domain), LAST_VALUES_FOLDER);
+    return under(this.domainDir(domain), LAST_VALUES_FOLDER);
   }
 
   /**
@@ -142,7 +142,7 @@ export class Layout {
    * hex: always 64 safe characters, never a path (docs/operations.md).
    */
   lastValuesFile(domain: string, userId: string): string {
-    return path.join(this.lastValuesDir(domain), `${ownerKey(userId)}.json`);
+    return under(this.lastValuesDir(domain), `${ownerKey(userId)}.json`);
   }
 }
 

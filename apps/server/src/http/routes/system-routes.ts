@@ -11,7 +11,7 @@ import { scope } from '../params.js';
 export function systemRoutes(router: Router, ctx: AppContext): void {
   router.get(ROUTES.me, (req, res) => {
     const identity = identityOf(req);
-    const me: Me = { userId: identity.userId, email: identity.email, name: identity.name, roles: identity.roles, authMode: ctx.config.auth.mode };
+    const me: Me = { userId: identity.userId, email: identity.email, name: identity.name, roles: [...identity.roles], authMode: ctx.config.auth.mode };
     res.json(me);
   });
 
