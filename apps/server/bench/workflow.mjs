@@ -23,9 +23,9 @@ const WORKFLOW_CLIENTS = 32;
 const ROUND_MS = roundMs(3_000);
 /**
  * Untimed rounds of each server before the workflow's timed ones: under this
- * load both servers' rates climb for about the first 30 s (each a third or
- * more; TOA's, with more code to optimise, further), so one round measured
- * the warm-up rather than a running site.
+ * load both servers' rates climb for about the first 30 s (each about
+ * doubles, TOA's a little more), so one round measured the warm-up rather
+ * than a running site.
  */
 const WORKFLOW_WARM_UP_ROUNDS = 5;
 const CALL_ROUND_MS = roundMs(1_500);

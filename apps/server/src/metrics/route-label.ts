@@ -43,9 +43,11 @@ export function routeLabel(path: string): string {
   const segments = path.split('/').slice(1);
   if (segments.length > 1 && segments.at(-1) === '') segments.pop();
   const candidates = PATTERNS_BY_LENGTH.get(segments.length);
-  const lowered = candidates && segments.map((segment) => segment.toLowerCase());
-  const found = candidates?.find((candidate) => candidate.segments.every((part, i) => (part === undefined ? segments[i] !== '' : part === lowered?.[i])));
-  if (found) return found.pattern;
+  if (candidates) {
+    const lowered = segments.map((segment) => segment.toLowerCase());
+    const found = candidates.find((candidate) => candidate.segments.every((part, i) => (part === undefined ? segments[i] !== '' : part === lowered[i])));
+    if (found) return found.pattern;
+  }
   return path === API_PREFIX || path.toLowerCase().startsWith(`${API_PREFIX}/`) ? UNMATCHED : PANE;
 }
 
