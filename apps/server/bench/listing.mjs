@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import { IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
@@ -80,19 +80,26 @@ export async function modelImport(client, site, workDir) {
  * Options: `grow(domainDir, from, to)` writes imports `from`..`to` - 1 instead
  * of the copies; `site` (from createSite) is a store kept between runs, whose
  * `generated.json` says how many imports it holds already, so each is written
- * once; `nodeArgs` go to the server's node; `start: false` leaves the server
- * stopped for `measure` (called with no server) to start its own;
- * `beforeStart(site)` runs, untimed, before each start.
+ * once, and what `grow` wrote (`layout`, a name for it): a kept store written
+ * with another layout is emptied and written anew; `nodeArgs` go to the
+ * server's node; `start: false` leaves the server stopped for `measure`
+ * (called with no server) to start its own; `beforeStart(site)` runs,
+ * untimed, before each start.
  */
-export async function forEachStoreSize(workDir, counts, measure, { grow, site: kept, nodeArgs = [], start = true, beforeStart } = {}) {
+export async function forEachStoreSize(workDir, counts, measure, { grow, layout, site: kept, nodeArgs = [], start = true, beforeStart } = {}) {
   const site = kept ?? (await createSite(path.join(workDir, 'site')));
   const marker = path.join(site.dir, 'generated.json');
-  let present = kept
+  const generated = kept
     ? await readFile(marker, 'utf8').then(
-        (text) => JSON.parse(text).count,
-        () => 0,
+        (text) => JSON.parse(text),
+        () => ({ count: 0 }),
       )
-    : 0;
+    : { count: 0 };
+  let present = generated.count;
+  if (present > 0 && generated.layout !== layout) {
+    await rm(site.domainDir, { recursive: true, force: true });
+    present = 0;
+  }
   // a server up front only to make the model import the copies are made of
   let server = grow ? undefined : await startToaServer(site, nodeArgs);
   try {
@@ -108,7 +115,7 @@ export async function forEachStoreSize(workDir, counts, measure, { grow, site: k
       if (count > present) {
         await addMore(site.domainDir, present, count);
         present = count;
-        await writeFile(marker, JSON.stringify({ count: present }));
+        await writeFile(marker, JSON.stringify({ count: present, layout }));
       }
       await beforeStart?.(site);
       const spawnedAt = performance.now();

@@ -3,8 +3,9 @@ import { submittedImport, writeImports } from './lib/stored-import.mjs';
 import { BENCH_USER } from './lib/toa-site.mjs';
 
 /**
- * A large store as a restore would leave it: one `import.json` per import
- * folder, 1 000 imports a day back from a fixed instant, of many users. The
+ * A large store as a restore would leave it: per import folder its
+ * `import.json` and its page's file, `doc-1/pages/page-1.bin` (empty: no
+ * bench reads it), 1 000 imports a day back from a fixed instant, of many users. The
  * bench user owns every tenth of the newest 10 000 (1 000 imports at any
  * store size), so what they see should not change as the store grows. Every
  * import is described as the task pane describes a message (Message-ID,
@@ -75,4 +76,7 @@ function importOf(i) {
 }
 
 /** Writes imports `from`..`to` - 1 of the scale store into `domainDir`. */
-export const writeScaleImports = (domainDir, from, to) => writeImports(domainDir, from, to, importOf);
+export const writeScaleImports = (domainDir, from, to) => writeImports(domainDir, from, to, importOf, { withPage: true });
+
+/** What `writeScaleImports` writes per import, as a kept store's `generated.json` names it (a store written otherwise is written anew). */
+export const SCALE_LAYOUT = 'import.json, doc-1/pages/page-1.bin';

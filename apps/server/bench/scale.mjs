@@ -9,7 +9,7 @@ import { fmt, median, scaledCalls, timed } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
 import { ApiClient, createSite, DOMAIN, forgetCleanStop } from './lib/toa-site.mjs';
 import { forEachStoreSize } from './listing.mjs';
-import { EPOCH, messageOf, writeScaleImports } from './scale-store.mjs';
+import { EPOCH, messageOf, SCALE_LAYOUT, writeScaleImports } from './scale-store.mjs';
 
 /**
  * The index at scale (issue 12, row 4): stores of TOA_BENCH_SCALE imports
@@ -91,7 +91,7 @@ export async function scale(workDir) {
         ]);
       },
       // each start swept whole, as after a crash: the same work at every run, whatever ended the one before (ADR 0025)
-      { grow: writeScaleImports, site, nodeArgs: [HEAP], beforeStart: forgetCleanStop },
+      { grow: writeScaleImports, layout: SCALE_LAYOUT, site, nodeArgs: [HEAP], beforeStart: forgetCleanStop },
     );
   }
   return {
