@@ -6,11 +6,12 @@ import { createAuthMiddleware } from './auth/create-auth-middleware.js';
 import { AppError } from './errors.js';
 import type { AppContext } from './http/context.js';
 import { domainGate } from './http/domain-gate.js';
+import { onEveryAnswer } from './http/every-answer.js';
 import { deferredJson } from './http/json-body.js';
 import { inOrder } from './http/in-order.js';
 import { loopbackHostsOnly, rememberedLoopbackVerdicts } from './http/loopback-host.js';
 import { answerPlainProbesFirst } from './http/plain-probe.js';
-import { rateLimit } from './http/rate-limit.js';
+import { rateLimit, refusedSignInLimit } from './http/rate-limit.js';
 import { createErrorHandler } from './http/problem.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
 import { healthRoute } from './http/routes/health-route.js';
@@ -39,7 +40,8 @@ export function createApp(ctx: AppContext): RequestListener {
   const refusals = new RefusalSampler(ctx.logger);
   // every request: counted and timed by route, one log line, and (dev identity) addressed to a loopback name —
   // dev identity trusts whoever reaches the port, not a page whose DNS was rebound to loopback
-  const everyRequest = [ctx.metrics.httpMiddleware(), accessLog(app, ctx.logger)];
+  const requestLog = accessLog(app, ctx.logger);
+  const everyRequest = [requestLog.identify, onEveryAnswer(ctx.metrics.answered, requestLog.answered)];
   const loopback = rememberedLoopbackVerdicts();
   const devIdentity = ctx.config.auth.mode === 'dev';
   app.use(inOrder(...everyRequest, ...(devIdentity ? [loopbackHostsOnly(loopback)] : [])));
@@ -53,17 +55,15 @@ export function createApp(ctx: AppContext): RequestListener {
   api.use(inOrder(apiHeaders, deferredJson({ limit: '1mb' })));
   api.use(
     inOrder(
-      // before authentication, by client address (behind the documented proxy, the forwarded one):
+      // authentication, limited by client address (behind the documented proxy, the forwarded one):
       // only refused sign-ins count, so colleagues behind one address are not throttled by each other
-      rateLimit({
+      refusedSignInLimit(authenticate, {
         windowMs: 60_000,
         limit: ctx.config.limits.refusedPerMinute,
         identifier: 'refused-per-address',
         key: (req) => ipKeyGenerator(req.ip ?? ''),
-        counts: (res) => res.statusCode === 401,
         refusal: `more than ${ctx.config.limits.refusedPerMinute} refused sign-ins from your address in a minute; wait a moment`,
       }),
-      authenticate,
       rateLimit({
         windowMs: 60_000,
         limit: ctx.config.limits.requestsPerMinute,

@@ -257,6 +257,24 @@ describe('jwt auth: refused requests answer 401 UNAUTHENTICATED with a Bearer ch
   });
 });
 
+describe('jwt auth: refused sign-ins from one address', () => {
+  it('count against refusedPerMinute once verified and refused; accepted tokens never do', async () => {
+    const limited = await startTestServer({ overrides: { ...jwtAuth(keySet.url), limits: { refusedPerMinute: 2 } } });
+    try {
+      const ask = (authorization: string) => fetch(`${limited.url}${paths.me()}`, { headers: { Authorization: authorization } });
+      const valid = `Bearer ${await sign(claims())}`;
+      for (let i = 0; i < 4; i += 1) expect((await ask(valid)).status).toBe(200);
+      const forged = `Bearer ${await sign(claims(), attackerKey)}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i += 1) statuses.push((await ask(forged)).status);
+      expect(statuses).toEqual([401, 401, 429]);
+      expect((await ask(valid)).status).toBe(429);
+    } finally {
+      await limited.dispose();
+    }
+  });
+});
+
 describe('jwt auth: several tenants and the key set', () => {
   it('checks a {tenantid} issuer against the token’s own tenant', async () => {
     const multi = await startTestServer({

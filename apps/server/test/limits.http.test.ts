@@ -1,6 +1,7 @@
+import { request as httpRequest } from 'node:http';
 import { importSchema } from '@toa/api/imports';
 import { problemSchema } from '@toa/api/errors';
-import { paths } from '@toa/api/routes';
+import { DEV_IDENTITY_HEADERS, paths } from '@toa/api/routes';
 import { templatesResponseSchema } from '@toa/api/templates';
 import { afterEach, describe, expect, it } from 'vitest';
 import { json, startTestServer, type TestServer, upload } from './support/server.js';
@@ -39,6 +40,41 @@ describe('limits', () => {
     expect(seventh?.status).toBe(429);
     expect(seventh?.headers.get('ratelimit')).toMatch(/, "6-in-1min"; r=0; t=(60|59)$/);
     expect(seventh?.headers.get('retry-after')).toMatch(/^(60|59)$/);
+  });
+
+  it('counts only refused sign-ins against an address, and past refusedPerMinute answers it 429 before looking at who it is', async () => {
+    const server = await startTestServer({ overrides: { limits: { refusedPerMinute: 3 } } });
+    started.push(server);
+    const alice = server.as('alice@acme.example');
+    // signed-in requests are taken back: twice the limit of them changes nothing
+    for (let i = 0; i < 6; i += 1) expect((await alice(paths.me())).status).toBe(200);
+    const anonymous = () => fetch(`${server.url}${paths.me()}`);
+    const refusals: Response[] = [];
+    for (let i = 0; i < 4; i += 1) refusals.push(await anonymous());
+    expect(refusals.map((r) => r.status)).toEqual([401, 401, 401, 429]);
+    expect(refusals.map((r) => /"refused-per-address"; r=(\d+)/.exec(r.headers.get('ratelimit') ?? '')?.[1])).toEqual(['2', '1', '0', '0']);
+    // the address is over its limit: even a caller it would sign in waits
+    expect((await alice(paths.me())).status).toBe(429);
+  });
+
+  it('sends each rate-limit field on one line, its policies joined as one list (RFC 9110 §5.3)', async () => {
+    const server = await startTestServer();
+    started.push(server);
+    const { port } = new URL(server.url);
+    const rawHeaders = await new Promise<string[]>((resolve, reject) => {
+      const request = httpRequest(
+        { host: '127.0.0.1', port, path: paths.me(), headers: { [DEV_IDENTITY_HEADERS.email]: 'alice@acme.example' } },
+        (response) => {
+          response.resume();
+          resolve(response.rawHeaders);
+        },
+      );
+      request.on('error', reject);
+      request.end();
+    });
+    const lines = (name: string) => rawHeaders.filter((_value, i) => i % 2 === 0 && rawHeaders[i]?.toLowerCase() === name);
+    expect(lines('ratelimit')).toHaveLength(1);
+    expect(lines('ratelimit-policy')).toHaveLength(1);
   });
 
   it('refuses a page past pagesPerDocument with 422 and keeps nothing', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 
 export interface RateLimitOptions {
   /** requests each key may make per window */
@@ -10,8 +10,6 @@ export interface RateLimitOptions {
   identifier?: string;
   /** whom a request counts against */
   key(req: Request): string;
-  /** when given, a request counts only if its answer satisfies this (checked when the answer is sent) */
-  counts?(res: Response): boolean;
   /** the detail of the 429 problem */
   refusal: string;
 }
@@ -24,21 +22,62 @@ interface Window {
   partition: string;
 }
 
+/** Counts a request against its key's window and sets the headers; `refused` when the key is now over its limit. */
+type Count = (req: Request, res: Response) => { window: Window; refused?: AppError };
+
 /**
  * A fixed-window request limit per key, kept in memory, with the IETF
  * draft-8 headers on every answer it sees (`RateLimit-Policy: "<name>";
  * q=<limit>; w=<window s>; pk=:<partition key>:` and `RateLimit: "<name>";
  * r=<remaining>; t=<s to reset>`), `Retry-After` and a `RATE_LIMITED`
  * AppError once the key is over its limit (docs/api.md, docs/security.md).
+ * Every request counts.
  *
  * The same windows, headers and counting as express-rate-limit's memory
  * store with `standardHeaders: 'draft-8'` (a key's window opens at its first
- * request; `counts` is its `skipSuccessfulRequests` with
- * `requestWasSuccessful` negated), at a fraction of the cost per request:
- * no promise, no per-request hash, no `Date` object. Windows of keys not
- * seen for a whole window are dropped, as that store does.
+ * request), at a fraction of the cost per request: no promise, no
+ * per-request hash, no `Date` object. Windows of keys not seen for a whole
+ * window are dropped, as that store does.
  */
 export function rateLimit(options: RateLimitOptions): RequestHandler {
+  const count = fixedWindows(options);
+  return (req, res, next) => {
+    next(count(req, res).refused);
+  };
+}
+
+/**
+ * `rateLimit` in front of `authenticate`, counting only the requests it
+ * refuses (an AppError answered 401): express-rate-limit's
+ * `skipSuccessfulRequests` for sign-ins. A request counts as it arrives, so
+ * a flood of concurrent refusals is cut off at once, and is taken back as
+ * soon as `authenticate` lets it through (unless its window has ended
+ * meanwhile), with no listener on its answer. A key over the limit is
+ * answered 429 before it is authenticated.
+ */
+export function refusedSignInLimit(authenticate: RequestHandler, options: RateLimitOptions): RequestHandler {
+  const count = fixedWindows(options);
+  return (req, res, next) => {
+    const { window, refused } = count(req, res);
+    if (refused) {
+      next(refused);
+      return;
+    }
+    const resetAt = window.resetAt;
+    const verdict = (error?: unknown): void => {
+      if (!(isAppError(error) && error.status === 401) && Date.now() < resetAt && window.hits > 0) window.hits -= 1;
+      next(error);
+    };
+    try {
+      const running: unknown = authenticate(req, res, verdict);
+      if (running instanceof Promise) running.then(undefined, (reason: unknown) => verdict(reason ?? new Error('authentication failed without a reason')));
+    } catch (thrown) {
+      verdict(thrown);
+    }
+  };
+}
+
+function fixedWindows(options: RateLimitOptions): Count {
   const name = options.identifier ?? `${options.limit}-in-${options.windowMs / 60_000}min`;
   const policyPrefix = `"${name}"; q=${options.limit}; w=${Math.ceil(options.windowMs / 1000)}; pk=:`;
   let previous = new Map<string, Window>();
@@ -62,30 +101,30 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     return window;
   };
 
-  return (req, res, next) => {
+  return (req, res) => {
     const now = Date.now();
     const window = windowOf(options.key(req), now);
     window.hits += 1;
     const resetSeconds = Math.max(0, Math.ceil((window.resetAt - now) / 1000));
     if (!res.headersSent) {
-      res.append('RateLimit', `"${name}"; r=${Math.max(options.limit - window.hits, 0)}; t=${resetSeconds}`);
-      res.append('RateLimit-Policy', `${policyPrefix}${window.partition}:`);
+      addListMember(res, 'RateLimit', `"${name}"; r=${Math.max(options.limit - window.hits, 0)}; t=${resetSeconds}`);
+      addListMember(res, 'RateLimit-Policy', `${policyPrefix}${window.partition}:`);
     }
-    if (options.counts) {
-      const counts = options.counts;
-      const resetAt = window.resetAt;
-      res.once('finish', () => {
-        // a request that does not count is taken back, unless its window has ended meanwhile
-        if (!counts(res) && Date.now() < resetAt && window.hits > 0) window.hits -= 1;
-      });
-    }
-    if (window.hits > options.limit) {
-      if (!res.headersSent) res.setHeader('Retry-After', String(resetSeconds));
-      next(new AppError('RATE_LIMITED', options.refusal));
-      return;
-    }
-    next();
+    if (window.hits <= options.limit) return { window };
+    if (!res.headersSent) res.setHeader('Retry-After', String(resetSeconds));
+    return { window, refused: new AppError('RATE_LIMITED', options.refusal) };
   };
+}
+
+/**
+ * Adds a member to a list-valued field (a Structured Field List, RFC 9651
+ * §3.1) on the one field line of its name: several lines of a name mean the
+ * same as their values joined with ", " (RFC 9110 §5.3), and every line is
+ * one more for each client to parse.
+ */
+function addListMember(res: Response, name: string, member: string): void {
+  const current = res.getHeader(name);
+  res.setHeader(name, current === undefined ? member : `${String(current)}, ${member}`);
 }
 
 /** The `pk` of the draft-8 headers: the first 12 hex digits of the key's SHA-256, in base64 (as express-rate-limit sends it). */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
+import { type AnswerListener, originalUrl } from '../http/every-answer.js';
 import { capForLog } from './log-caps.js';
 
 declare module 'http' {
@@ -37,21 +38,24 @@ export function logAtDebug(res: ServerResponse): void {
 const requestLogs = new WeakMap<IncomingMessage, Logger>();
 
 /**
- * One log line per request, written when its answer ends or the client
- * leaves: `request completed` (or `request aborted`, `request errored` for a
- * 5xx) with `req` {id, method, url capped by capForLog}, `res` {statusCode}
- * and `responseTime` in ms — at `info` (`debug` for an answer `logAtDebug`
- * marked), `warn` for 4xx, `error` for 5xx. The
- * id is the caller's `X-Request-Id` when it matches `[A-Za-z0-9._-]{1,100}`,
- * a random UUID otherwise, and is sent back in `X-Request-Id`.
+ * One log line per request (docs/operations.md): `identify` is the step that
+ * names each request, `answered` writes its line when its answer ends or the
+ * client leaves (`onEveryAnswer`).
  *
- * `req.log`, the logger with the request bound to each line, is made only
- * when something logs through it (an error, a refusal): building a child
- * logger for every request cost more than the request line itself. The
- * middleware itself needs nothing of Express: it also runs before it
- * (`answerPlainProbesFirst`).
+ * `identify` sets the request id, the caller's `X-Request-Id` when it matches
+ * `[A-Za-z0-9._-]{1,100}`, a random UUID otherwise, and sends it back in
+ * `X-Request-Id`. `req.log`, the logger with the request bound to each line,
+ * is made only when something logs through it (an error, a refusal):
+ * building a child logger for every request cost more than the request line
+ * itself.
+ *
+ * `answered` writes `request completed` (or `request aborted`, `request
+ * errored` for a 5xx) with `req` {id, method, url capped by capForLog}, `res`
+ * {statusCode} and `responseTime` in whole ms — at `info` (`debug` for an
+ * answer `logAtDebug` marked), `warn` for 4xx, `error` for 5xx. Neither
+ * needs anything of Express: they also run before it (`answerPlainProbesFirst`).
  */
-export function accessLog(app: Express, logger: Logger): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+export function accessLog(app: Express, logger: Logger): { identify: Step; answered: AnswerListener } {
   Object.defineProperty(app.request, 'log', {
     configurable: true,
     get(this: IncomingMessage): Logger {
@@ -63,20 +67,22 @@ export function accessLog(app: Express, logger: Logger): (req: IncomingMessage, 
       return log;
     },
   });
-  return (req, res, next) => {
-    const given = req.headers['x-request-id'];
-    req.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader('X-Request-Id', req.id);
-    const started = Date.now();
-    // `close` comes once, whether the answer ended or the client left
-    res.on('close', () => logAnswer(logger, req, res, Date.now() - started));
-    next();
+  return {
+    identify: (req, res, next) => {
+      const given = req.headers['x-request-id'];
+      req.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', req.id);
+      next();
+    },
+    answered: (req, res, elapsedMs) => logAnswer(logger, req, res, Math.round(elapsedMs)),
   };
 }
 
-/** The request as it came in: routers rewrite `req.url` on the way, Express keeps the original in `originalUrl`. */
+/** A step every request takes before its route; calls `next` before it returns. */
+type Step = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
 function requestFields(req: IncomingMessage): { id: string; method: string | undefined; url: string } {
-  return { id: req.id, method: req.method, url: capForLog((req as { originalUrl?: string }).originalUrl ?? String(req.url)) };
+  return { id: req.id, method: req.method, url: capForLog(originalUrl(req)) };
 }
 
 function logAnswer(logger: Logger, req: IncomingMessage, res: ServerResponse, responseTime: number): void {

@@ -1,9 +1,9 @@
 import { IMPORT_STATUSES } from '@toa/api/imports';
 import { healthStatusSchema, type Health } from '@toa/api/identity';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ArchiveCallEntry } from '../archive/call-log.js';
 import { mailQueueState } from '../mail/mail-worker-pool.js';
+import { type AnswerListener, originalUrl } from '../http/every-answer.js';
 import type { DomainStorage } from '../storage/domain-storage.js';
 import { methodLabel, routeLabel } from './route-label.js';
 import { type ScraperConfig, ScraperAccess, type ScraperVerdict } from './scraper-access.js';
@@ -126,25 +126,17 @@ export class ServerMetrics {
   }
 
   /**
-   * First middleware of the app: counts and times every request by its route
-   * pattern, when its answer ends. Needs nothing of Express: it also runs before it.
+   * Counts and times a request by its route pattern, once its answer has
+   * ended (`onEveryAnswer`); `aborted` for the status when the client left
+   * before an answer.
    */
-  httpMiddleware(): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
-    return (req, res, next) => {
-      // read now, from the raw request line (this runs before or without Express): routers rewrite req.url later
-      const route = routeLabel(pathOf(req.url ?? '/'));
-      const method = methodLabel(req.method ?? '');
-      const started = performance.now();
-      // `close` comes once, whether the answer ended or the client left
-      res.on('close', () => {
-        const status = res.headersSent ? String(res.statusCode) : 'aborted';
-        const series = this.#series(method, route, status);
-        series.duration.observe((performance.now() - started) / 1000);
-        series.requests.inc();
-      });
-      next();
-    };
-  }
+  readonly answered: AnswerListener = (req, res, elapsedMs) => {
+    const route = routeLabel(pathOf(originalUrl(req)));
+    const status = res.headersSent ? String(res.statusCode) : 'aborted';
+    const series = this.#series(methodLabel(req.method ?? ''), route, status);
+    series.duration.observe(elapsedMs / 1000);
+    series.requests.inc();
+  };
 
   /** The two request series of one label set, looked up once: the label sets are few (methods × route patterns × statuses). */
   #series(method: string, route: string, status: string): RequestSeries {
