@@ -53,13 +53,16 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
  * a flood of concurrent refusals is cut off at once, and is taken back as
  * soon as `authenticate` lets it through (unless its window has ended
  * meanwhile), with no listener on its answer. A key over the limit is
- * answered 429 before it is authenticated.
+ * answered 429 before it is authenticated, and that answer is taken back
+ * too: it is no refused sign-in.
  */
 export function refusedSignInLimit(authenticate: RequestHandler, options: RateLimitOptions): RequestHandler {
   const count = fixedWindows(options);
   return (req, res, next) => {
     const { window, refused } = count(req, res);
     if (refused) {
+      // a 429 is not a refused sign-in: while one is being checked, the others it holds back must not use up the minute
+      window.hits -= 1;
       next(refused);
       return;
     }
