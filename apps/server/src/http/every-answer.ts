@@ -7,6 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  */
 export type AnswerListener = (req: IncomingMessage, res: ServerResponse, elapsedMs: number) => void;
 
+/** A step every answer takes, before Express or within it (metrics, request line, security headers); calls `next` before it returns. */
+export type Step = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
 /** The request as it came in: routers rewrite `req.url` on the way, Express keeps the original in `originalUrl`. */
 export function originalUrl(req: IncomingMessage): string {
   return (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
@@ -19,7 +22,7 @@ export function originalUrl(req: IncomingMessage): string {
  * (the metrics, the request line). Needs nothing of Express: it also runs
  * before it (`answerPlainProbesFirst`).
  */
-export function onEveryAnswer(...listeners: AnswerListener[]): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+export function onEveryAnswer(...listeners: AnswerListener[]): Step {
   return (req, res, next) => {
     const arrived = performance.now();
     res.on('close', () => {

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 
 /**
  * Middlewares run one after the other as one Express layer: what Express
@@ -21,13 +21,21 @@ export function inOrder(...handlers: RequestHandler[]): RequestHandler {
         next();
         return;
       }
-      try {
-        const running: unknown = handler(req, res, step);
-        if (running instanceof Promise) running.then(undefined, (reason: unknown) => next(reason ?? new Error('a middleware failed without a reason')));
-      } catch (thrown) {
-        next(thrown);
-      }
+      runMiddleware(handler, req, res, step);
     };
     step();
   };
+}
+
+/**
+ * Runs one middleware with `done` as its `next`: an error it throws or a
+ * promise it returns rejected goes to `done` too, as Express would pass it on.
+ */
+export function runMiddleware(handler: RequestHandler, req: Request, res: Response, done: (error?: unknown) => void): void {
+  try {
+    const running: unknown = handler(req, res, done);
+    if (running instanceof Promise) running.then(undefined, (reason: unknown) => done(reason ?? new Error('a middleware failed without a reason')));
+  } catch (thrown) {
+    done(thrown);
+  }
 }

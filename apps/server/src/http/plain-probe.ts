@@ -1,10 +1,8 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Health } from '@toa/api/identity';
 import { API_PREFIX, ROUTES } from '@toa/api/routes';
+import type { Step } from './every-answer.js';
 import { answerStatus, hasCredentials } from './routes/health-route.js';
-
-/** A step every answer takes (metrics, request line, security headers); each calls `next` before it returns. */
-type Step = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
 export interface PlainProbeOptions {
   /** the status from memory; undefined while it is not known yet (the app then answers, after looking) */

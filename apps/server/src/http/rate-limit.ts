@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError, isAppError } from '../errors.js';
+import { runMiddleware } from './in-order.js';
 
 export interface RateLimitOptions {
   /** requests each key may make per window */
@@ -71,12 +72,7 @@ export function refusedSignInLimit(authenticate: RequestHandler, options: RateLi
       if (!(isAppError(error) && error.status === 401) && Date.now() < resetAt && window.hits > 0) window.hits -= 1;
       next(error);
     };
-    try {
-      const running: unknown = authenticate(req, res, verdict);
-      if (running instanceof Promise) running.then(undefined, (reason: unknown) => verdict(reason ?? new Error('authentication failed without a reason')));
-    } catch (thrown) {
-      verdict(thrown);
-    }
+    runMiddleware(authenticate, req, res, verdict);
   };
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { type AnswerListener, originalUrl } from '../http/every-answer.js';
+import { type AnswerListener, originalUrl, type Step } from '../http/every-answer.js';
 import { capForLog } from './log-caps.js';
 
 declare module 'http' {
@@ -77,9 +77,6 @@ export function accessLog(app: Express, logger: Logger): { identify: Step; answe
     answered: (req, res, elapsedMs) => logAnswer(logger, req, res, Math.round(elapsedMs)),
   };
 }
-
-/** A step every request takes before its route; calls `next` before it returns. */
-type Step = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
 function requestFields(req: IncomingMessage): { id: string; method: string | undefined; url: string } {
   return { id: req.id, method: req.method, url: capForLog(originalUrl(req)) };
