@@ -3,6 +3,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { IMPORT_SCHEMA_VERSION, type Import, importSchema, type Sidecar, sidecarSchema } from '@toa/api/imports';
 import { AppError, errnoCode, isOutOfDescriptors } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-fs.js';
+import type { WrittenFile } from '../fs/durable-writers.js';
 import { readText, statOrNone } from '../fs/pool-read.js';
 
 /**
@@ -105,7 +106,7 @@ export function serializeImport(value: Import): string {
 }
 
 /** `import.json.tmp` is the fixed temporary name: writers hold the import lock. */
-function writeImportFile(file: string, text: string, visible: () => void): Promise<BigIntStats> {
+function writeImportFile(file: string, text: string, visible: () => void): Promise<WrittenFile> {
   return writeFileAtomic(file, text, `${file}.tmp`, { beforeRename: 'import-json.before-rename', visible });
 }
 
