@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { openAsBlob } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { type BigIntStats, close, fstatSync, fsync, open as openCallback, openAsBlob } from 'node:fs';
+import { lstat, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { type CrashPointName, crashPoint, crashPointArmed } from './crash-points.js';
-import { durableWriters, type WrittenFile } from './durable-writers.js';
+import { type CrashPointName, crashPoint } from './crash-points.js';
 import { removeTemporary } from './leftovers.js';
 import { listFolder } from './pool-read.js';
+import { writeAll } from './write-all.js';
 
 /** Suffix of every temporary file the server writes; the start-up sweep removes them. */
 export const TMP_SUFFIX = '.tmp';
@@ -54,35 +54,41 @@ export async function readdirOrEmpty(dir: string): Promise<string[]> {
 
 /**
  * Flushes a directory so that renames and creations inside it survive a crash.
- * Like every durable write here, run by a writer thread (`DurableWriters`):
- * one message instead of three thread-pool calls resumed on this thread.
+ * The callback API rather than a FileHandle: the write paths call this several
+ * times a request, and a handle's bookkeeping costs more than the three calls.
  */
-export async function fsyncDir(dir: string): Promise<void> {
-  await durableWriters().run({ kind: 'flush', dir });
+export function fsyncDir(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    openCallback(dir, 'r', (openError, fd) => {
+      if (openError) {
+        reject(openError);
+        return;
+      }
+      fsync(fd, (syncError) => close(fd, (closeError) => ((syncError ?? closeError) ? reject(syncError ?? closeError) : resolve())));
+    });
+  });
 }
 
 /**
  * Writes `data` to a new file and flushes it (`fsync`) before resolving; fails
- * if the file exists. Resolves with the file's identity as written (inode,
+ * if the file exists. Resolves with the file's stat(2) as written (inode,
  * size, mtime in nanoseconds), taken from the open descriptor: a rename keeps
  * all three, so a caller knows the file at its final name without another
  * `stat`. On failure the file may be left behind: the caller removes it.
  */
-export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<WrittenFile> {
-  return (await durableWriters().run({ kind: 'write', file, data })) as WrittenFile;
-}
-
-/**
- * Makes each of `dirs` in order (none may exist yet), then flushes each of
- * `flush`: the folders that gained an entry and that no later write flushes.
- */
-export async function makeFoldersDurable(dirs: string[], flush: string[]): Promise<void> {
-  await durableWriters().run({ kind: 'folders', dirs, flush });
-}
-
-/** Renames `from` to `to` and flushes the folder of `to`: the new name survives a crash once this resolves. */
-export async function renameDurable(from: string, to: string): Promise<void> {
-  await durableWriters().run({ kind: 'rename', from, to });
+export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<BigIntStats> {
+  const fd = await new Promise<number>((resolve, reject) => openCallback(file, 'wx', (error, opened) => (error ? reject(error) : resolve(opened))));
+  let written: BigIntStats;
+  try {
+    await writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+    written = fstatSync(fd, { bigint: true });
+  } catch (error) {
+    await new Promise<void>((resolve) => close(fd, () => resolve()));
+    throw error;
+  }
+  await new Promise<void>((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
+  return written;
 }
 
 /**
@@ -92,28 +98,24 @@ export async function renameDurable(from: string, to: string): Promise<void> {
  * the crash point just before the rename; `hooks.visible` runs right after
  * it, when readers of `target` already see the new content (before the
  * directory is flushed), so a cache of it never lags behind the file.
- * Resolves with the file's identity as written (see `writeFileDurable`).
+ * Resolves with the file's stat(2) as written (see `writeFileDurable`).
  */
 export async function writeFileAtomic(
   target: string,
   data: string | Uint8Array,
   tmpPath: string = tmpSiblingPath(target),
   hooks: { beforeRename?: CrashPointName; visible?: () => void } = {},
-): Promise<WrittenFile> {
-  const writers = durableWriters();
-  const renamed = hooks.visible ?? (() => {});
+): Promise<BigIntStats> {
+  let written: BigIntStats;
   try {
-    if (hooks.beforeRename && crashPointArmed(hooks.beforeRename)) {
-      // the crash tests count a point's passes in this thread: the job stops there, in two
-      const written = (await writers.run({ kind: 'write', file: tmpPath, data })) as WrittenFile;
-      crashPoint(hooks.beforeRename);
-      await writers.run({ kind: 'rename', from: tmpPath, to: target }, renamed);
-      return written;
-    }
-    return (await writers.run({ kind: 'replace', tmp: tmpPath, target, data }, renamed)) as WrittenFile;
+    written = await writeFileDurable(tmpPath, data);
+    if (hooks.beforeRename) crashPoint(hooks.beforeRename);
+    await rename(tmpPath, target);
   } catch (error) {
-    // gone already once renamed (a failed folder flush): then removing it does nothing
     await removeTemporary(tmpPath);
     throw error;
   }
+  hooks.visible?.();
+  await fsyncDir(path.dirname(target));
+  return written;
 }

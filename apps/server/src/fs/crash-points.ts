@@ -51,11 +51,6 @@ function parseCrashAt(value: string | undefined): { name: string; nth: number } 
   return { name: match[1], nth: Number(match[2] ?? 1) };
 }
 
-/** Whether this process is to crash at `name` (some time): a write path that runs its steps on another thread stops at the point on this one. */
-export function crashPointArmed(name: CrashPointName): boolean {
-  return name === armed?.name;
-}
-
 export function crashPoint(name: CrashPointName): void {
   if (name !== armed?.name) return;
   reached += 1;

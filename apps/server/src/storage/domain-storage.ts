@@ -10,16 +10,7 @@ import { AppError, errnoCode, isAppError } from '../errors.js';
 import type { FollowedParse, ListedAttachment, MessageSummary } from '../mail/summarize-message.js';
 import { UNKNOWN_MEDIA_TYPE } from '../media-type.js';
 import type { ZonedTime } from '../zoned-time.js';
-import {
-  fsyncDir,
-  makeFoldersDurable,
-  openFileAsBlob,
-  readdirOrEmpty,
-  renameDurable,
-  tmpSiblingPath,
-  writeFileAtomic,
-  writeFileDurable,
-} from '../fs/atomic-fs.js';
+import { fsyncDir, openFileAsBlob, readdirOrEmpty, tmpSiblingPath, writeFileAtomic, writeFileDurable } from '../fs/atomic-fs.js';
 import { crashPoint } from '../fs/crash-points.js';
 import type { FileDigest } from '../fs/digest.js';
 import { writeNewFileDurable } from '../fs/durable-stream.js';
@@ -214,10 +205,10 @@ export class DomainStorage {
       };
       let stored: Import;
       try {
-        // the import folder is new: one mkdir each (a recursive mkdir of the pages would first try them, fail and climb);
-        // flushed with them, the date folder that holds the new import folder (the import folder itself is flushed
-        // by the write of import.json): all durable before the answer, none of it listed before import.json
-        await makeFoldersDurable([paths.docDir(1), paths.pagesDir(1)], [paths.docDir(1), dateDir]);
+        // the import folder is new: one mkdir each (a recursive mkdir of the pages would first try them, fail and climb: three calls)
+        await mkdir(paths.docDir(1));
+        await mkdir(paths.pagesDir(1));
+        await fsyncDir(paths.docDir(1));
         crashPoint('create.before-import-json');
         stored = await this.files.write(paths.importFile, created, (value) => this.index.record(value));
       } catch (error) {
@@ -226,6 +217,7 @@ export class DomainStorage {
         this.index.forget(created.id);
         throw error;
       }
+      await fsyncDir(dateDir);
       return stored;
     }
     throw new AppError('UNAVAILABLE', 'could not find a free import id within this minute');
@@ -345,8 +337,9 @@ export class DomainStorage {
         }
         crashPoint('page.before-rename');
         placed.push(paths.pageFile(n, m));
-        await renameDurable(stagedFile(upload), paths.pageFile(n, m));
+        await rename(stagedFile(upload), paths.pageFile(n, m));
         renamed = true;
+        await fsyncDir(paths.pagesDir(n));
         crashPoint('page.before-import-json');
         doc.pages.push(page);
       });

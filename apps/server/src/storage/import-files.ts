@@ -3,7 +3,6 @@ import { lstat, readFile } from 'node:fs/promises';
 import { IMPORT_SCHEMA_VERSION, type Import, importSchema, type Sidecar, sidecarSchema } from '@toa/api/imports';
 import { AppError, errnoCode, isOutOfDescriptors } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-fs.js';
-import type { WrittenFile } from '../fs/durable-writers.js';
 import { readText, statOrNone } from '../fs/pool-read.js';
 
 /**
@@ -106,7 +105,7 @@ export function serializeImport(value: Import): string {
 }
 
 /** `import.json.tmp` is the fixed temporary name: writers hold the import lock. */
-function writeImportFile(file: string, text: string, visible: () => void): Promise<WrittenFile> {
+function writeImportFile(file: string, text: string, visible: () => void): Promise<BigIntStats> {
   return writeFileAtomic(file, text, `${file}.tmp`, { beforeRename: 'import-json.before-rename', visible });
 }
 
