@@ -93,7 +93,7 @@ export async function writeNewFileDurable(file: string, stages: readonly Pipelin
   }
 }
 
-/** Closes `fd` through the thread pool: queued behind a write of it still waiting there, never before it. */
+/** Closes `fd` through the thread pool, as the FileHandle did: queued behind a write of it already waiting there. */
 function closeDescriptor(fd: number): Promise<void> {
   return new Promise((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
 }
