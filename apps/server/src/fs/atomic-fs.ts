@@ -5,6 +5,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { type CrashPointName, crashPoint } from './crash-points.js';
 import { removeTemporary } from './leftovers.js';
+import { closeDescriptor, openNewFile } from './new-file.js';
 import { listFolder } from './pool-read.js';
 import { writeAll } from './write-all.js';
 
@@ -77,17 +78,17 @@ export function fsyncDir(dir: string): Promise<void> {
  * `stat`. On failure the file may be left behind: the caller removes it.
  */
 export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<BigIntStats> {
-  const fd = await new Promise<number>((resolve, reject) => openCallback(file, 'wx', (error, opened) => (error ? reject(error) : resolve(opened))));
+  const fd = await openNewFile(file);
   let written: BigIntStats;
   try {
     await writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
     await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
     written = fstatSync(fd, { bigint: true });
   } catch (error) {
-    await new Promise<void>((resolve) => close(fd, () => resolve()));
+    await closeDescriptor(fd).catch(() => {});
     throw error;
   }
-  await new Promise<void>((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
+  await closeDescriptor(fd);
   return written;
 }
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { close, fsync, open, writev } from 'node:fs';
+import { fsync, writev } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileDigest } from './digest.js';
 import { removeTemporary } from './leftovers.js';
+import { closeDescriptor, openNewFile } from './new-file.js';
 
 type PipelineStage = NodeJS.ReadableStream | NodeJS.ReadWriteStream;
 
@@ -79,8 +80,7 @@ class DigestingFileSink extends Writable {
 export async function writeNewFileDurable(file: string, stages: readonly PipelineStage[]): Promise<FileDigest> {
   // opened here rather than by the stream, so that an existing file fails
   // before anything starts and is never mistaken for one of ours
-  // (the callback API rather than a FileHandle: a handle's bookkeeping cost the main thread more than its two calls)
-  const fd = await new Promise<number>((resolve, reject) => open(file, 'wx', (error, opened) => (error ? reject(error) : resolve(opened))));
+  const fd = await openNewFile(file);
   try {
     const sink = new DigestingFileSink(fd);
     await pipeline([...stages, sink]);
@@ -91,9 +91,4 @@ export async function writeNewFileDurable(file: string, stages: readonly Pipelin
     await removeTemporary(file);
     throw error;
   }
-}
-
-/** Closes `fd` through the thread pool, as the FileHandle did: queued behind a write of it already waiting there. */
-function closeDescriptor(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
 }
