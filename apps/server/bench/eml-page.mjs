@@ -87,7 +87,7 @@ async function decodeAttachments(file, dir) {
 }
 
 export async function emlPage(workDir) {
-  const [sizeMb] = numbersFromEnv('TOA_BENCH_EML_MB', [50], [5]);
+  const [sizeMb] = numbersFromEnv('TOA_BENCH_EML_MB', [50], [2]);
   const [attachments] = numbersFromEnv('TOA_BENCH_EML_ATTACHMENTS', [20]);
   const message = await attachmentMessage(workDir, { sizeMb, attachments });
   const site = await createSite(path.join(workDir, 'site'), { pageSizeMb: sizeMb + 1 });

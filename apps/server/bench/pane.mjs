@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tracked } from './lib/children.mjs';
 import { quick } from './lib/measure.mjs';
 
 /**
@@ -15,10 +16,8 @@ const paneBench = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 
 export async function pane(workDir, { signal: stop } = {}) {
   // a quick run is quick there too; what it prints goes to stderr, not among the tables; `stop` (and the end of this process) ends it
-  const child = spawn(process.execPath, [paneBench, workDir, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 2, 2], signal: stop });
-  const orphaned = () => child.kill();
-  process.once('exit', orphaned);
-  const [code, signal] = await once(child, 'exit').finally(() => process.off('exit', orphaned));
+  const child = tracked(spawn(process.execPath, [paneBench, workDir, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 2, 2], signal: stop }), 'SIGTERM');
+  const [code, signal] = await once(child, 'exit');
   if (code !== 0) throw new Error(`the pane bench ended with ${signal ?? code}`);
   return JSON.parse(await readFile(path.join(workDir, 'result.json'), 'utf8'));
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,9 @@ import { health } from './health.mjs';
 import { largeUpload } from './large-upload.mjs';
 import { listing } from './listing.mjs';
 import { pane } from './pane.mjs';
+import { endChildren } from './lib/children.mjs';
 import { quick } from './lib/measure.mjs';
+import { benchesToRun, settingsProblems } from './lib/settings.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { routes } from './routes.mjs';
 import { scale } from './scale.mjs';
@@ -24,8 +27,9 @@ import { workflow } from './workflow.mjs';
  * `npm run bench`: each bench measures the server against a baseline doing
  * the same work without it, side by side in this one run, and reports the
  * ratio of medians. Nothing here asserts a time: the tables are printed in
- * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY=upload,memory,eml,emlpage,listing,routes,fairness,suggestions,scale,workflow,health,large,pane
- * picks benches; the sizes are set by the variables named in that document.
+ * Markdown for docs/benchmarks.md. TOA_BENCH_ONLY picks benches (a comma
+ * list of BENCHES' names; they run in BENCHES' order); the sizes are set by
+ * the variables named in that document, checked before the first bench.
  */
 const BENCHES = {
   upload: uploadThroughput,
@@ -47,9 +51,13 @@ const BENCHES = {
 /** Benches that run as a program of their own (bench/pane.mjs), which a quick run starts beside the others. */
 const SEPARATE = new Set(['pane']);
 
-const only = process.env.TOA_BENCH_ONLY?.split(',').map((name) => name.trim());
-const unknown = only?.filter((name) => !(name in BENCHES)) ?? [];
-if (unknown.length) throw new Error(`TOA_BENCH_ONLY names unknown benches: ${unknown.join(', ')} (known: ${Object.keys(BENCHES).join(', ')})`);
+// every variable checked before anything runs, every problem listed: a typo costs a second, not a full run
+const problems = settingsProblems(process.env, Object.keys(BENCHES));
+if (problems.length) {
+  console.error(`The bench cannot run:\n${problems.map((problem) => `- ${problem}`).join('\n')}\n(docs/benchmarks.md lists the variables)`);
+  process.exit(2);
+}
+const { names: chosen } = benchesToRun(process.env.TOA_BENCH_ONLY, Object.keys(BENCHES));
 
 const started = performance.now();
 const cpus = os.cpus();
@@ -69,8 +77,17 @@ const workDir = await mkdtemp(path.join(process.env.TOA_BENCH_DIR ?? os.tmpdir()
 const beside = new Map();
 /** ends the benches started beside the others, if the run fails before their turn */
 const stopBeside = new AbortController();
+// Ctrl-C or a kill ends the run as its end would: no child left running, the run's folder removed
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: the run stops; its servers are ended and its folder removed`);
+    endChildren();
+    rmSync(workDir, { recursive: true, force: true, maxRetries: 10 });
+    process.exit(128 + os.constants.signals[signal]);
+  });
+}
 try {
-  const selected = Object.entries(BENCHES).filter(([name]) => !only || only.includes(name));
+  const selected = Object.entries(BENCHES).filter(([name]) => chosen.includes(name));
   for (const [name, bench] of selected) {
     if (!quick || !SEPARATE.has(name)) continue;
     const running = startBench(name, bench, stopBeside.signal);

@@ -10,7 +10,8 @@ import { DATE_FOLDER_PATTERN } from '@toa/api/ids';
 import { paths } from '@toa/api/routes';
 import { freePort } from '@toa/fixtures/ports';
 import { IMPORT_FOLDER_PATTERN } from '../dist/storage/layout.js';
-import { fmt, median, ratio, scaledRounds } from './lib/measure.mjs';
+import { tracked } from './lib/children.mjs';
+import { fmt, median, ratio, scaledRounds, warmUps } from './lib/measure.mjs';
 import { numbersFromEnv } from './lib/payload.mjs';
 import { submittedImport, writeImports } from './lib/stored-import.mjs';
 import { ApiClient, BENCH_USER, createSite, DOMAIN, forgetCleanStop, serveArgs } from './lib/toa-site.mjs';
@@ -118,7 +119,7 @@ async function timeStart(args, count, { full = true } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TOA_PORT: String(port) } });
+  const child = tracked(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TOA_PORT: String(port) } }));
   let errors = '';
   child.stderr.on('data', (chunk) => {
     errors += chunk;
@@ -212,18 +213,25 @@ async function dropPageCache() {
  * each after `dropPageCache`, their ratio taken to the cold bare pass.
  */
 async function measureStarts(site, count, before, cold, rows) {
+  const afterCrash = `toa-server${AFTER_CRASH}`;
   const reading = {
     'toa-server': () => timeStart(serveArgs(site), count),
-    [`toa-server${AFTER_CRASH}`]: () => forgetCleanStop(site).then(() => timeStart(serveArgs(site), count)),
+    [afterCrash]: () => forgetCleanStop(site).then(() => timeStart(serveArgs(site), count)),
     ...(before ? { 'toa-server before': () => timeStart(serveArgs(site, before), count) } : {}),
     [BARE_PASS]: () => bareScan(site.domainDir, count),
   };
-  const warm = { ...reading, 'bare Node server': () => timeStart(['-e', BARE_SERVER], count, { full: false }) };
+  // A full run warms up with an untimed start after a crash: the page cache then holds all the server reads
+  // (the bare pass reads part of it), and its clean stop leaves the mark the first round starts from. A quick
+  // run has no untimed start: its rounds begin with the start after a crash, which leaves that mark itself.
+  if (warmUps) await reading[afterCrash]();
+  const warm = {
+    ...(warmUps ? {} : { [afterCrash]: reading[afterCrash] }),
+    ...reading,
+    'bare Node server': () => timeStart(['-e', BARE_SERVER], count, { full: false }),
+  };
   // after the warm rounds, which a dropped cache would disturb: each cold start empties the cache itself
   const coldStarts = cold ? Object.fromEntries(Object.entries(reading).map(([name, measure]) => [`${name}${COLD}`, () => dropPageCache().then(measure)])) : {};
   const rounds = scaledRounds(count >= 100_000 ? 3 : 5);
-  // the page cache holding all the server reads (the bare pass reads part of it); its clean stop leaves the mark the first round starts from
-  await reading[`toa-server${AFTER_CRASH}`]();
   const samples = Object.fromEntries([...Object.keys(warm), ...Object.keys(coldStarts)].map((name) => [name, []]));
   for (const subjects of [warm, coldStarts]) {
     for (let round = 0; round < rounds; round += 1) {

@@ -44,7 +44,7 @@ async function writeMailbox(domainDir, count) {
 }
 
 export async function suggestions(workDir) {
-  const [count] = numbersFromEnv('TOA_BENCH_SUGGESTIONS', [100_000], [2_000]);
+  const [count] = numbersFromEnv('TOA_BENCH_SUGGESTIONS', [100_000], [1_000]);
   const site = await createSite(path.join(workDir, 'site'));
   const messages = await writeMailbox(site.domainDir, count);
   const server = await startToaServer(site);

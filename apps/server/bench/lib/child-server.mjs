@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
+import { tracked } from './children.mjs';
 
 /**
  * A server in its own process, so that its memory can be read from /proc
@@ -10,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 export async function startChildServer(args, { cwd, env, wrapper = [] } = {}) {
   // `wrapper`: a command that runs node, such as valgrind and its options (instructions.mjs)
   const [command, ...prefix] = [...wrapper, process.execPath];
-  const child = spawn(command, [...prefix, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = tracked(spawn(command, [...prefix, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const exited = once(child, 'exit');
   let out = '';
   const url = await new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { settingProblem } from './settings.mjs';
 
 /** Milliseconds `work` takes. */
 export async function timed(work) {
@@ -39,10 +40,13 @@ export const quick = process.argv.includes('--quick') || process.env.TOA_BENCH_Q
 /** Whether the benches run their subjects once untimed before the timed rounds: not in a quick run, a smoke run that saves the seconds. */
 export const warmUps = !quick;
 
-/** How many rounds to run, scaled by TOA_BENCH_ROUNDS (a factor, default 1, 0.2 in a quick run), at least 1. */
+/** How many rounds to run, scaled by TOA_BENCH_ROUNDS (a positive factor; default 1, 0.2 in a quick run), at least 1. */
 export function scaledRounds(rounds) {
-  const factor = Number(process.env.TOA_BENCH_ROUNDS ?? (quick ? 0.2 : 1));
-  return Math.max(1, Math.round(rounds * (Number.isFinite(factor) && factor > 0 ? factor : 1)));
+  // the task pane's bench runs on its own too, without run.mjs's check
+  const problem = settingProblem('TOA_BENCH_ROUNDS', process.env.TOA_BENCH_ROUNDS);
+  if (problem) throw new Error(problem);
+  const factor = Number(process.env.TOA_BENCH_ROUNDS || (quick ? 0.2 : 1));
+  return Math.max(1, Math.round(rounds * factor));
 }
 
 /** How long a timed round lasts: `ms`, a quarter of it in a quick run (at least 250 ms). */

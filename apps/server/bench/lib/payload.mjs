@@ -2,6 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { quick } from './measure.mjs';
+import { parseNumberList, settingProblem } from './settings.mjs';
 
 export const MiB = 1024 * 1024;
 
@@ -27,7 +28,7 @@ export async function randomPayload(dir, sizeMb, name = `payload-${sizeMb}mb`) {
 export function numbersFromEnv(name, fallback, quickFallback = [Math.min(...fallback)]) {
   const raw = process.env[name];
   if (!raw) return quick ? quickFallback : fallback;
-  const values = raw.split(',').map(Number);
-  if (values.some((value) => !(value > 0))) throw new Error(`${name} must be a comma-separated list of positive numbers, got "${raw}"`);
-  return values;
+  const problem = settingProblem(name, raw);
+  if (problem) throw new Error(problem);
+  return parseNumberList(raw).values;
 }
