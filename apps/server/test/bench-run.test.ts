@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,7 +12,10 @@ const serverPackage = path.join(repoRoot, 'apps', 'server');
 const runBench = path.join(serverPackage, 'bench', 'run.mjs');
 
 const dirs: string[] = [];
+const running: ChildProcess[] = [];
 afterEach(async () => {
+  // a run an assertion left going is ended before its folder is removed
+  for (const child of running.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
@@ -29,6 +32,20 @@ function benchEnv(variables: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...variables };
 }
 
+/**
+ * Runs bench/run.mjs with `variables` and resolves with its exit code and
+ * stderr. A run the check let through would start benching: it is ended
+ * after 20 s, its code then null.
+ */
+function refusedRun(variables: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const options = { env: benchEnv(variables), cwd: serverPackage, timeout: 20_000, killSignal: 'SIGKILL' as const };
+    execFile(process.execPath, [runBench, '--quick'], options, (error, _stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
+    );
+  });
+}
+
 /** Processes whose command line mentions `text` (Linux /proc), this test's own excepted. */
 async function processesMentioning(text: string): Promise<string[]> {
   const found: string[] = [];
@@ -43,7 +60,7 @@ async function processesMentioning(text: string): Promise<string[]> {
 describe('npm run bench (bench/run.mjs)', () => {
   it('lists every problem with its variables at once, exits 2 without a stack trace, and starts nothing', async () => {
     const dir = await benchDir();
-    const env = benchEnv({
+    const failed = await refusedRun({
       TOA_BENCH_DIR: dir,
       TOA_BENCH_STORE: path.join(dir, 'store'),
       TOA_BENCH_ONLY: 'workflow,bogus',
@@ -51,11 +68,6 @@ describe('npm run bench (bench/run.mjs)', () => {
       TOA_BENCH_SCALE: '2000',
       TOA_BENCH_LARGE_MB: '-1',
       TOA_BENCH_ROUND: '3',
-    });
-    const failed = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile(process.execPath, [runBench, '--quick'], { env, cwd: serverPackage }, (error, _stdout, stderr) =>
-        resolve({ code: error ? Number(error.code) : 0, stderr }),
-      );
     });
     expect(failed.code).toBe(2);
     const lines = failed.stderr.trim().split('\n');
@@ -76,22 +88,23 @@ describe('npm run bench (bench/run.mjs)', () => {
 
   it('takes bench names in any case, and an empty TOA_BENCH_ONLY as every bench', async () => {
     const dir = await benchDir();
-    const checked = (only: string) =>
-      new Promise<number | null>((resolve) => {
-        // an invalid factor stops the run after the names were checked, before any bench starts
-        const env = benchEnv({ TOA_BENCH_DIR: dir, TOA_BENCH_ONLY: only, TOA_BENCH_ROUNDS: '0' });
-        execFile(process.execPath, [runBench], { env, cwd: serverPackage }, (_error, _stdout, stderr) => resolve(/TOA_BENCH_ONLY/.test(stderr) ? 1 : 0));
-      });
-    expect(await checked(' Health, WORKFLOW ')).toBe(0);
-    expect(await checked('')).toBe(0);
-    expect(await checked('health,')).toBe(0);
-    expect(await checked('healthy')).toBe(1);
+    // an invalid factor stops every run after the names were checked, before any bench starts
+    const checked = async (only: string) => {
+      const { code, stderr } = await refusedRun({ TOA_BENCH_DIR: dir, TOA_BENCH_ONLY: only, TOA_BENCH_ROUNDS: '0' });
+      expect(code).toBe(2);
+      return /TOA_BENCH_ONLY/.test(stderr) ? 'names refused' : 'names taken';
+    };
+    expect(await checked(' Health, WORKFLOW ')).toBe('names taken');
+    expect(await checked('')).toBe('names taken');
+    expect(await checked('health,')).toBe('names taken');
+    expect(await checked('healthy')).toBe('names refused');
   });
 
   it('on SIGTERM ends its servers and removes its folder, as at its end', async () => {
     const dir = await benchDir();
     const env = benchEnv({ TOA_BENCH_DIR: dir, TOA_BENCH_STORE: path.join(dir, 'store'), TOA_BENCH_ONLY: 'workflow', TOA_BENCH_QUICK: '1' });
     const bench = spawn(process.execPath, [runBench], { env, cwd: serverPackage, stdio: 'ignore' });
+    running.push(bench);
     const exited = once(bench, 'exit');
     // under way: the run's folder made and both servers of the workflow bench serving from it
     let serving: string[] = [];
